@@ -1,0 +1,297 @@
+// Package apierror holds the one error type every client in this module
+// returns for a failed API call, the sentinels callers branch on with
+// errors.Is, and the validation error that lists every problem in a request.
+//
+// It lives in its own small package so that billing, workspace, huawei and
+// truewatch can all return the same type without importing each other:
+//
+//	var apiErr *apierror.Error
+//	if errors.As(err, &apiErr) {
+//		log.Printf("op=%s status=%d code=%s trace=%s", apiErr.Operation,
+//			apiErr.HTTPStatus, apiErr.ErrorCode, apiErr.TraceID)
+//	}
+//	if errors.Is(err, apierror.ErrRateLimited) { ... }
+package apierror
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinels for the cases callers branch on. An *Error matches a sentinel
+// through its Is method, so errors.Is(err, apierror.ErrNotFound) works on any
+// error returned by this module's clients.
+var (
+	// ErrNotFound: the addressed resource does not exist (HTTP 404).
+	ErrNotFound = errors.New("not found")
+	// ErrRateLimited: the service throttled the call (HTTP 429, TrueWatch's
+	// HTTP 401 with ft.TriggerApi*CurrentLimiting, Huawei APIGW throttling).
+	ErrRateLimited = errors.New("rate limited")
+	// ErrUnauthorized: missing, invalid or expired credentials or token.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: the credentials are valid but lack permission.
+	ErrForbidden = errors.New("forbidden")
+	// ErrInvalidCode: the email verification code is wrong, or was
+	// invalidated after too many wrong attempts.
+	ErrInvalidCode = errors.New("invalid verification code")
+	// ErrCodeExpired: the email verification code has expired.
+	ErrCodeExpired = errors.New("verification code expired")
+	// ErrAlreadyBound: the subscription, account or workspace is already
+	// bound elsewhere.
+	ErrAlreadyBound = errors.New("already bound")
+	// ErrNameTaken: a username, email or workspace name is already in use.
+	ErrNameTaken = errors.New("name taken")
+	// ErrValidation: the request broke a documented rule. Returned both by
+	// the clients before sending (as *ValidationError) and by the service.
+	ErrValidation = errors.New("validation failed")
+	// ErrConflict: the request conflicts with the current state (for example
+	// a settlement change more than once in a calendar month).
+	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyKeyReused: an Idempotency-Key was reused with a
+	// different request body.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrTooManyRequests: a verification code was requested again before the
+	// resend interval passed.
+	ErrTooManyRequests = errors.New("too many requests")
+	// ErrServer: the service failed (HTTP 5xx) after every retry.
+	ErrServer = errors.New("server error")
+	// ErrTransport: the request never got an HTTP response (DNS, connection
+	// refused, TLS, timeout) after every retry.
+	ErrTransport = errors.New("transport error")
+)
+
+// TrueWatch error codes used by the Billing Center and workspace contract
+// (api/openapi.yaml). They follow TrueWatch's "ft." prefix convention.
+const (
+	CodeValidation              = "ft.ValidationFailed"
+	CodeInvalidJSON             = "ft.InvalidJSON"
+	CodeBodyTooLarge            = "ft.BodyTooLarge"
+	CodeNotFound                = "ft.NotFound"
+	CodeRouteNotFound           = "ft.RouteNotFound"
+	CodeMethodNotAllowed        = "ft.MethodNotAllowed"
+	CodeUnauthorized            = "ft.Unauthorized"
+	CodeTokenExpired            = "ft.TokenExpired"
+	CodeForbidden               = "ft.Forbidden"
+	CodeInvalidCode             = "ft.InvalidVerificationCode"
+	CodeCodeExpired             = "ft.VerificationCodeExpired"
+	CodeCodeResendTooSoon       = "ft.VerificationCodeResendTooSoon"
+	CodeUsernameTaken           = "ft.UsernameTaken"
+	CodeEmailTaken              = "ft.EmailTaken"
+	CodeWorkspaceNameTaken      = "ft.WorkspaceNameTaken"
+	CodeSubscriptionNotFound    = "ft.SubscriptionNotFound"
+	CodeSubscriptionInactive    = "ft.SubscriptionInactive"
+	CodeAlreadyBound            = "ft.AlreadyBound"
+	CodeSettlementLocked        = "ft.SettlementLocked"
+	CodeSettlementChangeLimit   = "ft.SettlementChangeLimit"
+	CodeAccountNotFound         = "ft.AccountNotFound"
+	CodeWorkspaceNotFound       = "ft.WorkspaceNotFound"
+	CodeBillingAccountNotFound  = "ft.BillingAccountNotFound"
+	CodeIdempotencyKeyReused    = "ft.IdempotencyKeyReused"
+	CodeIdempotencyKeyInFlight  = "ft.IdempotencyKeyInFlight"
+	CodeAkRateLimited           = "ft.TriggerApiAkCurrentLimiting"
+	CodeWorkspaceRateLimited    = "ft.TriggerApiWorkspaceCurrentLimiting"
+	CodeInternal                = "ft.InternalError"
+	CodeInjectedFault           = "ft.InjectedFault"
+	CodeTermsNotAccepted        = "ft.TermsNotAccepted"
+	CodePasswordPolicy          = "ft.PasswordPolicy"
+	CodeInvalidHuaweiAccountID  = "ft.InvalidHuaweiAccountId"
+	CodeInvalidInstanceID       = "ft.InvalidInstanceId"
+	CodeUnknownSite             = "ft.UnknownSite"
+	CodeUnsupportedLanguage     = "ft.UnsupportedLanguage"
+	CodeImmutableField          = "ft.ImmutableField"
+	CodeHuaweiUnauthorized      = "APIGW.0301"
+	CodeHuaweiThrottled         = "APIGW.0308"
+	CodeHuaweiInvalidParameter  = "CBC.0100"
+	CodeHuaweiAccessDenied      = "CBC.0150"
+	CodeHuaweiResourceNotFound  = "CBC.0101"
+	CodeHuaweiInternal          = "CBC.0999"
+	CodeHuaweiIAMForbidden      = "IAM.0002"
+	CodeHuaweiIAMInvalidRequest = "IAM.0001"
+)
+
+// Error is a failed API call: the service answered with an error, or the
+// call never got an answer. It carries what support needs to find the call
+// (operation, HTTP status, trace and request IDs, attempts) and never any
+// secret from the request.
+type Error struct {
+	// Service is the API family: "billing", "workspace", "huawei-iam",
+	// "huawei-sts" or "huawei-bss".
+	Service string
+	// Operation is the client method, e.g. "BindBillingAccount".
+	Operation string
+	// HTTPStatus is the HTTP status code; 0 when no response was received.
+	HTTPStatus int
+	// Code is the envelope's numeric code (TrueWatch mirrors HTTP status).
+	Code int
+	// ErrorCode is the service's error code, e.g. "ft.UsernameTaken" or
+	// "APIGW.0301".
+	ErrorCode string
+	// Message is the service's human-readable message.
+	Message string
+	// TraceID is TrueWatch's traceId ("TRACE-<UUID>").
+	TraceID string
+	// RequestID is the X-Request-Id response header (Huawei and the mock).
+	RequestID string
+	// Attempts is how many HTTP attempts were made, including retries.
+	Attempts int
+	// Err is the underlying cause (a transport error, a decode error, or the
+	// Huawei SDK's *sdkerr.ServiceResponseError); reachable with errors.As.
+	Err error
+}
+
+// Error renders the operation, status, code, message and IDs on one line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Service != "" {
+		b.WriteString(e.Service)
+		b.WriteString(": ")
+	}
+	if e.Operation != "" {
+		b.WriteString(e.Operation)
+		b.WriteString(": ")
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	} else {
+		b.WriteString("no response")
+	}
+	if e.ErrorCode != "" {
+		b.WriteString(" ")
+		b.WriteString(e.ErrorCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil && e.Message == "" {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (traceId ")
+		b.WriteString(e.TraceID)
+		b.WriteString(")")
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (requestId ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether the error belongs to the class named by target, one of
+// this package's sentinels.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.HTTPStatus == 404 || isOneOf(e.ErrorCode, CodeNotFound, CodeAccountNotFound,
+			CodeWorkspaceNotFound, CodeBillingAccountNotFound, CodeSubscriptionNotFound, CodeHuaweiResourceNotFound)
+	case ErrRateLimited:
+		return e.HTTPStatus == 429 && e.ErrorCode != CodeCodeResendTooSoon ||
+			isOneOf(e.ErrorCode, CodeAkRateLimited, CodeWorkspaceRateLimited, CodeHuaweiThrottled)
+	case ErrUnauthorized:
+		return (e.HTTPStatus == 401 && !e.Is(ErrRateLimited)) || isOneOf(e.ErrorCode, CodeUnauthorized, CodeTokenExpired, CodeHuaweiUnauthorized)
+	case ErrForbidden:
+		return e.HTTPStatus == 403
+	case ErrInvalidCode:
+		return e.ErrorCode == CodeInvalidCode
+	case ErrCodeExpired:
+		return e.ErrorCode == CodeCodeExpired
+	case ErrAlreadyBound:
+		return isOneOf(e.ErrorCode, CodeAlreadyBound, CodeSettlementLocked)
+	case ErrNameTaken:
+		return isOneOf(e.ErrorCode, CodeUsernameTaken, CodeEmailTaken, CodeWorkspaceNameTaken)
+	case ErrValidation:
+		return isOneOf(e.ErrorCode, CodeValidation, CodeInvalidJSON, CodeBodyTooLarge, CodeTermsNotAccepted,
+			CodePasswordPolicy, CodeInvalidHuaweiAccountID, CodeInvalidInstanceID, CodeUnknownSite,
+			CodeUnsupportedLanguage, CodeImmutableField, CodeHuaweiInvalidParameter, CodeHuaweiIAMInvalidRequest)
+	case ErrConflict:
+		return e.HTTPStatus == 409
+	case ErrIdempotencyKeyReused:
+		return e.ErrorCode == CodeIdempotencyKeyReused
+	case ErrTooManyRequests:
+		return e.ErrorCode == CodeCodeResendTooSoon
+	case ErrServer:
+		return e.HTTPStatus >= 500
+	case ErrTransport:
+		return e.HTTPStatus == 0 && e.Err != nil
+	}
+	return false
+}
+
+func isOneOf(code string, codes ...string) bool {
+	if code == "" {
+		return false
+	}
+	for _, c := range codes {
+		if code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Problem is one broken rule in a request: the JSON field (camelCase, dotted
+// for nested fields) and what is wrong with it. Problem messages never
+// contain the offending value when the field is a secret.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every problem found in a request before it was sent
+// (or, from the mock, before anything changed). It matches ErrValidation.
+type ValidationError struct {
+	// Operation is the call or builder step that was refused.
+	Operation string
+	// Problems lists every broken rule, in field order.
+	Problems []Problem
+}
+
+// Error lists every problem, separated by semicolons.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	if e.Operation != "" {
+		b.WriteString(e.Operation)
+		b.WriteString(": ")
+	}
+	b.WriteString("invalid request: ")
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if p.Field != "" {
+			b.WriteString(p.Field)
+			b.WriteString(": ")
+		}
+		b.WriteString(p.Message)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrValidation) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// Problems is a helper for building a ValidationError field by field.
+type Problems []Problem
+
+// Add records a problem.
+func (p *Problems) Add(field, format string, args ...any) {
+	*p = append(*p, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil when no problem was recorded, else a *ValidationError.
+func (p Problems) Err(operation string) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Operation: operation, Problems: append([]Problem(nil), p...)}
+}

@@ -1,0 +1,249 @@
+package billing
+
+import (
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// Purpose says what an email verification code is for. A code only works
+// for the purpose it was sent for.
+type Purpose string
+
+// The verification code purposes.
+const (
+	PurposeRegister           Purpose = "register"             // Register
+	PurposeBindBillingAccount Purpose = "bind_billing_account" // BindBillingAccount
+	PurposeCreateWorkspace    Purpose = "create_workspace"     // workspace.CreateWorkspace and RegisterAndCreate
+)
+
+// Valid reports whether p is a known purpose.
+func (p Purpose) Valid() bool {
+	return p == PurposeRegister || p == PurposeBindBillingAccount || p == PurposeCreateWorkspace
+}
+
+// SendCodeRequest asks for an email verification code.
+//
+// Codes are 6 digits and expire after 10 minutes; a new code for the same
+// email and purpose is refused for 60 seconds (apierror.ErrTooManyRequests);
+// 5 wrong attempts invalidate the code. Sending a new code replaces the old.
+type SendCodeRequest struct {
+	Email   string  `json:"email"`
+	Purpose Purpose `json:"purpose"`
+}
+
+// Validate checks the request before sending.
+func (r *SendCodeRequest) Validate() error {
+	var p apierror.Problems
+	rules.Email(&p, "email", r.Email)
+	if !r.Purpose.Valid() {
+		p.Add("purpose", "must be one of register, bind_billing_account, create_workspace")
+	}
+	return p.Err("SendVerificationCode")
+}
+
+// SendCodeResult says where the code went and when it stops working.
+type SendCodeResult struct {
+	Email   string  `json:"email"`
+	Purpose Purpose `json:"purpose"`
+	// ExpiresAt is when the code expires.
+	ExpiresAt workspace.Timestamp `json:"expiresAt"`
+	// ResendAfter is the earliest time a new code may be requested.
+	ResendAfter workspace.Timestamp `json:"resendAfter"`
+}
+
+// SubscriptionStatus mirrors the Huawei purchase status.
+type SubscriptionStatus string
+
+// Subscription statuses (Huawei BSS: 2 in use, 3 closed, 4 frozen, 5 expired).
+const (
+	StatusInUse   SubscriptionStatus = "in_use"
+	StatusClosed  SubscriptionStatus = "closed"
+	StatusFrozen  SubscriptionStatus = "frozen"
+	StatusExpired SubscriptionStatus = "expired"
+)
+
+// BoundWorkspace is a workspace settled by a subscription.
+type BoundWorkspace struct {
+	ID   string    `json:"uuid"`
+	Name string    `json:"name"`
+	Site site.Code `json:"site"`
+}
+
+// Subscription is a TrueWatch purchase on Huawei Cloud Marketplace as the
+// Billing Center sees it.
+type Subscription struct {
+	HuaweiAccountID string             `json:"huaweiAccountId"`
+	InstanceID      string             `json:"instanceId"`
+	ProductID       string             `json:"productId"`
+	Status          SubscriptionStatus `json:"status"`
+	// Active is true when the subscription is in use and can be activated.
+	Active bool `json:"active"`
+	// Bound is true when a Billing Center account is bound to it.
+	Bound bool `json:"bound"`
+	// BillingAccountID and BillingUsername name the bound Billing Center
+	// account, when Bound.
+	BillingAccountID string `json:"billingAccountUUID,omitempty"`
+	BillingUsername  string `json:"billingUsername,omitempty"`
+	// Workspaces lists the workspaces settled by this subscription.
+	Workspaces []BoundWorkspace `json:"workspaces"`
+	// LoginURL is where to log in when the subscription is fully bound (on
+	// the site of its first workspace).
+	LoginURL string `json:"loginUrl,omitempty"`
+}
+
+// Activated reports whether the subscription needs nothing more: a Billing
+// Center account is bound and at least one workspace is settled by it.
+func (s *Subscription) Activated() bool { return s.Bound && len(s.Workspaces) > 0 }
+
+// BillingAccount is a Billing Center account.
+type BillingAccount struct {
+	ID          string              `json:"uuid"` // "bcac_" and 32 hex characters
+	Username    string              `json:"username"`
+	Email       string              `json:"email"`
+	CompanyName string              `json:"companyName,omitempty"`
+	CreateAt    workspace.Timestamp `json:"createAt"`
+}
+
+// Company is the enterprise information given at registration.
+type Company struct {
+	Name     string `json:"name"`
+	Industry string `json:"industry,omitempty"`
+	Size     string `json:"size,omitempty"`
+	Country  string `json:"country,omitempty"`
+	Website  string `json:"website,omitempty"`
+}
+
+// RegisterRequest registers a TrueWatch account and a Billing Center account
+// in one go, creates the first workspace and binds it, settled by the Huawei
+// subscription. Nothing is created unless everything is.
+type RegisterRequest struct {
+	// Basic information.
+	Site      site.Code     `json:"site"`
+	Username  string        `json:"username"`
+	Password  secret.String `json:"password"`
+	Email     string        `json:"email"`
+	EmailCode secret.String `json:"emailCode"`
+	Phone     string        `json:"mobile,omitempty"`
+	// Enterprise information.
+	Company Company `json:"company"`
+	// Activation.
+	WorkspaceName     string             `json:"workspaceName"`
+	WorkspaceLanguage workspace.Language `json:"workspaceLanguage"`
+	HuaweiAccountID   string             `json:"huaweiAccountId"`
+	InstanceID        string             `json:"instanceId"`
+	TermsAccepted     bool               `json:"termsAccepted"`
+}
+
+// Validate checks every rule that can be checked before sending.
+func (r *RegisterRequest) Validate() error {
+	var p apierror.Problems
+	workspace.ValidateSite(&p, "site", r.Site)
+	rules.Username(&p, "username", r.Username)
+	rules.Password(&p, "password", r.Password.Reveal())
+	rules.Email(&p, "email", r.Email)
+	rules.Code(&p, "emailCode", r.EmailCode.Reveal())
+	rules.Phone(&p, "mobile", r.Phone)
+	rules.CompanyName(&p, "company.name", r.Company.Name)
+	rules.WorkspaceName(&p, "workspaceName", r.WorkspaceName)
+	workspace.ValidateLanguage(&p, "workspaceLanguage", r.WorkspaceLanguage)
+	rules.HuaweiAccountID(&p, "huaweiAccountId", r.HuaweiAccountID)
+	rules.InstanceID(&p, "instanceId", r.InstanceID)
+	rules.Terms(&p, "termsAccepted", r.TermsAccepted)
+	return p.Err("Register")
+}
+
+// RegisterResult is everything registration created.
+type RegisterResult struct {
+	Account        workspace.Account   `json:"account"`
+	BillingAccount BillingAccount      `json:"billingAccount"`
+	Workspace      workspace.Workspace `json:"workspace"`
+	LoginURL       string              `json:"loginUrl"`
+}
+
+// BindAccountRequest binds an existing Billing Center account to a Huawei
+// subscription. The account is named by its username; Email must be the
+// account's registered email, which received a bind_billing_account code.
+// Binding the same account to the same subscription again succeeds and
+// returns a fresh token.
+type BindAccountRequest struct {
+	Username        string        `json:"username"`
+	Email           string        `json:"email"`
+	EmailCode       secret.String `json:"emailCode"`
+	HuaweiAccountID string        `json:"huaweiAccountId"`
+	InstanceID      string        `json:"instanceId"`
+}
+
+// Validate checks every rule that can be checked before sending.
+func (r *BindAccountRequest) Validate() error {
+	var p apierror.Problems
+	rules.Required(&p, "username", r.Username)
+	rules.Email(&p, "email", r.Email)
+	rules.Code(&p, "emailCode", r.EmailCode.Reveal())
+	rules.HuaweiAccountID(&p, "huaweiAccountId", r.HuaweiAccountID)
+	rules.InstanceID(&p, "instanceId", r.InstanceID)
+	return p.Err("BindBillingAccount")
+}
+
+// BindAccountResult carries the token for the calls that act on the bound
+// Billing Center account (workspace listing, binding and creation).
+type BindAccountResult struct {
+	BillingAccount BillingAccount `json:"billingAccount"`
+	// Token is scoped to this Billing Center account and subscription.
+	Token     secret.String       `json:"token"`
+	ExpiresAt workspace.Timestamp `json:"expiresAt"`
+}
+
+// BindableWorkspace is a workspace of the Billing Center account, with
+// whether it can be bound to the token's subscription and, if not, why.
+type BindableWorkspace struct {
+	workspace.Workspace
+	Bindable bool `json:"bindable"`
+	// Reason explains why Bindable is false: "settled by another active
+	// subscription", "settlement already changed this month", "already bound".
+	Reason string `json:"reason,omitempty"`
+}
+
+// ListOptions pages a list call. Zero values mean page 1 and 20 items.
+type ListOptions struct {
+	PageIndex int // from 1
+	PageSize  int // 1–100
+	// Site, when set, lists only workspaces of that site.
+	Site site.Code
+}
+
+// BindWorkspaceRequest binds an existing workspace of the Billing Center
+// account to the token's subscription: its settlement moves to the Huawei
+// account and instance. Binding a workspace already bound to the same
+// subscription succeeds without change.
+type BindWorkspaceRequest struct {
+	WorkspaceID string `json:"workspaceUUID"`
+}
+
+// Validate checks the request before sending.
+func (r *BindWorkspaceRequest) Validate() error {
+	var p apierror.Problems
+	rules.Required(&p, "workspaceUUID", r.WorkspaceID)
+	return p.Err("BindWorkspace")
+}
+
+// BindWorkspaceResult is the workspace after binding.
+type BindWorkspaceResult struct {
+	Workspace workspace.Workspace `json:"workspace"`
+	// Changed is false when the workspace was already bound to this
+	// subscription and nothing changed.
+	Changed  bool   `json:"changed"`
+	LoginURL string `json:"loginUrl"`
+}
+
+// Binding is the binding state of the token's Billing Center account and
+// subscription.
+type Binding struct {
+	BillingAccount  BillingAccount     `json:"billingAccount"`
+	HuaweiAccountID string             `json:"huaweiAccountId"`
+	InstanceID      string             `json:"instanceId"`
+	Status          SubscriptionStatus `json:"status"`
+	Workspaces      []BoundWorkspace   `json:"workspaces"`
+}

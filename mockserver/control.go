@@ -1,0 +1,94 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// registerControl mounts the control plane under /_mock/, for the binary
+// and for tests in other languages:
+//
+//	GET  /_mock/health                          {"status":"ok"}
+//	POST /_mock/reset                           drop all state, reseed the demo fixture
+//	GET  /_mock/purchases                       every purchase
+//	POST /_mock/purchases                       add a purchase (JSON Purchase)
+//	POST /_mock/purchases/{instanceId}/release  close a purchase
+//	POST /_mock/huawei-accounts                 add a Huawei account (JSON HuaweiAccount)
+//	POST /_mock/faults                          add a fault (JSON Fault)
+//	DELETE /_mock/faults                        clear faults
+//	GET  /_mock/outbox?email=                   emails sent (see the TrueWatch half)
+func (s *Server) registerControl(mux *http.ServeMux) {
+	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "time": s.Now().UTC().Format(time.RFC3339)})
+	})
+	mux.HandleFunc("POST /_mock/reset", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Reset(); err != nil {
+			controlError(w, http.StatusInternalServerError, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+	})
+	mux.HandleFunc("GET /_mock/purchases", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Purchases())
+	})
+	mux.HandleFunc("POST /_mock/purchases", func(w http.ResponseWriter, r *http.Request) {
+		var p Purchase
+		if !decodeControl(w, r, &p) {
+			return
+		}
+		out, err := s.AddPurchase(p)
+		if err != nil {
+			controlError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	mux.HandleFunc("POST /_mock/purchases/{instanceId}/release", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.ReleasePurchase(r.PathValue("instanceId")); err != nil {
+			controlError(w, http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
+	})
+	mux.HandleFunc("POST /_mock/huawei-accounts", func(w http.ResponseWriter, r *http.Request) {
+		var a HuaweiAccount
+		if !decodeControl(w, r, &a) {
+			return
+		}
+		if err := s.AddHuaweiAccount(a); err != nil {
+			controlError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": a.ID})
+	})
+	mux.HandleFunc("POST /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f Fault
+		if !decodeControl(w, r, &f) {
+			return
+		}
+		if err := s.InjectFault(f); err != nil {
+			controlError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"status": "added"})
+	})
+	mux.HandleFunc("DELETE /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.ClearFaults()
+		writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
+	})
+}
+
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		controlError(w, http.StatusBadRequest, err)
+		return false
+	}
+	return true
+}
+
+func controlError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}

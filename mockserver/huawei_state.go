@@ -1,0 +1,263 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+)
+
+// The demo fixture every server starts with (unless WithoutDemoFixture).
+const (
+	DemoHuaweiAccountID   = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+	DemoHuaweiAccountName = "demo-huawei-account"
+	DemoAccessKey         = "DEMOAKTRUEWATCHMOCK0001"
+	DemoSecretKey         = "demo-secret-key-0001-do-not-use-in-production"
+	DemoInstanceID        = "tw-inst-7d7b0a7e1c2d4e5f"
+	DemoProductID         = TrueWatchProductID
+	DemoProjectID         = "0d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5"
+	DemoRegion            = "ap-southeast-1"
+)
+
+// TrueWatchProductID is the KooGallery product ID of the TrueWatch SaaS
+// edition.
+const TrueWatchProductID = "OFFI845592654693900288"
+
+// MarketplaceServiceType is the BSS service type code the mock gives
+// marketplace purchases by default.
+const MarketplaceServiceType = "hws.service.type.marketplace"
+
+// PurchaseStatus is a Huawei BSS resource status.
+type PurchaseStatus int
+
+// BSS resource statuses.
+const (
+	PurchaseInUse   PurchaseStatus = 2
+	PurchaseClosed  PurchaseStatus = 3
+	PurchaseFrozen  PurchaseStatus = 4
+	PurchaseExpired PurchaseStatus = 5
+)
+
+// HuaweiAccount is a seeded Huawei Cloud account.
+type HuaweiAccount struct {
+	// ID is the account (domain) ID: 32 lower-case hex characters.
+	ID   string
+	Name string
+	// Keys are the AK/SK pairs that sign requests for this account.
+	Keys []AccessKey
+	// ProjectID is the one project /v3/projects?name={region} returns;
+	// generated when empty.
+	ProjectID string
+	// HideDomain makes GET /v3/auth/domains return an empty list, as for IAM
+	// users without permission, so clients fall back to STS.
+	HideDomain bool
+}
+
+// AccessKey is an AK/SK pair of a Huawei account.
+type AccessKey struct {
+	AK string
+	SK string
+	// SecurityToken, when set, marks a temporary key: requests must carry it
+	// in X-Security-Token.
+	SecurityToken string
+	// UserID is the IAM user owning the key; generated when empty.
+	UserID   string
+	UserName string
+}
+
+// Purchase is a marketplace purchase of a Huawei account: what BSS lists as
+// a subscription resource and what the Billing Center sees as a
+// subscription.
+type Purchase struct {
+	AccountID string
+	// InstanceID is the marketplace instance ID the buyer copies from
+	// Purchased Services (and the Billing Center binds). Required.
+	InstanceID string
+	// ResourceID is the BSS resource ID; generated when empty.
+	ResourceID string
+	// ProductID is the KooGallery product (default TrueWatchProductID).
+	ProductID string
+	// OrderID is the order that bought it; generated when empty.
+	OrderID          string
+	ResourceName     string // default "TrueWatch"
+	ServiceTypeCode  string // default MarketplaceServiceType
+	ResourceTypeCode string // default "hws.resource.type.marketplace.saas"
+	RegionCode       string // default "ap-southeast-1"
+	SpecCode         string // default "truewatch.saas.commercial"
+	Status           PurchaseStatus
+	EffectiveTime    time.Time // default: now
+	ExpireTime       time.Time // default: one year after EffectiveTime
+	UpdateTime       time.Time
+}
+
+type huaweiState struct {
+	accounts  map[string]*HuaweiAccount // by account ID
+	keys      map[string]*keyRef        // by AK
+	purchases []*Purchase               // in insertion order
+}
+
+type keyRef struct {
+	account *HuaweiAccount
+	key     AccessKey
+}
+
+// AddHuaweiAccount seeds a Huawei account and its keys.
+func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
+	if !rules.IsHuaweiAccountID(a.ID) {
+		return fmt.Errorf("mockserver: Huawei account ID %q must be 32 lower-case hex characters", a.ID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs := &s.st.huawei
+	if _, ok := hs.accounts[a.ID]; ok {
+		return fmt.Errorf("mockserver: Huawei account %s already exists", a.ID)
+	}
+	for _, k := range a.Keys {
+		if k.AK == "" || k.SK == "" {
+			return errors.New("mockserver: access keys need both AK and SK")
+		}
+		if _, ok := hs.keys[k.AK]; ok {
+			return fmt.Errorf("mockserver: access key %s already exists", k.AK)
+		}
+	}
+	acc := a
+	acc.Keys = slices.Clone(a.Keys)
+	if acc.Name == "" {
+		acc.Name = "huawei-" + a.ID[:8]
+	}
+	if acc.ProjectID == "" {
+		acc.ProjectID = s.ids.hex32("project")
+	}
+	for i := range acc.Keys {
+		if acc.Keys[i].UserID == "" {
+			acc.Keys[i].UserID = s.ids.hex32("user")
+		}
+		if acc.Keys[i].UserName == "" {
+			acc.Keys[i].UserName = acc.Name
+		}
+	}
+	hs.accounts[acc.ID] = &acc
+	for _, k := range acc.Keys {
+		hs.keys[k.AK] = &keyRef{account: &acc, key: k}
+	}
+	return nil
+}
+
+// AddPurchase seeds a marketplace purchase for an existing Huawei account
+// and returns it with defaults filled in.
+func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
+	if !rules.IsInstanceID(p.InstanceID) {
+		return Purchase{}, fmt.Errorf("mockserver: instance ID %q must be 1 to 64 printable characters", p.InstanceID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs := &s.st.huawei
+	if _, ok := hs.accounts[p.AccountID]; !ok {
+		return Purchase{}, fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID)
+	}
+	for _, q := range hs.purchases {
+		if q.InstanceID == p.InstanceID {
+			return Purchase{}, fmt.Errorf("mockserver: instance %s already exists", p.InstanceID)
+		}
+	}
+	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
+	if p.ResourceID == "" {
+		p.ResourceID = s.ids.hex32("resource")
+	}
+	if p.ProductID == "" {
+		p.ProductID = TrueWatchProductID
+	}
+	if p.OrderID == "" {
+		p.OrderID = "CS" + now.Format("0601021504") + s.ids.hex32("order")[:5]
+	}
+	if p.ResourceName == "" {
+		p.ResourceName = "TrueWatch"
+	}
+	if p.ServiceTypeCode == "" {
+		p.ServiceTypeCode = MarketplaceServiceType
+	}
+	if p.ResourceTypeCode == "" {
+		p.ResourceTypeCode = "hws.resource.type.marketplace.saas"
+	}
+	if p.RegionCode == "" {
+		p.RegionCode = DemoRegion
+	}
+	if p.SpecCode == "" {
+		p.SpecCode = "truewatch.saas.commercial"
+	}
+	if p.Status == 0 {
+		p.Status = PurchaseInUse
+	}
+	if p.EffectiveTime.IsZero() {
+		p.EffectiveTime = now
+	}
+	if p.ExpireTime.IsZero() {
+		p.ExpireTime = p.EffectiveTime.AddDate(1, 0, 0)
+	}
+	if p.UpdateTime.IsZero() {
+		p.UpdateTime = now
+	}
+	cp := p
+	hs.purchases = append(hs.purchases, &cp)
+	return cp, nil
+}
+
+// Purchases returns every seeded purchase, in insertion order.
+func (s *Server) Purchases() []Purchase {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Purchase, len(s.st.huawei.purchases))
+	for i, p := range s.st.huawei.purchases {
+		out[i] = *p
+	}
+	return out
+}
+
+// SetPurchaseStatus changes a purchase's status, as Huawei does when a
+// subscription is frozen, expires or is closed. Moving a purchase out of use
+// (closed or expired) releases it: every workspace it settles is locked and
+// falls back to Billing Center settlement, and its Billing Center binding is
+// removed.
+func (s *Server) SetPurchaseStatus(instanceID string, status PurchaseStatus) error {
+	if status < PurchaseInUse || status > PurchaseExpired {
+		return fmt.Errorf("mockserver: invalid purchase status %d", status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.purchaseLocked(instanceID)
+	if p == nil {
+		return fmt.Errorf("mockserver: unknown instance %q", instanceID)
+	}
+	p.Status = status
+	p.UpdateTime = s.cfg.clock.Now().UTC().Truncate(time.Second)
+	if status == PurchaseClosed || status == PurchaseExpired {
+		s.releaseSubscriptionLocked(p)
+	}
+	return nil
+}
+
+// ReleasePurchase closes a purchase (Huawei: Purchased Services > Close
+// resource); see SetPurchaseStatus.
+func (s *Server) ReleasePurchase(instanceID string) error {
+	return s.SetPurchaseStatus(instanceID, PurchaseClosed)
+}
+
+func (s *Server) purchaseLocked(instanceID string) *Purchase {
+	for _, p := range s.st.huawei.purchases {
+		if p.InstanceID == instanceID {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Server) seedDemo() error {
+	if err := s.AddHuaweiAccount(HuaweiAccount{ID: DemoHuaweiAccountID, Name: DemoHuaweiAccountName,
+		ProjectID: DemoProjectID, Keys: []AccessKey{{AK: DemoAccessKey, SK: DemoSecretKey}}}); err != nil {
+		return err
+	}
+	_, err := s.AddPurchase(Purchase{AccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID})
+	return err
+}

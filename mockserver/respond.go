@@ -1,0 +1,99 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+)
+
+// envelope is TrueWatch's response envelope as the mock writes it.
+type envelope struct {
+	Code      int                `json:"code"`
+	Content   any                `json:"content"`
+	PageInfo  *httpcore.PageInfo `json:"pageInfo,omitempty"`
+	ErrorCode string             `json:"errorCode"`
+	Message   string             `json:"message"`
+	Success   bool               `json:"success"`
+	TraceID   string             `json:"traceId"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error_code":"MOCK.0500","error_msg":"encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// traceID returns the request's trace ID: TRACE- and an upper-case UUID,
+// derived from the request ID so logs on both sides line up.
+func traceID(r *http.Request) string {
+	id := requestIDFrom(r)
+	h := strings.ToUpper(strings.TrimPrefix(id, "req-"))
+	for len(h) < 32 {
+		h += "0"
+	}
+	return "TRACE-" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// writeTWOK writes a successful TrueWatch envelope.
+func writeTWOK(w http.ResponseWriter, r *http.Request, content any, page *httpcore.PageInfo) {
+	writeJSON(w, http.StatusOK, envelope{Code: 200, Content: content, PageInfo: page, Success: true, TraceID: traceID(r)})
+}
+
+// writeTWError writes a failed TrueWatch envelope: content is {} unless
+// detail is given (the validation problems).
+func writeTWError(w http.ResponseWriter, r *http.Request, status int, code, msg string, detail any) {
+	if detail == nil {
+		detail = struct{}{}
+	}
+	writeJSON(w, status, envelope{Code: status, Content: detail, ErrorCode: code, Message: msg, Success: false, TraceID: traceID(r)})
+}
+
+// huaweiError is the error body of Huawei's API gateway and of BSS.
+type huaweiError struct {
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func writeHuaweiError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	writeJSON(w, status, huaweiError{ErrorCode: code, ErrorMsg: msg, RequestID: requestIDFrom(r)})
+}
+
+// family says which error shape a path's callers expect.
+type family int
+
+const (
+	familyHuawei family = iota
+	familyTrueWatch
+	familyControl
+)
+
+func familyOf(path string) family {
+	switch {
+	case strings.HasPrefix(path, routes.MockBillingPrefix+"/"), strings.HasPrefix(path, routes.MockSitesPrefix):
+		return familyTrueWatch
+	case strings.HasPrefix(path, routes.MockControlPrefix):
+		return familyControl
+	}
+	return familyHuawei
+}
+
+// writeError writes an error in the shape of the path's API family.
+func writeError(w http.ResponseWriter, r *http.Request, status int, twCode, hwCode, msg string) {
+	switch familyOf(r.URL.Path) {
+	case familyTrueWatch:
+		writeTWError(w, r, status, twCode, msg, nil)
+	case familyControl:
+		writeJSON(w, status, map[string]string{"error": msg, "code": twCode})
+	default:
+		writeHuaweiError(w, r, status, hwCode, msg)
+	}
+}

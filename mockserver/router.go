@@ -1,0 +1,82 @@
+package mockserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+)
+
+type requestIDKey struct{}
+
+func requestIDFrom(r *http.Request) string {
+	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return "req-00000000000000000000000000000000"
+}
+
+// routes builds the handler: the control plane, the TrueWatch half and the
+// Huawei half on one mux, behind request IDs, fault injection, body limits,
+// and shape-correct 404/405 answers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	s.registerControl(mux)
+	s.registerTrueWatch(mux)
+	s.registerHuawei(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := "req-" + s.ids.hex32("request")
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		w.Header().Set("X-Request-Id", id)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				writeError(w, r, http.StatusInternalServerError, apierror.CodeInternal, apierror.CodeHuaweiInternal,
+					fmt.Sprintf("internal mock error: %v", v))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+		}
+		if familyOf(r.URL.Path) != familyControl {
+			if f, ok := s.faults.match(r); ok {
+				if s.applyFault(w, r, f, mux) {
+					return
+				}
+			}
+		}
+		if _, pattern := mux.Handler(r); pattern == "" {
+			s.notRouted(w, r, mux)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// notRouted answers 405 when the path exists for another method, else 404,
+// in the path's error shape.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := mux.Handler(probe); p != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, r, http.StatusMethodNotAllowed, apierror.CodeMethodNotAllowed, "APIGW.0101",
+			fmt.Sprintf("method %s not allowed for %s", r.Method, r.URL.Path))
+		return
+	}
+	writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, "APIGW.0101",
+		fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+}

@@ -1,0 +1,333 @@
+// Package mockserver is a stateful, in-memory mock of everything a TrueWatch
+// activation on Huawei Cloud Marketplace talks to: the TrueWatch Billing
+// Center, every TrueWatch site's workspace API, and the Huawei Cloud IAM,
+// STS and BSS APIs (signatures checked as the real gateway does), all from
+// one listener and one state. A purchase seeded in the mock is what BSS
+// returns and what the Billing Center's subscription lookup sees.
+//
+// It is a library first, like httptest:
+//
+//	srv := mockserver.Start(t)            // or mockserver.New(); defer srv.Close()
+//	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()))
+//	code, _ := srv.LatestCode("ada@example.com", "register")
+//
+// and a binary second: cmd/truewatch-mock serves the same thing on a port.
+//
+// # Layout on the listener
+//
+// Everything is routed by path (never by Host):
+//
+//	/billing-center/api/v1/...               the Billing Center (BillingURL)
+//	/sites/{site}/console-api/api/v1/...     a site's workspace API (SiteEndpoints)
+//	/sites/{site}/auth/login/pwd             a site's login page (login URLs point here)
+//	/v3/..., /v3.0/..., /v5/..., /v2/...     Huawei IAM, STS, BSS (HuaweiEndpoint); the
+//	                                         official SDK drops any path from an endpoint,
+//	                                         so these sit at the root
+//	/_mock/...                               the control plane (health, reset, outbox, ...)
+//
+// # Demo fixture
+//
+// Unless WithoutDemoFixture is given, the server starts with one Huawei
+// account (DemoHuaweiAccountID, keys DemoAccessKey/DemoSecretKey) that owns
+// one active TrueWatch purchase (DemoInstanceID), nothing bound yet.
+package mockserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/site"
+)
+
+// Clock tells the mock what time it is. Inject one with WithClock to test
+// code expiry, resend limits, signature skew and calendar-month rules.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// ManualClock is a Clock that moves only when told. The zero value starts
+// at the zero time; use NewManualClock.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a clock stopped at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Set moves the clock to t.
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Option configures a Server.
+type Option func(*config) error
+
+type config struct {
+	clock       Clock
+	addr        string
+	noListener  bool
+	noFixture   bool
+	seed        string
+	maxBody     int64
+	idemTTL     time.Duration
+	tokenTTL    time.Duration
+	strictAuth  bool
+	rateLimit   int
+	languages   []string
+	loginSuffix string
+}
+
+// WithClock makes the server use c for every time decision.
+func WithClock(c Clock) Option {
+	return func(cfg *config) error {
+		if c == nil {
+			return errors.New("mockserver: nil clock")
+		}
+		cfg.clock = c
+		return nil
+	}
+}
+
+// WithAddr listens on addr (default "127.0.0.1:0", a free port).
+func WithAddr(addr string) Option {
+	return func(cfg *config) error {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("mockserver: invalid address %q: %w", addr, err)
+		}
+		cfg.addr = addr
+		return nil
+	}
+}
+
+// WithoutListener builds the server without opening a socket; use Handler
+// (or HTTPClient, which calls the handler in-process).
+func WithoutListener() Option { return func(cfg *config) error { cfg.noListener = true; return nil } }
+
+// WithoutDemoFixture starts the server empty.
+func WithoutDemoFixture() Option { return func(cfg *config) error { cfg.noFixture = true; return nil } }
+
+// WithIDSeed changes the seed of the deterministic ID generator, so that two
+// servers in one test produce different IDs.
+func WithIDSeed(seed string) Option { return func(cfg *config) error { cfg.seed = seed; return nil } }
+
+// WithMaxBodyBytes caps request bodies (default 1 MiB); larger bodies get
+// HTTP 413.
+func WithMaxBodyBytes(n int64) Option {
+	return func(cfg *config) error {
+		if n <= 0 {
+			return errors.New("mockserver: max body must be positive")
+		}
+		cfg.maxBody = n
+		return nil
+	}
+}
+
+// WithTokenTTL sets how long Billing Center tokens last (default 1 hour).
+func WithTokenTTL(d time.Duration) Option {
+	return func(cfg *config) error {
+		if d <= 0 {
+			return errors.New("mockserver: token TTL must be positive")
+		}
+		cfg.tokenTTL = d
+		return nil
+	}
+}
+
+// WithRateLimit makes the TrueWatch half answer more than n requests per
+// minute per client address with HTTP 401 ft.TriggerApiAkCurrentLimiting,
+// as TrueWatch does. 0 (the default) disables rate limiting.
+func WithRateLimit(n int) Option {
+	return func(cfg *config) error {
+		if n < 0 {
+			return errors.New("mockserver: negative rate limit")
+		}
+		cfg.rateLimit = n
+		return nil
+	}
+}
+
+// Server is a running mock. All methods are safe for concurrent use.
+type Server struct {
+	cfg     config
+	mu      sync.Mutex
+	st      *state
+	ids     idGen
+	handler http.Handler
+	hs      *httptest.Server
+	url     string
+	faults  faultTable
+}
+
+// New builds and (unless WithoutListener) starts a Server. It fails only for
+// invalid options or when the address cannot be listened on.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{clock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
+		idemTTL: 24 * time.Hour, tokenTTL: time.Hour}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}}
+	s.st = newState()
+	if !cfg.noFixture {
+		if err := s.seedDemo(); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.routes()
+	if cfg.noListener {
+		s.url = "http://mock.invalid"
+		return s, nil
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: listen %s: %w", cfg.addr, err)
+	}
+	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}}
+	s.hs.Start()
+	s.url = s.hs.URL
+	return s, nil
+}
+
+// Start is New for tests: it fails t on error and closes the server when the
+// test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := New(opts...)
+	if err != nil {
+		t.Fatalf("mockserver.Start: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// URL is the server's root URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string { return s.url }
+
+// BillingURL is the Billing Center base URL to give billing.WithBaseURL.
+func (s *Server) BillingURL() string { return s.url + routes.MockBillingPrefix }
+
+// SiteEndpoints resolves every service of every site to this server.
+func (s *Server) SiteEndpoints() site.Endpoints {
+	e, err := site.UnderBase(s.url)
+	if err != nil {
+		return site.Endpoints{}
+	}
+	return e
+}
+
+// HuaweiEndpoint is the endpoint to give the Huawei SDK for IAM, STS, BSS
+// and BSS international (and WithIamEndpointOverride).
+func (s *Server) HuaweiEndpoint() string { return s.url }
+
+// Handler serves the whole mock; use it to mount the mock in your own server
+// or with WithoutListener.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// HTTPClient returns a client that reaches this server; with
+// WithoutListener it calls the handler in-process.
+func (s *Server) HTTPClient() *http.Client {
+	if s.hs != nil {
+		return s.hs.Client()
+	}
+	return &http.Client{Transport: handlerTransport{s.handler}}
+}
+
+// Close stops the listener. Safe to call more than once.
+func (s *Server) Close() {
+	if s.hs != nil {
+		s.hs.Close()
+	}
+}
+
+// Now is the server's clock.
+func (s *Server) Now() time.Time { return s.cfg.clock.Now() }
+
+// Reset drops all state and, unless the server was built WithoutDemoFixture,
+// seeds the demo fixture again. IDs restart from the beginning.
+func (s *Server) Reset() error {
+	s.mu.Lock()
+	s.st = newState()
+	s.ids.reset()
+	s.faults.reset()
+	s.mu.Unlock()
+	if !s.cfg.noFixture {
+		return s.seedDemo()
+	}
+	return nil
+}
+
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// idGen makes deterministic IDs: prefix + 32 hex characters derived from the
+// seed, the prefix and a per-prefix counter.
+type idGen struct {
+	mu     sync.Mutex
+	seed   string
+	counts map[string]int
+}
+
+func (g *idGen) next(prefix string) string {
+	g.mu.Lock()
+	if g.counts == nil {
+		g.counts = map[string]int{}
+	}
+	g.counts[prefix]++
+	n := g.counts[prefix]
+	g.mu.Unlock()
+	sum := sha256.Sum256([]byte(g.seed + "|" + prefix + "|" + strconv.Itoa(n)))
+	return prefix + hex.EncodeToString(sum[:16])
+}
+
+func (g *idGen) reset() {
+	g.mu.Lock()
+	g.counts = nil
+	g.mu.Unlock()
+}
+
+// hex32 is a deterministic 32-hex-character value for non-prefixed IDs.
+func (g *idGen) hex32(kind string) string {
+	return strings.TrimPrefix(g.next(kind+":"), kind+":")
+}

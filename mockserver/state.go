@@ -1,0 +1,13 @@
+package mockserver
+
+// state is everything the mock knows. It is guarded by Server.mu.
+type state struct {
+	huawei huaweiState
+	tw     twState
+}
+
+func newState() *state {
+	st := &state{huawei: huaweiState{accounts: map[string]*HuaweiAccount{}, keys: map[string]*keyRef{}}}
+	st.tw = newTWState()
+	return st
+}

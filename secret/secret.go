@@ -1,0 +1,71 @@
+// Package secret holds String, the type this module uses for every password,
+// verification code and token in a request or response struct, so that
+// printing, logging or wrapping a struct never reveals one.
+package secret
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+)
+
+// Redacted is what a String prints as everywhere but on the wire.
+const Redacted = "[REDACTED]"
+
+// String is a secret value. It prints as "[REDACTED]" through fmt (%v, %+v,
+// %#v, %s, %q), slog and errors, and is sent in clear only when marshalled
+// to JSON for the request body, which is the one place it must appear.
+type String string
+
+// Reveal returns the secret value. Call it only to put the value on the wire.
+func (s String) Reveal() string { return string(s) }
+
+// IsZero reports whether the secret is empty.
+func (s String) IsZero() bool { return s == "" }
+
+// String returns "[REDACTED]" (or "" for an empty secret, so that callers can
+// see a missing value).
+func (s String) String() string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// GoString makes %#v redact too.
+func (s String) GoString() string { return fmt.Sprintf("secret.String(%q)", s.String()) }
+
+// Format redacts the value for every fmt verb.
+func (s String) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'q':
+		fmt.Fprintf(f, "%q", s.String())
+	case 'v':
+		if f.Flag('#') {
+			fmt.Fprint(f, s.GoString())
+			return
+		}
+		fmt.Fprint(f, s.String())
+	default:
+		fmt.Fprint(f, s.String())
+	}
+}
+
+// LogValue redacts the value in slog output.
+func (s String) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON writes the value in clear: request bodies must carry it.
+func (s String) MarshalJSON() ([]byte, error) { return json.Marshal(string(s)) }
+
+// MarshalText is deliberately not implemented: encoders that use it for map
+// keys or text formats would otherwise reveal the value.
+
+// UnmarshalJSON reads the value.
+func (s *String) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = String(v)
+	return nil
+}
