@@ -75,7 +75,11 @@ type Purchase struct {
 	// InstanceID is the marketplace instance ID the buyer copies from
 	// Purchased Services (and the Billing Center binds). Required.
 	InstanceID string
-	// ResourceID is the BSS resource ID; generated when empty.
+	// ResourceID is the BSS resource ID. It defaults to InstanceID: the mock
+	// reports a marketplace purchase's instance ID as its BSS resource_id,
+	// which is how the huawei package finds instance IDs. Whether Huawei
+	// does the same for SaaS purchases is not documented; set ResourceID to
+	// something else to model the other case.
 	ResourceID string
 	// ProductID is the KooGallery product (default TrueWatchProductID).
 	ProductID string
@@ -164,7 +168,7 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	}
 	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
 	if p.ResourceID == "" {
-		p.ResourceID = s.ids.hex32("resource")
+		p.ResourceID = p.InstanceID
 	}
 	if p.ProductID == "" {
 		p.ProductID = TrueWatchProductID
