@@ -99,7 +99,7 @@ func (c *Client) BaseURL() string { return c.base.String() }
 type Request struct {
 	Operation string     // client method name, for errors, logs and events
 	Method    string     // GET or POST
-	Path      string     // after the base URL, starting with /api/v1
+	Path      string     // after the base URL, starting with /api/v1; already escaped (url.PathEscape each segment)
 	Query     url.Values // optional
 	Body      any        // JSON-encoded when non-nil
 	Token     string     // Bearer token; never logged
@@ -160,8 +160,10 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		req.IdempotencyKey = NewIdempotencyKey()
 	}
 	info.IdempotencyKey = req.IdempotencyKey
-	u := *c.base
-	u.Path = c.base.Path + req.Path
+	u, err := c.resolve(req.Path)
+	if err != nil {
+		return nil, info, c.fail(&req, info, err)
+	}
 	if len(req.Query) > 0 {
 		u.RawQuery = req.Query.Encode()
 	}
@@ -247,6 +249,19 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		}
 	}
 	return env.PageInfo, info, nil
+}
+
+// resolve joins the base URL and an escaped request path. Setting both Path
+// and RawPath keeps escapes such as %2F in a path segment intact.
+func (c *Client) resolve(escapedPath string) (url.URL, error) {
+	u := *c.base
+	raw := c.base.EscapedPath() + escapedPath
+	p, err := url.PathUnescape(raw)
+	if err != nil {
+		return u, fmt.Errorf("invalid request path: %w", err)
+	}
+	u.Path, u.RawPath = p, raw
+	return u, nil
 }
 
 // decodeContent accepts a list as a bare array or as {"data": [...]}, the two
@@ -351,14 +366,18 @@ func isPermanentTransportError(err error) bool {
 	return false
 }
 
-// peekErrorCode reads the envelope's errorCode and restores the body.
+// peekErrorCode reads the envelope's errorCode from the first 64 KiB of the
+// body and puts those bytes back in front of the rest, so that the body can
+// still be read in full.
 func peekErrorCode(resp *http.Response) string {
 	if resp.Body == nil {
 		return ""
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
 	var env struct {
 		ErrorCode string `json:"errorCode"`
 	}

@@ -1,0 +1,32 @@
+package billing
+
+import (
+	"context"
+
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+)
+
+// Register creates, in one all-or-nothing step, a TrueWatch account on
+// req.Site, a Billing Center account, a first workspace settled by the
+// Huawei subscription, and the binding between them. The email code must
+// have been sent with PurposeRegister.
+//
+// A taken username or email returns an error matching apierror.ErrNameTaken;
+// a subscription that already settles a workspace, apierror.ErrAlreadyBound.
+// The call carries an Idempotency-Key (see WithIdempotencyKey), so a retry
+// after a lost response replays the first result instead of failing.
+func (c *Client) Register(ctx context.Context, req *RegisterRequest, opts ...RequestOption) (*RegisterResult, error) {
+	return post[RegisterResult](ctx, c, "Register", routes.Register, req, opts)
+}
+
+// BindBillingAccount binds an existing Billing Center account to a Huawei
+// subscription and returns a token for the calls that act on that account
+// and subscription (ListBindableWorkspaces, BindWorkspace, GetBinding and
+// the workspace client). The email code must have been sent with
+// PurposeBindBillingAccount to the account's registered email.
+//
+// Binding the same account to the same subscription again succeeds and
+// returns a fresh token.
+func (c *Client) BindBillingAccount(ctx context.Context, req *BindAccountRequest, opts ...RequestOption) (*BindAccountResult, error) {
+	return post[BindAccountResult](ctx, c, "BindBillingAccount", routes.BindAccount, req, opts)
+}

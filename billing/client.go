@@ -1,0 +1,144 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/retry"
+)
+
+// serviceName names this API in errors and retry events.
+const serviceName = "billing"
+
+// PageInfo is the paging block of a list response.
+type PageInfo = httpcore.PageInfo
+
+// CallInfo describes how a call went: final HTTP status, trace and request
+// IDs, the Idempotency-Key sent, attempts, and whether the server replayed a
+// stored response. Ask for it with WithCallInfo.
+type CallInfo = httpcore.CallInfo
+
+// Client calls the Billing Center API. It is safe for concurrent use.
+type Client struct {
+	core *httpcore.Client
+}
+
+// options collects what the Options set before NewClient builds the client.
+type options struct {
+	core httpcore.Config
+}
+
+// Option configures a Client. Options report bad values as errors from
+// NewClient.
+type Option func(*options) error
+
+// WithBaseURL sets the Billing Center base URL (absolute http or https,
+// without the /api/v1 prefix). It is required: there is no default.
+func WithBaseURL(u string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(u) == "" {
+			return errors.New("base URL must not be empty")
+		}
+		o.core.BaseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client used for every attempt. Retries are
+// done by this package, so the client should not retry on its own.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error { return o.core.SetHTTPClient(hc) }
+}
+
+// WithLogger sets the logger. Requests are logged at debug level, retries at
+// info, failures at warn; secrets are never logged. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return o.core.SetLogger(l) }
+}
+
+// WithRetryPolicy sets the retry policy (default retry.Default()).
+func WithRetryPolicy(p retry.Policy) Option {
+	return func(o *options) error { return o.core.SetRetryPolicy(p) }
+}
+
+// WithUserAgent appends ua to the User-Agent of every request.
+func WithUserAgent(ua string) Option {
+	return func(o *options) error { return o.core.SetUserAgent(ua) }
+}
+
+// NewClient builds a Client. WithBaseURL is required. It makes no network
+// call.
+func NewClient(opts ...Option) (*Client, error) {
+	o := options{core: httpcore.Config{Service: serviceName}}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, errors.New("billing: " + err.Error())
+		}
+	}
+	if o.core.BaseURL == "" {
+		return nil, errors.New("billing: base URL is required (WithBaseURL)")
+	}
+	core, err := httpcore.New(o.core)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{core: core}, nil
+}
+
+// BaseURL returns the Billing Center base URL the client sends to.
+func (c *Client) BaseURL() string { return c.core.BaseURL() }
+
+// requestOptions holds the per-call options; the plumbing is shared with the
+// workspace client.
+type requestOptions = httpcore.CallOptions
+
+// RequestOption configures one call.
+type RequestOption func(*requestOptions)
+
+// WithIdempotencyKey sends key as the call's Idempotency-Key instead of a
+// generated one, so that a call repeated later (for example after a crash)
+// is recognised by the server and not done twice. An empty key makes the
+// call fail with a validation error before anything is sent.
+func WithIdempotencyKey(key string) RequestOption {
+	return func(o *requestOptions) { o.SetIdempotencyKey(key) }
+}
+
+// WithCallInfo asks for the call's CallInfo: *info is filled when the call
+// returns, whether it succeeded or failed.
+func WithCallInfo(info *CallInfo) RequestOption {
+	return func(o *requestOptions) { o.SetCallInfo(info) }
+}
+
+// call applies the per-call options and sends req unless invalid is set.
+func (c *Client) call(ctx context.Context, req httpcore.Request, invalid error, out any, opts []RequestOption) (*PageInfo, error) {
+	var o requestOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return c.core.Call(ctx, req, out, invalid, o)
+}
+
+// send is call for calls that return one T.
+func send[T any](ctx context.Context, c *Client, req httpcore.Request, invalid error, opts []RequestOption) (*T, error) {
+	out := new(T)
+	if _, err := c.call(ctx, req, invalid, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// post validates req and sends it as the JSON body of a POST to path.
+func post[Out, In any, P httpcore.Validator[In]](ctx context.Context, c *Client, op, path string, req P, opts []RequestOption) (*Out, error) {
+	return send[Out](ctx, c, httpcore.Request{
+		Operation: op, Method: http.MethodPost, Path: path, Body: req,
+	}, httpcore.Check(op, nil, req), opts)
+}

@@ -1,0 +1,41 @@
+// Package billing is the typed client of the TrueWatch Billing Center API,
+// the service that links a TrueWatch purchase on Huawei Cloud Marketplace to
+// a Billing Center account and to the workspaces it pays for.
+//
+// The Billing Center base URL is required configuration: there is no public
+// default. Every method validates its input first and returns an
+// *apierror.ValidationError (errors.Is(err, apierror.ErrValidation)) without
+// sending anything when the input breaks a documented rule. Failed calls
+// return an *apierror.Error that matches the apierror sentinels.
+//
+// Usage:
+//
+//	bc, err := billing.NewClient(billing.WithBaseURL("https://billing.example.com"))
+//	if err != nil {
+//		return err
+//	}
+//	sub, err := bc.GetSubscription(ctx, huaweiAccountID, instanceID)
+//	if errors.Is(err, apierror.ErrNotFound) {
+//		// no such purchase
+//	}
+//	bound, err := bc.BindBillingAccount(ctx, &billing.BindAccountRequest{
+//		Username:        "acme-billing",
+//		Email:           "ops@acme.example",
+//		EmailCode:       secret.String(code),
+//		HuaweiAccountID: sub.HuaweiAccountID,
+//		InstanceID:      sub.InstanceID,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	for ws, err := range bc.AllBindableWorkspaces(ctx, bound.Token, nil) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(ws.Name, ws.Bindable, ws.Reason)
+//	}
+//
+// POST calls carry an Idempotency-Key (generated, or set with
+// WithIdempotencyKey) that every retry of the call reuses, so a retried
+// registration or binding never happens twice.
+package billing

@@ -1,0 +1,138 @@
+package billing
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/secret"
+)
+
+// DefaultPageSize is the page size used when ListOptions.PageSize is zero.
+const DefaultPageSize = 20
+
+// page returns the page index and size to request, defaults applied.
+func (o *ListOptions) page() (index, size int) {
+	index, size = 1, DefaultPageSize
+	if o != nil && o.PageIndex > 0 {
+		index = o.PageIndex
+	}
+	if o != nil && o.PageSize > 0 {
+		size = o.PageSize
+	}
+	return index, size
+}
+
+// validate records every problem with the options (nil options are fine).
+func (o *ListOptions) validate(p *apierror.Problems) {
+	if o == nil {
+		return
+	}
+	rules.Page(p, o.PageIndex, o.PageSize)
+	if o.Site != "" && !o.Site.Valid() {
+		p.Add("site", "unknown site %q", string(o.Site))
+	}
+}
+
+// ListBindableWorkspaces lists one page of the workspaces of the token's
+// Billing Center account, each with whether it can be bound to the token's
+// subscription. opts may be nil (page 1, DefaultPageSize items, all sites).
+// The token comes from BindBillingAccount.
+func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String, opts *ListOptions, reqOpts ...RequestOption) ([]BindableWorkspace, *PageInfo, error) {
+	const op = "ListBindableWorkspaces"
+	var p apierror.Problems
+	httpcore.Token(&p, "token", token)
+	opts.validate(&p)
+	index, size := opts.page()
+	q := url.Values{"pageIndex": {strconv.Itoa(index)}, "pageSize": {strconv.Itoa(size)}}
+	if opts != nil && opts.Site != "" {
+		q.Set("site", string(opts.Site))
+	}
+	var out []BindableWorkspace
+	page, err := c.call(ctx, httpcore.Request{
+		Operation: op, Method: http.MethodGet, Path: routes.ListWorkspaces, Query: q, Token: token.Reveal(),
+	}, p.Err(op), &out, reqOpts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if out == nil {
+		out = []BindableWorkspace{}
+	}
+	return out, page, nil
+}
+
+// AllBindableWorkspaces iterates over every bindable workspace, requesting
+// page after page from opts.PageIndex (default 1). It stops after a short
+// page, once the service's totalCount is reached, or as soon as the consumer
+// stops ranging. An error is yielded once, and ends the iteration.
+//
+// Request options apply to every page request; a CallInfo describes the
+// last page requested.
+func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String, opts *ListOptions, reqOpts ...RequestOption) iter.Seq2[BindableWorkspace, error] {
+	return func(yield func(BindableWorkspace, error) bool) {
+		var cur ListOptions
+		if opts != nil {
+			cur = *opts
+		}
+		cur.PageIndex, cur.PageSize = cur.page()
+		for {
+			items, page, err := c.ListBindableWorkspaces(ctx, token, &cur, reqOpts...)
+			if err != nil {
+				yield(BindableWorkspace{}, err)
+				return
+			}
+			for _, ws := range items {
+				if !yield(ws, nil) {
+					return
+				}
+			}
+			// The service may serve fewer items per page than asked for;
+			// its pageSize is the one that tells a short page.
+			size := cur.PageSize
+			if page != nil && page.PageSize > 0 {
+				size = page.PageSize
+			}
+			if len(items) == 0 || len(items) < size {
+				return
+			}
+			if page != nil && page.TotalCount > 0 && (cur.PageIndex-1)*size+len(items) >= page.TotalCount {
+				return
+			}
+			cur.PageIndex++
+		}
+	}
+}
+
+// BindWorkspace binds an existing workspace of the token's Billing Center
+// account to the token's subscription: its settlement moves to the Huawei
+// account and instance. Binding a workspace that is already bound to this
+// subscription succeeds with Changed false.
+//
+// A workspace settled by another active subscription returns an error
+// matching apierror.ErrAlreadyBound; a second settlement change in the same
+// calendar month, apierror.ErrConflict.
+func (c *Client) BindWorkspace(ctx context.Context, token secret.String, req *BindWorkspaceRequest, opts ...RequestOption) (*BindWorkspaceResult, error) {
+	const op = "BindWorkspace"
+	var p apierror.Problems
+	httpcore.Token(&p, "token", token)
+	return send[BindWorkspaceResult](ctx, c, httpcore.Request{
+		Operation: op, Method: http.MethodPost, Path: routes.BindWorkspace, Body: req, Token: token.Reveal(),
+	}, httpcore.Check(op, p, req), opts)
+}
+
+// GetBinding reads the binding of the token's Billing Center account and
+// subscription, with the workspaces the subscription settles.
+func (c *Client) GetBinding(ctx context.Context, token secret.String, opts ...RequestOption) (*Binding, error) {
+	const op = "GetBinding"
+	var p apierror.Problems
+	httpcore.Token(&p, "token", token)
+	return send[Binding](ctx, c, httpcore.Request{
+		Operation: op, Method: http.MethodGet, Path: routes.GetBinding, Token: token.Reveal(),
+	}, p.Err(op), opts)
+}
