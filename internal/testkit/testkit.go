@@ -1,0 +1,194 @@
+// Package testkit holds what the client tests share: TrueWatch envelope
+// replies for an httpmock transport, a recorder of the requests sent, and a
+// retry policy that records its waits instead of sleeping. Only tests
+// import it.
+package testkit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/retry"
+)
+
+// TraceID is the traceId every reply carries.
+const TraceID = "TRACE-00000000-0000-4000-8000-000000000001"
+
+// RequestID is the X-Request-Id every reply carries.
+const RequestID = "req-test-1"
+
+// Reply builds one response; it is called once per attempt, so each attempt
+// gets a fresh body. It is assignable to httpmock.Responder.
+type Reply = func(*http.Request) (*http.Response, error)
+
+// Raw replies with status and body as given, plus the request ID header.
+func Raw(status int, body string) Reply {
+	return func(req *http.Request) (*http.Response, error) {
+		return &http.Response{
+			Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+			StatusCode:    status,
+			Header:        http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {RequestID}},
+			Body:          io.NopCloser(strings.NewReader(body)),
+			ContentLength: int64(len(body)),
+			Request:       req,
+		}, nil
+	}
+}
+
+// Envelope returns the JSON of a TrueWatch envelope.
+func Envelope(status int, content any, page *httpcore.PageInfo, errorCode, message string) string {
+	env := map[string]any{
+		"code": status, "content": content, "errorCode": errorCode, "message": message,
+		"success": status < 300 && errorCode == "", "traceId": TraceID,
+	}
+	if page != nil {
+		env["pageInfo"] = page
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(err) // test fixtures only
+	}
+	return string(b)
+}
+
+// OK replies 200 with content in a success envelope.
+func OK(content any) Reply { return Raw(http.StatusOK, Envelope(http.StatusOK, content, nil, "", "")) }
+
+// Page replies 200 with a list and its paging block.
+func Page(content any, page httpcore.PageInfo) Reply {
+	return Raw(http.StatusOK, Envelope(http.StatusOK, content, &page, "", ""))
+}
+
+// Fail replies with an error envelope.
+func Fail(status int, errorCode, message string) Reply {
+	return Raw(status, Envelope(status, map[string]any{}, nil, errorCode, message))
+}
+
+// ErrConnection is the error ConnError replies with.
+var ErrConnection = errors.New("connection reset by peer")
+
+// ConnError fails the attempt as if the connection broke.
+func ConnError() Reply {
+	return func(*http.Request) (*http.Response, error) { return nil, ErrConnection }
+}
+
+// WithHeader adds a response header to r's responses.
+func WithHeader(r Reply, key, value string) Reply {
+	return func(req *http.Request) (*http.Response, error) {
+		resp, err := r(req)
+		if resp != nil {
+			resp.Header.Set(key, value)
+		}
+		return resp, err
+	}
+}
+
+// Request is a request as the server saw it.
+type Request struct {
+	Method string
+	Host   string
+	Path   string // escaped
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the request body into a generic map.
+func (r Request) JSON() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// Recorder records every request and answers with a scripted sequence of
+// replies; the last reply answers every further request.
+type Recorder struct {
+	mu      sync.Mutex
+	reqs    []Request
+	replies []Reply
+}
+
+// NewRecorder returns a Recorder that answers with replies in order.
+func NewRecorder(replies ...Reply) *Recorder { return &Recorder{replies: replies} }
+
+// Respond is an httpmock responder (assignable to httpmock.Responder).
+func (r *Recorder) Respond(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, Request{Method: req.Method, Host: req.URL.Host, Path: req.URL.EscapedPath(),
+		Query: req.URL.Query(), Header: req.Header.Clone(), Body: body})
+	n := len(r.reqs)
+	r.mu.Unlock()
+	if len(r.replies) == 0 {
+		return nil, errors.New("testkit: no reply scripted")
+	}
+	return r.replies[min(n, len(r.replies))-1](req)
+}
+
+// Requests returns a copy of the requests recorded so far.
+func (r *Recorder) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Request(nil), r.reqs...)
+}
+
+// Count returns how many requests were recorded.
+func (r *Recorder) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reqs)
+}
+
+// Waits records the waits of a retry policy instead of sleeping.
+type Waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Policy returns an exact (no jitter) policy with maxRetries retries, waits
+// of 100ms doubling to 1s, Retry-After capped at 5s, and a Sleep that
+// records each wait and returns at once.
+func (w *Waits) Policy(maxRetries int) retry.Policy {
+	return retry.Policy{
+		MaxRetries: maxRetries, WaitMin: 100 * time.Millisecond, WaitMax: time.Second,
+		RetryAfterMax: 5 * time.Second, NoJitter: true,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			w.mu.Lock()
+			w.d = append(w.d, d)
+			w.mu.Unlock()
+			return ctx.Err()
+		},
+	}
+}
+
+// All returns the waits recorded so far.
+func (w *Waits) All() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
+}
+
+// BlockingSleep returns a Sleep that signals started and then blocks until
+// ctx is done, for testing cancellation during a wait.
+func BlockingSleep(started chan<- struct{}) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, _ time.Duration) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+}
