@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/truewatch-labs/marketplace-go/api"
 )
 
 // registerControl mounts the control plane under /_mock/, for the binary
@@ -17,10 +19,15 @@ import (
 //	POST /_mock/huawei-accounts                 add a Huawei account (JSON HuaweiAccount)
 //	POST /_mock/faults                          add a fault (JSON Fault)
 //	DELETE /_mock/faults                        clear faults
-//	GET  /_mock/outbox?email=                   emails sent (see the TrueWatch half)
+//	GET  /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
+//	GET  /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "time": s.Now().UTC().Format(time.RFC3339)})
+	})
+	mux.HandleFunc("GET /_mock/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(api.Spec())
 	})
 	mux.HandleFunc("POST /_mock/reset", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Reset(); err != nil {
@@ -77,6 +84,7 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 		s.ClearFaults()
 		writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
 	})
+	mux.HandleFunc("GET /_mock/outbox", s.handleOutbox)
 }
 
 func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {

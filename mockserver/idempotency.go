@@ -1,0 +1,188 @@
+package mockserver
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+)
+
+// Idempotency as the contract describes it: a POST with an Idempotency-Key
+// header is done at most once. Keys are scoped by path. Repeating the key
+// with the same request (method, path and canonical JSON body without the
+// one-time secret fields) replays the first 2xx answer with
+// Idempotent-Replayed: true and does no work; repeating it with another
+// request is 409 ft.IdempotencyKeyReused; repeating it while the first is
+// still running is 409 ft.IdempotencyKeyInFlight. Failed answers are not
+// stored, so a failed request can be retried with the same key. Keys expire
+// after 24 hours of mock time.
+
+const (
+	// IdempotencyKeyHeader is the request header that makes a POST
+	// idempotent.
+	IdempotencyKeyHeader = "Idempotency-Key"
+	// IdempotentReplayedHeader is set to "true" on replayed answers.
+	IdempotentReplayedHeader = "Idempotent-Replayed"
+
+	idemKeyMaxLen = 255
+	// idemSweepEvery bounds the work of dropping expired records.
+	idemSweepEvery = 256
+)
+
+type idemRecord struct {
+	fingerprint [sha256.Size]byte
+	inFlight    bool
+	expiresAt   time.Time
+	status      int
+	contentType string
+	body        []byte
+}
+
+// idempotent runs h for a POST, honouring Idempotency-Key. It reads the body
+// (enforcing the size limit) and hands h a fresh reader over it.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+	body, e := readBody(r)
+	if e != nil {
+		writeTWErr(w, r, e)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	key := r.Header.Get(IdempotencyKeyHeader)
+	if key == "" {
+		h(w, r)
+		return
+	}
+	if !validIdemKey(key) {
+		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be 1 to %d printable ASCII characters", idemKeyMaxLen))
+		return
+	}
+	slot := r.URL.Path + "\n" + key
+	rec, stored, e := s.idemBegin(slot, fingerprint(r.Method, r.URL.Path, body))
+	if e != nil {
+		writeTWErr(w, r, e)
+		return
+	}
+	if stored != nil {
+		w.Header().Set("Content-Type", stored.contentType)
+		w.Header().Set(IdempotentReplayedHeader, "true")
+		w.WriteHeader(stored.status)
+		_, _ = w.Write(stored.body)
+		return
+	}
+	rw := &recordingWriter{ResponseWriter: w}
+	defer s.idemFinish(slot, rec, rw)
+	h(rw, r)
+}
+
+func validIdemKey(k string) bool {
+	if len(k) > idemKeyMaxLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// idemBegin claims slot for a new request (rec), or returns the stored
+// answer to replay, or the error for a reused or in-flight key.
+func (s *Server) idemBegin(slot string, fp [sha256.Size]byte) (rec, stored *idemRecord, e *twError) {
+	now := s.cfg.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idem := s.st.tw.idem
+	if old := idem[slot]; old != nil && now.Before(old.expiresAt) {
+		switch {
+		case old.fingerprint != fp:
+			return nil, nil, twErr(http.StatusConflict, apierror.CodeIdempotencyKeyReused,
+				"this Idempotency-Key was already used with a different request")
+		case old.inFlight:
+			return nil, nil, twErr(http.StatusConflict, apierror.CodeIdempotencyKeyInFlight,
+				"a request with this Idempotency-Key is still being processed; retry later")
+		}
+		cp := *old
+		return nil, &cp, nil
+	}
+	if len(idem)%idemSweepEvery == idemSweepEvery-1 {
+		for k, v := range idem {
+			if !v.inFlight && !now.Before(v.expiresAt) {
+				delete(idem, k)
+			}
+		}
+	}
+	rec = &idemRecord{fingerprint: fp, inFlight: true, expiresAt: now.Add(s.cfg.idemTTL)}
+	idem[slot] = rec
+	return rec, nil, nil
+}
+
+// idemFinish stores a 2xx answer for replay, or frees the key so that a
+// failed request can be retried with it.
+func (s *Server) idemFinish(slot string, rec *idemRecord, rw *recordingWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.tw.idem[slot] != rec {
+		return // state was reset meanwhile
+	}
+	if rw.status < 200 || rw.status > 299 {
+		delete(s.st.tw.idem, slot)
+		return
+	}
+	rec.inFlight = false
+	rec.status = rw.status
+	rec.contentType = rw.Header().Get("Content-Type")
+	rec.body = rw.body.Bytes()
+}
+
+// fingerprint identifies a request for idempotency: method, path, and the
+// body as canonical JSON (sorted keys) without the one-time secret fields.
+// A body that is not a JSON object is taken byte for byte.
+func fingerprint(method, path string, body []byte) [sha256.Size]byte {
+	canon := body
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err == nil && obj != nil {
+		// A retry after a lost response may carry a fresh verification
+		// code (and re-typed passwords).
+		delete(obj, "password")
+		delete(obj, "passwordConfirm")
+		delete(obj, "emailCode")
+		if b, err := json.Marshal(obj); err == nil {
+			canon = b
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(method + "\n" + path + "\n"))
+	h.Write(canon)
+	var out [sha256.Size]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// recordingWriter passes an answer through and keeps a copy of it.
+type recordingWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recordingWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}

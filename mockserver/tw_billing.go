@@ -1,0 +1,295 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// Reasons a workspace cannot be bound, as ListWorkspaces reports them.
+const (
+	reasonLocked       = "settled by another active subscription"
+	reasonMonthlyLimit = "settlement already changed this month"
+	reasonAlreadyBound = "already bound"
+)
+
+const defaultPageSize = 20
+
+// existingSubscriptionLocked finds a subscription (a Huawei purchase of that
+// account) or fails with 404 ft.SubscriptionNotFound.
+func (s *Server) existingSubscriptionLocked(k subKey) (*Purchase, *twError) {
+	p := s.subscriptionLocked(k)
+	if p == nil {
+		return nil, twErr(http.StatusNotFound, apierror.CodeSubscriptionNotFound,
+			"Huawei account %s has no marketplace instance %s", k.huaweiAccountID, k.instanceID)
+	}
+	return p, nil
+}
+
+// activeSubscriptionLocked additionally requires the purchase to be in use
+// (409 ft.SubscriptionInactive otherwise).
+func (s *Server) activeSubscriptionLocked(k subKey) (*Purchase, *twError) {
+	p, e := s.existingSubscriptionLocked(k)
+	if e != nil {
+		return nil, e
+	}
+	if p.Status != PurchaseInUse {
+		return nil, twErr(http.StatusConflict, apierror.CodeSubscriptionInactive,
+			"instance %s is %s, not in use", k.instanceID, subscriptionStatus(p.Status))
+	}
+	return p, nil
+}
+
+// tokenSubscriptionLocked checks that the token's subscription can still
+// settle workspaces: it is in use and still bound to the token's Billing
+// Center account.
+func (s *Server) tokenSubscriptionLocked(tok *tokenRec) *twError {
+	if _, e := s.activeSubscriptionLocked(tok.sub); e != nil {
+		return e
+	}
+	if b := s.st.tw.bindings[tok.sub]; b == nil || b.billingAccountID != tok.billingAccountID {
+		return twErr(http.StatusUnauthorized, apierror.CodeUnauthorized,
+			"the token's binding no longer exists; bind the Billing Center account again")
+	}
+	return nil
+}
+
+func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, workspace.Timestamp) {
+	tok := s.ids.next("bctk_")
+	exp := s.now().Add(s.cfg.tokenTTL)
+	s.st.tw.tokens[tok] = &tokenRec{billingAccountID: billingAccountID, sub: k, expiresAt: exp}
+	return tok, workspace.Timestamp{Time: exp}
+}
+
+// subscriptionViewLocked is a subscription as GetSubscription shows it.
+func (s *Server) subscriptionViewLocked(p *Purchase) billing.Subscription {
+	k := subKey{p.AccountID, p.InstanceID}
+	out := billing.Subscription{HuaweiAccountID: p.AccountID, InstanceID: p.InstanceID, ProductID: p.ProductID,
+		Status: subscriptionStatus(p.Status), Active: p.Status == PurchaseInUse,
+		Workspaces: s.workspacesSettledByLocked(k)}
+	if b := s.st.tw.bindings[k]; b != nil {
+		out.Bound = true
+		out.BillingAccountID = b.billingAccountID
+		out.BillingUsername = s.st.tw.billing[b.billingAccountID].Username
+	}
+	if out.Activated() {
+		out.LoginURL = s.loginURL(out.Workspaces[0].Site)
+	}
+	return out
+}
+
+// opGetSubscription: GET /api/v1/subscription/get?huaweiAccountId=&instanceId=.
+func (s *Server) opGetSubscription(_ *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
+	if e := checkQuery(q, "huaweiAccountId", "instanceId"); e != nil {
+		return nil, nil, e
+	}
+	var p apierror.Problems
+	rules.HuaweiAccountID(&p, "huaweiAccountId", q.Get("huaweiAccountId"))
+	rules.InstanceID(&p, "instanceId", q.Get("instanceId"))
+	if len(p) > 0 {
+		return nil, nil, validationErr(p)
+	}
+	pur, e := s.existingSubscriptionLocked(subKey{q.Get("huaweiAccountId"), q.Get("instanceId")})
+	if e != nil {
+		return nil, nil, e
+	}
+	return s.subscriptionViewLocked(pur), nil, nil
+}
+
+// opRegister: POST /api/v1/account/register. Creates the console account,
+// the Billing Center account, the first workspace settled by the
+// subscription, and the binding; all or nothing.
+func (s *Server) opRegister(_ *call, req *billing.RegisterRequest) (any, *twError) {
+	k := subKey{req.HuaweiAccountID, req.InstanceID}
+	if e := s.checkCodeLocked(req.Email, billing.PurposeRegister, req.EmailCode); e != nil {
+		return nil, e
+	}
+	if _, e := s.activeSubscriptionLocked(k); e != nil {
+		return nil, e
+	}
+	if b := s.st.tw.bindings[k]; b != nil {
+		return nil, twErr(http.StatusConflict, apierror.CodeAlreadyBound,
+			"instance %s is already bound to Billing Center account %s; bind that account instead",
+			k.instanceID, s.st.tw.billing[b.billingAccountID].Username)
+	}
+	if e := s.checkNewAccountLocked(req.Site, req.Username, req.Email); e != nil {
+		return nil, e
+	}
+	if s.billingByUsernameLocked(req.Username) != nil {
+		return nil, twErr(http.StatusConflict, apierror.CodeUsernameTaken, "Billing Center username %q is taken", req.Username)
+	}
+	if s.billingByEmailLocked(req.Email) != nil {
+		return nil, twErr(http.StatusConflict, apierror.CodeEmailTaken,
+			"a Billing Center account already uses this email; bind it instead")
+	}
+
+	now := s.now()
+	acc := s.insertAccountLocked(req.Site, req.Username, req.Email, req.Phone, now)
+	bca := s.insertBillingAccountLocked(req.Username, req.Email, req.Company.Name, now)
+	ws := s.insertWorkspaceLocked(workspace.Workspace{Name: req.WorkspaceName, Language: req.WorkspaceLanguage,
+		Site: req.Site, OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Settlement: huaweiSettlement(k)}, now)
+	s.st.tw.bindings[k] = &bindingRec{billingAccountID: bca.ID, boundAt: now}
+	s.consumeCodeLocked(req.Email, billing.PurposeRegister)
+	return billing.RegisterResult{Account: *acc, BillingAccount: *bca, Workspace: *ws, LoginURL: s.loginURL(req.Site)}, nil
+}
+
+// checkNewAccountLocked checks that a new console account may take this
+// username and email on the site.
+func (s *Server) checkNewAccountLocked(c site.Code, username, email string) *twError {
+	if s.accountByUsernameLocked(c, username) != nil {
+		return twErr(http.StatusConflict, apierror.CodeUsernameTaken, "username %q is taken on site %s", username, c)
+	}
+	if s.accountByEmailLocked(c, email) != nil {
+		return twErr(http.StatusConflict, apierror.CodeEmailTaken,
+			"a TrueWatch account on site %s already uses this email", c)
+	}
+	return nil
+}
+
+func huaweiSettlement(k subKey) workspace.Settlement {
+	return workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: k.huaweiAccountID, InstanceID: k.instanceID}
+}
+
+// opBindAccount: POST /api/v1/billing_account/bind.
+func (s *Server) opBindAccount(_ *call, req *billing.BindAccountRequest) (any, *twError) {
+	k := subKey{req.HuaweiAccountID, req.InstanceID}
+	if e := s.checkCodeLocked(req.Email, billing.PurposeBindBillingAccount, req.EmailCode); e != nil {
+		return nil, e
+	}
+	bca := s.billingByUsernameLocked(req.Username)
+	if bca == nil || rules.NormalizeEmail(bca.Email) != rules.NormalizeEmail(req.Email) {
+		return nil, twErr(http.StatusNotFound, apierror.CodeBillingAccountNotFound,
+			"no Billing Center account has this username and email")
+	}
+	if _, e := s.activeSubscriptionLocked(k); e != nil {
+		return nil, e
+	}
+	if b := s.st.tw.bindings[k]; b != nil && b.billingAccountID != bca.ID {
+		return nil, twErr(http.StatusConflict, apierror.CodeAlreadyBound,
+			"instance %s is already bound to another Billing Center account", k.instanceID)
+	}
+	if s.st.tw.bindings[k] == nil {
+		s.st.tw.bindings[k] = &bindingRec{billingAccountID: bca.ID, boundAt: s.now()}
+	}
+	s.consumeCodeLocked(req.Email, billing.PurposeBindBillingAccount)
+	tok, exp := s.issueTokenLocked(bca.ID, k)
+	return billing.BindAccountResult{BillingAccount: *bca, Token: secret.String(tok), ExpiresAt: exp}, nil
+}
+
+// bindability says whether w can be bound to subscription k, and why not.
+func (s *Server) bindabilityLocked(w *workspace.Workspace, k subKey) (bindable bool, reason string) {
+	switch {
+	case settledBy(w, k):
+		return false, reasonAlreadyBound
+	case s.lockedByOtherLocked(w, k):
+		return false, reasonLocked
+	case changedThisMonth(w, s.cfg.clock.Now()):
+		return false, reasonMonthlyLimit
+	}
+	return true, ""
+}
+
+// opListWorkspaces: GET /api/v1/billing_account/workspace/list (token). Every
+// workspace associated with the token's Billing Center account, in creation
+// order, with whether it can be bound to the token's subscription.
+func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
+	if e := checkQuery(q, "pageIndex", "pageSize", "site"); e != nil {
+		return nil, nil, e
+	}
+	var p apierror.Problems
+	index, size := queryInt(&p, q, "pageIndex"), queryInt(&p, q, "pageSize")
+	rules.Page(&p, index, size)
+	filter := site.Code(q.Get("site"))
+	if filter != "" {
+		workspace.ValidateSite(&p, "site", filter)
+	}
+	if len(p) > 0 {
+		return nil, nil, validationErr(p)
+	}
+	if index == 0 {
+		index = 1
+	}
+	if size == 0 {
+		size = defaultPageSize
+	}
+	all := []billing.BindableWorkspace{}
+	for _, id := range s.st.tw.wsIDs {
+		w := s.st.tw.workspaces[id]
+		if w.BillingAccountID != c.token.billingAccountID || (filter != "" && w.Site != filter) {
+			continue
+		}
+		ok, why := s.bindabilityLocked(w, c.token.sub)
+		all = append(all, billing.BindableWorkspace{Workspace: *w, Bindable: ok, Reason: why})
+	}
+	from := min((index-1)*size, len(all))
+	to := min(from+size, len(all))
+	page := all[from:to]
+	return page, &httpcore.PageInfo{Count: len(page), PageIndex: index, PageSize: size, TotalCount: len(all)}, nil
+}
+
+// queryInt parses an optional integer query parameter (0 when absent).
+func queryInt(p *apierror.Problems, q url.Values, name string) int {
+	v := q.Get(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.Add(name, "must be an integer")
+		return 0
+	}
+	return n
+}
+
+// opBindWorkspace: POST /api/v1/billing_account/workspace/bind (token).
+func (s *Server) opBindWorkspace(c *call, req *billing.BindWorkspaceRequest) (any, *twError) {
+	tok := c.token
+	if e := s.tokenSubscriptionLocked(tok); e != nil {
+		return nil, e
+	}
+	w := s.st.tw.workspaces[req.WorkspaceID]
+	if w == nil || w.BillingAccountID != tok.billingAccountID {
+		return nil, twErr(http.StatusNotFound, apierror.CodeWorkspaceNotFound,
+			"workspace %q is not associated with this Billing Center account", req.WorkspaceID)
+	}
+	switch _, why := s.bindabilityLocked(w, tok.sub); why {
+	case reasonAlreadyBound:
+		return billing.BindWorkspaceResult{Workspace: *w, Changed: false, LoginURL: s.loginURL(w.Site)}, nil
+	case reasonLocked:
+		return nil, twErr(http.StatusConflict, apierror.CodeSettlementLocked,
+			"workspace %s is settled by another cloud subscription that has not been released", w.ID)
+	case reasonMonthlyLimit:
+		return nil, twErr(http.StatusConflict, apierror.CodeSettlementChangeLimit,
+			"the settlement method of workspace %s was already changed this month (last change %s)",
+			w.ID, w.Settlement.ChangedAt.UTC().Format("2006-01-02"))
+	}
+	now := s.now()
+	w.Settlement = huaweiSettlement(tok.sub)
+	w.Settlement.ChangedAt = workspace.Timestamp{Time: now}
+	w.IsLocked = false
+	w.UpdateAt = workspace.Timestamp{Time: now}
+	return billing.BindWorkspaceResult{Workspace: *w, Changed: true, LoginURL: s.loginURL(w.Site)}, nil
+}
+
+// opGetBinding: GET /api/v1/billing_account/binding/get (token).
+func (s *Server) opGetBinding(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
+	if e := checkQuery(q); e != nil {
+		return nil, nil, e
+	}
+	tok := c.token
+	p, e := s.existingSubscriptionLocked(tok.sub)
+	if e != nil {
+		return nil, nil, e
+	}
+	return billing.Binding{BillingAccount: *s.st.tw.billing[tok.billingAccountID],
+		HuaweiAccountID: tok.sub.huaweiAccountID, InstanceID: tok.sub.instanceID,
+		Status: subscriptionStatus(p.Status), Workspaces: s.workspacesSettledByLocked(tok.sub)}, nil, nil
+}

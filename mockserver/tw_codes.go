@@ -1,0 +1,81 @@
+package mockserver
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// opSendCode: POST /api/v1/verification_code/send. A code is sent whether or
+// not an account uses the address (no account enumeration); it is checked
+// when used. A new code replaces the old one.
+func (s *Server) opSendCode(_ *call, req *billing.SendCodeRequest) (any, *twError) {
+	now := s.now()
+	k := codeKey{rules.NormalizeEmail(req.Email), req.Purpose}
+	if last, ok := s.st.tw.lastSent[k]; ok {
+		if wait := last.Add(codeResendInterval).Sub(s.cfg.clock.Now()); wait > 0 {
+			e := twErr(http.StatusTooManyRequests, apierror.CodeCodeResendTooSoon,
+				"a %s code was sent to this address less than %s ago; ask again later", req.Purpose, codeResendInterval)
+			e.retryAfter = wait
+			return nil, e
+		}
+	}
+	code := s.newCode()
+	s.st.tw.codes[k] = &codeRec{code: code, expiresAt: now.Add(codeTTL)}
+	s.st.tw.lastSent[k] = now
+	s.st.tw.outbox = append(s.st.tw.outbox, Email{
+		To:      req.Email,
+		Purpose: req.Purpose,
+		Code:    secret.String(code),
+		Subject: "Your TrueWatch verification code",
+		Body: fmt.Sprintf("Your verification code is %s. Use it to %s. It expires in %d minutes.",
+			code, purposeText(req.Purpose), int(codeTTL.Minutes())),
+		SentAt: now,
+	})
+	return billing.SendCodeResult{Email: req.Email, Purpose: req.Purpose,
+		ExpiresAt:   workspace.Timestamp{Time: now.Add(codeTTL)},
+		ResendAfter: workspace.Timestamp{Time: now.Add(codeResendInterval)}}, nil
+}
+
+// newCode makes a deterministic 6-digit code from the ID generator.
+func (s *Server) newCode() string {
+	n, _ := strconv.ParseUint(s.ids.hex32("code")[:8], 16, 64)
+	return fmt.Sprintf("%06d", n%1_000_000)
+}
+
+// checkCodeLocked verifies a code for email and purpose without using it
+// up: the operation consumes it (consumeCodeLocked) only once everything
+// else has passed. A wrong code counts as an attempt; the fifth wrong
+// attempt invalidates the code.
+func (s *Server) checkCodeLocked(email string, purpose billing.Purpose, given secret.String) *twError {
+	rec := s.st.tw.codes[codeKey{rules.NormalizeEmail(email), purpose}]
+	if rec == nil || rec.dead {
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidCode,
+			"no valid %s verification code for this email; request a new one", purpose)
+	}
+	if !s.cfg.clock.Now().Before(rec.expiresAt) {
+		return twErr(http.StatusBadRequest, apierror.CodeCodeExpired, "the verification code has expired; request a new one")
+	}
+	if subtle.ConstantTimeCompare([]byte(rec.code), []byte(given.Reveal())) != 1 {
+		rec.attempts++
+		if rec.attempts >= codeMaxAttempts {
+			rec.dead = true
+			return twErr(http.StatusBadRequest, apierror.CodeInvalidCode,
+				"wrong verification code; after %d wrong attempts the code no longer works, request a new one", codeMaxAttempts)
+		}
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidCode,
+			"wrong verification code (%d attempts left)", codeMaxAttempts-rec.attempts)
+	}
+	return nil
+}
+
+func (s *Server) consumeCodeLocked(email string, purpose billing.Purpose) {
+	delete(s.st.tw.codes, codeKey{rules.NormalizeEmail(email), purpose})
+}

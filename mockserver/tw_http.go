@@ -1,0 +1,336 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/site"
+)
+
+// twError is a failed TrueWatch call: an HTTP status, an ft. error code, a
+// message (never containing a secret) and optional content.
+type twError struct {
+	status     int
+	code       string
+	msg        string
+	detail     any
+	retryAfter time.Duration
+}
+
+func (e *twError) Error() string { return e.code + ": " + e.msg }
+
+func twErr(status int, code, format string, args ...any) *twError {
+	return &twError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// validationErr turns a *apierror.ValidationError into HTTP 400
+// ft.ValidationFailed with content {"problems": [...]}.
+func validationErr(problems []apierror.Problem) *twError {
+	ve := &apierror.ValidationError{Problems: problems}
+	return &twError{status: http.StatusBadRequest, code: apierror.CodeValidation, msg: ve.Error(),
+		detail: map[string]any{"problems": problems}}
+}
+
+func problem(field, format string, args ...any) *twError {
+	var p apierror.Problems
+	p.Add(field, format, args...)
+	return validationErr(p)
+}
+
+func writeTWErr(w http.ResponseWriter, r *http.Request, e *twError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
+	if e.status == http.StatusUnauthorized && e.code != apierror.CodeAkRateLimited {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="truewatch-billing-center"`)
+	}
+	writeTWError(w, r, e.status, e.code, e.msg, e.detail)
+}
+
+// validator is a request type with the client-side rules (billing and
+// workspace types), which the mock enforces exactly.
+type validator interface{ Validate() error }
+
+// readBody reads the whole request body within the server's limit.
+func readBody(r *http.Request) ([]byte, *twError) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, twErr(http.StatusRequestEntityTooLarge, apierror.CodeBodyTooLarge,
+				"request body is larger than %d bytes", tooBig.Limit)
+		}
+		return nil, twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "could not read request body")
+	}
+	return b, nil
+}
+
+// decodeRequest decodes a JSON body strictly (no unknown fields, no
+// trailing data) into v and runs v's Validate. Messages name fields and
+// types but never echo values, which may be secrets.
+func decodeRequest(body []byte, v validator) *twError {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must hold exactly one JSON object")
+	}
+	if err := v.Validate(); err != nil {
+		var ve *apierror.ValidationError
+		if errors.As(err, &ve) {
+			return validationErr(ve.Problems)
+		}
+		return twErr(http.StatusBadRequest, apierror.CodeValidation, "invalid request")
+	}
+	return nil
+}
+
+func decodeErr(err error) *twError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "malformed JSON at byte offset %d", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
+		}
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "field %q must be %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "malformed JSON: unexpected end of input")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ := strconv.Unquote(f)
+		return problem(name, "unknown field")
+	}
+	return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "malformed JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	}
+	return "a number"
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// authLocked checks the request's Billing Center token. Caller holds s.mu.
+func (s *Server) authLocked(r *http.Request) (*tokenRec, *twError) {
+	tok := bearerToken(r)
+	if tok == "" {
+		return nil, twErr(http.StatusUnauthorized, apierror.CodeUnauthorized,
+			"missing token: send Authorization: Bearer <token> from BindBillingAccount")
+	}
+	rec, ok := s.st.tw.tokens[tok]
+	if !ok {
+		return nil, twErr(http.StatusUnauthorized, apierror.CodeUnauthorized, "invalid token")
+	}
+	if !s.cfg.clock.Now().Before(rec.expiresAt) {
+		return nil, twErr(http.StatusUnauthorized, apierror.CodeTokenExpired,
+			"token expired; bind the Billing Center account again for a new one")
+	}
+	return rec, nil
+}
+
+func (s *Server) authenticate(r *http.Request) (*tokenRec, *twError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authLocked(r)
+}
+
+// rateWindow counts one client's requests in one clock minute.
+type rateWindow struct {
+	start time.Time
+	count int
+}
+
+// rateLimit applies WithRateLimit: more than n requests per clock minute
+// from one client address get HTTP 401 ft.TriggerApiAkCurrentLimiting, as
+// TrueWatch answers.
+func (s *Server) rateLimit(r *http.Request) *twError {
+	if s.cfg.rateLimit <= 0 {
+		return nil
+	}
+	client, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		client = r.RemoteAddr
+	}
+	now := s.cfg.clock.Now()
+	start := now.Truncate(time.Minute)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	win := s.st.tw.windows[client]
+	if win == nil || !win.start.Equal(start) {
+		win = &rateWindow{start: start}
+		s.st.tw.windows[client] = win
+	}
+	if win.count >= s.cfg.rateLimit {
+		e := twErr(http.StatusUnauthorized, apierror.CodeAkRateLimited,
+			"rate limit of %d requests per minute exceeded", s.cfg.rateLimit)
+		e.retryAfter = max(start.Add(time.Minute).Sub(now), time.Second)
+		return e
+	}
+	win.count++
+	return nil
+}
+
+// call is one decoded TrueWatch API call as an operation sees it.
+type call struct {
+	r     *http.Request
+	site  site.Code // from the path, for site routes
+	token *tokenRec // for token routes
+}
+
+// twRoute wraps every TrueWatch API handler: rate limiting, the path's site,
+// then idempotency for POSTs.
+func (s *Server) twRoute(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if e := s.rateLimit(r); e != nil {
+			writeTWErr(w, r, e)
+			return
+		}
+		if raw := r.PathValue("site"); raw != "" && !site.Code(raw).Valid() {
+			writeTWErr(w, r, twErr(http.StatusNotFound, apierror.CodeUnknownSite, "%s", (&site.UnknownError{Code: site.Code(raw)}).Error()))
+			return
+		}
+		if r.Method == http.MethodPost {
+			s.idempotent(w, r, h)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// postOp builds the handler of a JSON POST operation: token check (when
+// auth), strict decoding and validation, then op under s.mu. op checks every
+// precondition before changing anything.
+func postOp[T any, PT interface {
+	*T
+	validator
+}](s *Server, auth bool, op func(c *call, req PT) (any, *twError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if auth {
+			if _, e := s.authenticate(r); e != nil {
+				writeTWErr(w, r, e)
+				return
+			}
+		}
+		body, e := readBody(r)
+		if e != nil {
+			writeTWErr(w, r, e)
+			return
+		}
+		req := PT(new(T))
+		if e := decodeRequest(body, req); e != nil {
+			writeTWErr(w, r, e)
+			return
+		}
+		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) {
+			out, e := op(c, req)
+			return out, nil, e
+		})
+	}
+}
+
+// getOp builds the handler of a GET operation; op parses the query itself.
+func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, r.URL.Query()) })
+	}
+}
+
+// serveOp runs op under s.mu (after the token check, for token routes) and
+// writes its answer.
+func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op func(c *call) (any, *httpcore.PageInfo, *twError)) {
+	c := &call{r: r, site: site.Code(r.PathValue("site"))}
+	var (
+		out  any
+		page *httpcore.PageInfo
+		e    *twError
+	)
+	s.mu.Lock()
+	if auth {
+		c.token, e = s.authLocked(r)
+	}
+	if e == nil {
+		out, page, e = op(c)
+	}
+	s.mu.Unlock()
+	if e != nil {
+		writeTWErr(w, r, e)
+		return
+	}
+	writeTWOK(w, r, out, page)
+}
+
+// checkQuery refuses query parameters the operation does not know, as
+// DisallowUnknownFields does for bodies.
+func checkQuery(q url.Values, known ...string) *twError {
+	for name := range q {
+		if !slices.Contains(known, name) {
+			return problem(name, "unknown query parameter")
+		}
+	}
+	return nil
+}
+
+// registerTrueWatch mounts the Billing Center, every site's workspace API
+// and every site's login page.
+func (s *Server) registerTrueWatch(mux *http.ServeMux) {
+	bc := func(method, path string, h http.HandlerFunc) {
+		mux.HandleFunc(method+" "+routes.MockBillingPrefix+path, s.twRoute(h))
+	}
+	bc(http.MethodPost, routes.SendCode, postOp(s, false, s.opSendCode))
+	bc(http.MethodGet, routes.GetSubscription, getOp(s, false, s.opGetSubscription))
+	bc(http.MethodPost, routes.Register, postOp(s, false, s.opRegister))
+	bc(http.MethodPost, routes.BindAccount, postOp(s, false, s.opBindAccount))
+	bc(http.MethodGet, routes.ListWorkspaces, getOp(s, true, s.opListWorkspaces))
+	bc(http.MethodPost, routes.BindWorkspace, postOp(s, true, s.opBindWorkspace))
+	bc(http.MethodGet, routes.GetBinding, getOp(s, true, s.opGetBinding))
+
+	api := func(method, path string, h http.HandlerFunc) {
+		mux.HandleFunc(method+" "+routes.MockSitesPrefix+"{site}/"+string(site.ConsoleAPI)+path, s.twRoute(h))
+	}
+	api(http.MethodPost, routes.CreateWorkspace, postOp(s, true, s.opCreateWorkspace))
+	api(http.MethodPost, routes.RegisterAndCreate, postOp(s, true, s.opRegisterAndCreate))
+	api(http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, true, s.opGetWorkspace))
+
+	mux.HandleFunc("GET "+routes.MockSitesPrefix+"{site}/"+string(site.Auth)+"/login/pwd", s.loginPage)
+}

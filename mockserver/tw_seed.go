@@ -1,0 +1,248 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// Seeding puts the TrueWatch half in a state that would take several API
+// calls (and verification codes) to reach, such as "an existing Billing
+// Center account with existing workspaces on two sites, one of them settled
+// by another subscription". Seeds obey the same rules as the API (formats,
+// uniqueness, existing references) and return the created objects as the
+// API shows them. Seeds made before Reset are dropped by it.
+
+// AccountSeed is a TrueWatch console account to seed.
+type AccountSeed struct {
+	// Site the account is registered on (required).
+	Site site.Code
+	// Username is unique per site (case-insensitive); required.
+	Username string
+	// Email is unique per site (case-insensitive); required.
+	Email string
+	// Phone is optional.
+	Phone string
+}
+
+// SeedAccount creates a TrueWatch console account, as if it had registered
+// on its site. Its workspaces are created with SeedWorkspace.
+func (s *Server) SeedAccount(a AccountSeed) (workspace.Account, error) {
+	var p apierror.Problems
+	workspace.ValidateSite(&p, "site", a.Site)
+	rules.Username(&p, "username", a.Username)
+	rules.Email(&p, "email", a.Email)
+	rules.Phone(&p, "mobile", a.Phone)
+	if err := p.Err("SeedAccount"); err != nil {
+		return workspace.Account{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.checkNewAccountLocked(a.Site, a.Username, a.Email); e != nil {
+		return workspace.Account{}, seedErr(e)
+	}
+	return *s.insertAccountLocked(a.Site, a.Username, a.Email, a.Phone, s.now()), nil
+}
+
+// BillingAccountSeed is a Billing Center account to seed.
+type BillingAccountSeed struct {
+	// Username is globally unique (case-insensitive); required. It is what
+	// BindBillingAccount names the account by.
+	Username string
+	// Email is globally unique (case-insensitive); required. It receives
+	// the bind_billing_account code.
+	Email string
+	// CompanyName is optional.
+	CompanyName string
+}
+
+// SeedBillingAccount creates a Billing Center account that is bound to no
+// subscription. Associate workspaces with it through
+// WorkspaceSeed.BillingAccountID; bind it with SeedBinding or through
+// BindBillingAccount.
+func (s *Server) SeedBillingAccount(b BillingAccountSeed) (billing.BillingAccount, error) {
+	var p apierror.Problems
+	rules.Username(&p, "username", b.Username)
+	rules.Email(&p, "email", b.Email)
+	if b.CompanyName != "" {
+		rules.CompanyName(&p, "companyName", b.CompanyName)
+	}
+	if err := p.Err("SeedBillingAccount"); err != nil {
+		return billing.BillingAccount{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.billingByUsernameLocked(b.Username) != nil {
+		return billing.BillingAccount{}, fmt.Errorf("mockserver: Billing Center username %q is taken", b.Username)
+	}
+	if s.billingByEmailLocked(b.Email) != nil {
+		return billing.BillingAccount{}, fmt.Errorf("mockserver: a Billing Center account already uses email %q", b.Email)
+	}
+	return *s.insertBillingAccountLocked(b.Username, b.Email, b.CompanyName, s.now()), nil
+}
+
+// WorkspaceSeed is a workspace to seed.
+type WorkspaceSeed struct {
+	// OwnerAccountID is the console account that owns the workspace
+	// (required); the workspace is on that account's site.
+	OwnerAccountID string
+	// Name is unique per owner; required, 1 to 256 characters.
+	Name string
+	// Language defaults to English.
+	Language workspace.Language
+	// BillingAccountID, when set, associates the workspace with that
+	// Billing Center account, so that ListWorkspaces shows it.
+	BillingAccountID string
+	// Settlement defaults to Billing Center settlement. A huaweicloud
+	// settlement must name an existing purchase (AddPurchase); while that
+	// purchase is in use or frozen the workspace cannot be bound to another
+	// subscription. ChangedAt in the current calendar month (UTC) makes
+	// BindWorkspace refuse with ft.SettlementChangeLimit. Other clouds
+	// (aws, aliyun, azure) hold the workspace for good.
+	Settlement workspace.Settlement
+	// IsLocked marks the workspace locked, as after a released
+	// subscription.
+	IsLocked bool
+	// CreateAt defaults to the server's clock.
+	CreateAt time.Time
+}
+
+// SeedWorkspace creates a workspace as described and returns it.
+func (s *Server) SeedWorkspace(ws WorkspaceSeed) (workspace.Workspace, error) {
+	if ws.Language == "" {
+		ws.Language = workspace.LanguageEN
+	}
+	var p apierror.Problems
+	rules.Required(&p, "ownerAccountUUID", ws.OwnerAccountID)
+	rules.WorkspaceName(&p, "name", ws.Name)
+	workspace.ValidateLanguage(&p, "language", ws.Language)
+	st := ws.Settlement
+	switch st.Method {
+	case "":
+		st.Method = workspace.SettlementBillingCenter
+	case workspace.SettlementHuaweiCloud:
+		rules.HuaweiAccountID(&p, "settlement.huaweiAccountId", st.HuaweiAccountID)
+		rules.InstanceID(&p, "settlement.instanceId", st.InstanceID)
+	case workspace.SettlementBillingCenter, workspace.SettlementAWS, workspace.SettlementAliyun, workspace.SettlementAzure:
+	default:
+		p.Add("settlement.method", "unknown settlement method %q", string(st.Method))
+	}
+	if st.Method != workspace.SettlementHuaweiCloud && (st.HuaweiAccountID != "" || st.InstanceID != "") {
+		p.Add("settlement", "Huawei account and instance go only with the huaweicloud method")
+	}
+	if err := p.Err("SeedWorkspace"); err != nil {
+		return workspace.Workspace{}, err
+	}
+	if !st.ChangedAt.IsZero() {
+		st.ChangedAt = workspace.Timestamp{Time: st.ChangedAt.UTC().Truncate(time.Second)}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owner := s.st.tw.accounts[ws.OwnerAccountID]
+	if owner == nil {
+		return workspace.Workspace{}, fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID)
+	}
+	if ws.BillingAccountID != "" && s.st.tw.billing[ws.BillingAccountID] == nil {
+		return workspace.Workspace{}, fmt.Errorf("mockserver: unknown Billing Center account %q", ws.BillingAccountID)
+	}
+	if st.Method == workspace.SettlementHuaweiCloud && s.subscriptionLocked(subKey{st.HuaweiAccountID, st.InstanceID}) == nil {
+		return workspace.Workspace{}, fmt.Errorf("mockserver: Huawei account %s has no purchase %s; add it with AddPurchase first",
+			st.HuaweiAccountID, st.InstanceID)
+	}
+	if s.workspaceNameTakenLocked(owner.ID, ws.Name) {
+		return workspace.Workspace{}, fmt.Errorf("mockserver: account %s already has a workspace named %q", owner.Username, ws.Name)
+	}
+	now := s.now()
+	if !ws.CreateAt.IsZero() {
+		now = ws.CreateAt.UTC().Truncate(time.Second)
+	}
+	return *s.insertWorkspaceLocked(workspace.Workspace{Name: ws.Name, Language: ws.Language, Site: owner.Site,
+		OwnerAccountID: owner.ID, BillingAccountID: ws.BillingAccountID, Settlement: st, IsLocked: ws.IsLocked}, now), nil
+}
+
+// SeedBinding binds a Billing Center account to a subscription (a purchase
+// in use) without a verification code, as BindBillingAccount does, and
+// returns a token for that account and subscription. Binding an account to
+// a subscription it is already bound to only issues a new token.
+func (s *Server) SeedBinding(billingAccountID, huaweiAccountID, instanceID string) (secret.String, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := subKey{huaweiAccountID, instanceID}
+	if s.st.tw.billing[billingAccountID] == nil {
+		return "", fmt.Errorf("mockserver: unknown Billing Center account %q", billingAccountID)
+	}
+	if _, e := s.activeSubscriptionLocked(k); e != nil {
+		return "", seedErr(e)
+	}
+	if b := s.st.tw.bindings[k]; b != nil && b.billingAccountID != billingAccountID {
+		return "", fmt.Errorf("mockserver: instance %s is already bound to Billing Center account %s", instanceID, b.billingAccountID)
+	}
+	if s.st.tw.bindings[k] == nil {
+		s.st.tw.bindings[k] = &bindingRec{billingAccountID: billingAccountID, boundAt: s.now()}
+	}
+	tok, _ := s.issueTokenLocked(billingAccountID, k)
+	return secret.String(tok), nil
+}
+
+// Accounts returns every TrueWatch console account, in creation order.
+func (s *Server) Accounts() []workspace.Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return inOrder(s.st.tw.accountIDs, s.st.tw.accounts)
+}
+
+// BillingAccounts returns every Billing Center account, in creation order.
+func (s *Server) BillingAccounts() []billing.BillingAccount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return inOrder(s.st.tw.billingIDs, s.st.tw.billing)
+}
+
+// Workspaces returns every workspace, in creation order.
+func (s *Server) Workspaces() []workspace.Workspace {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return inOrder(s.st.tw.wsIDs, s.st.tw.workspaces)
+}
+
+// Workspace returns one workspace by ID.
+func (s *Server) Workspace(id string) (workspace.Workspace, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.st.tw.workspaces[id]; w != nil {
+		return *w, true
+	}
+	return workspace.Workspace{}, false
+}
+
+// Subscription returns a subscription as GetSubscription shows it, and
+// whether the Huawei account has that purchase.
+func (s *Server) Subscription(huaweiAccountID, instanceID string) (billing.Subscription, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.subscriptionLocked(subKey{huaweiAccountID, instanceID})
+	if p == nil {
+		return billing.Subscription{}, false
+	}
+	return s.subscriptionViewLocked(p), true
+}
+
+// inOrder copies the values of m in the order of ids.
+func inOrder[T any](ids []string, m map[string]*T) []T {
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, *m[id])
+	}
+	return out
+}
+
+// seedErr turns an API refusal into a seeding error.
+func seedErr(e *twError) error { return errors.New("mockserver: " + e.Error()) }

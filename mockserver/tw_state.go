@@ -1,0 +1,245 @@
+package mockserver
+
+import (
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// Rules of the TrueWatch half that are not request validation.
+const (
+	// codeTTL is how long a verification code works.
+	codeTTL = 10 * time.Minute
+	// codeResendInterval is how long a new code for the same email and
+	// purpose is refused after one was sent.
+	codeResendInterval = 60 * time.Second
+	// codeMaxAttempts wrong attempts invalidate a code.
+	codeMaxAttempts = 5
+)
+
+// twState is the TrueWatch half: console accounts, Billing Center accounts,
+// workspaces, subscription bindings, tokens, verification codes, idempotency
+// records, the outbox and the rate-limit windows. Subscriptions themselves
+// are not stored here: a subscription is a Huawei purchase (huaweiState),
+// the one source of truth for whether it exists and is in use.
+type twState struct {
+	accounts   map[string]*workspace.Account      // by ID
+	accountIDs []string                           // creation order
+	billing    map[string]*billing.BillingAccount // by ID
+	billingIDs []string                           // creation order
+	workspaces map[string]*workspace.Workspace    // by ID
+	wsIDs      []string                           // creation order
+	bindings   map[subKey]*bindingRec             // subscription -> Billing Center account
+	tokens     map[string]*tokenRec               // by token
+	codes      map[codeKey]*codeRec               // the live code per email and purpose
+	lastSent   map[codeKey]time.Time              // when a code was last sent, for the resend rule
+	idem       map[string]*idemRecord             // by path + key
+	outbox     []Email
+	windows    map[string]*rateWindow // by client address
+}
+
+func newTWState() twState {
+	return twState{
+		accounts:   map[string]*workspace.Account{},
+		billing:    map[string]*billing.BillingAccount{},
+		workspaces: map[string]*workspace.Workspace{},
+		bindings:   map[subKey]*bindingRec{},
+		tokens:     map[string]*tokenRec{},
+		codes:      map[codeKey]*codeRec{},
+		lastSent:   map[codeKey]time.Time{},
+		idem:       map[string]*idemRecord{},
+		windows:    map[string]*rateWindow{},
+	}
+}
+
+// subKey names a subscription: a Huawei account's marketplace instance.
+type subKey struct {
+	huaweiAccountID string
+	instanceID      string
+}
+
+// bindingRec binds a subscription to a Billing Center account.
+type bindingRec struct {
+	billingAccountID string
+	boundAt          time.Time
+}
+
+// tokenRec is what a Billing Center token grants: acting on one Billing
+// Center account for one subscription, until it expires.
+type tokenRec struct {
+	billingAccountID string
+	sub              subKey
+	expiresAt        time.Time
+}
+
+type codeKey struct {
+	email   string // normalized
+	purpose billing.Purpose
+}
+
+type codeRec struct {
+	code      string
+	expiresAt time.Time
+	attempts  int  // wrong attempts so far
+	dead      bool // invalidated after too many wrong attempts
+}
+
+// now is the server's clock at wire precision (Unix seconds, UTC).
+func (s *Server) now() time.Time { return s.cfg.clock.Now().UTC().Truncate(time.Second) }
+
+func foldKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
+
+// accountByUsernameLocked finds a console account by username on a site
+// (usernames are compared case-insensitively).
+func (s *Server) accountByUsernameLocked(c site.Code, username string) *workspace.Account {
+	for _, id := range s.st.tw.accountIDs {
+		if a := s.st.tw.accounts[id]; a.Site == c && foldKey(a.Username) == foldKey(username) {
+			return a
+		}
+	}
+	return nil
+}
+
+// accountByEmailLocked finds the console account registered with email on a
+// site: one account per email per site.
+func (s *Server) accountByEmailLocked(c site.Code, email string) *workspace.Account {
+	for _, id := range s.st.tw.accountIDs {
+		if a := s.st.tw.accounts[id]; a.Site == c && rules.NormalizeEmail(a.Email) == rules.NormalizeEmail(email) {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *Server) billingByUsernameLocked(username string) *billing.BillingAccount {
+	for _, id := range s.st.tw.billingIDs {
+		if b := s.st.tw.billing[id]; foldKey(b.Username) == foldKey(username) {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *Server) billingByEmailLocked(email string) *billing.BillingAccount {
+	for _, id := range s.st.tw.billingIDs {
+		if b := s.st.tw.billing[id]; rules.NormalizeEmail(b.Email) == rules.NormalizeEmail(email) {
+			return b
+		}
+	}
+	return nil
+}
+
+// workspaceNameTakenLocked reports whether the owner already has a
+// workspace with this name.
+func (s *Server) workspaceNameTakenLocked(ownerID, name string) bool {
+	for _, id := range s.st.tw.wsIDs {
+		if w := s.st.tw.workspaces[id]; w.OwnerAccountID == ownerID && w.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// settledBy reports whether w is settled by the subscription k.
+func settledBy(w *workspace.Workspace, k subKey) bool {
+	return w.Settlement.Method == workspace.SettlementHuaweiCloud &&
+		w.Settlement.HuaweiAccountID == k.huaweiAccountID && w.Settlement.InstanceID == k.instanceID
+}
+
+// workspacesSettledByLocked lists the workspaces settled by a subscription,
+// in creation order.
+func (s *Server) workspacesSettledByLocked(k subKey) []billing.BoundWorkspace {
+	out := []billing.BoundWorkspace{}
+	for _, id := range s.st.tw.wsIDs {
+		if w := s.st.tw.workspaces[id]; settledBy(w, k) {
+			out = append(out, billing.BoundWorkspace{ID: w.ID, Name: w.Name, Site: w.Site})
+		}
+	}
+	return out
+}
+
+// subscriptionLocked finds the purchase behind a subscription: it must
+// exist and belong to the Huawei account.
+func (s *Server) subscriptionLocked(k subKey) *Purchase {
+	p := s.purchaseLocked(k.instanceID)
+	if p == nil || p.AccountID != k.huaweiAccountID {
+		return nil
+	}
+	return p
+}
+
+func subscriptionStatus(st PurchaseStatus) billing.SubscriptionStatus {
+	switch st {
+	case PurchaseInUse:
+		return billing.StatusInUse
+	case PurchaseFrozen:
+		return billing.StatusFrozen
+	case PurchaseExpired:
+		return billing.StatusExpired
+	default:
+		return billing.StatusClosed
+	}
+}
+
+// lockedBy reports whether w is settled by a cloud account other than k
+// that has not been released. A Huawei subscription holds its workspaces
+// while in use or frozen; other clouds' accounts (seeded only) always hold.
+func (s *Server) lockedByOtherLocked(w *workspace.Workspace, k subKey) bool {
+	switch w.Settlement.Method {
+	case workspace.SettlementBillingCenter, "":
+		return false
+	case workspace.SettlementHuaweiCloud:
+		other := subKey{w.Settlement.HuaweiAccountID, w.Settlement.InstanceID}
+		if other == k {
+			return false
+		}
+		p := s.subscriptionLocked(other)
+		return p != nil && (p.Status == PurchaseInUse || p.Status == PurchaseFrozen)
+	default:
+		return true
+	}
+}
+
+// changedThisMonth reports whether the settlement method of w was changed by
+// request in the current calendar month (UTC).
+func changedThisMonth(w *workspace.Workspace, now time.Time) bool {
+	c := w.Settlement.ChangedAt.Time
+	if c.IsZero() {
+		return false
+	}
+	c, now = c.UTC(), now.UTC()
+	return c.Year() == now.Year() && c.Month() == now.Month()
+}
+
+// releaseSubscriptionLocked applies a purchase's release to the TrueWatch
+// half: workspaces settled by it are locked and fall back to Billing Center
+// settlement (a forced change, which does not count toward the monthly
+// limit, so ChangedAt is kept); its Billing Center binding is removed.
+// Caller holds s.mu.
+func (s *Server) releaseSubscriptionLocked(p *Purchase) {
+	k := subKey{p.AccountID, p.InstanceID}
+	now := s.now()
+	for _, id := range s.st.tw.wsIDs {
+		w := s.st.tw.workspaces[id]
+		if !settledBy(w, k) {
+			continue
+		}
+		w.IsLocked = true
+		w.Settlement = workspace.Settlement{Method: workspace.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt}
+		w.UpdateAt = workspace.Timestamp{Time: now}
+	}
+	delete(s.st.tw.bindings, k)
+}
+
+// loginURL is where users of a site log in on this server.
+func (s *Server) loginURL(c site.Code) string {
+	u, err := s.SiteEndpoints().LoginURL(c)
+	if err != nil {
+		return ""
+	}
+	return u
+}

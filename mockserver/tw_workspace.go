@@ -1,0 +1,146 @@
+package mockserver
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+func (s *Server) insertAccountLocked(c site.Code, username, email, phone string, now time.Time) *workspace.Account {
+	a := &workspace.Account{ID: s.ids.next("acnt_"), Username: username, Email: email, Phone: phone, Site: c,
+		CreateAt: workspace.Timestamp{Time: now}}
+	s.st.tw.accounts[a.ID] = a
+	s.st.tw.accountIDs = append(s.st.tw.accountIDs, a.ID)
+	return a
+}
+
+func (s *Server) insertBillingAccountLocked(username, email, company string, now time.Time) *billing.BillingAccount {
+	b := &billing.BillingAccount{ID: s.ids.next("bcac_"), Username: username, Email: email, CompanyName: company,
+		CreateAt: workspace.Timestamp{Time: now}}
+	s.st.tw.billing[b.ID] = b
+	s.st.tw.billingIDs = append(s.st.tw.billingIDs, b.ID)
+	return b
+}
+
+// insertWorkspaceLocked stores w with a new ID and timestamps.
+func (s *Server) insertWorkspaceLocked(w workspace.Workspace, now time.Time) *workspace.Workspace {
+	w.ID = s.ids.next("wksp_")
+	w.CreateAt = workspace.Timestamp{Time: now}
+	w.UpdateAt = w.CreateAt
+	s.st.tw.workspaces[w.ID] = &w
+	s.st.tw.wsIDs = append(s.st.tw.wsIDs, w.ID)
+	return &w
+}
+
+// checkSite refuses a request whose site differs from the site of the API
+// it was sent to.
+func checkSite(c *call, reqSite site.Code) *twError {
+	if reqSite != c.site {
+		return problem("site", "must be %q, the site this API serves", string(c.site))
+	}
+	return nil
+}
+
+// opCreateWorkspace: POST /api/v1/workspace/create on a site (token). The
+// console account is the one registered on the site with the email, which
+// proves ownership with a create_workspace code. The workspace is associated
+// with the token's Billing Center account and settled by its subscription.
+func (s *Server) opCreateWorkspace(c *call, req *workspace.CreateWorkspaceRequest) (any, *twError) {
+	if e := checkSite(c, req.Site); e != nil {
+		return nil, e
+	}
+	if e := s.checkCodeLocked(req.Email, billing.PurposeCreateWorkspace, req.EmailCode); e != nil {
+		return nil, e
+	}
+	acc := s.accountByEmailLocked(c.site, req.Email)
+	if acc == nil {
+		return nil, twErr(http.StatusNotFound, apierror.CodeAccountNotFound,
+			"no TrueWatch account on site %s uses this email", c.site)
+	}
+	if e := s.tokenSubscriptionLocked(c.token); e != nil {
+		return nil, e
+	}
+	if s.workspaceNameTakenLocked(acc.ID, req.Name) {
+		return nil, twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
+			"account %s already has a workspace named %q", acc.Username, req.Name)
+	}
+	ws := s.insertWorkspaceLocked(s.newBoundWorkspace(c, acc.ID, req.Name, req.Language), s.now())
+	s.consumeCodeLocked(req.Email, billing.PurposeCreateWorkspace)
+	return workspace.CreateResult{Account: *acc, Workspace: *ws, LoginURL: s.loginURL(c.site)}, nil
+}
+
+// opRegisterAndCreate: POST /api/v1/workspace/register_and_create on a site
+// (token). A new console account and its first workspace, associated with
+// the token's Billing Center account and settled by its subscription.
+func (s *Server) opRegisterAndCreate(c *call, req *workspace.RegisterAndCreateRequest) (any, *twError) {
+	if e := checkSite(c, req.Site); e != nil {
+		return nil, e
+	}
+	if e := s.checkCodeLocked(req.Email, billing.PurposeCreateWorkspace, req.EmailCode); e != nil {
+		return nil, e
+	}
+	if e := s.tokenSubscriptionLocked(c.token); e != nil {
+		return nil, e
+	}
+	if e := s.checkNewAccountLocked(c.site, req.Username, req.Email); e != nil {
+		return nil, e
+	}
+	now := s.now()
+	acc := s.insertAccountLocked(c.site, req.Username, req.Email, req.Phone, now)
+	ws := s.insertWorkspaceLocked(s.newBoundWorkspace(c, acc.ID, req.Name, req.Language), now)
+	s.consumeCodeLocked(req.Email, billing.PurposeCreateWorkspace)
+	return workspace.CreateResult{Account: *acc, Workspace: *ws, LoginURL: s.loginURL(c.site)}, nil
+}
+
+// newBoundWorkspace is a workspace of the call's site owned by ownerID,
+// associated with the token's Billing Center account and settled by its
+// subscription.
+func (s *Server) newBoundWorkspace(c *call, ownerID, name string, lang workspace.Language) workspace.Workspace {
+	return workspace.Workspace{Name: name, Language: lang, Site: c.site, OwnerAccountID: ownerID,
+		BillingAccountID: c.token.billingAccountID, Settlement: huaweiSettlement(c.token.sub)}
+}
+
+// opGetWorkspace: GET /api/v1/workspace/{uuid}/get on a site (token). Only
+// workspaces of that site associated with the token's Billing Center
+// account are visible.
+func (s *Server) opGetWorkspace(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
+	if e := checkQuery(q); e != nil {
+		return nil, nil, e
+	}
+	id := c.r.PathValue("uuid")
+	w := s.st.tw.workspaces[id]
+	if w == nil || w.Site != c.site || w.BillingAccountID != c.token.billingAccountID {
+		return nil, nil, twErr(http.StatusNotFound, apierror.CodeWorkspaceNotFound,
+			"no workspace %q on site %s for this Billing Center account", id, c.site)
+	}
+	return *w, nil, nil
+}
+
+// loginPage serves GET /sites/{site}/auth/login/pwd, where login URLs point:
+// a minimal page, enough for a browser or a link checker.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	c := site.Code(r.PathValue("site"))
+	info, err := site.Lookup(c)
+	if err != nil || !c.Valid() { // Lookup alone would accept "US1"
+		writeTWErr(w, r, twErr(http.StatusNotFound, apierror.CodeUnknownSite, "%s", (&site.UnknownError{Code: c}).Error()))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	name, code, provider := html.EscapeString(info.Name), html.EscapeString(string(info.Code)), html.EscapeString(info.Provider)
+	fmt.Fprintf(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TrueWatch %[1]s: log in (mock)</title></head>
+<body><h1>Log in to TrueWatch %[1]s</h1>
+<form method="post"><label>Username <input name="username" autocomplete="username"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<button type="submit" disabled>Log in</button></form>
+<p>This is the TrueWatch mock server: site %[2]s (%[3]s).</p></body></html>
+`, name, code, provider)
+}
