@@ -1,0 +1,155 @@
+package billing_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
+)
+
+// pages returns one reply per page of total workspaces served size at a
+// time, in the content.data shape on even pages and bare on odd ones.
+func pages(total, size int, withTotal bool) []testkit.Reply {
+	var out []testkit.Reply
+	for start, index := 0, 1; ; start, index = start+size, index+1 {
+		var items []map[string]any
+		for i := start; i < min(start+size, total); i++ {
+			items = append(items, map[string]any{"uuid": fmt.Sprintf("wksp_%d", i), "name": fmt.Sprint(i), "site": "us1", "bindable": true})
+		}
+		pi := httpcore.PageInfo{Count: len(items), PageIndex: index, PageSize: size}
+		if withTotal {
+			pi.TotalCount = total
+		}
+		var content any = items
+		if items == nil {
+			content = []any{}
+		}
+		if index%2 == 0 {
+			content = map[string]any{"data": content}
+		}
+		out = append(out, testkit.Page(content, pi))
+		if start+size > total {
+			return out
+		}
+	}
+}
+
+func ids(t *testing.T, seq func(func(billing.BindableWorkspace, error) bool)) []string {
+	t.Helper()
+	var out []string
+	for ws, err := range seq {
+		require.NoError(t, err)
+		out = append(out, ws.ID)
+	}
+	return out
+}
+
+func pageIndexes(e env) []string {
+	var out []string
+	for _, r := range e.rec.Requests() {
+		out = append(out, r.Query.Get("pageIndex"))
+	}
+	return out
+}
+
+func TestAllBindableWorkspaces_Pages(t *testing.T) {
+	tests := []struct {
+		name      string
+		total     int
+		withTotal bool
+		requests  []string
+	}{
+		{"short last page", 7, false, []string{"1", "2", "3"}},
+		{"exact multiple stops at an empty page", 9, false, []string{"1", "2", "3", "4"}},
+		{"exact multiple stops at totalCount", 9, true, []string{"1", "2", "3"}},
+		{"empty", 0, true, []string{"1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, pages(tt.total, 3, tt.withTotal)...)
+			got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}))
+			require.Len(t, got, tt.total)
+			for i, id := range got {
+				assert.Equal(t, fmt.Sprintf("wksp_%d", i), id)
+			}
+			assert.Equal(t, tt.requests, pageIndexes(e))
+			for _, r := range e.rec.Requests() {
+				assert.Equal(t, "3", r.Query.Get("pageSize"))
+				assert.Equal(t, "Bearer "+token.Reveal(), r.Header.Get("Authorization"))
+			}
+		})
+	}
+}
+
+func TestAllBindableWorkspaces_StartsAtPageIndexAndKeepsFilter(t *testing.T) {
+	replies := pages(9, 3, true)[1:]
+	e := setup(t, replies...)
+	opts := &billing.ListOptions{PageIndex: 2, PageSize: 3, Site: "za1"}
+	got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, opts))
+	assert.Equal(t, []string{"wksp_3", "wksp_4", "wksp_5", "wksp_6", "wksp_7", "wksp_8"}, got)
+	assert.Equal(t, []string{"2", "3"}, pageIndexes(e))
+	assert.Equal(t, url.Values{"pageIndex": {"3"}, "pageSize": {"3"}, "site": {"za1"}}, e.rec.Requests()[1].Query)
+	assert.Equal(t, &billing.ListOptions{PageIndex: 2, PageSize: 3, Site: "za1"}, opts, "the caller's options are not changed")
+}
+
+func TestAllBindableWorkspaces_ServerPageSizeWins(t *testing.T) {
+	// Asked for 5 a page, the service serves 3: a page of 3 is not short.
+	e := setup(t, pages(7, 3, false)...)
+	got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 5}))
+	assert.Len(t, got, 7)
+	assert.Equal(t, []string{"1", "2", "3"}, pageIndexes(e))
+}
+
+func TestAllBindableWorkspaces_EarlyBreak(t *testing.T) {
+	e := setup(t, pages(30, 3, true)...)
+	var got []string
+	for ws, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}) {
+		require.NoError(t, err)
+		got = append(got, ws.ID)
+		if len(got) == 4 {
+			break
+		}
+	}
+	assert.Equal(t, []string{"wksp_0", "wksp_1", "wksp_2", "wksp_3"}, got)
+	assert.Equal(t, 2, e.mt.GetTotalCallCount(), "no page is fetched after the break")
+}
+
+func TestAllBindableWorkspaces_ErrorYieldedOnceAndStops(t *testing.T) {
+	replies := append(pages(9, 3, true)[:1], testkit.Fail(401, apierror.CodeTokenExpired, "token expired"))
+	e := setup(t, replies...)
+	var got []string
+	var errs []error
+	for ws, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, ws.ID)
+	}
+	assert.Equal(t, []string{"wksp_0", "wksp_1", "wksp_2"}, got)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], apierror.ErrUnauthorized)
+	assert.Equal(t, 2, e.mt.GetTotalCallCount())
+}
+
+func TestAllBindableWorkspaces_CallInfoDescribesLastPage(t *testing.T) {
+	e := setup(t, pages(4, 3, true)...)
+	var info billing.CallInfo
+	n := 0
+	for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}, billing.WithCallInfo(&info)) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 200, info.HTTPStatus)
+	assert.Equal(t, 1, info.Attempts)
+	assert.Equal(t, 2, e.mt.GetTotalCallCount())
+}
