@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
@@ -39,6 +40,21 @@ const (
 	PurchaseFrozen  PurchaseStatus = 4
 	PurchaseExpired PurchaseStatus = 5
 )
+
+// String names the status as Huawei's console does.
+func (st PurchaseStatus) String() string {
+	switch st {
+	case PurchaseInUse:
+		return "in use"
+	case PurchaseClosed:
+		return "closed"
+	case PurchaseFrozen:
+		return "frozen"
+	case PurchaseExpired:
+		return "expired"
+	}
+	return "status " + strconv.Itoa(int(st))
+}
 
 // HuaweiAccount is a seeded Huawei Cloud account.
 type HuaweiAccount struct {

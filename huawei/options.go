@@ -1,0 +1,277 @@
+package huawei
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/retry"
+)
+
+// Environment variables read by WithCredentialsFromEnv. They are the
+// official SDK's names.
+const (
+	EnvAccessKey     = "HUAWEICLOUD_SDK_AK"
+	EnvSecretKey     = "HUAWEICLOUD_SDK_SK"
+	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+	EnvDomainID      = "HUAWEICLOUD_SDK_DOMAIN_ID"
+)
+
+// Defaults.
+const (
+	// DefaultRegion is where Huawei Cloud international accounts live.
+	DefaultRegion = "ap-southeast-1"
+	// DefaultChineseMainlandRegion is the region used with
+	// WithChineseMainland when no region is given.
+	DefaultChineseMainlandRegion = "cn-north-4"
+	// TrueWatchProductID is the KooGallery product ID of the TrueWatch SaaS
+	// edition, the default of WithProductIDs.
+	TrueWatchProductID = "OFFI845592654693900288"
+	// DefaultTimeout bounds each HTTP attempt.
+	DefaultTimeout = 30 * time.Second
+)
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$`)
+
+// Option configures a Client. Options validate their input and NewClient
+// returns the first error.
+type Option func(*config) error
+
+type config struct {
+	ak, sk, token   string
+	region          string
+	regionSet       bool
+	domainID        string
+	endpoint        string
+	iamEndpoint     string
+	stsEndpoint     string
+	bssEndpoint     string
+	chineseMainland bool
+	productIDs      []string
+	policy          retry.Policy
+	transport       http.RoundTripper
+	logger          *slog.Logger
+	timeout         time.Duration
+	instanceID      func(Purchase) string
+}
+
+// WithCredentials sets the permanent AK/SK pair. Both are required.
+func WithCredentials(ak, sk string) Option {
+	return func(c *config) error {
+		if err := checkAK(ak); err != nil {
+			return err
+		}
+		if sk == "" {
+			return errors.New("huawei: secret key is empty")
+		}
+		c.ak, c.sk = ak, sk
+		return nil
+	}
+}
+
+func checkAK(ak string) error {
+	if ak == "" {
+		return errors.New("huawei: access key is empty")
+	}
+	if len(ak) > 128 || strings.ContainsFunc(ak, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return errors.New("huawei: access key must be printable ASCII without spaces")
+	}
+	return nil
+}
+
+// WithSecurityToken sets the security token of a temporary AK/SK pair
+// (sent as X-Security-Token).
+func WithSecurityToken(token string) Option {
+	return func(c *config) error {
+		if token == "" {
+			return errors.New("huawei: security token is empty")
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithCredentialsFromEnv reads HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and,
+// when set, HUAWEICLOUD_SDK_SECURITY_TOKEN and HUAWEICLOUD_SDK_DOMAIN_ID,
+// when the option is applied. AK and SK must both be set.
+func WithCredentialsFromEnv() Option {
+	return func(c *config) error {
+		ak, sk := os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey)
+		if ak == "" || sk == "" {
+			return fmt.Errorf("huawei: %s and %s must both be set", EnvAccessKey, EnvSecretKey)
+		}
+		if err := WithCredentials(ak, sk)(c); err != nil {
+			return err
+		}
+		if t := os.Getenv(EnvSecurityToken); t != "" {
+			c.token = t
+		}
+		if d := os.Getenv(EnvDomainID); d != "" {
+			return WithDomainID(d)(c)
+		}
+		return nil
+	}
+}
+
+// WithRegion sets the region whose IAM and STS endpoints are used (default
+// ap-southeast-1). BSS is a global service and uses its site's endpoint.
+func WithRegion(region string) Option {
+	return func(c *config) error {
+		if !regionPattern.MatchString(region) {
+			return fmt.Errorf("huawei: invalid region %q", region)
+		}
+		c.region, c.regionSet = region, true
+		return nil
+	}
+}
+
+// WithDomainID gives the account (domain) ID, so BSS calls need no lookup.
+func WithDomainID(id string) Option {
+	return func(c *config) error {
+		if !rules.IsHuaweiAccountID(id) {
+			return fmt.Errorf("huawei: domain ID %q must be 32 lower-case hexadecimal characters", id)
+		}
+		c.domainID = id
+		return nil
+	}
+}
+
+// checkEndpoint accepts an http(s) URL without a path: the SDK replaces
+// any path with the API's, so a path would be silently ignored.
+func checkEndpoint(name, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("huawei: %s endpoint %q must be an http or https URL", name, raw)
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("huawei: %s endpoint %q must have no path, query or user info (the APIs are served at the root)", name, raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func endpointOption(name string, dst func(*config) *string) func(string) Option {
+	return func(raw string) Option {
+		return func(c *config) error {
+			ep, err := checkEndpoint(name, raw)
+			if err != nil {
+				return err
+			}
+			*dst(c) = ep
+			return nil
+		}
+	}
+}
+
+// WithEndpoint sends every call (IAM, STS, BSS) to one URL, e.g. the mock
+// server's HuaweiEndpoint(). Service-specific options win over it.
+func WithEndpoint(url string) Option {
+	return endpointOption("service", func(c *config) *string { return &c.endpoint })(url)
+}
+
+// WithIAMEndpoint overrides the IAM endpoint.
+func WithIAMEndpoint(url string) Option {
+	return endpointOption("IAM", func(c *config) *string { return &c.iamEndpoint })(url)
+}
+
+// WithSTSEndpoint overrides the STS endpoint (used when IAM lists no
+// domain). Unlike HUAWEICLOUD_SDK_STS_ENDPOINT, http:// URLs work.
+func WithSTSEndpoint(url string) Option {
+	return endpointOption("STS", func(c *config) *string { return &c.stsEndpoint })(url)
+}
+
+// WithBSSEndpoint overrides the BSS (or BSS international) endpoint.
+func WithBSSEndpoint(url string) Option {
+	return endpointOption("BSS", func(c *config) *string { return &c.bssEndpoint })(url)
+}
+
+// WithChineseMainland queries BSS for Chinese mainland accounts
+// (bss.myhuaweicloud.com) instead of BSS international; an account exists
+// on one site only. Without WithRegion the region becomes cn-north-4.
+func WithChineseMainland() Option {
+	return func(c *config) error { c.chineseMainland = true; return nil }
+}
+
+// WithProductIDs sets the KooGallery product IDs that count as TrueWatch
+// (default TrueWatchProductID).
+func WithProductIDs(ids ...string) Option {
+	return func(c *config) error {
+		if len(ids) == 0 {
+			return errors.New("huawei: at least one product ID is required")
+		}
+		for _, id := range ids {
+			if !rules.IsInstanceID(id) {
+				return fmt.Errorf("huawei: invalid product ID %q", id)
+			}
+		}
+		c.productIDs = append([]string(nil), ids...)
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how read-only calls are retried on throttling, 5xx
+// and connection errors (default retry.Default()).
+func WithRetryPolicy(p retry.Policy) Option {
+	return func(c *config) error { c.policy = p; return nil }
+}
+
+// WithHTTPTransport sets the transport every call uses (proxies, TLS,
+// connection pools).
+func WithHTTPTransport(t *http.Transport) Option {
+	return func(c *config) error {
+		if t == nil {
+			return errors.New("huawei: nil transport")
+		}
+		c.transport = t
+		return nil
+	}
+}
+
+// WithHTTPRoundTripper sets any RoundTripper as the transport, e.g. an
+// instrumented one or httpmock's MockTransport in tests.
+func WithHTTPRoundTripper(rt http.RoundTripper) Option {
+	return func(c *config) error {
+		if rt == nil {
+			return errors.New("huawei: nil round tripper")
+		}
+		c.transport = rt
+		return nil
+	}
+}
+
+// WithLogger logs calls (debug) and retries (info). Secrets are never
+// logged. Nil disables logging (the default).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithTimeout bounds each HTTP attempt (default 30s). The context bounds
+// the whole call, retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("huawei: timeout must be positive")
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithInstanceIDFunc changes how a purchase's marketplace instance ID is
+// derived from what BSS reports. By default it is the BSS resource_id (see
+// the package documentation for why that is an assumption).
+func WithInstanceIDFunc(fn func(Purchase) string) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("huawei: nil instance ID function")
+		}
+		c.instanceID = fn
+		return nil
+	}
+}

@@ -1,0 +1,470 @@
+package mockserver
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+)
+
+// BSS limits the mock enforces.
+const (
+	bssResourceLimitMax   = 500
+	bssResourceIDsMax     = 50
+	bssOrderLimitMax      = 100
+	bssProductsLimitMax   = 100
+	bssDefaultLimit       = 10
+	bssMarketplaceSvcName = "KooGallery"
+)
+
+// bssResourceQuery is the body of ListPayPerUseCustomerResources.
+type bssResourceQuery struct {
+	ResourceIDs      []string `json:"resource_ids"`
+	OrderID          *string  `json:"order_id"`
+	OnlyMainResource *int     `json:"only_main_resource"`
+	StatusList       []int    `json:"status_list"`
+	Offset           *int     `json:"offset"`
+	Limit            *int     `json:"limit"`
+	ExpireTimeBegin  *string  `json:"expire_time_begin"`
+	ExpireTimeEnd    *string  `json:"expire_time_end"`
+	ServiceTypeCode  *string  `json:"service_type_code"`
+	CustomerID       *string  `json:"customer_id"`
+}
+
+type bssEnterpriseProject struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// bssResource is OrderInstanceV2 as BSS returns it.
+type bssResource struct {
+	ID                string               `json:"id"`
+	ResourceID        string               `json:"resource_id"`
+	ResourceName      string               `json:"resource_name"`
+	RegionCode        string               `json:"region_code"`
+	ServiceTypeCode   string               `json:"service_type_code"`
+	ResourceTypeCode  string               `json:"resource_type_code"`
+	ResourceTypeName  string               `json:"resource_type_name"`
+	ServiceTypeName   string               `json:"service_type_name"`
+	ResourceSpecCode  string               `json:"resource_spec_code"`
+	ProjectID         string               `json:"project_id"`
+	ProductID         string               `json:"product_id"`
+	ParentResourceID  string               `json:"parent_resource_id"`
+	IsMainResource    int                  `json:"is_main_resource"`
+	Status            int                  `json:"status"`
+	EffectiveTime     string               `json:"effective_time"`
+	ExpireTime        string               `json:"expire_time"`
+	ExpirePolicy      int                  `json:"expire_policy"`
+	ProductSpecDesc   string               `json:"product_spec_desc"`
+	UpdateTime        string               `json:"update_time"`
+	EnterpriseProject bssEnterpriseProject `json:"enterprise_project"`
+}
+
+// bssRecordID is the stable BSS record ID ("id") of a purchase.
+func bssRecordID(p *Purchase) string {
+	sum := sha256.Sum256([]byte("bss-resource|" + p.AccountID + "|" + p.ResourceID))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (s *Server) bssResourceOf(p *Purchase, acc HuaweiAccount) bssResource {
+	return bssResource{
+		ID: bssRecordID(p), ResourceID: p.ResourceID, ResourceName: p.ResourceName, RegionCode: p.RegionCode,
+		ServiceTypeCode: p.ServiceTypeCode, ResourceTypeCode: p.ResourceTypeCode, ResourceTypeName: "SaaS",
+		ServiceTypeName: bssMarketplaceSvcName, ResourceSpecCode: p.SpecCode,
+		ProjectID: hwProjectFor(acc, p.RegionCode).ID, ProductID: p.ProductID, IsMainResource: 1,
+		Status: int(p.Status), EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
+		ProductSpecDesc: p.ResourceName + " " + p.SpecCode, UpdateTime: fmtHWTime(p.UpdateTime),
+		EnterpriseProject: bssEnterpriseProject{ID: "0", Name: "default"},
+	}
+}
+
+// callerPurchases snapshots the purchases of the caller's account.
+func (s *Server) callerPurchases(accountID string) []Purchase {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Purchase
+	for _, p := range s.st.huawei.purchases {
+		if p.AccountID == accountID {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// partnerOnly refuses parameters only partners may use.
+func hwPartnerOnly(w http.ResponseWriter, r *http.Request, name string) {
+	writeHuaweiError(w, r, http.StatusForbidden, apierror.CodeHuaweiAccessDenied,
+		name+" is available to partners only")
+}
+
+// bssQueryResources answers ListPayPerUseCustomerResources with the
+// caller's marketplace purchases, filtered and paged as BSS does.
+func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	if err := hwCheckQuery(r.URL.Query()); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	var q bssResourceQuery
+	if err := hwDecodeStrict(c.body, &q); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	if q.CustomerID != nil {
+		hwPartnerOnly(w, r, "customer_id")
+		return
+	}
+	var problems []string
+	if len(q.ResourceIDs) > bssResourceIDsMax {
+		problems = append(problems, fmt.Sprintf("resource_ids accepts at most %d IDs", bssResourceIDsMax))
+	}
+	for _, id := range q.ResourceIDs {
+		if id == "" || len(id) > 64 {
+			problems = append(problems, "resource_ids entries must be 1 to 64 characters")
+			break
+		}
+	}
+	if q.OnlyMainResource != nil && *q.OnlyMainResource != 0 && *q.OnlyMainResource != 1 {
+		problems = append(problems, "only_main_resource must be 0 or 1")
+	}
+	for _, st := range q.StatusList {
+		if st < int(PurchaseInUse) || st > int(PurchaseExpired) {
+			problems = append(problems, fmt.Sprintf("status_list entry %d is not one of 2, 3, 4, 5", st))
+			break
+		}
+	}
+	offset, limit := 0, bssDefaultLimit
+	if q.Offset != nil {
+		offset = *q.Offset
+		if offset < 0 {
+			problems = append(problems, "offset must not be negative")
+		}
+	}
+	if q.Limit != nil {
+		limit = *q.Limit
+		if limit < 1 || limit > bssResourceLimitMax {
+			problems = append(problems, fmt.Sprintf("limit must be from 1 to %d", bssResourceLimitMax))
+		}
+	}
+	var expBegin, expEnd time.Time
+	for _, f := range []struct {
+		name string
+		v    *string
+		t    *time.Time
+	}{{"expire_time_begin", q.ExpireTimeBegin, &expBegin}, {"expire_time_end", q.ExpireTimeEnd, &expEnd}} {
+		if f.v == nil {
+			continue
+		}
+		t, err := time.Parse(hwTimeFormat, *f.v)
+		if err != nil {
+			problems = append(problems, f.name+" must be UTC yyyy-MM-ddTHH:mm:ssZ")
+			continue
+		}
+		*f.t = t
+	}
+	if q.ServiceTypeCode != nil && strings.TrimSpace(*q.ServiceTypeCode) == "" {
+		problems = append(problems, "service_type_code must not be empty")
+	}
+	if q.OrderID != nil && *q.OrderID == "" {
+		problems = append(problems, "order_id must not be empty")
+	}
+	if len(problems) > 0 {
+		hwBadRequest(w, r, strings.Join(problems, "; "))
+		return
+	}
+	var match []bssResource
+	for _, p := range s.callerPurchases(c.account.ID) {
+		switch {
+		case len(q.ResourceIDs) > 0 && !slices.Contains(q.ResourceIDs, p.ResourceID),
+			q.OrderID != nil && *q.OrderID != p.OrderID,
+			len(q.StatusList) > 0 && !slices.Contains(q.StatusList, int(p.Status)),
+			q.ServiceTypeCode != nil && *q.ServiceTypeCode != p.ServiceTypeCode,
+			!expBegin.IsZero() && p.ExpireTime.Before(expBegin),
+			!expEnd.IsZero() && p.ExpireTime.After(expEnd):
+			continue
+		}
+		// Every marketplace purchase is a main resource, so
+		// only_main_resource filters nothing out.
+		match = append(match, s.bssResourceOf(&p, c.account))
+	}
+	lo, hi := hwPage(len(match), offset, limit)
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "data": append([]bssResource{}, match[lo:hi]...)})
+}
+
+// bssOrder is CustomerOrderV3 (a superset of CustomerOrderV2).
+type bssOrder struct {
+	OrderID             string  `json:"order_id"`
+	CustomerID          string  `json:"customer_id"`
+	ServiceTypeCode     string  `json:"service_type_code"`
+	ServiceTypeName     string  `json:"service_type_name"`
+	SourceType          int     `json:"source_type"`
+	Status              int     `json:"status"`
+	OrderType           int     `json:"order_type"`
+	AmountAfterDiscount float64 `json:"amount_after_discount"`
+	OfficialAmount      float64 `json:"official_amount"`
+	MeasureID           int     `json:"measure_id"`
+	CreateTime          string  `json:"create_time"`
+	PaymentTime         string  `json:"payment_time"`
+	Currency            string  `json:"currency"`
+	UserName            string  `json:"user_name,omitempty"`
+}
+
+// bssOrderLine is OrderLineItemEntityV2.
+type bssOrderLine struct {
+	OrderLineItemID     string  `json:"order_line_item_id"`
+	ServiceTypeCode     string  `json:"service_type_code"`
+	ServiceTypeName     string  `json:"service_type_name"`
+	ProductID           string  `json:"product_id"`
+	ProductSpecDesc     string  `json:"product_spec_desc"`
+	PeriodType          int     `json:"period_type"`
+	PeriodNum           int     `json:"period_num"`
+	EffectiveTime       string  `json:"effective_time"`
+	ExpireTime          string  `json:"expire_time"`
+	SubscriptionNum     int     `json:"subscription_num"`
+	AmountAfterDiscount float64 `json:"amount_after_discount"`
+	OfficialAmount      float64 `json:"official_amount"`
+	Currency            string  `json:"currency"`
+	CategoryCode        string  `json:"category_code"`
+	ProductOwnerService string  `json:"product_owner_service"`
+	OrderID             string  `json:"order_id"`
+}
+
+// Order statuses and types the mock reports: every purchase was bought by
+// one completed "new purchase" order. The mock does not model prices.
+const (
+	bssOrderCompleted = 5
+	bssOrderTypeNew   = 1
+)
+
+func hwOrderOf(p *Purchase) bssOrder {
+	return bssOrder{OrderID: p.OrderID, CustomerID: p.AccountID, ServiceTypeCode: p.ServiceTypeCode,
+		ServiceTypeName: bssMarketplaceSvcName, SourceType: 1, Status: bssOrderCompleted, OrderType: bssOrderTypeNew,
+		MeasureID: 1, CreateTime: fmtHWTime(p.EffectiveTime), PaymentTime: fmtHWTime(p.EffectiveTime), Currency: "USD"}
+}
+
+// period expresses the purchase's term as BSS period_type/period_num:
+// years (3) or months (2) when the term is whole, else days (0).
+func hwPeriod(from, to time.Time) (periodType, num int) {
+	months := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month())
+	if months > 0 && from.AddDate(0, months, 0).Equal(to) {
+		if months%12 == 0 {
+			return 3, months / 12
+		}
+		return 2, months
+	}
+	return 0, max(1, int((to.Sub(from)+24*time.Hour-1)/(24*time.Hour)))
+}
+
+func hwOrderLineOf(p *Purchase) bssOrderLine {
+	pt, pn := hwPeriod(p.EffectiveTime, p.ExpireTime)
+	return bssOrderLine{OrderLineItemID: p.OrderID + "-000001", ServiceTypeCode: p.ServiceTypeCode,
+		ServiceTypeName: bssMarketplaceSvcName, ProductID: p.ProductID, ProductSpecDesc: p.ResourceName + " " + p.SpecCode,
+		PeriodType: pt, PeriodNum: pn, EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
+		SubscriptionNum: 1, Currency: "USD", CategoryCode: "marketplace", ProductOwnerService: p.ServiceTypeCode,
+		OrderID: p.OrderID}
+}
+
+// bssListOrders answers ListCustomerOrders from the caller's purchases.
+func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	q := r.URL.Query()
+	if err := hwCheckQuery(q, "order_id", "customer_id", "create_time_begin", "create_time_end", "service_type_code",
+		"status", "order_type", "limit", "offset", "order_by", "payment_time_begin", "payment_time_end",
+		"indirect_partner_id", "method"); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	for _, name := range []string{"customer_id", "indirect_partner_id"} {
+		if q.Has(name) {
+			hwPartnerOnly(w, r, name)
+			return
+		}
+	}
+	if m := q.Get("method"); m == "sub_customer" {
+		hwPartnerOnly(w, r, "method=sub_customer")
+		return
+	} else if q.Has("method") && m != "oneself" {
+		hwBadRequest(w, r, "method must be oneself or sub_customer")
+		return
+	}
+	var problems []string
+	limit, err := hwQueryInt(q, "limit", bssDefaultLimit, 1, bssOrderLimitMax)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	status, err := hwQueryInt(q, "status", 0, 1, 9)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	orderType, err := hwQueryInt(q, "order_type", 0, 1, 99)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	var window [4]time.Time
+	for i, name := range []string{"create_time_begin", "create_time_end", "payment_time_begin", "payment_time_end"} {
+		if window[i], err = hwQueryTime(q, name); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	orderBy := q.Get("order_by")
+	if q.Has("order_by") && orderBy != "createTime" && orderBy != "-createTime" {
+		problems = append(problems, "order_by must be createTime or -createTime")
+	}
+	if len(problems) > 0 {
+		hwBadRequest(w, r, strings.Join(problems, "; "))
+		return
+	}
+	inWindow := func(t time.Time, begin, end time.Time) bool {
+		return (begin.IsZero() || !t.Before(begin)) && (end.IsZero() || !t.After(end))
+	}
+	purchases := s.callerPurchases(c.account.ID)
+	slices.SortStableFunc(purchases, func(a, b Purchase) int {
+		if orderBy == "createTime" {
+			return a.EffectiveTime.Compare(b.EffectiveTime)
+		}
+		return b.EffectiveTime.Compare(a.EffectiveTime)
+	})
+	var match []bssOrder
+	for _, p := range purchases {
+		o := hwOrderOf(&p)
+		switch {
+		case q.Has("order_id") && q.Get("order_id") != o.OrderID,
+			q.Has("service_type_code") && q.Get("service_type_code") != o.ServiceTypeCode,
+			status != 0 && status != o.Status,
+			orderType != 0 && orderType != o.OrderType,
+			!inWindow(p.EffectiveTime, window[0], window[1]),
+			!inWindow(p.EffectiveTime, window[2], window[3]):
+			continue
+		}
+		match = append(match, o)
+	}
+	lo, hi := hwPage(len(match), offset, limit)
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "order_infos": append([]bssOrder{}, match[lo:hi]...)})
+}
+
+// bssOrderDetails answers ShowCustomerOrderDetails for an order of the
+// caller's account; other accounts' orders do not exist for the caller.
+func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	q := r.URL.Query()
+	if err := hwCheckQuery(q, "limit", "offset", "indirect_partner_id"); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	if q.Has("indirect_partner_id") {
+		hwPartnerOnly(w, r, "indirect_partner_id")
+		return
+	}
+	limit, err := hwQueryInt(q, "limit", bssDefaultLimit, 1, bssOrderLimitMax)
+	if err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	if err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	id := r.PathValue("order_id")
+	if !rules.IsInstanceID(id) {
+		hwBadRequest(w, r, "order_id must be 1 to 64 printable characters")
+		return
+	}
+	for _, p := range s.callerPurchases(c.account.ID) {
+		if p.OrderID != id {
+			continue
+		}
+		o := hwOrderOf(&p)
+		o.UserName = c.account.Name
+		lines := []bssOrderLine{hwOrderLineOf(&p)}
+		lo, hi := hwPage(len(lines), offset, limit)
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(lines), "order_info": o, "order_line_items": lines[lo:hi]})
+		return
+	}
+	writeHuaweiError(w, r, http.StatusNotFound, apierror.CodeHuaweiResourceNotFound, "The order "+id+" does not exist.")
+}
+
+type bssServiceType struct {
+	ServiceTypeName string `json:"service_type_name"`
+	ServiceTypeCode string `json:"service_type_code"`
+	Abbreviation    string `json:"abbreviation"`
+}
+
+type bssResourceType struct {
+	ResourceTypeCode string `json:"resource_type_code"`
+	ResourceTypeName string `json:"resource_type_name"`
+	ResourceTypeDesc string `json:"resource_type_desc"`
+	ServiceTypeCode  string `json:"service_type_code"`
+}
+
+var bssServiceTypes = []bssServiceType{
+	{"Elastic Cloud Server", "hws.service.type.ec2", "ECS"},
+	{"Elastic Volume Service", "hws.service.type.ebs", "EVS"},
+	{bssMarketplaceSvcName, MarketplaceServiceType, "KooGallery"},
+	{"Object Storage Service", "hws.service.type.obs", "OBS"},
+}
+
+var bssResourceTypes = []bssResourceType{
+	{"hws.resource.type.vm", "ECS", "Elastic Cloud Server", "hws.service.type.ec2"},
+	{"hws.resource.type.volume", "EVS", "Elastic Volume Service disk", "hws.service.type.ebs"},
+	{"hws.resource.type.marketplace.saas", "SaaS", "KooGallery SaaS product", MarketplaceServiceType},
+	{"hws.resource.type.obs", "OBS", "Object Storage Service bucket", "hws.service.type.obs"},
+}
+
+// productPage validates offset/limit of the product catalogue calls.
+func hwProductPage(w http.ResponseWriter, r *http.Request, allowed ...string) (offset, limit int, ok bool) {
+	q := r.URL.Query()
+	if err := hwCheckQuery(q, append([]string{"offset", "limit"}, allowed...)...); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return 0, 0, false
+	}
+	if l := r.Header.Get("X-Language"); l != "" && l != "zh_CN" && l != "en_US" {
+		hwBadRequest(w, r, "X-Language must be zh_CN or en_US")
+		return 0, 0, false
+	}
+	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	if err == nil {
+		limit, err = hwQueryInt(q, "limit", bssDefaultLimit, 1, bssProductsLimitMax)
+	}
+	if err != nil {
+		hwBadRequest(w, r, err.Error())
+		return 0, 0, false
+	}
+	return offset, limit, true
+}
+
+func (s *Server) bssServiceTypes(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	offset, limit, ok := hwProductPage(w, r, "service_type_name")
+	if !ok {
+		return
+	}
+	name := r.URL.Query().Get("service_type_name")
+	var match []bssServiceType
+	for _, t := range bssServiceTypes {
+		if name == "" || strings.Contains(strings.ToLower(t.ServiceTypeName), strings.ToLower(name)) {
+			match = append(match, t)
+		}
+	}
+	lo, hi := hwPage(len(match), offset, limit)
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "service_types": append([]bssServiceType{}, match[lo:hi]...)})
+}
+
+func (s *Server) bssResourceTypes(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	offset, limit, ok := hwProductPage(w, r)
+	if !ok {
+		return
+	}
+	all := slices.SortedFunc(slices.Values(bssResourceTypes), func(a, b bssResourceType) int {
+		return cmp.Compare(a.ResourceTypeCode, b.ResourceTypeCode)
+	})
+	lo, hi := hwPage(len(all), offset, limit)
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "resource_types": all[lo:hi]})
+}

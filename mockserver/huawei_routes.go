@@ -1,0 +1,206 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/hwsign"
+)
+
+// The Huawei half. Every route verifies the SDK-HMAC-SHA256 signature as
+// Huawei's API gateway does, then answers from the one Huawei state
+// (huawei_state.go):
+//
+//	GET  /v3/auth/domains                                 IAM KeystoneListAuthDomains
+//	GET  /v3/auth/projects                                IAM KeystoneListAuthProjects
+//	GET  /v3/projects?name=                               IAM KeystoneListProjects (one project per region name)
+//	GET  /v3/users/{user_id}                              IAM KeystoneShowUser
+//	GET  /v3.0/OS-CREDENTIAL/credentials/{access_key}     IAM ShowPermanentAccessKey
+//	GET  /v5/caller-identity                              STS GetCallerIdentity
+//	POST /v2/orders/suscriptions/resources/query          BSS ListPayPerUseCustomerResources
+//	GET  /v2/orders/customer-orders                       BSS ListCustomerOrders
+//	GET  /v2/orders/customer-orders/details/{order_id}    BSS ShowCustomerOrderDetails
+//	GET  /v2/products/service-types                       BSS ListServiceTypes
+//	GET  /v2/products/resource-types                      BSS ListResourceTypes
+//
+// BSS and BSS international share the paths; an account answers on both.
+
+// hwTimeFormat is the UTC layout BSS uses for times.
+const hwTimeFormat = "2006-01-02T15:04:05Z"
+
+// Huawei error codes the mock uses besides those in apierror.
+const (
+	hwCodeBodyTooLarge = "APIGW.0201"
+	hwCodeIAMNotFound  = "IAM.0004"
+)
+
+// hwCaller is an authenticated Huawei request: the account and key that
+// signed it, and the exact body bytes.
+type hwCaller struct {
+	account HuaweiAccount
+	key     AccessKey
+	body    []byte
+}
+
+type hwHandler func(w http.ResponseWriter, r *http.Request, c *hwCaller)
+
+func (s *Server) registerHuawei(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v3/auth/domains", s.hwAuth(s.iamListAuthDomains))
+	mux.HandleFunc("GET /v3/auth/projects", s.hwAuth(s.iamListAuthProjects))
+	mux.HandleFunc("GET /v3/projects", s.hwAuth(s.iamListProjects))
+	mux.HandleFunc("GET /v3/users/{user_id}", s.hwAuth(s.iamShowUser))
+	mux.HandleFunc("GET /v3.0/OS-CREDENTIAL/credentials/{access_key}", s.hwAuth(s.iamShowCredential))
+	mux.HandleFunc("GET /v5/caller-identity", s.hwAuth(s.stsCallerIdentity))
+	mux.HandleFunc("POST /v2/orders/suscriptions/resources/query", s.hwAuth(s.bssQueryResources))
+	mux.HandleFunc("GET /v2/orders/customer-orders", s.hwAuth(s.bssListOrders))
+	mux.HandleFunc("GET /v2/orders/customer-orders/details/{order_id}", s.hwAuth(s.bssOrderDetails))
+	mux.HandleFunc("GET /v2/products/service-types", s.hwAuth(s.bssServiceTypes))
+	mux.HandleFunc("GET /v2/products/resource-types", s.hwAuth(s.bssResourceTypes))
+}
+
+// hwAuth reads the body, verifies the signature and the X-Domain-Id header,
+// and hands the caller to h. Authentication failures are HTTP 401
+// APIGW.0301, exactly as the gateway answers them.
+func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v3") {
+			w.Header().Set("X-IAM-Trace-Id", strings.TrimPrefix(requestIDFrom(r), "req-"))
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeHuaweiError(w, r, http.StatusRequestEntityTooLarge, hwCodeBodyTooLarge,
+					fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
+				return
+			}
+			writeHuaweiError(w, r, http.StatusBadRequest, apierror.CodeHuaweiInvalidParameter, "cannot read request body")
+			return
+		}
+		lookup := func(ak string) (hwsign.Key, bool) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			ref, ok := s.st.huawei.keys[ak]
+			if !ok {
+				return hwsign.Key{}, false
+			}
+			return hwsign.Key{SK: ref.key.SK, SecurityToken: ref.key.SecurityToken}, true
+		}
+		ak, err := hwsign.Verify(r, body, lookup, s.Now())
+		if err != nil {
+			writeHuaweiError(w, r, http.StatusUnauthorized, apierror.CodeHuaweiUnauthorized,
+				"Incorrect IAM authentication information: "+strings.TrimPrefix(err.Error(), "signature verification failed: "))
+			return
+		}
+		s.mu.Lock()
+		ref, ok := s.st.huawei.keys[ak]
+		var c *hwCaller
+		if ok {
+			c = &hwCaller{account: *ref.account, key: ref.key, body: body}
+		}
+		s.mu.Unlock()
+		if c == nil { // the key was removed between verification and now
+			writeHuaweiError(w, r, http.StatusUnauthorized, apierror.CodeHuaweiUnauthorized,
+				"Incorrect IAM authentication information: ak "+ak+" not exist")
+			return
+		}
+		if d := r.Header.Get("X-Domain-Id"); d != "" && d != c.account.ID {
+			code := apierror.CodeHuaweiAccessDenied
+			if strings.HasPrefix(r.URL.Path, "/v3") {
+				code = apierror.CodeHuaweiIAMForbidden
+			}
+			writeHuaweiError(w, r, http.StatusForbidden, code,
+				"the X-Domain-Id header does not match the account of the access key")
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// hwBadRequest writes HTTP 400 in the Huawei shape of the path's service.
+func hwBadRequest(w http.ResponseWriter, r *http.Request, msg string) {
+	code := apierror.CodeHuaweiInvalidParameter
+	if strings.HasPrefix(r.URL.Path, "/v3") || strings.HasPrefix(r.URL.Path, "/v5") {
+		code = apierror.CodeHuaweiIAMInvalidRequest
+	}
+	writeHuaweiError(w, r, http.StatusBadRequest, code, msg)
+}
+
+// checkQuery refuses query parameters outside allowed and repeated ones.
+func hwCheckQuery(q url.Values, allowed ...string) error {
+	for k, v := range q {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("unknown query parameter %q", k)
+		}
+		if len(v) > 1 {
+			return fmt.Errorf("query parameter %q given more than once", k)
+		}
+	}
+	return nil
+}
+
+// queryInt reads an optional integer query parameter within [lo, hi].
+func hwQueryInt(q url.Values, name string, def, lo, hi int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// queryTime reads an optional UTC time query parameter.
+func hwQueryTime(q url.Values, name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(hwTimeFormat, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s must be UTC yyyy-MM-ddTHH:mm:ssZ", name)
+	}
+	return t, nil
+}
+
+// decodeStrict decodes one JSON object into v, refusing unknown fields and
+// trailing data. An empty body decodes as {}.
+func hwDecodeStrict(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON body: trailing data")
+	}
+	return nil
+}
+
+// page returns the window [offset, offset+limit) of n items.
+func hwPage(n, offset, limit int) (int, int) {
+	lo := min(offset, n)
+	return lo, min(lo+limit, n)
+}
+
+func fmtHWTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(hwTimeFormat)
+}
