@@ -1,0 +1,357 @@
+package truewatch
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/retry"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+)
+
+// DefaultMaxCodeAttempts is how many times a step asks the CodeProvider for
+// a verification code before giving up with a *CodeError.
+const DefaultMaxCodeAttempts = 3
+
+// resendInterval is how long the Billing Center refuses a new code for the
+// same email and purpose; waited when a resend was refused without a known
+// ResendAfter.
+const resendInterval = 60 * time.Second
+
+// Clock tells the activation what time it is; mockserver.ManualClock
+// satisfies it.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// RegisterInfo is what registering a new Billing Center account needs: the
+// basic and enterprise information and the first workspace. Registration
+// creates a TrueWatch account and a Billing Center account, creates the
+// workspace on the activation's site and binds it to the subscription.
+type RegisterInfo struct {
+	// Basic information.
+	Username string
+	Password secret.String
+	// PasswordConfirm, when set, must equal Password.
+	PasswordConfirm secret.String
+	Email           string
+	Phone           string // optional
+	// Enterprise information.
+	Company billing.Company
+	// Activation.
+	WorkspaceName     string
+	WorkspaceLanguage Language
+	TermsAccepted     bool
+}
+
+// CreateWorkspaceInfo creates a workspace for an existing TrueWatch account
+// on the activation's site, after binding the Billing Center account.
+type CreateWorkspaceInfo struct {
+	Name     string
+	Language Language
+	// Email is the email the TrueWatch account registered with; it receives
+	// a verification code.
+	Email         string
+	TermsAccepted bool
+}
+
+// NewAccountInfo registers a new TrueWatch account on the activation's site
+// and creates its first workspace, after binding the Billing Center account.
+type NewAccountInfo struct {
+	WorkspaceName     string
+	WorkspaceLanguage Language
+	Username          string
+	Password          secret.String
+	PasswordConfirm   secret.String
+	Email             string
+	Phone             string // optional
+	TermsAccepted     bool
+}
+
+// Activation is a fluent builder for the activation of a TrueWatch
+// subscription bought on Huawei Cloud Marketplace. Each With… (or branch)
+// method records its input, noting any problem, and returns the builder;
+// nothing touches the network until Plan or Run, and Plan and Run refuse
+// the builder with one *apierror.ValidationError listing every problem.
+//
+// Configure an Activation from one goroutine; once configured, Plan and Run
+// may be called any number of times, also concurrently.
+type Activation struct {
+	problems apierror.Problems
+
+	// Clients, given or built.
+	billingAPI     billingAPI
+	workspaceAPI   workspaceAPI
+	huaweiAPI      huaweiAPI
+	billingURL     string
+	endpoints      *site.Endpoints
+	huaweiEndpoint string
+	huaweiAK       string
+	huaweiSK       secret.String
+	huaweiToken    secret.String
+	huaweiFromEnv  bool
+	httpClient     *http.Client
+	retryPolicy    *retry.Policy
+
+	// Identity.
+	accountID  string
+	instanceID string
+	site       Site
+	siteSet    bool
+
+	// Branch.
+	register    *RegisterInfo
+	bindAccount *bindAccountInfo
+	wsChoices   []string // the workspace selectors called, for contradiction checks
+	bindWSID    string
+	bindWSName  string
+	create      *CreateWorkspaceInfo
+	newAccount  *NewAccountInfo
+
+	// Behaviour.
+	codes           CodeProvider
+	store           Store
+	events          func(Event)
+	log             *slog.Logger
+	clock           Clock
+	sleep           func(context.Context, time.Duration) error
+	maxCodeAttempts int
+}
+
+type bindAccountInfo struct {
+	username string
+	email    string
+}
+
+// NewActivation returns an empty builder: an in-memory store, the system
+// clock, no logging, DefaultMaxCodeAttempts.
+func NewActivation() *Activation {
+	return &Activation{
+		store:           NewMemoryStore(),
+		log:             slog.New(slog.DiscardHandler),
+		clock:           systemClock{},
+		maxCodeAttempts: DefaultMaxCodeAttempts,
+	}
+}
+
+func (a *Activation) problem(field, format string, args ...any) *Activation {
+	a.problems.Add(field, format, args...)
+	return a
+}
+
+// WithBillingURL sets the Billing Center base URL; the builder makes the
+// billing client from it (with WithHTTPClient, WithRetryPolicy, WithLogger).
+func (a *Activation) WithBillingURL(url string) *Activation {
+	if url == "" {
+		return a.problem("billingURL", "is empty")
+	}
+	a.billingURL = url
+	return a
+}
+
+// WithSiteEndpoints sets where each site's services are (site.UnderBase for
+// the mock server); the builder makes the workspace client from it. Without
+// it the public TrueWatch hosts are used.
+func (a *Activation) WithSiteEndpoints(e site.Endpoints) *Activation {
+	a.endpoints = &e
+	return a
+}
+
+// WithHuaweiEndpoint points every Huawei service (IAM, BSS) at url, for the
+// mock server. It applies to the Huawei client the builder makes.
+func (a *Activation) WithHuaweiEndpoint(url string) *Activation {
+	if url == "" {
+		return a.problem("huaweiEndpoint", "is empty")
+	}
+	a.huaweiEndpoint = url
+	return a
+}
+
+// WithHuaweiCredentials sets the Huawei Cloud access key the builder's
+// Huawei client signs with, to look up the account ID (IAM) and the
+// instance ID (BSS) when they are not given.
+func (a *Activation) WithHuaweiCredentials(ak string, sk secret.String) *Activation {
+	if ak == "" || sk.IsZero() {
+		return a.problem("huaweiCredentials", "access key and secret key are required")
+	}
+	a.huaweiAK, a.huaweiSK = ak, sk
+	return a
+}
+
+// WithHuaweiSecurityToken adds the security token of temporary Huawei
+// credentials.
+func (a *Activation) WithHuaweiSecurityToken(token secret.String) *Activation {
+	a.huaweiToken = token
+	return a
+}
+
+// WithHuaweiCredentialsFromEnv makes the builder's Huawei client read its
+// credentials from the environment (see huawei.WithCredentialsFromEnv).
+func (a *Activation) WithHuaweiCredentialsFromEnv() *Activation {
+	a.huaweiFromEnv = true
+	return a
+}
+
+// WithHTTPClient sets the HTTP client of the clients the builder makes.
+func (a *Activation) WithHTTPClient(hc *http.Client) *Activation {
+	if hc == nil {
+		return a.problem("httpClient", "is nil")
+	}
+	a.httpClient = hc
+	return a
+}
+
+// WithRetryPolicy sets the retry policy of the clients the builder makes.
+func (a *Activation) WithRetryPolicy(p retry.Policy) *Activation {
+	a.retryPolicy = &p
+	return a
+}
+
+// WithHuaweiAccountID gives the Huawei Cloud account ID (32 lower-case hex
+// characters, Huawei console: My Credentials > Account ID), so it is not
+// looked up through IAM.
+func (a *Activation) WithHuaweiAccountID(id string) *Activation {
+	a.accountID = id
+	if id == "" {
+		return a.problem("huaweiAccountId", "is empty (leave it out to look it up)")
+	}
+	return a
+}
+
+// WithInstanceID gives the marketplace instance ID (Purchased Services >
+// Resource Details), so it is not looked up among the purchases.
+func (a *Activation) WithInstanceID(id string) *Activation {
+	a.instanceID = id
+	if id == "" {
+		return a.problem("instanceId", "is empty (leave it out to look it up)")
+	}
+	return a
+}
+
+// WithSite chooses the TrueWatch site of the workspace. It is required: a
+// workspace's site is chosen once and never changes.
+func (a *Activation) WithSite(s Site) *Activation {
+	a.site, a.siteSet = s, true
+	return a
+}
+
+// Register chooses the branch for a subscription with no Billing Center
+// account: register one (with a TrueWatch account and the first workspace).
+func (a *Activation) Register(info RegisterInfo) *Activation {
+	a.register = &info
+	return a
+}
+
+// BindBillingAccount chooses the branch for an existing Billing Center
+// account: bind it, by username, after verifying its registered email. One
+// of BindWorkspaceByID, BindWorkspaceByName, CreateWorkspace or
+// RegisterAndCreateWorkspace must then say which workspace to bind.
+func (a *Activation) BindBillingAccount(username, email string) *Activation {
+	a.bindAccount = &bindAccountInfo{username: username, email: email}
+	return a
+}
+
+// BindWorkspaceByID binds an existing workspace of the Billing Center
+// account, by ID. It must be on the activation's site.
+func (a *Activation) BindWorkspaceByID(id string) *Activation {
+	a.wsChoices = append(a.wsChoices, "BindWorkspaceByID")
+	a.bindWSID = id
+	return a
+}
+
+// BindWorkspaceByName binds the existing workspace of the Billing Center
+// account with this name on the activation's site.
+func (a *Activation) BindWorkspaceByName(name string) *Activation {
+	a.wsChoices = append(a.wsChoices, "BindWorkspaceByName")
+	a.bindWSName = name
+	return a
+}
+
+// CreateWorkspace creates a workspace for an existing TrueWatch account.
+func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
+	a.wsChoices = append(a.wsChoices, "CreateWorkspace")
+	a.create = &info
+	return a
+}
+
+// RegisterAndCreateWorkspace registers a new TrueWatch account and creates
+// its first workspace.
+func (a *Activation) RegisterAndCreateWorkspace(info NewAccountInfo) *Activation {
+	a.wsChoices = append(a.wsChoices, "RegisterAndCreateWorkspace")
+	a.newAccount = &info
+	return a
+}
+
+// WithCodes sets where verification codes come from: PromptCodes,
+// CodesFromOutbox, or your own CodeProvider. Required.
+func (a *Activation) WithCodes(p CodeProvider) *Activation {
+	if p == nil {
+		return a.problem("codes", "provider is nil")
+	}
+	a.codes = p
+	return a
+}
+
+// WithStore sets where progress is checkpointed (default: in memory). Give
+// the same store (a FileStore, or your own) to a later Run to resume.
+func (a *Activation) WithStore(s Store) *Activation {
+	if s == nil {
+		return a.problem("store", "is nil")
+	}
+	a.store = s
+	return a
+}
+
+// WithEvents reports progress to fn: steps started, finished, failed and
+// skipped, retries with their reason and wait, code requests. fn is called
+// synchronously from Run.
+func (a *Activation) WithEvents(fn func(Event)) *Activation {
+	a.events = fn
+	return a
+}
+
+// WithLogger logs the activation's progress (and, for the clients the
+// builder makes, their calls) to l. Secrets are never logged.
+func (a *Activation) WithLogger(l *slog.Logger) *Activation {
+	if l == nil {
+		return a.problem("logger", "is nil")
+	}
+	a.log = l
+	return a
+}
+
+// WithClock sets the clock used to decide how long to wait before a new
+// verification code may be sent.
+func (a *Activation) WithClock(c Clock) *Activation {
+	if c == nil {
+		return a.problem("clock", "is nil")
+	}
+	a.clock = c
+	return a
+}
+
+// WithSleep sets how the activation waits (for a verification code to be
+// sendable again); tests inject one that returns at once.
+func (a *Activation) WithSleep(fn func(ctx context.Context, d time.Duration) error) *Activation {
+	if fn == nil {
+		return a.problem("sleep", "is nil")
+	}
+	a.sleep = fn
+	return a
+}
+
+// WithMaxCodeAttempts sets how many codes a step asks for before giving up
+// (default DefaultMaxCodeAttempts).
+func (a *Activation) WithMaxCodeAttempts(n int) *Activation {
+	if n < 1 {
+		return a.problem("maxCodeAttempts", "must be at least 1")
+	}
+	a.maxCodeAttempts = n
+	return a
+}

@@ -1,0 +1,537 @@
+package truewatch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/secret"
+)
+
+func createInfo() CreateWorkspaceInfo {
+	return CreateWorkspaceInfo{Name: "prod", Language: LanguageEN, Email: "ada@example.com", TermsAccepted: true}
+}
+
+func registerInfo() RegisterInfo {
+	return RegisterInfo{Username: "ada", Password: "S3cret-pass", PasswordConfirm: "S3cret-pass", Email: "ada@example.com",
+		Company: billing.Company{Name: "Analytical Engines"}, WorkspaceName: "prod", WorkspaceLanguage: LanguageEN, TermsAccepted: true}
+}
+
+func newAccountInfo() NewAccountInfo {
+	return NewAccountInfo{WorkspaceName: "prod", WorkspaceLanguage: LanguageZH, Username: "grace", Password: "S3cret-pass",
+		PasswordConfirm: "S3cret-pass", Email: "grace@example.com", TermsAccepted: true}
+}
+
+// base is a builder wired to fakes with everything but the branch.
+func base(f *fakeServices, codes *fixedCodes) *Activation {
+	return NewActivation().withFakes(f).WithSite(SiteUS1).WithCodes(codes.provide).
+		WithClock(fixedClock{f.now()}).WithSleep(func(context.Context, time.Duration) error { return nil })
+}
+
+func TestValidateListsEveryProblemBeforeAnyCall(t *testing.T) {
+	f := newFake()
+	a := NewActivation().withFakes(f).WithCodes((&fixedCodes{}).provide).
+		BindBillingAccount("ada", "ada@example.com").
+		BindWorkspaceByName("prod").
+		CreateWorkspace(CreateWorkspaceInfo{Name: "prod", Language: "fr", Email: "ada@example.com", TermsAccepted: true}).
+		RegisterAndCreateWorkspace(NewAccountInfo{WorkspaceName: "w", WorkspaceLanguage: LanguageEN, Username: "grace",
+			Password: "S3cret-pass", PasswordConfirm: "S3cret-pasS", Email: "grace@example.com", TermsAccepted: true})
+
+	_, planErr := a.Plan(context.Background())
+	_, runErr := a.Run(context.Background())
+	for _, err := range []error{planErr, runErr} {
+		var ve *apierror.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.ErrorIs(t, err, apierror.ErrValidation)
+		fields := map[string]string{}
+		for _, p := range ve.Problems {
+			fields[p.Field] = p.Message
+		}
+		assert.Contains(t, fields["site"], "is required")
+		assert.Contains(t, fields["workspace"], "contradict")
+		assert.Contains(t, fields["createWorkspace.language"], "unsupported language")
+		assert.Contains(t, fields["registerAndCreateWorkspace.passwordConfirm"], "does not match")
+		assert.NotContains(t, err.Error(), "S3cret", "problems never echo a password")
+	}
+	assert.Empty(t, f.callList(), "nothing was called")
+}
+
+func TestValidateMoreProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(*Activation) *Activation
+		field string
+		msg   string
+	}{
+		{"no branch", func(a *Activation) *Activation { return a }, "branch", "choose Register"},
+		{"register and bind", func(a *Activation) *Activation {
+			return a.Register(registerInfo()).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
+		}, "branch", "contradict"},
+		{"workspace with register", func(a *Activation) *Activation {
+			return a.Register(registerInfo()).BindWorkspaceByID("wksp_1")
+		}, "workspace", "cannot be combined with Register"},
+		{"no workspace choice", func(a *Activation) *Activation { return a.BindBillingAccount("ada", "ada@example.com") },
+			"workspace", "needs one of"},
+		{"workspace without account", func(a *Activation) *Activation { return a.CreateWorkspace(createInfo()) },
+			"workspace", "needs BindBillingAccount"},
+		{"register password confirmation", func(a *Activation) *Activation {
+			ri := registerInfo()
+			ri.PasswordConfirm = "other-Pass1"
+			return a.Register(ri)
+		}, "register.passwordConfirm", "does not match"},
+		{"register unknown language", func(a *Activation) *Activation {
+			ri := registerInfo()
+			ri.WorkspaceLanguage = "de"
+			return a.Register(ri)
+		}, "register.workspaceLanguage", "unsupported"},
+		{"register bad phone", func(a *Activation) *Activation {
+			ri := registerInfo()
+			ri.Phone = "abc"
+			return a.Register(ri)
+		}, "register.phone", "digits"},
+		{"unknown site", func(a *Activation) *Activation { return a.WithSite("mars1").Register(registerInfo()) }, "site", "unknown site"},
+		{"bad account id", func(a *Activation) *Activation { return a.WithHuaweiAccountID("ABC").Register(registerInfo()) },
+			"huaweiAccountId", "32 lower-case"},
+		{"bad bind email", func(a *Activation) *Activation {
+			return a.BindBillingAccount("ada", "not-an-email").BindWorkspaceByID("wksp_1")
+		}, "bindBillingAccount.email", "valid email"},
+		{"nil store", func(a *Activation) *Activation { return a.WithStore(nil).Register(registerInfo()) }, "store", "nil"},
+		{"zero code attempts", func(a *Activation) *Activation { return a.WithMaxCodeAttempts(0).Register(registerInfo()) },
+			"maxCodeAttempts", "at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			a := tt.build(NewActivation().withFakes(f).WithCodes((&fixedCodes{}).provide))
+			err := a.Validate()
+			var ve *apierror.ValidationError
+			require.ErrorAs(t, err, &ve)
+			found := false
+			for _, p := range ve.Problems {
+				if p.Field == tt.field && strings.Contains(p.Message, tt.msg) {
+					found = true
+				}
+			}
+			assert.True(t, found, "want %s: %s in %v", tt.field, tt.msg, ve.Problems)
+			_, err = a.Run(context.Background())
+			require.ErrorIs(t, err, apierror.ErrValidation)
+			assert.Empty(t, f.callList())
+		})
+	}
+}
+
+func TestValidateNeedsLookupOrIDs(t *testing.T) {
+	err := NewActivation().WithBillingURL("http://bc.example").WithSite(SiteUS1).
+		WithCodes((&fixedCodes{}).provide).Register(registerInfo()).Validate()
+	var ve *apierror.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Len(t, ve.Problems, 2)
+	assert.Equal(t, "huaweiAccountId", ve.Problems[0].Field)
+	assert.Equal(t, "instanceId", ve.Problems[1].Field)
+
+	err = NewActivation().WithBillingURL("http://bc.example").WithSite(SiteUS1).WithHuaweiAccountID(testAccountID).
+		WithInstanceID(testInstanceID).WithCodes((&fixedCodes{}).provide).Register(registerInfo()).Validate()
+	assert.NoError(t, err)
+}
+
+func TestRegisterBranch(t *testing.T) {
+	f, codes := newFake(), &fixedCodes{}
+	var events []Event
+	a := base(f, codes).Register(registerInfo()).WithEvents(func(e Event) { events = append(events, e) })
+
+	plan, err := a.Plan(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"AccountID", "ActiveTrueWatchPurchase", "GetSubscription"}, f.callList(), "Plan only reads")
+	assert.Empty(t, events, "Plan sends no event")
+	assert.Equal(t, BranchRegister, plan.Branch)
+	assert.False(t, plan.AlreadyActivated)
+	require.Len(t, plan.ChangeSteps(), 1)
+	assert.Equal(t, StepRegister, plan.ChangeSteps()[0].Name)
+	assert.Equal(t, IdempotencyKey(plan.ActivationID, StepRegister, 0), plan.ChangeSteps()[0].IdempotencyKey)
+	assert.Contains(t, plan.String(), "site us1")
+
+	res, err := a.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, plan.Steps, res.Steps, "Run took the planned steps")
+	assert.Equal(t, "bcac_1", res.BillingAccount.ID)
+	assert.Equal(t, "wksp_reg", res.WorkspaceID)
+	assert.Equal(t, SiteUS1, res.Site)
+	assert.Equal(t, "https://login/us1", res.LoginURL)
+	assert.Equal(t, plan.ChangeSteps()[0].IdempotencyKey, f.keys["Register"])
+	require.Len(t, codes.reqs, 1)
+	assert.Equal(t, billing.PurposeRegister, codes.reqs[0].Purpose)
+
+	var types []EventType
+	for _, e := range events {
+		types = append(types, e.Type)
+	}
+	assert.Equal(t, []EventType{StepStarted, StepFinished, StepStarted, StepFinished, StepStarted, StepFinished,
+		StepStarted, CodeRequested, StepFinished}, types)
+
+	// Running again changes nothing.
+	again, err := a.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, again.AlreadyActivated)
+	assert.Equal(t, "wksp_reg", again.WorkspaceID)
+	assert.Equal(t, 1, count(f.callList(), "Register"))
+}
+
+func count(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}
+
+func TestBindBranches(t *testing.T) {
+	tests := []struct {
+		name   string
+		build  func(*Activation) *Activation
+		steps  []StepName
+		wsID   string
+		branch Branch
+	}{
+		{"create workspace", func(a *Activation) *Activation { return a.CreateWorkspace(createInfo()) },
+			[]StepName{StepBindBillingAccount, StepCreateWorkspace}, "wksp_new", BranchCreateWorkspace},
+		{"register and create", func(a *Activation) *Activation { return a.RegisterAndCreateWorkspace(newAccountInfo()) },
+			[]StepName{StepBindBillingAccount, StepRegisterAndCreate}, "wksp_new", BranchRegisterAndCreate},
+		{"bind by id", func(a *Activation) *Activation { return a.BindWorkspaceByID("wksp_b") },
+			[]StepName{StepBindBillingAccount, StepBindWorkspace}, "wksp_b", BranchBindWorkspace},
+		{"bind by name", func(a *Activation) *Activation { return a.BindWorkspaceByName("staging") },
+			[]StepName{StepBindBillingAccount, StepBindWorkspace}, "wksp_b", BranchBindWorkspace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, codes := newFake(), &fixedCodes{}
+			f.workspaces = []billing.BindableWorkspace{
+				bindable("wksp_a", "staging", SiteEU1, true),
+				bindable("wksp_b", "staging", SiteUS1, true),
+			}
+			a := tt.build(base(f, codes).WithHuaweiAccountID(testAccountID).WithInstanceID(testInstanceID).
+				BindBillingAccount("ada", "ada@example.com"))
+			plan, err := a.Plan(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.branch, plan.Branch)
+			var names []StepName
+			for _, s := range plan.ChangeSteps() {
+				names = append(names, s.Name)
+			}
+			assert.Equal(t, tt.steps, names)
+			assert.Equal(t, []string{"GetSubscription"}, f.callList(), "no lookups when the IDs are given")
+
+			res, err := a.Run(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, plan.Steps, res.Steps)
+			assert.Equal(t, tt.wsID, res.WorkspaceID)
+			assert.Equal(t, "bcac_1", res.BillingAccount.ID)
+			assert.Equal(t, "https://login/us1", res.LoginURL)
+		})
+	}
+}
+
+func bindable(id, name string, s Site, ok bool) billing.BindableWorkspace {
+	w := billing.BindableWorkspace{Bindable: ok}
+	w.ID, w.Name, w.Site = id, name, s
+	if !ok {
+		w.Reason = "settled by another active subscription"
+	}
+	return w
+}
+
+func TestPickWorkspaceErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(*Activation) *Activation
+		want  []error
+		msg   string
+	}{
+		{"not found", func(a *Activation) *Activation { return a.BindWorkspaceByID("wksp_zz") },
+			[]error{ErrWorkspaceNotFound, apierror.ErrNotFound}, "not found"},
+		{"other site", func(a *Activation) *Activation { return a.BindWorkspaceByID("wksp_eu") },
+			[]error{ErrSiteMismatch}, "site eu1, not the chosen us1"},
+		{"ambiguous", func(a *Activation) *Activation { return a.BindWorkspaceByName("dup") },
+			[]error{ErrWorkspaceAmbiguous}, "wksp_d1, wksp_d2"},
+		{"not bindable", func(a *Activation) *Activation { return a.BindWorkspaceByID("wksp_locked") },
+			[]error{ErrNotBindable, apierror.ErrConflict}, "settled by another active subscription"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.workspaces = []billing.BindableWorkspace{
+				bindable("wksp_eu", "eu", SiteEU1, true),
+				bindable("wksp_d1", "dup", SiteUS1, true),
+				bindable("wksp_d2", "dup", SiteUS1, true),
+				bindable("wksp_locked", "locked", SiteUS1, false),
+			}
+			_, err := tt.build(base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com")).Run(context.Background())
+			var se *StepError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, StepBindWorkspace, se.Step)
+			for _, w := range tt.want {
+				assert.ErrorIs(t, err, w)
+			}
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Zero(t, count(f.callList(), "BindWorkspace"))
+		})
+	}
+}
+
+func TestAlreadyActivated(t *testing.T) {
+	f := newFake()
+	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "someone"
+	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_eu", Name: "eu", Site: SiteEU1}}
+	f.sub.LoginURL = "https://login/eu1"
+	var events []Event
+	a := base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo()).
+		WithEvents(func(e Event) { events = append(events, e) })
+	plan, err := a.Plan(context.Background())
+	require.NoError(t, err)
+	assert.True(t, plan.AlreadyActivated)
+	assert.Equal(t, SiteEU1, plan.Site)
+	assert.Empty(t, plan.ChangeSteps())
+	assert.Contains(t, strings.Join(plan.Notes, "\n"), "not the chosen us1")
+
+	res, err := a.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyActivated)
+	assert.Equal(t, "wksp_eu", res.WorkspaceID)
+	assert.Equal(t, "bcac_9", res.BillingAccount.ID)
+	assert.Equal(t, "https://login/eu1", res.LoginURL)
+	assert.Equal(t, plan.Steps, res.Steps)
+	assert.Equal(t, 2, countEvents(events, StepSkipped))
+	assert.Equal(t, []string{"AccountID", "ActiveTrueWatchPurchase", "GetSubscription", "AccountID", "ActiveTrueWatchPurchase", "GetSubscription"}, f.callList())
+}
+
+func countEvents(events []Event, t EventType) int {
+	n := 0
+	for _, e := range events {
+		if e.Type == t {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSubscriptionStates(t *testing.T) {
+	t.Run("inactive", func(t *testing.T) {
+		f := newFake()
+		f.sub.Active, f.sub.Status = false, billing.StatusClosed
+		_, err := base(f, &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
+		assert.ErrorIs(t, err, ErrSubscriptionInactive)
+		assert.Contains(t, err.Error(), "closed")
+	})
+	t.Run("bound elsewhere", func(t *testing.T) {
+		f := newFake()
+		f.sub.Bound, f.sub.BillingUsername = true, "other"
+		_, err := base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo()).Run(context.Background())
+		assert.ErrorIs(t, err, ErrBoundElsewhere)
+		_, err = base(f, &fixedCodes{}).Register(registerInfo()).Run(context.Background())
+		assert.ErrorIs(t, err, ErrBoundElsewhere)
+		assert.Contains(t, err.Error(), `BindBillingAccount("other"`)
+	})
+	t.Run("bound without workspace resumes", func(t *testing.T) {
+		f := newFake()
+		f.sub.Bound, f.sub.BillingUsername = true, "ada"
+		a := base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
+		plan, err := a.Plan(context.Background())
+		require.NoError(t, err)
+		assert.True(t, plan.Resuming)
+		assert.Contains(t, plan.ChangeSteps()[0].Reason, "already bound")
+		res, err := a.Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_new", res.WorkspaceID)
+	})
+	t.Run("lookup failure", func(t *testing.T) {
+		f := newFake()
+		f.failNext("AccountID", &apierror.Error{Service: "huawei-iam", HTTPStatus: 401, ErrorCode: apierror.CodeHuaweiUnauthorized})
+		_, err := base(f, &fixedCodes{}).Register(registerInfo()).Run(context.Background())
+		var se *StepError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, StepResolveAccountID, se.Step)
+		assert.ErrorIs(t, err, apierror.ErrUnauthorized)
+	})
+}
+
+func TestCodes(t *testing.T) {
+	invalid := &apierror.Error{HTTPStatus: 400, ErrorCode: apierror.CodeInvalidCode}
+	expired := &apierror.Error{HTTPStatus: 400, ErrorCode: apierror.CodeCodeExpired}
+	tooSoon := &apierror.Error{HTTPStatus: 429, ErrorCode: apierror.CodeCodeResendTooSoon}
+
+	t.Run("wrong then right", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{codes: []string{"000001", "12ab"}}
+		res, err := base(f, codes).Register(registerInfo()).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_reg", res.WorkspaceID)
+		require.Len(t, codes.reqs, 3)
+		assert.Equal(t, 3, codes.reqs[2].Attempt)
+		assert.Equal(t, "the code was wrong", codes.reqs[1].Reason)
+		assert.Equal(t, "the code must be 6 digits", codes.reqs[2].Reason)
+		assert.Equal(t, 1, count(f.callList(), "SendVerificationCode:register"), "a wrong code is asked for again, not resent")
+		assert.Equal(t, 2, count(f.callList(), "Register"), "a malformed code is never sent")
+	})
+	t.Run("expired waits until a new code may be sent", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{}
+		f.resendAfter = time.Minute
+		f.failNext("Register", expired)
+		var slept []time.Duration
+		var events []Event
+		clock := fixedClock{f.now().Add(20 * time.Second)} // 40s before a resend is allowed
+		res, err := base(f, codes).Register(registerInfo()).WithClock(clock).
+			WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
+			WithEvents(func(e Event) { events = append(events, e) }).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_reg", res.WorkspaceID)
+		assert.Equal(t, []time.Duration{40 * time.Second}, slept)
+		assert.Equal(t, 2, count(f.callList(), "SendVerificationCode:register"))
+		require.Len(t, codes.reqs, 2)
+		assert.Contains(t, codes.reqs[1].Reason, "expired")
+		var waits []time.Duration
+		for _, e := range events {
+			if e.Type == Retrying {
+				waits = append(waits, e.Wait)
+			}
+		}
+		assert.Equal(t, []time.Duration{40 * time.Second}, waits)
+	})
+	t.Run("exhausted", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{codes: []string{"000001", "000002"}}
+		_, err := base(f, codes).Register(registerInfo()).WithMaxCodeAttempts(2).Run(context.Background())
+		var ce *CodeError
+		require.ErrorAs(t, err, &ce)
+		assert.ErrorIs(t, err, apierror.ErrInvalidCode)
+		assert.Equal(t, 2, ce.Attempts)
+		assert.Equal(t, billing.PurposeRegister, ce.Purpose)
+		assert.NotContains(t, err.Error(), "000002")
+	})
+	t.Run("recently sent code is used, then replaced when stale", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{codes: []string{"000009"}}
+		f.sendErrs = []error{tooSoon}
+		var slept []time.Duration
+		res, err := base(f, codes).Register(registerInfo()).
+			WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
+			Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_reg", res.WorkspaceID)
+		assert.Equal(t, []time.Duration{resendInterval}, slept, "waited for the resend interval before a new code")
+		assert.Equal(t, 2, count(f.callList(), "SendVerificationCode:register"))
+	})
+	t.Run("provider error stops", func(t *testing.T) {
+		f := newFake()
+		boom := errors.New("no terminal")
+		_, err := base(f, &fixedCodes{}).Register(registerInfo()).
+			WithCodes(func(context.Context, CodeRequest) (secret.String, error) { return "", boom }).Run(context.Background())
+		assert.ErrorIs(t, err, boom)
+		assert.Zero(t, count(f.callList(), "Register"))
+	})
+	t.Run("other errors are not code errors", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{}
+		f.failNext("Register", invalid, &apierror.Error{HTTPStatus: 409, ErrorCode: apierror.CodeUsernameTaken})
+		_, err := base(f, codes).Register(registerInfo()).Run(context.Background())
+		assert.ErrorIs(t, err, apierror.ErrNameTaken)
+		assert.Len(t, codes.reqs, 2)
+	})
+}
+
+func TestExpiredTokenRebindsOnceWithNewKey(t *testing.T) {
+	f, codes := newFake(), &fixedCodes{}
+	expiredTok := &apierror.Error{HTTPStatus: 401, ErrorCode: apierror.CodeTokenExpired}
+	f.failNext("CreateWorkspace", expiredTok)
+	store := NewMemoryStore()
+	a := base(f, codes).WithStore(store).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
+	res, err := a.Run(context.Background())
+	require.NoError(t, err)
+	require.Len(t, changeSteps(res.Steps), 3)
+	first, rebind := changeSteps(res.Steps)[0], changeSteps(res.Steps)[1]
+	assert.Equal(t, StepBindBillingAccount, rebind.Name)
+	assert.NotEqual(t, first.IdempotencyKey, rebind.IdempotencyKey)
+	assert.Equal(t, IdempotencyKey(res.ActivationID, StepBindBillingAccount, 1), rebind.IdempotencyKey)
+	assert.Equal(t, 2, count(f.callList(), "BindBillingAccount"))
+	cp, err := store.Load(context.Background(), res.ActivationID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, cp.BindGeneration)
+
+	// A second refusal is not retried again.
+	f2 := newFake()
+	f2.failNext("CreateWorkspace", expiredTok, expiredTok)
+	_, err = base(f2, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo()).Run(context.Background())
+	assert.ErrorIs(t, err, apierror.ErrUnauthorized)
+	assert.Equal(t, 2, count(f2.callList(), "BindBillingAccount"))
+}
+
+func TestIdempotencyKeysAreDeterministic(t *testing.T) {
+	id := activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister)
+	assert.Equal(t, id, activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister))
+	assert.NotEqual(t, id, activationID(testAccountID, testInstanceID, SiteEU1, BranchRegister))
+	assert.NotEqual(t, id, activationID(testAccountID, testInstanceID, SiteUS1, BranchCreateWorkspace))
+	assert.Regexp(t, `^actv_[0-9a-f]{32}$`, id)
+	k := IdempotencyKey(id, StepRegister, 0)
+	assert.Regexp(t, `^act_[0-9a-f]{32}$`, k)
+	assert.Equal(t, k, IdempotencyKey(id, StepRegister, 0))
+	assert.NotEqual(t, k, IdempotencyKey(id, StepBindBillingAccount, 0))
+	assert.NotEqual(t, IdempotencyKey(id, StepBindBillingAccount, 0), IdempotencyKey(id, StepBindBillingAccount, 1))
+
+	// Two builders (two processes) plan the same keys.
+	p1, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
+	require.NoError(t, err)
+	p2, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, p1.Steps, p2.Steps)
+}
+
+func TestFailedStepResumes(t *testing.T) {
+	f, codes := newFake(), &fixedCodes{}
+	store := NewMemoryStore()
+	f.failNext("CreateWorkspace", &apierror.Error{HTTPStatus: 503})
+	build := func() *Activation {
+		return base(f, codes).WithStore(store).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
+	}
+	_, err := build().Run(context.Background())
+	var se *StepError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepCreateWorkspace, se.Step)
+	assert.NotEmpty(t, se.IdempotencyKey)
+
+	plan, err := build().Plan(context.Background())
+	require.NoError(t, err)
+	assert.True(t, plan.Resuming)
+	res, err := build().Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "wksp_new", res.WorkspaceID)
+	assert.Equal(t, se.IdempotencyKey, f.keys["CreateWorkspace"], "the retry reused the key")
+	assert.Len(t, f.sub.Workspaces, 1)
+}
+
+func TestCancelledContext(t *testing.T) {
+	f := newFake()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := base(f, &fixedCodes{}).Register(registerInfo()).Run(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestLoggingRedactsSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	f := newFake()
+	f.failNext("CreateWorkspace", &apierror.Error{HTTPStatus: 401, ErrorCode: apierror.CodeTokenExpired})
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, err := base(f, &fixedCodes{}).WithLogger(logger).BindBillingAccount("ada", "ada@example.com").
+		RegisterAndCreateWorkspace(newAccountInfo()).Run(context.Background())
+	require.NoError(t, err)
+	out := buf.String()
+	assert.Contains(t, out, "activation step finished")
+	for _, s := range []string{goodCode, "S3cret-pass", "tok-1", "tok-2"} {
+		assert.NotContains(t, out, s)
+	}
+}

@@ -1,0 +1,92 @@
+package truewatch
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+)
+
+// Sentinels for the activation's own failures, matched with errors.Is. API
+// failures keep their *apierror.Error (reachable with errors.As) inside a
+// *StepError.
+var (
+	// ErrSubscriptionInactive: the marketplace subscription is not in use
+	// (closed, frozen or expired), so it cannot be activated.
+	ErrSubscriptionInactive = errors.New("subscription is not active")
+	// ErrBoundElsewhere: the subscription is already bound to a Billing
+	// Center account other than the one this activation names.
+	ErrBoundElsewhere = errors.New("subscription is bound to another Billing Center account")
+	// ErrSiteMismatch: the workspace to bind lives on another site than the
+	// one chosen; a workspace's site never changes.
+	ErrSiteMismatch = errors.New("workspace is on another site")
+	// ErrWorkspaceNotFound: no workspace of the Billing Center account has
+	// the given ID or name. It also matches apierror.ErrNotFound.
+	ErrWorkspaceNotFound = errors.New("workspace not found")
+	// ErrWorkspaceAmbiguous: more than one workspace has the given name.
+	ErrWorkspaceAmbiguous = errors.New("more than one workspace has that name")
+	// ErrNotBindable: the workspace cannot be bound to this subscription
+	// (settled by another active subscription, settlement changed this
+	// month, ...). It also matches apierror.ErrConflict.
+	ErrNotBindable = errors.New("workspace cannot be bound")
+)
+
+// StepError is a failed activation step. Unwrap gives the cause: an
+// *apierror.Error from a client, a *CodeError, or one of this package's
+// sentinels.
+type StepError struct {
+	// Step is the step that failed.
+	Step StepName
+	// IdempotencyKey is the key the step used, if it changes state; running
+	// the activation again reuses it.
+	IdempotencyKey string
+	// Err is the cause.
+	Err error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("truewatch: activation step %s: %v", e.Step, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// CodeError says that no verification code worked: the provider's codes
+// were wrong or expired every time, up to WithMaxCodeAttempts. It matches
+// apierror.ErrInvalidCode.
+type CodeError struct {
+	Email    string
+	Purpose  billing.Purpose
+	Attempts int
+	// Err is the last failure (wrong code, expired code, malformed code).
+	Err error
+}
+
+func (e *CodeError) Error() string {
+	return fmt.Sprintf("no valid %s verification code for %s after %d attempts: %v", e.Purpose, e.Email, e.Attempts, e.Err)
+}
+
+// Is makes errors.Is(err, apierror.ErrInvalidCode) true.
+func (e *CodeError) Is(target error) bool { return target == apierror.ErrInvalidCode }
+
+// Unwrap returns the last failure.
+func (e *CodeError) Unwrap() error { return e.Err }
+
+// kindError pairs a sentinel of this package with a detailed message and,
+// optionally, the apierror sentinel it also matches.
+type kindError struct {
+	kind error
+	also error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+func (e *kindError) Is(target error) bool {
+	return target == e.kind || (e.also != nil && target == e.also)
+}
+
+func newKindError(kind, also error, format string, args ...any) error {
+	return &kindError{kind: kind, also: also, msg: fmt.Sprintf(format, args...)}
+}

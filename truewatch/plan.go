@@ -1,0 +1,372 @@
+package truewatch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+)
+
+// Branch is the way the activation was configured to go.
+type Branch string
+
+// The branches.
+const (
+	// BranchRegister registers a new Billing Center account (Register).
+	BranchRegister Branch = "register"
+	// BranchBindWorkspace binds an existing Billing Center account and an
+	// existing workspace (BindBillingAccount + BindWorkspaceByID/ByName).
+	BranchBindWorkspace Branch = "bind_workspace"
+	// BranchCreateWorkspace binds an existing Billing Center account and
+	// creates a workspace for an existing TrueWatch account.
+	BranchCreateWorkspace Branch = "create_workspace"
+	// BranchRegisterAndCreate binds an existing Billing Center account,
+	// registers a TrueWatch account and creates its first workspace.
+	BranchRegisterAndCreate Branch = "register_and_create_workspace"
+)
+
+// StepName names a step of the activation.
+type StepName string
+
+// The steps, in the order they can happen.
+const (
+	// StepResolveAccountID looks up the Huawei account ID through IAM.
+	StepResolveAccountID StepName = "resolve_account_id"
+	// StepResolveInstanceID finds the one active TrueWatch purchase.
+	StepResolveInstanceID StepName = "resolve_instance_id"
+	// StepCheckSubscription reads the subscription's binding state.
+	StepCheckSubscription StepName = "check_subscription"
+	// StepRegister registers the TrueWatch and Billing Center accounts and
+	// the first workspace.
+	StepRegister StepName = "register"
+	// StepBindBillingAccount binds the existing Billing Center account.
+	StepBindBillingAccount StepName = "bind_billing_account"
+	// StepBindWorkspace binds an existing workspace.
+	StepBindWorkspace StepName = "bind_workspace"
+	// StepCreateWorkspace creates a workspace for an existing TrueWatch
+	// account.
+	StepCreateWorkspace StepName = "create_workspace"
+	// StepRegisterAndCreate registers a TrueWatch account and creates its
+	// first workspace.
+	StepRegisterAndCreate StepName = "register_and_create_workspace"
+)
+
+// Action says what a step does.
+type Action string
+
+// The actions.
+const (
+	// ActionRead: read-only calls.
+	ActionRead Action = "read"
+	// ActionChange: a call that changes state, with an idempotency key.
+	ActionChange Action = "change"
+	// ActionSkip: nothing to do (the subscription is already activated).
+	ActionSkip Action = "skip"
+)
+
+// Step is one step of an activation: planned (Plan.Steps), taken
+// (Result.Steps) or checkpointed (Checkpoint.Steps).
+type Step struct {
+	Name   StepName `json:"name"`
+	Action Action   `json:"action"`
+	// IdempotencyKey is the key a change step sends; running the activation
+	// again, from any process, sends the same key.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// Reason says why the step is taken and what it changes.
+	Reason string `json:"reason"`
+	// Replayed is true when the server answered a change step from its
+	// idempotency store: the work had been done by an earlier attempt.
+	Replayed bool `json:"replayed,omitempty"`
+}
+
+// Plan is what Run would do, found with read-only calls.
+type Plan struct {
+	// ActivationID identifies the activation: derived from the Huawei
+	// account ID, the instance ID, the site and the branch. Checkpoints and
+	// idempotency keys derive from it.
+	ActivationID    string
+	HuaweiAccountID string
+	InstanceID      string
+	// Site is the workspace's site: the one chosen, or, when the
+	// subscription is already activated, the site of its workspace.
+	Site   Site
+	Branch Branch
+	// AlreadyActivated is true when a Billing Center account is bound and
+	// a workspace is settled: nothing will change.
+	AlreadyActivated bool
+	// Resuming is true when an earlier run got part of the way.
+	Resuming bool
+	// Subscription is the subscription as the Billing Center reported it.
+	Subscription *billing.Subscription
+	// Steps are the steps, in order, with their reasons.
+	Steps []Step
+	// Notes are facts worth knowing that are not steps (site immutability,
+	// a resumed run, a site that differs from the one chosen).
+	Notes []string
+}
+
+// String renders the plan for people, one step per line.
+func (p *Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "activation %s: Huawei account %s, instance %s, site %s, branch %s\n",
+		p.ActivationID, p.HuaweiAccountID, p.InstanceID, p.Site, p.Branch)
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "%d. [%s] %s: %s\n", i+1, s.Action, s.Name, s.Reason)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	return b.String()
+}
+
+// ChangeSteps returns the steps that change state, in order.
+func (p *Plan) ChangeSteps() []Step { return changeSteps(p.Steps) }
+
+func changeSteps(steps []Step) []Step {
+	var out []Step
+	for _, s := range steps {
+		if s.Action == ActionChange {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// activationID derives the activation's identity: the same inputs give the
+// same ID in every process.
+func activationID(accountID, instanceID string, s Site, b Branch) string {
+	sum := sha256.Sum256([]byte("truewatch-activation/v1\n" + accountID + "\n" + instanceID + "\n" + string(s) + "\n" + string(b)))
+	return "actv_" + hex.EncodeToString(sum[:])[:32]
+}
+
+// IdempotencyKey returns the key of a step of an activation. generation
+// counts re-binds after an expired token (0 for the first bind).
+func IdempotencyKey(activationID string, step StepName, generation int) string {
+	s := activationID + "/" + string(step)
+	if generation > 0 {
+		s += "/" + strconv.Itoa(generation)
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "act_" + hex.EncodeToString(sum[:])[:32]
+}
+
+// branch is the configured branch; Validate guarantees there is one.
+func (a *Activation) branch() Branch {
+	switch {
+	case a.register != nil:
+		return BranchRegister
+	case a.create != nil:
+		return BranchCreateWorkspace
+	case a.newAccount != nil:
+		return BranchRegisterAndCreate
+	default:
+		return BranchBindWorkspace
+	}
+}
+
+// Plan validates the builder, makes read-only calls (Huawei account and
+// instance look-ups when not given, the subscription's state, the
+// checkpoint) and returns the steps Run would take and why. It changes
+// nothing anywhere: no call that changes state, no checkpoint written, no
+// event sent.
+func (a *Activation) Plan(ctx context.Context) (*Plan, error) {
+	r, err := a.newRunner(false)
+	if err != nil {
+		return nil, err
+	}
+	return r.discover(ctx)
+}
+
+// discover resolves the identity, loads the checkpoint, reads the
+// subscription and decides the steps.
+func (r *runner) discover(ctx context.Context) (*Plan, error) {
+	a := r.a
+	plan := &Plan{Site: a.site, Branch: r.branchName}
+	r.accountID, r.instanceID = a.accountID, a.instanceID
+	if r.accountID == "" {
+		err := r.readStep(ctx, plan, StepResolveAccountID, func(ctx context.Context) (string, error) {
+			id, err := r.hw.accountID(ctx)
+			if err != nil {
+				return "", err
+			}
+			r.accountID = id
+			return "Huawei account ID not given: looked up through IAM: " + id, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if r.instanceID == "" {
+		err := r.readStep(ctx, plan, StepResolveInstanceID, func(ctx context.Context) (string, error) {
+			id, err := r.hw.instanceID(ctx)
+			if err != nil {
+				return "", err
+			}
+			r.instanceID = id
+			return "instance ID not given: the one active TrueWatch purchase is " + id, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	plan.HuaweiAccountID, plan.InstanceID = r.accountID, r.instanceID
+	r.id = activationID(r.accountID, r.instanceID, a.site, r.branchName)
+	plan.ActivationID = r.id
+
+	cp, err := a.store.Load(ctx, r.id)
+	if err != nil {
+		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint: %w", err)}
+	}
+	if cp == nil {
+		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,
+			InstanceID: r.instanceID, Site: a.site, Branch: r.branchName}
+	} else if len(cp.Steps) > 0 && !cp.Completed {
+		plan.Resuming = true
+		plan.Notes = append(plan.Notes, fmt.Sprintf("resuming: an earlier run completed %s", stepNames(cp.Steps)))
+	}
+	r.cp = cp
+
+	err = r.readStep(ctx, plan, StepCheckSubscription, func(ctx context.Context) (string, error) {
+		sub, err := r.bc.subscription(ctx, r.accountID, r.instanceID)
+		if err != nil {
+			return "", err
+		}
+		r.sub = sub
+		return describeSubscription(sub), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan.Subscription = r.sub
+	if err := r.decide(plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+func describeSubscription(s *billing.Subscription) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "subscription status %s", s.Status)
+	if s.Bound {
+		fmt.Fprintf(&b, ", bound to Billing Center account %q", s.BillingUsername)
+	} else {
+		b.WriteString(", no Billing Center account bound")
+	}
+	fmt.Fprintf(&b, ", %d workspace(s) settled", len(s.Workspaces))
+	return b.String()
+}
+
+func stepNames(steps []Step) string {
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = string(s.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// decide appends the steps that follow from the subscription's state.
+func (r *runner) decide(plan *Plan) error {
+	a, sub := r.a, r.sub
+	fail := func(err error) error { return &StepError{Step: StepCheckSubscription, Err: err} }
+
+	if sub.Activated() {
+		plan.AlreadyActivated = true
+		w := r.settledWorkspace()
+		plan.Site = w.Site
+		plan.Notes = append(plan.Notes, fmt.Sprintf("already activated: Billing Center account %q is bound and workspace %s (%s) on site %s is settled by the subscription; nothing to change",
+			sub.BillingUsername, w.ID, w.Name, w.Site))
+		if w.Site != a.site {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("the workspace is on site %s, not the chosen %s; a workspace's site never changes", w.Site, a.site))
+		}
+		for _, name := range r.changeStepNames() {
+			plan.Steps = append(plan.Steps, Step{Name: name, Action: ActionSkip, Reason: "already activated"})
+		}
+		return nil
+	}
+	if !sub.Active {
+		return fail(newKindError(ErrSubscriptionInactive, nil,
+			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status))
+	}
+	if sub.Bound {
+		if a.register != nil {
+			return fail(newKindError(ErrBoundElsewhere, nil,
+				"subscription %s is already bound to Billing Center account %q but has no workspace; finish with BindBillingAccount(%q, email) and a workspace choice instead of Register",
+				sub.InstanceID, sub.BillingUsername, sub.BillingUsername))
+		}
+		if !strings.EqualFold(sub.BillingUsername, a.bindAccount.username) {
+			return fail(newKindError(ErrBoundElsewhere, nil,
+				"subscription %s is bound to Billing Center account %q, not %q", sub.InstanceID, sub.BillingUsername, a.bindAccount.username))
+		}
+		plan.Resuming = true
+	}
+	plan.Notes = append(plan.Notes, fmt.Sprintf("site %s is final: a workspace's site never changes once it exists", a.site))
+
+	change := func(name StepName, gen int, reason string, args ...any) {
+		plan.Steps = append(plan.Steps, Step{Name: name, Action: ActionChange,
+			IdempotencyKey: IdempotencyKey(r.id, name, gen), Reason: fmt.Sprintf(reason, args...)})
+	}
+	if ri := a.register; ri != nil {
+		change(StepRegister, 0, "no Billing Center account is bound: register TrueWatch account %q and a Billing Center account for %s (company %q), create workspace %q (%s) on site %s settled by instance %s",
+			ri.Username, ri.Email, ri.Company.Name, ri.WorkspaceName, ri.WorkspaceLanguage, a.site, r.instanceID)
+		return nil
+	}
+	ba := a.bindAccount
+	if sub.Bound {
+		change(StepBindBillingAccount, r.cp.BindGeneration, "Billing Center account %q is already bound but no workspace is settled: verify %s again to get a token (binding again changes nothing)",
+			ba.username, ba.email)
+	} else {
+		change(StepBindBillingAccount, r.cp.BindGeneration, "bind Billing Center account %q to instance %s, verified by a code sent to %s",
+			ba.username, r.instanceID, ba.email)
+	}
+	switch {
+	case a.bindWSID != "":
+		change(StepBindWorkspace, 0, "bind existing workspace %s, which must be on site %s, and settle it by instance %s", a.bindWSID, a.site, r.instanceID)
+	case a.bindWSName != "":
+		change(StepBindWorkspace, 0, "bind the existing workspace named %q on site %s (looked up once the account is bound) and settle it by instance %s",
+			a.bindWSName, a.site, r.instanceID)
+	case a.create != nil:
+		change(StepCreateWorkspace, 0, "create workspace %q (%s) on site %s for the TrueWatch account registered with %s, settled by instance %s",
+			a.create.Name, a.create.Language, a.site, a.create.Email, r.instanceID)
+	case a.newAccount != nil:
+		n := a.newAccount
+		change(StepRegisterAndCreate, 0, "register TrueWatch account %q (%s) on site %s and create its workspace %q (%s), settled by instance %s",
+			n.Username, n.Email, a.site, n.WorkspaceName, n.WorkspaceLanguage, r.instanceID)
+	}
+	return nil
+}
+
+// changeStepNames lists the change steps of the configured branch.
+func (r *runner) changeStepNames() []StepName {
+	switch r.branchName {
+	case BranchRegister:
+		return []StepName{StepRegister}
+	case BranchCreateWorkspace:
+		return []StepName{StepBindBillingAccount, StepCreateWorkspace}
+	case BranchRegisterAndCreate:
+		return []StepName{StepBindBillingAccount, StepRegisterAndCreate}
+	default:
+		return []StepName{StepBindBillingAccount, StepBindWorkspace}
+	}
+}
+
+// settledWorkspace picks the workspace to report for an activated
+// subscription: the one this activation made, else the first on the chosen
+// site, else the first.
+func (r *runner) settledWorkspace() billing.BoundWorkspace {
+	ws := r.sub.Workspaces
+	for _, w := range ws {
+		if r.cp.WorkspaceID != "" && w.ID == r.cp.WorkspaceID {
+			return w
+		}
+	}
+	for _, w := range ws {
+		if w.Site == r.a.site {
+			return w
+		}
+	}
+	return ws[0]
+}

@@ -1,0 +1,519 @@
+package truewatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/retry"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// Result is what Run did and where the activation stands.
+type Result struct {
+	ActivationID    string
+	HuaweiAccountID string
+	InstanceID      string
+	Branch          Branch
+	// AlreadyActivated is true when nothing had to change.
+	AlreadyActivated bool
+	// BillingAccount is the bound Billing Center account (ID and username
+	// only when AlreadyActivated).
+	BillingAccount billing.BillingAccount
+	// WorkspaceID is the workspace settled by the subscription.
+	WorkspaceID string
+	// Workspaces lists every workspace settled by the subscription, as the
+	// Billing Center reported it, when AlreadyActivated.
+	Workspaces []billing.BoundWorkspace
+	// Site is the workspace's site.
+	Site Site
+	// LoginURL is where to log in to the workspace.
+	LoginURL string
+	// Steps are the steps taken by this run, with their idempotency keys.
+	Steps []Step
+}
+
+// runner is one Plan or Run: the builder's configuration (read only), the
+// clients, and the state found and made on the way.
+type runner struct {
+	a          *Activation
+	live       bool // Run (events, checkpoints, changes); false for Plan
+	bc         billingAPI
+	ws         workspaceAPI
+	hw         huaweiAPI
+	log        *slog.Logger
+	sleep      func(context.Context, time.Duration) error
+	branchName Branch
+
+	accountID, instanceID string
+	id                    string
+	cp                    *Checkpoint
+	sub                   *billing.Subscription
+
+	token       secret.String
+	rebound     bool
+	resendAfter map[string]time.Time
+	res         *Result
+}
+
+func (a *Activation) newRunner(live bool) (*runner, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	bc, ws, hw, err := a.clients()
+	if err != nil {
+		return nil, err
+	}
+	sleep := a.sleep
+	if sleep == nil {
+		sleep = retry.Policy{}.Wait
+	}
+	return &runner{a: a, live: live, bc: bc, ws: ws, hw: hw, log: a.log, sleep: sleep,
+		branchName: a.branch(), resendAfter: map[string]time.Time{}}, nil
+}
+
+func (r *runner) emit(e Event) {
+	if r.live && r.a.events != nil {
+		r.a.events(e)
+	}
+}
+
+// stepContext tags the clients' retries with the step, for events.
+func (r *runner) stepContext(ctx context.Context, step StepName) context.Context {
+	if !r.live {
+		return ctx
+	}
+	return retry.WithObserver(ctx, func(e retry.Event) {
+		reason := e.Reason
+		if e.Operation != "" {
+			reason = e.Operation + ": " + reason
+		}
+		r.log.LogAttrs(ctx, slog.LevelWarn, "activation call retrying", slog.String("step", string(step)),
+			slog.Int("attempt", e.Attempt), slog.String("reason", reason), slog.Duration("wait", e.Wait))
+		r.emit(Event{Type: Retrying, Step: step, Attempt: e.Attempt, Reason: reason, Wait: e.Wait})
+	})
+}
+
+// readStep runs a read-only step and records it in the plan.
+func (r *runner) readStep(ctx context.Context, plan *Plan, name StepName, fn func(context.Context) (string, error)) error {
+	r.started(ctx, name, "")
+	reason, err := fn(r.stepContext(ctx, name))
+	if err != nil {
+		return r.failed(ctx, name, "", err)
+	}
+	plan.Steps = append(plan.Steps, Step{Name: name, Action: ActionRead, Reason: reason})
+	r.finished(ctx, name, "", false)
+	return nil
+}
+
+func (r *runner) started(ctx context.Context, name StepName, key string) {
+	if !r.live {
+		return
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "activation step started", slog.String("activation", r.id),
+		slog.String("step", string(name)), slog.String("idempotencyKey", key))
+	r.emit(Event{Type: StepStarted, Step: name})
+}
+
+func (r *runner) finished(ctx context.Context, name StepName, key string, replayed bool) {
+	if !r.live {
+		return
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "activation step finished", slog.String("activation", r.id),
+		slog.String("step", string(name)), slog.String("idempotencyKey", key), slog.Bool("replayed", replayed))
+	r.emit(Event{Type: StepFinished, Step: name})
+}
+
+// failed wraps err in a *StepError (unless it is one) and reports it.
+func (r *runner) failed(ctx context.Context, name StepName, key string, err error) error {
+	var se *StepError
+	if !errors.As(err, &se) {
+		err = &StepError{Step: name, IdempotencyKey: key, Err: err}
+	}
+	if r.live {
+		r.log.LogAttrs(ctx, slog.LevelError, "activation step failed", slog.String("activation", r.id),
+			slog.String("step", string(name)), slog.String("idempotencyKey", key), slog.String("error", err.Error()))
+		r.emit(Event{Type: StepFailed, Step: name, Err: err})
+	}
+	return err
+}
+
+// Run validates the builder, finds the subscription's state as Plan does,
+// and takes the steps Plan would list, checkpointing after each. Running it
+// again after any failure, from this process or another with the same
+// Store, finishes the activation without a second account, binding or
+// workspace.
+func (a *Activation) Run(ctx context.Context) (*Result, error) {
+	r, err := a.newRunner(true)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := r.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx, plan)
+}
+
+func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
+	r.res = &Result{ActivationID: r.id, HuaweiAccountID: r.accountID, InstanceID: r.instanceID,
+		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, Site: plan.Site}
+	if r.cp.BillingAccountID != "" {
+		r.res.BillingAccount = billing.BillingAccount{ID: r.cp.BillingAccountID, Username: r.cp.BillingUsername}
+	}
+	for _, st := range plan.Steps {
+		switch st.Action {
+		case ActionRead:
+			r.res.Steps = append(r.res.Steps, st)
+		case ActionSkip:
+			r.log.LogAttrs(ctx, slog.LevelInfo, "activation step skipped", slog.String("activation", r.id),
+				slog.String("step", string(st.Name)), slog.String("reason", st.Reason))
+			r.emit(Event{Type: StepSkipped, Step: st.Name, Reason: st.Reason})
+			r.res.Steps = append(r.res.Steps, st)
+		case ActionChange:
+			if err := r.change(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if plan.AlreadyActivated {
+		w := r.settledWorkspace()
+		r.res.BillingAccount = billing.BillingAccount{ID: r.sub.BillingAccountID, Username: r.sub.BillingUsername}
+		r.res.WorkspaceID, r.res.Site = w.ID, w.Site
+		r.res.Workspaces = append([]billing.BoundWorkspace(nil), r.sub.Workspaces...)
+		r.res.LoginURL = r.sub.LoginURL
+		if r.res.LoginURL == "" {
+			r.res.LoginURL = r.cp.LoginURL
+		}
+	}
+	r.cp.Completed = true
+	r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
+	r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
+	if err := r.save(ctx); err != nil {
+		return nil, err
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "activation finished", slog.String("activation", r.id),
+		slog.Bool("alreadyActivated", r.res.AlreadyActivated), slog.String("workspace", r.res.WorkspaceID),
+		slog.String("site", string(r.res.Site)))
+	return r.res, nil
+}
+
+// save writes the checkpoint even when ctx was cancelled after the step it
+// records succeeded: the work is done and must not be forgotten.
+func (r *runner) save(ctx context.Context) error {
+	r.cp.UpdatedAt = r.a.clock.Now().UTC()
+	if err := r.a.store.Save(context.WithoutCancel(ctx), r.id, r.cp); err != nil {
+		return fmt.Errorf("truewatch: save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// change runs one change step and checkpoints it.
+func (r *runner) change(ctx context.Context, st Step) error {
+	r.started(ctx, st.Name, st.IdempotencyKey)
+	sctx := r.stepContext(ctx, st.Name)
+	var (
+		meta callMeta
+		err  error
+	)
+	switch st.Name {
+	case StepRegister:
+		meta, err = r.doRegister(sctx, st)
+	case StepBindBillingAccount:
+		meta, err = r.doBindAccount(sctx, st.Name, st.IdempotencyKey)
+	case StepBindWorkspace:
+		meta, err = r.doBindWorkspace(sctx, st)
+	case StepCreateWorkspace:
+		meta, err = r.doCreate(sctx, st)
+	case StepRegisterAndCreate:
+		meta, err = r.doRegisterAndCreate(sctx, st)
+	default:
+		err = fmt.Errorf("unknown step %q", st.Name)
+	}
+	if err != nil {
+		return r.failed(ctx, st.Name, st.IdempotencyKey, err)
+	}
+	st.Replayed = meta.Replayed
+	r.res.Steps = append(r.res.Steps, st)
+	r.cp.Steps = append(r.cp.Steps, st)
+	r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
+	r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
+	if err := r.save(ctx); err != nil {
+		return r.failed(ctx, st.Name, st.IdempotencyKey, err)
+	}
+	r.finished(ctx, st.Name, st.IdempotencyKey, meta.Replayed)
+	return nil
+}
+
+func (r *runner) doRegister(ctx context.Context, st Step) (callMeta, error) {
+	info := r.a.register
+	req := registerRequest(info, r.a.site, r.accountID, r.instanceID)
+	var meta callMeta
+	err := r.withCode(ctx, st.Name, info.Email, billing.PurposeRegister, func(code secret.String) error {
+		req.EmailCode = code
+		res, m, err := r.bc.register(ctx, req, st.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		meta = m
+		r.res.BillingAccount = res.BillingAccount
+		r.res.WorkspaceID, r.res.LoginURL = res.Workspace.ID, res.LoginURL
+		if res.Workspace.Site != "" {
+			r.res.Site = res.Workspace.Site
+		}
+		return nil
+	})
+	return meta, err
+}
+
+// doBindAccount binds the Billing Center account and keeps its token.
+func (r *runner) doBindAccount(ctx context.Context, step StepName, key string) (callMeta, error) {
+	ba := r.a.bindAccount
+	req := &billing.BindAccountRequest{Username: ba.username, Email: ba.email,
+		HuaweiAccountID: r.accountID, InstanceID: r.instanceID}
+	var meta callMeta
+	err := r.withCode(ctx, step, ba.email, billing.PurposeBindBillingAccount, func(code secret.String) error {
+		req.EmailCode = code
+		res, m, err := r.bc.bindAccount(ctx, req, key)
+		if err != nil {
+			return err
+		}
+		meta = m
+		r.token = res.Token
+		r.res.BillingAccount = res.BillingAccount
+		return nil
+	})
+	return meta, err
+}
+
+// withToken runs fn with the Billing Center token. When the token is
+// refused (a replayed bind can return a token that has since expired), it
+// binds again once, with a new idempotency key, and retries fn.
+func (r *runner) withToken(ctx context.Context, step StepName, fn func(secret.String) error) error {
+	err := fn(r.token)
+	if err == nil || r.rebound || !errors.Is(err, apierror.ErrUnauthorized) {
+		return err
+	}
+	r.rebound = true
+	r.cp.BindGeneration++
+	key := IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)
+	reason := "the Billing Center token was refused; binding the account again for a new one"
+	r.log.LogAttrs(ctx, slog.LevelWarn, "activation token refused", slog.String("activation", r.id),
+		slog.String("step", string(step)), slog.String("idempotencyKey", key))
+	r.emit(Event{Type: Retrying, Step: step, Attempt: 1, Reason: reason})
+	meta, err := r.doBindAccount(ctx, step, key)
+	if err != nil {
+		return err
+	}
+	r.res.Steps = append(r.res.Steps, Step{Name: StepBindBillingAccount, Action: ActionChange,
+		IdempotencyKey: key, Reason: reason, Replayed: meta.Replayed})
+	if err := r.save(ctx); err != nil {
+		return err
+	}
+	return fn(r.token)
+}
+
+func (r *runner) doBindWorkspace(ctx context.Context, st Step) (callMeta, error) {
+	var meta callMeta
+	err := r.withToken(ctx, st.Name, func(token secret.String) error {
+		list, err := r.bc.workspaces(ctx, token)
+		if err != nil {
+			return err
+		}
+		w, err := r.pickWorkspace(list)
+		if err != nil {
+			return err
+		}
+		res, m, err := r.bc.bindWorkspace(ctx, token, &billing.BindWorkspaceRequest{WorkspaceID: w.ID}, st.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		meta = m
+		r.res.WorkspaceID, r.res.LoginURL = res.Workspace.ID, res.LoginURL
+		return nil
+	})
+	return meta, err
+}
+
+// pickWorkspace finds the workspace to bind among the account's.
+func (r *runner) pickWorkspace(list []billing.BindableWorkspace) (billing.BindableWorkspace, error) {
+	want := r.a.site
+	var match []billing.BindableWorkspace
+	for _, w := range list {
+		if r.a.bindWSID != "" && w.ID == r.a.bindWSID || r.a.bindWSID == "" && w.Name == r.a.bindWSName {
+			match = append(match, w)
+		}
+	}
+	what := fmt.Sprintf("workspace %s", r.a.bindWSID)
+	if r.a.bindWSID == "" {
+		what = fmt.Sprintf("workspace named %q", r.a.bindWSName)
+	}
+	if len(match) == 0 {
+		return billing.BindableWorkspace{}, newKindError(ErrWorkspaceNotFound, apierror.ErrNotFound,
+			"%s not found among the %d workspace(s) of Billing Center account %q", what, len(list), r.a.bindAccount.username)
+	}
+	var onSite []billing.BindableWorkspace
+	var sites []string
+	for _, w := range match {
+		if w.Site == want {
+			onSite = append(onSite, w)
+		} else {
+			sites = append(sites, string(w.Site))
+		}
+	}
+	switch {
+	case len(onSite) == 0:
+		return billing.BindableWorkspace{}, newKindError(ErrSiteMismatch, nil,
+			"%s is on site %s, not the chosen %s; a workspace's site never changes", what, strings.Join(sites, ", "), want)
+	case len(onSite) > 1:
+		ids := make([]string, len(onSite))
+		for i, w := range onSite {
+			ids[i] = w.ID
+		}
+		return billing.BindableWorkspace{}, newKindError(ErrWorkspaceAmbiguous, nil,
+			"%s matches %d workspaces on site %s (%s); bind one by ID", what, len(onSite), want, strings.Join(ids, ", "))
+	}
+	w := onSite[0]
+	if !w.Bindable {
+		return w, newKindError(ErrNotBindable, apierror.ErrConflict, "%s (%s) cannot be bound: %s", what, w.ID, w.Reason)
+	}
+	return w, nil
+}
+
+func (r *runner) doCreate(ctx context.Context, st Step) (callMeta, error) {
+	info := r.a.create
+	req := createRequest(info, r.a.site)
+	return r.workspaceCall(ctx, st, info.Email, func(token, code secret.String) (*workspace.CreateResult, callMeta, error) {
+		req.EmailCode = code
+		return r.ws.create(ctx, token, req, st.IdempotencyKey)
+	})
+}
+
+func (r *runner) doRegisterAndCreate(ctx context.Context, st Step) (callMeta, error) {
+	info := r.a.newAccount
+	req := registerAndCreateRequest(info, r.a.site)
+	return r.workspaceCall(ctx, st, info.Email, func(token, code secret.String) (*workspace.CreateResult, callMeta, error) {
+		req.EmailCode = code
+		return r.ws.registerAndCreate(ctx, token, req, st.IdempotencyKey)
+	})
+}
+
+// workspaceCall runs a code-verified, token-authorised workspace creation.
+func (r *runner) workspaceCall(ctx context.Context, st Step, email string,
+	call func(token, code secret.String) (*workspace.CreateResult, callMeta, error)) (callMeta, error) {
+	var meta callMeta
+	err := r.withCode(ctx, st.Name, email, billing.PurposeCreateWorkspace, func(code secret.String) error {
+		return r.withToken(ctx, st.Name, func(token secret.String) error {
+			res, m, err := call(token, code)
+			if err != nil {
+				return err
+			}
+			meta = m
+			r.res.WorkspaceID, r.res.LoginURL = res.Workspace.ID, res.LoginURL
+			if res.Workspace.Site != "" {
+				r.res.Site = res.Workspace.Site
+			}
+			return nil
+		})
+	})
+	return meta, err
+}
+
+// withCode sends a verification code, asks the provider for it and makes
+// the call. A wrong code is asked for again; an expired one is replaced by
+// a new code (waiting until one may be sent); after maxCodeAttempts codes,
+// a *CodeError.
+func (r *runner) withCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, call func(secret.String) error) error {
+	// stale is true when the code in the inbox predates this run: a new one
+	// was refused because one was sent moments ago.
+	stale, err := r.sendCode(ctx, step, email, purpose, false)
+	if err != nil {
+		return err
+	}
+	var last error
+	reason := ""
+	attempts := r.a.maxCodeAttempts
+	for attempt := 1; attempt <= attempts; attempt++ {
+		req := CodeRequest{Email: email, Purpose: purpose, Attempt: attempt, Reason: reason}
+		r.emit(Event{Type: CodeRequested, Step: step, Attempt: attempt, Reason: reason})
+		r.log.LogAttrs(ctx, slog.LevelInfo, "verification code requested", slog.String("step", string(step)),
+			slog.String("purpose", string(purpose)), slog.Int("attempt", attempt))
+		code, err := r.a.codes(ctx, req)
+		if err != nil {
+			return fmt.Errorf("verification code for %s: %w", email, err)
+		}
+		var p apierror.Problems
+		rules.Code(&p, "emailCode", code.Reveal())
+		if err := p.Err("VerificationCode"); err != nil {
+			last, reason = err, fmt.Sprintf("the code must be %d digits", rules.CodeLength)
+			continue
+		}
+		err = call(code)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, apierror.ErrCodeExpired) || stale && errors.Is(err, apierror.ErrInvalidCode):
+			last, reason = err, "the code expired; a new one was sent"
+			if attempt == attempts {
+				break
+			}
+			if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
+				return err
+			}
+		case errors.Is(err, apierror.ErrInvalidCode):
+			last, reason = err, "the code was wrong"
+		default:
+			return err
+		}
+	}
+	return &CodeError{Email: email, Purpose: purpose, Attempts: attempts, Err: last}
+}
+
+// sendCode asks the Billing Center to email a code. A resend waits until
+// the Billing Center allows one. When a first send is refused because a
+// code was sent moments ago (by a run that stopped), that code is used and
+// stale is true.
+func (r *runner) sendCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, resend bool) (stale bool, err error) {
+	k := email + "\x00" + string(purpose)
+	if at, ok := r.resendAfter[k]; ok && resend {
+		if err := r.wait(ctx, step, at.Sub(r.a.clock.Now()), "waiting until a new verification code may be sent"); err != nil {
+			return false, err
+		}
+	}
+	req := &billing.SendCodeRequest{Email: email, Purpose: purpose}
+	res, err := r.bc.sendCode(ctx, req)
+	if errors.Is(err, apierror.ErrTooManyRequests) {
+		if !resend {
+			r.log.LogAttrs(ctx, slog.LevelInfo, "verification code sent recently; using it", slog.String("step", string(step)),
+				slog.String("purpose", string(purpose)))
+			r.resendAfter[k] = r.a.clock.Now().Add(resendInterval)
+			return true, nil
+		}
+		if err := r.wait(ctx, step, resendInterval, "a new verification code was refused as too soon; waiting"); err != nil {
+			return false, err
+		}
+		res, err = r.bc.sendCode(ctx, req)
+	}
+	if err != nil {
+		return false, err
+	}
+	r.resendAfter[k] = res.ResendAfter.Time
+	return false, nil
+}
+
+func (r *runner) wait(ctx context.Context, step StepName, d time.Duration, reason string) error {
+	if d <= 0 {
+		return nil
+	}
+	r.emit(Event{Type: Retrying, Step: step, Attempt: 1, Reason: reason, Wait: d})
+	r.log.LogAttrs(ctx, slog.LevelInfo, "activation waiting", slog.String("step", string(step)),
+		slog.String("reason", reason), slog.Duration("wait", d))
+	return r.sleep(ctx, d)
+}
