@@ -65,6 +65,11 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 	require.ErrorIs(t, err, apierror.ErrValidation)
 	assert.NotContains(t, err.Error(), "short")
 
+	// Request and result structs logged by the caller are redacted too.
+	logger.Info("caller", slog.Any("req", validRegister()), slog.Any("bind", *validBind()),
+		slog.Any("result", &billing.BindAccountResult{Token: token}))
+	assert.Contains(t, logs.String(), "acme_admin")
+
 	require.NotZero(t, logs.Len())
 	assert.Contains(t, logs.String(), `"op":"Register"`)
 	assertNoSecret(t, logs.String())

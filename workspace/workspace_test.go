@@ -307,4 +307,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		assert.NotContains(t, logs.String(), s)
 	}
 	assert.Contains(t, logs.String(), `"service":"workspace"`)
+
+	logs.Reset()
+	logger.Info("caller", slog.Any("create", validCreate()), slog.Any("register", *validRegisterAndCreate()))
+	assert.Contains(t, logs.String(), "acme_ops")
+	assert.NotContains(t, logs.String(), password)
+	assert.NotContains(t, logs.String(), emailCode)
 }
