@@ -121,8 +121,7 @@ func decodeErr(err error) *twError {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "malformed JSON: unexpected end of input")
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ := strconv.Unquote(f)
-		return problem(name, "unknown field")
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "unknown field %s", f)
 	}
 	return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "malformed JSON")
 }

@@ -1,0 +1,288 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// testStart is the mock time tests start at: mid-month, so that "this
+// month" and "last month" are both easy to reach.
+var testStart = time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC)
+
+const testPassword = "Sup3r-secret" // meets the policy
+
+// harness drives one in-process server with a manual clock through raw
+// HTTP, so that tests see exactly what goes over the wire.
+type harness struct {
+	t     *testing.T
+	srv   *Server
+	clock *ManualClock
+	hc    *http.Client
+}
+
+func newHarness(t *testing.T, opts ...Option) *harness {
+	t.Helper()
+	clock := NewManualClock(testStart)
+	srv := Start(t, append([]Option{WithoutListener(), WithClock(clock)}, opts...)...)
+	return &harness{t: t, srv: srv, clock: clock, hc: srv.HTTPClient()}
+}
+
+// wireResp is one answer: status, headers, and the envelope.
+type wireResp struct {
+	status int
+	header http.Header
+	raw    []byte
+	env    httpcore.Envelope
+}
+
+// content decodes the envelope's content into v.
+func (r *wireResp) content(t *testing.T, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.env.Content, v), "content: %s", r.env.Content)
+}
+
+// problems returns the validation problems of a 400 answer.
+func (r *wireResp) problems(t *testing.T) []string {
+	t.Helper()
+	var c struct {
+		Problems []struct{ Field, Message string }
+	}
+	r.content(t, &c)
+	var out []string
+	for _, p := range c.Problems {
+		out = append(out, p.Field)
+	}
+	return out
+}
+
+type reqOpt func(*http.Request)
+
+func withToken(tok secret.String) reqOpt {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.Reveal()) }
+}
+
+func withKey(key string) reqOpt {
+	return func(r *http.Request) { r.Header.Set(IdempotencyKeyHeader, key) }
+}
+
+func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
+
+// do sends a request to path (relative to the server root). body may be
+// nil, a string or []byte (sent as is), or a value to marshal.
+func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(h.t, err)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, h.srv.URL()+path, rd)
+	require.NoError(h.t, err)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	resp, err := h.hc.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	out := &wireResp{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(h.t, json.Unmarshal(raw, &out.env), "body: %s", raw)
+	}
+	return out
+}
+
+func bcPath(p string) string { return routes.MockBillingPrefix + p }
+
+func sitePath(c site.Code, p string) string {
+	return routes.MockSitesPrefix + string(c) + "/" + string(site.ConsoleAPI) + p
+}
+
+// requireOK asserts a successful envelope and decodes its content into v
+// (when not nil).
+func (h *harness) requireOK(r *wireResp, v any) {
+	h.t.Helper()
+	require.Equal(h.t, http.StatusOK, r.status, "body: %s", r.raw)
+	require.True(h.t, r.env.Success)
+	require.Empty(h.t, r.env.ErrorCode)
+	require.Equal(h.t, 200, r.env.Code)
+	requireTraceID(h.t, r.env.TraceID)
+	if v != nil {
+		r.content(h.t, v)
+	}
+}
+
+// requireErr asserts a failed envelope with this status and error code.
+func requireErr(t *testing.T, r *wireResp, status int, code string) {
+	t.Helper()
+	require.Equal(t, status, r.status, "body: %s", r.raw)
+	require.Equal(t, code, r.env.ErrorCode, "body: %s", r.raw)
+	require.False(t, r.env.Success)
+	require.Equal(t, status, r.env.Code)
+	require.NotEmpty(t, r.env.Message)
+	requireTraceID(t, r.env.TraceID)
+	require.Nil(t, r.env.PageInfo)
+	require.NotEmpty(t, r.header.Get("X-Request-Id"))
+}
+
+func requireTraceID(t *testing.T, id string) {
+	t.Helper()
+	require.Regexp(t, `^TRACE-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`, id)
+}
+
+// sendCode asks for a code and returns it from the outbox.
+func (h *harness) sendCode(email string, p billing.Purpose) secret.String {
+	h.t.Helper()
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.SendCode), billing.SendCodeRequest{Email: email, Purpose: p}), nil)
+	code, ok := h.srv.LatestCode(email, p)
+	require.True(h.t, ok)
+	return secret.String(code)
+}
+
+// wrongCode is a well-formed code that is not code.
+func wrongCode(code secret.String) secret.String {
+	b := []byte(code.Reveal())
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return secret.String(b)
+}
+
+func registerReq(username, email string, code secret.String) billing.RegisterRequest {
+	return billing.RegisterRequest{Site: site.AP1, Username: username, Password: testPassword, Email: email,
+		EmailCode: code, Company: billing.Company{Name: "Acme"}, WorkspaceName: "prod",
+		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
+		TermsAccepted: true}
+}
+
+// register registers username on the demo subscription.
+func (h *harness) register(username, email string) billing.RegisterResult {
+	h.t.Helper()
+	req := registerReq(username, email, h.sendCode(email, billing.PurposeRegister))
+	var out billing.RegisterResult
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.Register), req), &out)
+	return out
+}
+
+// bind binds a Billing Center account to a subscription and returns the
+// token.
+func (h *harness) bind(username, email, huaweiID, instanceID string) billing.BindAccountResult {
+	h.t.Helper()
+	code := h.sendCode(email, billing.PurposeBindBillingAccount)
+	var out billing.BindAccountResult
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.BindAccount), billing.BindAccountRequest{Username: username,
+		Email: email, EmailCode: code, HuaweiAccountID: huaweiID, InstanceID: instanceID}), &out)
+	return out
+}
+
+// addSubscription adds a Huawei account (once) and an in-use purchase.
+func (h *harness) addSubscription(huaweiID, instanceID string) {
+	h.t.Helper()
+	if !h.srv.hasHuaweiAccount(huaweiID) {
+		require.NoError(h.t, h.srv.AddHuaweiAccount(HuaweiAccount{ID: huaweiID}))
+	}
+	_, err := h.srv.AddPurchase(Purchase{AccountID: huaweiID, InstanceID: instanceID})
+	require.NoError(h.t, err)
+}
+
+func (s *Server) hasHuaweiAccount(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.st.huawei.accounts[id]
+	return ok
+}
+
+// existing is a Billing Center account with a console account on ap1 and
+// workspaces, none bound to the demo subscription yet.
+type existing struct {
+	billing billing.BillingAccount
+	account workspace.Account
+}
+
+func (h *harness) seedExisting(username, email string) existing {
+	h.t.Helper()
+	b, err := h.srv.SeedBillingAccount(BillingAccountSeed{Username: username, Email: email, CompanyName: "Acme"})
+	require.NoError(h.t, err)
+	a, err := h.srv.SeedAccount(AccountSeed{Site: site.AP1, Username: username, Email: email})
+	require.NoError(h.t, err)
+	return existing{billing: b, account: a}
+}
+
+func (h *harness) seedWorkspace(e existing, name string, st workspace.Settlement) workspace.Workspace {
+	h.t.Helper()
+	w, err := h.srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: e.account.ID, BillingAccountID: e.billing.ID,
+		Name: name, Settlement: st})
+	require.NoError(h.t, err)
+	return w
+}
+
+// stateSnapshot is everything an operation could change, as comparable
+// values (verification codes excepted: wrong attempts are counted).
+type stateSnapshot struct {
+	Accounts        []workspace.Account
+	BillingAccounts []billing.BillingAccount
+	Workspaces      []workspace.Workspace
+	Subscriptions   []billing.Subscription
+	Tokens          int
+	Outbox          int
+}
+
+func (h *harness) snapshot() stateSnapshot {
+	h.t.Helper()
+	snap := stateSnapshot{Accounts: h.srv.Accounts(), BillingAccounts: h.srv.BillingAccounts(),
+		Workspaces: h.srv.Workspaces(), Outbox: len(h.srv.Outbox())}
+	for _, p := range h.srv.Purchases() {
+		sub, ok := h.srv.Subscription(p.AccountID, p.InstanceID)
+		require.True(h.t, ok)
+		snap.Subscriptions = append(snap.Subscriptions, sub)
+	}
+	h.srv.mu.Lock()
+	snap.Tokens = len(h.srv.st.tw.tokens)
+	h.srv.mu.Unlock()
+	return snap
+}
+
+// requireUnchanged runs f, which must fail, and asserts that nothing
+// changed.
+func (h *harness) requireUnchanged(f func()) {
+	h.t.Helper()
+	before := h.snapshot()
+	f()
+	require.Equal(h.t, before, h.snapshot(), "state changed")
+}
+
+// liveCode returns a copy of the live code record for email and purpose,
+// or nil.
+func (s *Server) liveCode(email string, p billing.Purpose) *codeRec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.st.tw.codes[codeKey{email, p}]
+	if rec == nil {
+		return nil
+	}
+	cp := *rec
+	return &cp
+}
