@@ -538,3 +538,26 @@ func TestNewIdempotencyKey(t *testing.T) {
 }
 
 func secretString(s string) secret.String { return secret.String(s) }
+
+func TestDo_ConcurrentCallsKeepTheirOwnState(t *testing.T) {
+	rec := testkit.NewRecorder(testkit.OK(item{ID: "x"}))
+	c, _ := setup(t, rec)
+	const n = 16
+	keys := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			var out item
+			_, info, err := c.Do(context.Background(), httpcore.Request{Operation: "Op", Method: http.MethodPost, Path: "/api/v1/x"}, &out)
+			errs <- err
+			keys <- info.IdempotencyKey
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		require.NoError(t, <-errs)
+		seen[<-keys] = true
+	}
+	assert.Len(t, seen, n, "every call has its own key")
+	assert.Equal(t, n, rec.Count())
+}
