@@ -1,0 +1,82 @@
+// Command register shows the typed billing client on its own: against the
+// embedded mock server it requests a verification code, reads it from the
+// mock's outbox, registers a TrueWatch and Billing Center account for the
+// demo Huawei purchase, and prints what was created.
+//
+//	go run ./examples/register
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "register:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+
+	srv, err := mockserver.New()
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	if err != nil {
+		return err
+	}
+
+	const email = "ada@example.com"
+	if _, err := bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: email, Purpose: billing.PurposeRegister}); err != nil {
+		return err
+	}
+	code, ok := srv.LatestCode(email, billing.PurposeRegister)
+	if !ok {
+		return errors.New("no code in the mock outbox")
+	}
+
+	res, err := bc.Register(ctx, &billing.RegisterRequest{
+		Site:              site.AP1,
+		Username:          "ada",
+		Password:          secret.String("Correct-Horse-9"),
+		Email:             email,
+		EmailCode:         secret.String(code),
+		Company:           billing.Company{Name: "Analytical Engines Ltd"},
+		WorkspaceName:     "production",
+		WorkspaceLanguage: workspace.LanguageEN,
+		HuaweiAccountID:   mockserver.DemoHuaweiAccountID,
+		InstanceID:        mockserver.DemoInstanceID,
+		TermsAccepted:     true,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("TrueWatch account  %s (%s)\n", res.Account.ID, res.Account.Username)
+	fmt.Printf("Billing Center     %s\n", res.BillingAccount.ID)
+	fmt.Printf("Workspace          %s %q on %s, settled by %s\n", res.Workspace.ID, res.Workspace.Name,
+		res.Workspace.Site, res.Workspace.Settlement.Method)
+	fmt.Printf("Log in at          %s\n", res.LoginURL)
+
+	sub, err := bc.GetSubscription(ctx, mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Subscription       %s: bound=%v, workspaces=%d\n", sub.InstanceID, sub.Bound, len(sub.Workspaces))
+	return nil
+}
