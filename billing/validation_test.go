@@ -104,13 +104,9 @@ func TestValidationSendsNothing(t *testing.T) {
 			e := setup(t, testkit.OK(nil))
 			err := tt.call(e.c)
 			require.ErrorIs(t, err, apierror.ErrValidation)
-			var ve *apierror.ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tt.op, ve.Operation)
-			var fields []string
-			for _, p := range ve.Problems {
-				fields = append(fields, p.Field)
-			}
+			op, fields, ok := testkit.Refusal(err)
+			require.True(t, ok, "a *apierror.ValidationError")
+			assert.Equal(t, tt.op, op)
 			assert.Equal(t, tt.fields, fields)
 			assert.Equal(t, 0, e.mt.GetTotalCallCount())
 		})

@@ -276,14 +276,10 @@ func TestValidationSendsNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, nil, testkit.OK(nil))
 			err := tt.call(e.c)
-			var ve *apierror.ValidationError
-			require.ErrorAs(t, err, &ve)
-			assert.ErrorIs(t, err, apierror.ErrValidation)
-			assert.Equal(t, tt.op, ve.Operation)
-			var fields []string
-			for _, p := range ve.Problems {
-				fields = append(fields, p.Field)
-			}
+			require.ErrorIs(t, err, apierror.ErrValidation)
+			op, fields, ok := testkit.Refusal(err)
+			require.True(t, ok, "a *apierror.ValidationError")
+			assert.Equal(t, tt.op, op)
 			assert.Equal(t, tt.fields, fields)
 			assert.Equal(t, 0, e.mt.GetTotalCallCount())
 		})

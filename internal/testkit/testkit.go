@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
@@ -191,4 +192,17 @@ func BlockingSleep(started chan<- struct{}) func(context.Context, time.Duration)
 		<-ctx.Done()
 		return ctx.Err()
 	}
+}
+
+// Refusal returns the operation and problem fields of a validation error,
+// and false when err is not an *apierror.ValidationError.
+func Refusal(err error) (op string, fields []string, ok bool) {
+	var ve *apierror.ValidationError
+	if !errors.As(err, &ve) {
+		return "", nil, false
+	}
+	for _, p := range ve.Problems {
+		fields = append(fields, p.Field)
+	}
+	return ve.Operation, fields, true
 }
