@@ -70,7 +70,7 @@ func loadContract(t testing.TB, base string) *contract {
 // documented, every problem is reported, and the bearer token must have the
 // documented shape.
 func (c *contract) options() *openapi3filter.Options {
-	return &openapi3filter.Options{
+	o := &openapi3filter.Options{
 		IncludeResponseStatus: true,
 		MultiError:            true,
 		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
@@ -83,6 +83,14 @@ func (c *contract) options() *openapi3filter.Options {
 			return nil
 		},
 	}
+	// One line per problem, with where it is, instead of the whole schema.
+	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
+		for inner := (*openapi3.SchemaError)(nil); errors.As(err.Origin, &inner); {
+			err = inner
+		}
+		return fmt.Sprintf("at /%s: %s (schema %s)", strings.Join(err.JSONPointer(), "/"), err.Reason, err.SchemaField)
+	})
+	return o
 }
 
 // validateRequest finds the request's operation and validates the request
