@@ -1,8 +1,67 @@
 package truewatch
 
-import "errors"
+import (
+	"context"
+
+	"github.com/truewatch-labs/marketplace-go/huawei"
+)
+
+// WithHuaweiClient sets the Huawei Cloud client that looks up the account
+// ID (IAM) and the instance ID (BSS) when they are not given, instead of the
+// one the builder would make from WithHuaweiCredentials.
+func (a *Activation) WithHuaweiClient(c *huawei.Client) *Activation {
+	if c == nil {
+		return a.problem("huaweiClient", "is nil")
+	}
+	a.huaweiAPI = huaweiAdapter{c}
+	return a
+}
 
 // newHuaweiClient makes the Huawei client from the builder's settings.
 func (a *Activation) newHuaweiClient() (huaweiAPI, error) {
-	return nil, errors.New("not available yet")
+	opts := []huawei.Option{huawei.WithLogger(a.log)}
+	switch {
+	case a.huaweiAK != "":
+		opts = append(opts, huawei.WithCredentials(a.huaweiAK, a.huaweiSK.Reveal()))
+		if !a.huaweiToken.IsZero() {
+			opts = append(opts, huawei.WithSecurityToken(a.huaweiToken.Reveal()))
+		}
+	case a.huaweiFromEnv:
+		opts = append(opts, huawei.WithCredentialsFromEnv())
+	}
+	if a.accountID != "" {
+		opts = append(opts, huawei.WithDomainID(a.accountID))
+	}
+	if a.huaweiEndpoint != "" {
+		opts = append(opts, huawei.WithEndpoint(a.huaweiEndpoint))
+	}
+	if a.httpClient != nil && a.httpClient.Transport != nil {
+		opts = append(opts, huawei.WithHTTPRoundTripper(a.httpClient.Transport))
+	}
+	if a.retryPolicy != nil {
+		opts = append(opts, huawei.WithRetryPolicy(*a.retryPolicy))
+	}
+	c, err := huawei.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return huaweiAdapter{c}, nil
+}
+
+type huaweiAdapter struct{ c *huawei.Client }
+
+func (h huaweiAdapter) accountID(ctx context.Context) (string, error) {
+	acc, err := h.c.AccountID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return acc.ID, nil
+}
+
+func (h huaweiAdapter) instanceID(ctx context.Context) (string, error) {
+	p, err := h.c.ActiveTrueWatchPurchase(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.InstanceID, nil
 }
