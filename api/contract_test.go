@@ -263,6 +263,14 @@ func TestContract(t *testing.T) {
 	_, err = h.bc.Register(ctx, &bob)
 	assertAPIError(t, err, apierror.ErrCodeExpired, 400, "ft.VerificationCodeExpired")
 
+	// getSubscription once activated: bound, settling the workspace, with
+	// where to log in.
+	sub, err = h.bc.GetSubscription(ctx, demo, inst)
+	require.NoError(t, err)
+	assert.True(t, sub.Activated())
+	assert.Equal(t, "ada_lovelace", sub.BillingUsername)
+	assert.NotEmpty(t, sub.LoginURL)
+
 	// bindBillingAccount: bound (again, fresh token); unknown account; five
 	// wrong attempts invalidate the code.
 	bindCode := h.code("ada@example.com", billing.PurposeBindBillingAccount)
@@ -316,6 +324,13 @@ func TestContract(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
 	assert.Equal(t, 4, page.TotalCount)
+	reasons := map[string]string{}
+	for w, err := range h.bc.AllBindableWorkspaces(ctx, token, &billing.ListOptions{PageSize: 3}) {
+		require.NoError(t, err)
+		reasons[w.Name] = w.Reason
+	}
+	assert.Equal(t, map[string]string{"Production": "already bound", "Locked": "settled by another active subscription",
+		"Changed": "settlement already changed this month", "Free": ""}, reasons)
 	_, err = h.bc.BindWorkspace(ctx, token, &billing.BindWorkspaceRequest{WorkspaceID: locked})
 	assertAPIError(t, err, apierror.ErrAlreadyBound, 409, "ft.SettlementLocked")
 	_, err = h.bc.BindWorkspace(ctx, token, &billing.BindWorkspaceRequest{WorkspaceID: changed})

@@ -299,6 +299,7 @@ func TestExampleResponses(t *testing.T) {
 		{"billing account not found", bindAcct, 404, headers, fail(404, "ft.BillingAccountNotFound", "no such account"), true, ""},
 		{"list", list, 200, headers, okPage([]any{bindable}, 1, 1), true, ""},
 		{"list without page info", list, 200, headers, ok([]any{bindable}), false, "lists carry pageInfo"},
+		{"list item with an unknown reason", list, 200, headers, okPage([]any{with(bindable, "reason", "because")}, 1, 1), false, ""},
 		{"list items without bindable", list, 200, headers, okPage([]any{exampleWorkspace()}, 1, 1), false, ""},
 		{"token expired", list, 401, headers, fail(401, "ft.TokenExpired", "expired"), true, ""},
 		{"rate limited", list, 401, with2(headers, "Retry-After", "1"), fail(401, "ft.TriggerApiAkCurrentLimiting", "throttled"), true, ""},
