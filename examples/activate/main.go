@@ -1,0 +1,276 @@
+// Command activate runs a whole TrueWatch activation for a purchase on
+// Huawei Cloud Marketplace.
+//
+// With no flags it is a demo: it starts the mock server in-process with its
+// demo fixture (one Huawei account, one active TrueWatch purchase), looks up
+// the account ID and the instance ID through the Huawei APIs with the demo
+// AK/SK, registers a TrueWatch and Billing Center account with its first
+// workspace (reading verification codes from the mock's outbox), prints each
+// step and the result, then runs again to show that a second run changes
+// nothing:
+//
+//	go run ./examples/activate
+//
+// Given -billing-url (or TRUEWATCH_BILLING_URL) it targets real endpoints: the
+// Huawei credentials come from the SDK's standard environment variables
+// (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN),
+// passwords from TRUEWATCH_PASSWORD, and verification codes are prompted for
+// on the terminal:
+//
+//	export TRUEWATCH_BILLING_URL=https://billing.example.com
+//	export HUAWEICLOUD_SDK_AK=... HUAWEICLOUD_SDK_SK=... TRUEWATCH_PASSWORD=...
+//	go run ./examples/activate -site ap1 -mode register -username ada \
+//	    -email ada@example.com -company "Analytical Engines" -workspace production
+//
+// Modes: register (no Billing Center account yet), bind-workspace,
+// create-workspace and register-workspace (all three bind the existing
+// Billing Center account named by -bc-username and -bc-email first). Add
+// -plan to print the plan without changing anything, and -state DIR to
+// checkpoint progress to files so that an interrupted run can be resumed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/truewatch"
+)
+
+type options struct {
+	billingURL     string
+	huaweiEndpoint string
+	site           string
+	mode           string
+	username       string
+	email          string
+	phone          string
+	company        string
+	workspace      string
+	language       string
+	bcUsername     string
+	bcEmail        string
+	workspaceID    string
+	instanceID     string
+	accountID      string
+	stateDir       string
+	planOnly       bool
+	verbose        bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "activate:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	var o options
+	fs := flag.NewFlagSet("activate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.billingURL, "billing-url", getenv("TRUEWATCH_BILLING_URL"), "Billing Center base URL; empty runs the demo against the embedded mock")
+	fs.StringVar(&o.huaweiEndpoint, "huawei-endpoint", getenv("TRUEWATCH_HUAWEI_ENDPOINT"), "one endpoint for Huawei IAM, STS and BSS (default: Huawei Cloud's)")
+	fs.StringVar(&o.site, "site", envOr(getenv, "TRUEWATCH_SITE", "ap1"), "TrueWatch site: us1, eu1, ap1, za1 or id1 (chosen once, never changes)")
+	fs.StringVar(&o.mode, "mode", "register", "register, bind-workspace, create-workspace or register-workspace")
+	fs.StringVar(&o.username, "username", "ada", "username of the account to register")
+	fs.StringVar(&o.email, "email", "ada@example.com", "email of the account to register, or of the TrueWatch account that gets a new workspace")
+	fs.StringVar(&o.phone, "phone", "", "optional phone number")
+	fs.StringVar(&o.company, "company", "Analytical Engines Ltd", "company name (register)")
+	fs.StringVar(&o.workspace, "workspace", "production", "workspace name (to create, or to bind in bind-workspace mode)")
+	fs.StringVar(&o.language, "language", "en", "workspace language: en or zh (chosen once, never changes)")
+	fs.StringVar(&o.bcUsername, "bc-username", "", "existing Billing Center username (bind modes)")
+	fs.StringVar(&o.bcEmail, "bc-email", "", "the Billing Center account's registered email (bind modes)")
+	fs.StringVar(&o.workspaceID, "workspace-id", "", "bind this workspace ID (bind-workspace mode; else -workspace names it)")
+	fs.StringVar(&o.instanceID, "instance-id", "", "marketplace instance ID (default: discovered from the purchases)")
+	fs.StringVar(&o.accountID, "account-id", "", "Huawei account ID (default: looked up through IAM)")
+	fs.StringVar(&o.stateDir, "state", "", "directory to checkpoint progress in (default: memory)")
+	fs.BoolVar(&o.planOnly, "plan", false, "print the plan and stop; changes nothing")
+	fs.BoolVar(&o.verbose, "v", false, "log HTTP calls to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+
+	logger := slog.New(slog.DiscardHandler)
+	if o.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	act := truewatch.NewActivation().
+		WithSite(truewatch.Site(o.site)).
+		WithLogger(logger).
+		WithEvents(printEvent(stdout))
+	if o.stateDir != "" {
+		act = act.WithStore(truewatch.NewFileStore(o.stateDir))
+	}
+	if o.accountID != "" {
+		act = act.WithHuaweiAccountID(o.accountID)
+	}
+	if o.instanceID != "" {
+		act = act.WithInstanceID(o.instanceID)
+	}
+
+	password := secret.String(getenv("TRUEWATCH_PASSWORD"))
+	demo := o.billingURL == ""
+	if demo {
+		srv, err := mockserver.New()
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		fmt.Fprintf(stdout, "Demo: embedded mock server at %s\n", srv.URL())
+		fmt.Fprintf(stdout, "      Huawei account %s, purchase %s (nothing bound yet)\n\n",
+			mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+		if o.mode != "register" {
+			return errors.New("the demo runs the register mode; use -billing-url for the other modes")
+		}
+		if password == "" {
+			password = "Correct-Horse-9"
+		}
+		act = act.WithBillingURL(srv.BillingURL()).
+			WithSiteEndpoints(srv.SiteEndpoints()).
+			WithHuaweiEndpoint(srv.HuaweiEndpoint()).
+			WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
+			WithHTTPClient(srv.HTTPClient()).
+			WithCodes(printedCodes(stdout, truewatch.CodesFromOutbox(srv)))
+	} else {
+		act = act.WithBillingURL(o.billingURL).
+			WithHuaweiCredentialsFromEnv().
+			WithCodes(truewatch.PromptCodes(stdin, stderr))
+		if o.huaweiEndpoint != "" {
+			act = act.WithHuaweiEndpoint(o.huaweiEndpoint)
+		}
+	}
+
+	lang := truewatch.Language(o.language)
+	switch o.mode {
+	case "register":
+		act = act.Register(truewatch.RegisterInfo{
+			Username: o.username, Password: password, PasswordConfirm: password, Email: o.email, Phone: o.phone,
+			Company:       billing.Company{Name: o.company},
+			WorkspaceName: o.workspace, WorkspaceLanguage: lang, TermsAccepted: true,
+		})
+	case "bind-workspace", "create-workspace", "register-workspace":
+		act = act.BindBillingAccount(o.bcUsername, o.bcEmail)
+		switch o.mode {
+		case "bind-workspace":
+			if o.workspaceID != "" {
+				act = act.BindWorkspaceByID(o.workspaceID)
+			} else {
+				act = act.BindWorkspaceByName(o.workspace)
+			}
+		case "create-workspace":
+			act = act.CreateWorkspace(truewatch.CreateWorkspaceInfo{Name: o.workspace, Language: lang, Email: o.email, TermsAccepted: true})
+		default:
+			act = act.RegisterAndCreateWorkspace(truewatch.NewAccountInfo{
+				WorkspaceName: o.workspace, WorkspaceLanguage: lang, Username: o.username,
+				Password: password, PasswordConfirm: password, Email: o.email, Phone: o.phone, TermsAccepted: true,
+			})
+		}
+	default:
+		return fmt.Errorf("unknown -mode %q", o.mode)
+	}
+
+	plan, err := act.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Plan\n%s\n", indent(plan.String()))
+	if o.planOnly {
+		return nil
+	}
+
+	fmt.Fprintln(stdout, "Run")
+	res, err := act.Run(ctx)
+	if err != nil {
+		return err
+	}
+	printResult(stdout, res)
+
+	if demo {
+		fmt.Fprintln(stdout, "\nRun again (nothing should change)")
+		again, err := act.Run(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  already activated: %v, workspace %s\n", again.AlreadyActivated, again.WorkspaceID)
+	}
+	return nil
+}
+
+func printEvent(w io.Writer) func(truewatch.Event) {
+	return func(e truewatch.Event) {
+		switch e.Type {
+		case truewatch.StepStarted:
+			fmt.Fprintf(w, "  → %s\n", e.Step)
+		case truewatch.StepFinished:
+			fmt.Fprintf(w, "  ✓ %s\n", e.Step)
+		case truewatch.StepSkipped:
+			fmt.Fprintf(w, "  - %s skipped: %s\n", e.Step, e.Reason)
+		case truewatch.Retrying:
+			fmt.Fprintf(w, "  ↻ %s retrying in %s: %s\n", e.Step, e.Wait, e.Reason)
+		case truewatch.CodeRequested:
+			fmt.Fprintf(w, "  ✉ %s: verification code requested (attempt %d)\n", e.Step, e.Attempt)
+		default:
+			if e.Err != nil {
+				fmt.Fprintf(w, "  ✗ %s: %v\n", e.Step, e.Err)
+			}
+		}
+	}
+}
+
+// printedCodes wraps a provider to say where each code came from, without
+// printing the code itself.
+func printedCodes(w io.Writer, p truewatch.CodeProvider) truewatch.CodeProvider {
+	return func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
+		code, err := p(ctx, req)
+		if err == nil {
+			fmt.Fprintf(w, "    read the %s code for %s from the mock outbox\n", req.Purpose, req.Email)
+		}
+		return code, err
+	}
+}
+
+func printResult(w io.Writer, r *truewatch.Result) {
+	fmt.Fprintln(w, "\nResult")
+	fmt.Fprintf(w, "  Huawei account ID   %s\n", r.HuaweiAccountID)
+	fmt.Fprintf(w, "  Instance ID         %s\n", r.InstanceID)
+	fmt.Fprintf(w, "  Branch              %s\n", r.Branch)
+	fmt.Fprintf(w, "  Billing Center      %s (%s)\n", r.BillingAccount.ID, r.BillingAccount.Username)
+	fmt.Fprintf(w, "  Workspace           %s on %s\n", r.WorkspaceID, r.Site)
+	fmt.Fprintf(w, "  Log in at           %s\n", r.LoginURL)
+	fmt.Fprintln(w, "  Steps taken")
+	for _, s := range r.Steps {
+		key := ""
+		if s.IdempotencyKey != "" {
+			key = "  key " + s.IdempotencyKey
+		}
+		fmt.Fprintf(w, "    %-24s %-7s%s\n", s.Name, s.Action, key)
+	}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
