@@ -428,7 +428,11 @@ func TestContract(t *testing.T) {
 	exs := slices.Concat(h.rec.Exchanges(), lost.rec.Exchanges(), limited.rec.Exchanges())
 	succeeded := map[string]bool{}
 	codes := map[string]bool{}
+	replays := 0
 	for _, e := range exs {
+		if e.Replayed {
+			replays++
+		}
 		if e.Status/100 == 2 {
 			succeeded[e.Operation] = true
 		}
@@ -436,6 +440,7 @@ func TestContract(t *testing.T) {
 			codes[e.ErrorCode] = true
 		}
 	}
+	assert.Equal(t, 2, replays, "Idempotent-Replayed answers: the repeated register and the retry after the lost response")
 	for _, id := range operationIDs(h.c.doc) {
 		assert.True(t, succeeded[id], "operation %s never succeeded\n%s", id, summary(exs))
 	}
