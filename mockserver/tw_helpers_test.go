@@ -111,7 +111,7 @@ func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(h.t, err)
 	out := &wireResp{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !strings.HasPrefix(path, routes.MockControlPrefix) {
 		require.NoError(h.t, json.Unmarshal(raw, &out.env), "body: %s", raw)
 	}
 	return out
@@ -285,4 +285,11 @@ func (s *Server) liveCode(email string, p billing.Purpose) *codeRec {
 	}
 	cp := *rec
 	return &cp
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

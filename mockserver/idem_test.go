@@ -1,0 +1,151 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
+)
+
+func TestIdempotentReplay(t *testing.T) {
+	h := newHarness(t)
+	req := registerReq("ada", "ada@example.com", h.sendCode("ada@example.com", billing.PurposeRegister))
+	first := h.do(http.MethodPost, bcPath(routes.Register), req, withKey("key-1"))
+	h.requireOK(first, nil)
+	assert.Empty(t, first.header.Get(IdempotentReplayedHeader))
+
+	// A retry after a lost response carries a fresh code (and the password
+	// typed again): same fingerprint, the stored answer, no work.
+	h.clock.Advance(codeResendInterval)
+	req.EmailCode = h.sendCode("ada@example.com", billing.PurposeRegister)
+	req.Password = "An0ther-Passw0rd"
+	h.requireUnchanged(func() {
+		again := h.do(http.MethodPost, bcPath(routes.Register), req, withKey("key-1"))
+		h.requireOK(again, nil)
+		assert.Equal(t, "true", again.header.Get(IdempotentReplayedHeader))
+		assert.Equal(t, first.raw, again.raw)
+		assert.NotEqual(t, first.header.Get("X-Request-Id"), again.header.Get("X-Request-Id"))
+	})
+	// The replay did not use the fresh code.
+	assert.NotNil(t, h.srv.liveCode("ada@example.com", billing.PurposeRegister))
+}
+
+func TestIdempotencyCanonicalBody(t *testing.T) {
+	h := newHarness(t)
+	body := `{"email":"ada@example.com","purpose":"register"}`
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.SendCode), body, withKey("k")), nil)
+	reordered := "{ \"purpose\" : \"register\",\n \"email\":\"ada@example.com\" }"
+	r := h.do(http.MethodPost, bcPath(routes.SendCode), reordered, withKey("k"))
+	h.requireOK(r, nil)
+	assert.Equal(t, "true", r.header.Get(IdempotentReplayedHeader), "key order and white space do not matter")
+	assert.Len(t, h.srv.Outbox(), 1)
+}
+
+func TestIdempotencyKeyReused(t *testing.T) {
+	h := newHarness(t)
+	code := h.sendCode("ada@example.com", billing.PurposeRegister)
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.Register), registerReq("ada", "ada@example.com", code), withKey("k")), nil)
+	other := registerReq("ada", "ada@example.com", code)
+	other.WorkspaceName = "another"
+	h.requireUnchanged(func() {
+		requireErr(t, h.do(http.MethodPost, bcPath(routes.Register), other, withKey("k")),
+			http.StatusConflict, apierror.CodeIdempotencyKeyReused)
+	})
+	// Keys are scoped by path: the same key elsewhere is another key.
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.SendCode), billing.SendCodeRequest{Email: "bob@example.com",
+		Purpose: billing.PurposeRegister}, withKey("k")), nil)
+}
+
+func TestIdempotencyOnlyStoresSuccess(t *testing.T) {
+	h := newHarness(t)
+	code := h.sendCode("ada@example.com", billing.PurposeRegister)
+	req := registerReq("ada", "ada@example.com", wrongCode(code))
+	requireErr(t, h.do(http.MethodPost, bcPath(routes.Register), req, withKey("k")), http.StatusBadRequest, apierror.CodeInvalidCode)
+	req.EmailCode = code
+	r := h.do(http.MethodPost, bcPath(routes.Register), req, withKey("k"))
+	h.requireOK(r, nil)
+	assert.Empty(t, r.header.Get(IdempotentReplayedHeader), "the failed attempt was not stored")
+	assert.Len(t, h.srv.Accounts(), 1)
+}
+
+func TestIdempotencyInFlight(t *testing.T) {
+	h := newHarness(t)
+	body := billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}
+	path := bcPath(routes.SendCode)
+	// Claim the key as a concurrent request with the same body would.
+	rec, stored, e := h.srv.idemBegin(path+"\nk", fingerprint(http.MethodPost, path, mustJSON(t, body)))
+	require.Nil(t, e)
+	require.Nil(t, stored)
+	h.requireUnchanged(func() {
+		requireErr(t, h.do(http.MethodPost, path, body, withKey("k")), http.StatusConflict, apierror.CodeIdempotencyKeyInFlight)
+	})
+	// The first request fails: the key is free again.
+	h.srv.idemFinish(path+"\nk", rec, &recordingWriter{ResponseWriter: httptest.NewRecorder(), status: http.StatusServiceUnavailable})
+	h.requireOK(h.do(http.MethodPost, path, body, withKey("k")), nil)
+}
+
+func TestIdempotencyKeyExpires(t *testing.T) {
+	h := newHarness(t)
+	path := bcPath(routes.SendCode)
+	h.requireOK(h.do(http.MethodPost, path, billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}, withKey("k")), nil)
+	h.clock.Advance(24*time.Hour - time.Second)
+	requireErr(t, h.do(http.MethodPost, path, billing.SendCodeRequest{Email: "bob@example.com", Purpose: billing.PurposeRegister}, withKey("k")),
+		http.StatusConflict, apierror.CodeIdempotencyKeyReused)
+	h.clock.Advance(time.Second)
+	r := h.do(http.MethodPost, path, billing.SendCodeRequest{Email: "bob@example.com", Purpose: billing.PurposeRegister}, withKey("k"))
+	h.requireOK(r, nil)
+	assert.Empty(t, r.header.Get(IdempotentReplayedHeader))
+}
+
+// TestIdempotencyLostResponse: the server does the work, the answer is
+// lost (a fault after the handler), and the retry with the same key gets
+// the stored answer instead of a second registration.
+func TestIdempotencyLostResponse(t *testing.T) {
+	h := newHarness(t)
+	path := bcPath(routes.Register)
+	require.NoError(t, h.srv.InjectFault(Fault{Path: path, AfterHandler: true, Status: http.StatusBadGateway}))
+	req := registerReq("ada", "ada@example.com", h.sendCode("ada@example.com", billing.PurposeRegister))
+	requireErr(t, h.do(http.MethodPost, path, req, withKey("k")), http.StatusBadGateway, apierror.CodeInjectedFault)
+	require.Len(t, h.srv.Accounts(), 1, "the work was done")
+
+	r := h.do(http.MethodPost, path, req, withKey("k"))
+	h.requireOK(r, nil)
+	assert.Equal(t, "true", r.header.Get(IdempotentReplayedHeader))
+	var res billing.RegisterResult
+	r.content(t, &res)
+	assert.Equal(t, h.srv.Accounts()[0], res.Account)
+	assert.Len(t, h.srv.Accounts(), 1)
+	assert.Equal(t, []int{1}, h.srv.FaultHits())
+}
+
+func TestIdempotencyKeyFormat(t *testing.T) {
+	h := newHarness(t)
+	body := billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}
+	for _, key := range []string{strings.Repeat("k", 256), "tab\tkey", "ключ"} {
+		h.requireUnchanged(func() {
+			r := h.do(http.MethodPost, bcPath(routes.SendCode), body, withKey(key))
+			requireErr(t, r, http.StatusBadRequest, apierror.CodeValidation)
+			assert.Equal(t, []string{IdempotencyKeyHeader}, r.problems(t))
+		})
+	}
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.SendCode), body, withKey(strings.Repeat("k", 255))), nil)
+}
+
+func TestFingerprint(t *testing.T) {
+	base := fingerprint("POST", "/p", []byte(`{"a":1,"emailCode":"123456","password":"x","passwordConfirm":"x"}`))
+	assert.Equal(t, base, fingerprint("POST", "/p", []byte(`{"a":1}`)))
+	assert.Equal(t, base, fingerprint("POST", "/p", []byte(` { "a" : 1 , "emailCode":"654321" } `)))
+	assert.NotEqual(t, base, fingerprint("POST", "/p", []byte(`{"a":2}`)))
+	assert.NotEqual(t, base, fingerprint("POST", "/q", []byte(`{"a":1}`)))
+	assert.NotEqual(t, base, fingerprint("PUT", "/p", []byte(`{"a":1}`)))
+	assert.NotEqual(t, base, fingerprint("POST", "/p", []byte(`{"a":1.0}`)), "numbers keep their spelling")
+	assert.NotEqual(t, fingerprint("POST", "/p", []byte(`not json`)), fingerprint("POST", "/p", []byte(`not json!`)))
+}
