@@ -1,8 +1,12 @@
 package huawei_test
 
 import (
+	"context"
+	"time"
+
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/truewatch-labs/marketplace-go/retry"
 	"strings"
 	"testing"
 
@@ -52,4 +56,12 @@ func (f *fixture) purchase(t *testing.T, p mockserver.Purchase) mockserver.Purch
 	out, err := f.srv.AddPurchase(p)
 	require.NoError(t, err)
 	return out
+}
+
+// retryRecorder is a policy that records waits instead of sleeping.
+func retryRecorder(waits *[]time.Duration) retry.Policy {
+	return retry.Policy{MaxRetries: 3, NoJitter: true, Sleep: func(ctx context.Context, d time.Duration) error {
+		*waits = append(*waits, d)
+		return ctx.Err()
+	}}
 }

@@ -1,0 +1,316 @@
+package huawei_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/huawei"
+	"github.com/truewatch-labs/marketplace-go/retry"
+)
+
+const (
+	fakeEP   = "https://hw.test"
+	fakeAcct = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+)
+
+// mockClient is a Client on an httpmock transport with a recording,
+// non-sleeping retry policy.
+func mockClient(t *testing.T, opts ...huawei.Option) (*huawei.Client, *httpmock.MockTransport, *[]retry.Event) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	var events []retry.Event
+	pol := retry.Policy{MaxRetries: 3, WaitMin: time.Second, WaitMax: 4 * time.Second, NoJitter: true,
+		Sleep:   func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		OnRetry: func(e retry.Event) { events = append(events, e) }}
+	c, err := huawei.NewClient(append([]huawei.Option{huawei.WithCredentials("AKHTTPMOCK"+strings.ToUpper(t.Name()[4:min(len(t.Name()), 14)]), "sk"),
+		huawei.WithEndpoint(fakeEP), huawei.WithHTTPRoundTripper(mt), huawei.WithRetryPolicy(pol)}, opts...)...)
+	require.NoError(t, err)
+	return c, mt, &events
+}
+
+func hwErr(status int, code, msg string) httpmock.Responder {
+	r := httpmock.NewStringResponder(status, `{"error_code":"`+code+`","error_msg":"`+msg+`"}`)
+	return r.HeaderSet(http.Header{"X-Request-Id": {"req-abc"}, "Content-Type": {"application/json"}})
+}
+
+func jsonOK(body string) httpmock.Responder {
+	return httpmock.NewStringResponder(200, body).HeaderSet(http.Header{"Content-Type": {"application/json"}})
+}
+
+const domainsOK = `{"domains":[{"id":"` + fakeAcct + `","name":"acme","enabled":true}]}`
+
+func TestNewClientValidatesOptions(t *testing.T) {
+	ok := huawei.WithCredentials("AK", "SK")
+	cases := map[string][]huawei.Option{
+		"no credentials":     nil,
+		"empty AK":           {huawei.WithCredentials("", "SK")},
+		"empty SK":           {huawei.WithCredentials("AK", "")},
+		"AK with space":      {huawei.WithCredentials("A K", "SK")},
+		"bad region":         {ok, huawei.WithRegion("Hong Kong")},
+		"unknown region":     {ok, huawei.WithRegion("xx-nowhere-9")},
+		"bad domain":         {ok, huawei.WithDomainID("ABC")},
+		"endpoint path":      {ok, huawei.WithEndpoint("http://127.0.0.1:1/prefix")},
+		"endpoint scheme":    {ok, huawei.WithIAMEndpoint("ftp://x")},
+		"endpoint query":     {ok, huawei.WithBSSEndpoint("https://x/?a=1")},
+		"no product IDs":     {ok, huawei.WithProductIDs()},
+		"bad product ID":     {ok, huawei.WithProductIDs("has space")},
+		"nil transport":      {ok, huawei.WithHTTPTransport(nil)},
+		"nil round tripper":  {ok, huawei.WithHTTPRoundTripper(nil)},
+		"zero timeout":       {ok, huawei.WithTimeout(0)},
+		"empty token":        {ok, huawei.WithSecurityToken("")},
+		"nil instance ID fn": {ok, huawei.WithInstanceIDFunc(nil)},
+	}
+	for name, opts := range cases {
+		t.Run(name, func(t *testing.T) {
+			c, err := huawei.NewClient(opts...)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.NotContains(t, err.Error(), "SK")
+		})
+	}
+	c, err := huawei.NewClient(ok, huawei.WithRegion("eu-west-101"), huawei.WithSecurityToken("t"), huawei.WithTimeout(time.Second),
+		huawei.WithHTTPTransport(&http.Transport{}), huawei.WithLogger(nil), huawei.WithChineseMainland())
+	require.NoError(t, err)
+	assert.NotNil(t, c)
+}
+
+func TestNewClientFromEnv(t *testing.T) {
+	t.Setenv(huawei.EnvAccessKey, "")
+	t.Setenv(huawei.EnvSecretKey, "")
+	_, err := huawei.NewClient(huawei.WithCredentialsFromEnv())
+	require.Error(t, err, "empty AK and SK never fall back to the metadata service")
+
+	t.Setenv(huawei.EnvAccessKey, "AKENV")
+	t.Setenv(huawei.EnvSecretKey, "SKENV")
+	t.Setenv(huawei.EnvDomainID, "nothex")
+	_, err = huawei.NewClient(huawei.WithCredentialsFromEnv())
+	require.Error(t, err)
+
+	t.Setenv(huawei.EnvDomainID, fakeAcct)
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("POST", fakeEP+"/v2/orders/suscriptions/resources/query", func(r *http.Request) (*http.Response, error) {
+		assert.Equal(t, fakeAcct, r.Header.Get("X-Domain-Id"))
+		assert.Contains(t, r.Header.Get("Authorization"), "Access=AKENV,")
+		return httpmock.NewStringResponse(200, `{"total_count":0,"data":[]}`), nil
+	})
+	c, err := huawei.NewClient(huawei.WithCredentialsFromEnv(), huawei.WithEndpoint(fakeEP), huawei.WithHTTPRoundTripper(mt))
+	require.NoError(t, err)
+	assert.Zero(t, mt.GetTotalCallCount(), "no network call in the constructor")
+	_, err = c.ListPurchases(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "the domain ID from the environment spares the IAM lookup")
+}
+
+func TestRetriesServerErrorsAndThrottling(t *testing.T) {
+	c, mt, events := mockClient(t)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
+		hwErr(503, "APIGW.0201", "busy").Then(hwErr(429, "APIGW.0308", "throttled")).Then(jsonOK(domainsOK)))
+	acc, err := c.AccountID(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, huawei.Account{ID: fakeAcct, Name: "acme", Source: huawei.SourceIAM}, acc)
+	require.Len(t, *events, 2)
+	assert.Equal(t, retry.Event{Service: huawei.ServiceIAM, Operation: "KeystoneListAuthDomains", Attempt: 1, Reason: "HTTP 503", Wait: time.Second}, (*events)[0])
+	assert.Equal(t, "rate limited (APIGW.0308)", (*events)[1].Reason)
+	assert.Equal(t, 2*time.Second, (*events)[1].Wait)
+}
+
+func TestRetryHonoursRetryAfter(t *testing.T) {
+	c, mt, events := mockClient(t)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
+		hwErr(429, "APIGW.0308", "slow down").HeaderAdd(http.Header{"Retry-After": {"3"}}).Then(jsonOK(domainsOK)))
+	_, err := c.AccountID(context.Background())
+	require.NoError(t, err)
+	require.Len(t, *events, 1)
+	assert.Equal(t, 3*time.Second, (*events)[0].Wait)
+}
+
+func TestGivesUpAfterMaxRetries(t *testing.T) {
+	c, mt, events := mockClient(t)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", hwErr(500, "CBC.0999", "boom"))
+	_, err := c.AccountID(context.Background())
+	var ae *apierror.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 4, ae.Attempts)
+	assert.Equal(t, 500, ae.HTTPStatus)
+	assert.Equal(t, "req-abc", ae.RequestID)
+	assert.ErrorIs(t, err, apierror.ErrServer)
+	assert.Len(t, *events, 3)
+}
+
+func TestDoesNotRetryClientErrors(t *testing.T) {
+	for _, tc := range []struct {
+		status   int
+		code     string
+		sentinel error
+	}{
+		{401, "APIGW.0301", apierror.ErrUnauthorized},
+		{403, "IAM.0002", apierror.ErrForbidden},
+		{404, "IAM.0004", apierror.ErrNotFound},
+		{400, "IAM.0001", apierror.ErrValidation},
+		{501, "X.1", apierror.ErrServer},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			c, mt, events := mockClient(t)
+			mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", hwErr(tc.status, tc.code, "no"))
+			_, err := c.AccountID(context.Background())
+			require.ErrorIs(t, err, tc.sentinel)
+			var ae *apierror.Error
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, huawei.ServiceIAM, ae.Service)
+			assert.Equal(t, "KeystoneListAuthDomains", ae.Operation)
+			assert.Equal(t, tc.code, ae.ErrorCode)
+			assert.Equal(t, "no", ae.Message)
+			var sre *sdkerr.ServiceResponseError
+			require.ErrorAs(t, err, &sre, "the SDK's error stays reachable")
+			assert.Equal(t, tc.status, sre.StatusCode)
+			assert.Empty(t, *events)
+			assert.Equal(t, 1, mt.GetTotalCallCount())
+		})
+	}
+}
+
+func TestKeystoneStyleErrorMessage(t *testing.T) {
+	c, mt, _ := mockClient(t)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", httpmock.NewStringResponder(401,
+		`{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`))
+	_, err := c.AccountID(context.Background())
+	var ae *apierror.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "The request you have made requires authentication.", ae.Message)
+	assert.ErrorIs(t, err, apierror.ErrUnauthorized)
+}
+
+func TestTransportErrorsAreRetriedAndWrapped(t *testing.T) {
+	c, mt, events := mockClient(t)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", httpmock.ConnectionFailure)
+	_, err := c.AccountID(context.Background())
+	require.ErrorIs(t, err, apierror.ErrTransport)
+	assert.Len(t, *events, 3)
+	assert.Contains(t, (*events)[0].Reason, "connection error")
+}
+
+func TestMalformedBodiesAreTypedErrors(t *testing.T) {
+	for name, body := range map[string]string{
+		"truncated":    `{"domains":[{"id":"` + fakeAcct,
+		"no domains":   `{}`,
+		"null":         `null`,
+		"not json":     `<html>`,
+		"bad id":       `{"domains":[{"id":"NOT-HEX","name":"x"}]}`,
+		"wrong shape":  `{"domains":{"id":1}}`,
+		"empty domain": `{"domains":[{}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mt, events := mockClient(t)
+			mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", jsonOK(body))
+			var err error
+			require.NotPanics(t, func() { _, err = c.AccountID(context.Background()) })
+			require.ErrorIs(t, err, huawei.ErrMalformedResponse)
+			var ae *apierror.Error
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 200, ae.HTTPStatus)
+			assert.Empty(t, *events, "a malformed 200 is not retried")
+		})
+	}
+}
+
+func TestMalformedPurchasesAreTypedErrors(t *testing.T) {
+	for name, body := range map[string]string{
+		"truncated":      `{"total_count":1,"data":[{"resource_id":"x"`,
+		"empty":          `{}`,
+		"bad time":       `{"total_count":1,"data":[{"resource_id":"x","status":2,"product_id":"OFFI845592654693900288","expire_time":"soon"}]}`,
+		"no resource_id": `{"total_count":1,"data":[{"status":2}]}`,
+		"no status":      `{"total_count":1,"data":[{"resource_id":"x"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+			mt.RegisterResponder("POST", fakeEP+"/v2/orders/suscriptions/resources/query", jsonOK(body))
+			_, err := c.ListPurchases(context.Background(), nil)
+			require.ErrorIs(t, err, huawei.ErrMalformedResponse)
+		})
+	}
+}
+
+func TestContextCancelStopsRetries(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", hwErr(503, "X", "busy"))
+	ctx, cancel := context.WithCancel(context.Background())
+	pol := retry.Policy{MaxRetries: 5, Sleep: func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}}
+	c, err := huawei.NewClient(huawei.WithCredentials("AKCANCEL", "sk"), huawei.WithEndpoint(fakeEP),
+		huawei.WithHTTPRoundTripper(mt), huawei.WithRetryPolicy(pol))
+	require.NoError(t, err)
+	_, err = c.AccountID(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+
+	_, err = c.AccountID(ctx)
+	require.ErrorIs(t, err, context.Canceled, "a cancelled context makes no call")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestContextReachesTheTransport(t *testing.T) {
+	type key struct{}
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", func(r *http.Request) (*http.Response, error) {
+		assert.Equal(t, "v", r.Context().Value(key{}), "the caller's context is on the SDK's request")
+		return httpmock.NewStringResponse(200, domainsOK), nil
+	})
+	c, err := huawei.NewClient(huawei.WithCredentials("AKCTX", "sk"), huawei.WithEndpoint(fakeEP), huawei.WithHTTPRoundTripper(mt))
+	require.NoError(t, err)
+	_, err = c.AccountID(context.WithValue(context.Background(), key{}, "v"))
+	require.NoError(t, err)
+}
+
+func TestBadInputMakesNoCall(t *testing.T) {
+	c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+	ctx := context.Background()
+	_, err := c.Purchase(ctx, "")
+	require.ErrorIs(t, err, apierror.ErrValidation)
+	_, err = c.Purchase(ctx, "has space")
+	require.ErrorIs(t, err, apierror.ErrValidation)
+	_, err = c.Purchase(ctx, strings.Repeat("x", 65))
+	require.ErrorIs(t, err, apierror.ErrValidation)
+	_, err = c.Order(ctx, "bad id")
+	require.ErrorIs(t, err, apierror.ErrValidation)
+	for _, q := range []huawei.PurchaseQuery{
+		{Statuses: []huawei.PurchaseStatus{7}},
+		{Limit: 501},
+		{Limit: -1},
+		{Offset: -1},
+		{ResourceIDs: make([]string, 51)},
+		{ResourceIDs: []string{"a b"}},
+		{OrderID: "a b"},
+		{ServiceTypeCode: " "},
+		{ProductIDs: []string{""}},
+		{ExpiresAfter: time.Now(), ExpiresBefore: time.Now().Add(-time.Hour)},
+	} {
+		_, err := c.ListPurchases(ctx, &q)
+		var ve *apierror.ValidationError
+		require.ErrorAs(t, err, &ve, "%+v", q)
+		assert.NotEmpty(t, ve.Problems)
+	}
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+func TestSDKErrorIsUnwrappable(t *testing.T) {
+	c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+	mt.RegisterResponder("GET", `=~^`+fakeEP+`/v2/orders/customer-orders/details/`, hwErr(404, "CBC.0101", "no such order"))
+	_, err := c.Order(context.Background(), "CS123")
+	require.ErrorIs(t, err, apierror.ErrNotFound)
+	var sre *sdkerr.ServiceResponseError
+	require.True(t, errors.As(err, &sre))
+	assert.Equal(t, "CBC.0101", sre.ErrorCode)
+	assert.Contains(t, err.Error(), "huawei-bss: ShowCustomerOrderDetails: HTTP 404 CBC.0101: no such order (requestId req-abc)")
+}
