@@ -208,6 +208,7 @@ func (a *Activation) WithHTTPClient(hc *http.Client) *Activation {
 }
 
 // WithRetryPolicy sets the retry policy of the clients the builder makes.
+// Unless the policy has its own Sleep, they wait through WithSleep.
 func (a *Activation) WithRetryPolicy(p retry.Policy) *Activation {
 	a.retryPolicy = &p
 	return a
@@ -336,8 +337,9 @@ func (a *Activation) WithClock(c Clock) *Activation {
 	return a
 }
 
-// WithSleep sets how the activation waits (for a verification code to be
-// sendable again); tests inject one that returns at once.
+// WithSleep sets how the activation waits: for a verification code to be
+// sendable again, and between the retries of the clients the builder makes.
+// Tests inject one that returns at once or moves a fake clock.
 func (a *Activation) WithSleep(fn func(ctx context.Context, d time.Duration) error) *Activation {
 	if fn == nil {
 		return a.problem("sleep", "is nil")

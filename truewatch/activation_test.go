@@ -129,6 +129,17 @@ func TestValidateMoreProblems(t *testing.T) {
 	}
 }
 
+func TestValidateReportsClientConfigurationWithOtherProblems(t *testing.T) {
+	err := NewActivation().WithBillingURL("ftp://bc.example").WithHuaweiAccountID(testAccountID).
+		WithInstanceID(testInstanceID).WithCodes((&fixedCodes{}).provide).Register(registerInfo()).Validate()
+	var ve *apierror.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Problems, 2)
+	assert.Equal(t, "site", ve.Problems[0].Field)
+	assert.Equal(t, "billingURL", ve.Problems[1].Field)
+	assert.Contains(t, ve.Problems[1].Message, "http")
+}
+
 func TestValidateNeedsLookupOrIDs(t *testing.T) {
 	err := NewActivation().WithBillingURL("http://bc.example").WithSite(SiteUS1).
 		WithCodes((&fixedCodes{}).provide).Register(registerInfo()).Validate()

@@ -2,9 +2,10 @@ package truewatch
 
 import (
 	"context"
-	"fmt"
+	"github.com/truewatch-labs/marketplace-go/apierror"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
@@ -29,23 +30,32 @@ func (a *Activation) WithWorkspaceClient(c *workspace.Client) *Activation {
 	return a
 }
 
-// clients returns the given clients and makes the missing ones. It makes no
-// network call. The Huawei client is made only when an ID must be looked up.
-func (a *Activation) clients() (billingAPI, workspaceAPI, huaweiAPI, error) {
+// apis are the clients one Plan or Run uses.
+type apis struct {
+	bc billingAPI
+	ws workspaceAPI
+	hw huaweiAPI
+}
+
+// clients returns the given clients and makes the missing ones, recording
+// why one cannot be made as a problem. It makes no network call. The Huawei
+// client is made only when an ID must be looked up.
+func (a *Activation) clients(p *apierror.Problems) apis {
 	bc, ws, hw := a.billingAPI, a.workspaceAPI, a.huaweiAPI
-	if bc == nil {
+	policy := a.clientPolicy()
+	if bc == nil && a.billingURL != "" {
 		opts := []billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.log)}
 		if a.httpClient != nil {
 			opts = append(opts, billing.WithHTTPClient(a.httpClient))
 		}
-		if a.retryPolicy != nil {
-			opts = append(opts, billing.WithRetryPolicy(*a.retryPolicy))
+		if policy != nil {
+			opts = append(opts, billing.WithRetryPolicy(*policy))
 		}
-		c, err := billing.NewClient(opts...)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("truewatch: billing client: %w", err)
+		if c, err := billing.NewClient(opts...); err != nil {
+			p.Add("billingURL", "%v", err)
+		} else {
+			bc = billingAdapter{c}
 		}
-		bc = billingAdapter{c}
 	}
 	if ws == nil {
 		opts := []workspace.Option{workspace.WithLogger(a.log)}
@@ -55,23 +65,39 @@ func (a *Activation) clients() (billingAPI, workspaceAPI, huaweiAPI, error) {
 		if a.httpClient != nil {
 			opts = append(opts, workspace.WithHTTPClient(a.httpClient))
 		}
-		if a.retryPolicy != nil {
-			opts = append(opts, workspace.WithRetryPolicy(*a.retryPolicy))
+		if policy != nil {
+			opts = append(opts, workspace.WithRetryPolicy(*policy))
 		}
-		c, err := workspace.NewClient(opts...)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("truewatch: workspace client: %w", err)
+		if c, err := workspace.NewClient(opts...); err != nil {
+			p.Add("siteEndpoints", "%v", err)
+		} else {
+			ws = workspaceAdapter{c}
 		}
-		ws = workspaceAdapter{c}
 	}
-	if hw == nil && (a.accountID == "" || a.instanceID == "") {
-		c, err := a.newHuaweiClient()
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("truewatch: huawei client: %w", err)
+	if hw == nil && (a.accountID == "" || a.instanceID == "") && (a.huaweiAK != "" || a.huaweiFromEnv) {
+		if c, err := a.newHuaweiClient(); err != nil {
+			p.Add("huaweiCredentials", "%v", err)
+		} else {
+			hw = c
 		}
-		hw = c
 	}
-	return bc, ws, hw, nil
+	return apis{bc, ws, hw}
+}
+
+// clientPolicy is the retry policy of the clients the builder makes: the
+// one given, waiting through WithSleep unless it has its own sleeper.
+func (a *Activation) clientPolicy() *retry.Policy {
+	if a.retryPolicy == nil && a.sleep == nil {
+		return nil
+	}
+	var p retry.Policy
+	if a.retryPolicy != nil {
+		p = *a.retryPolicy
+	}
+	if p.Sleep == nil {
+		p.Sleep = a.sleep
+	}
+	return &p
 }
 
 type billingAdapter struct{ c *billing.Client }

@@ -38,8 +38,8 @@ func (a *Activation) newHuaweiClient() (huaweiAPI, error) {
 	if a.httpClient != nil && a.httpClient.Transport != nil {
 		opts = append(opts, huawei.WithHTTPRoundTripper(a.httpClient.Transport))
 	}
-	if a.retryPolicy != nil {
-		opts = append(opts, huawei.WithRetryPolicy(*a.retryPolicy))
+	if policy := a.clientPolicy(); policy != nil {
+		opts = append(opts, huawei.WithRetryPolicy(*policy))
 	}
 	c, err := huawei.NewClient(opts...)
 	if err != nil {

@@ -221,6 +221,10 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint: %w", err)}
 	}
+	if cp != nil && (cp.Version != checkpointVersion || cp.ActivationID != r.id) {
+		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf(
+			"checkpoint %s has version %d and activation %q; want version %d and %q", r.id, cp.Version, cp.ActivationID, checkpointVersion, r.id)}
+	}
 	if cp == nil {
 		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,
 			InstanceID: r.instanceID, Site: a.site, Branch: r.branchName}

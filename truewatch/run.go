@@ -64,10 +64,7 @@ type runner struct {
 }
 
 func (a *Activation) newRunner(live bool) (*runner, error) {
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	bc, ws, hw, err := a.clients()
+	c, err := a.validate()
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +72,7 @@ func (a *Activation) newRunner(live bool) (*runner, error) {
 	if sleep == nil {
 		sleep = retry.Policy{}.Wait
 	}
-	return &runner{a: a, live: live, bc: bc, ws: ws, hw: hw, log: a.log, sleep: sleep,
+	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, log: a.log, sleep: sleep,
 		branchName: a.branch(), resendAfter: map[string]time.Time{}}, nil
 }
 
@@ -461,11 +458,10 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 			return nil
 		case errors.Is(err, apierror.ErrCodeExpired) || stale && errors.Is(err, apierror.ErrInvalidCode):
 			last, reason = err, "the code expired; a new one was sent"
-			if attempt == attempts {
-				break
-			}
-			if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
-				return err
+			if attempt < attempts {
+				if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
+					return err
+				}
 			}
 		case errors.Is(err, apierror.ErrInvalidCode):
 			last, reason = err, "the code was wrong"

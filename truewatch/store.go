@@ -23,7 +23,9 @@ type Checkpoint struct {
 	InstanceID      string `json:"instanceId"`
 	Site            Site   `json:"site"`
 	Branch          Branch `json:"branch"`
-	// Steps are the steps completed so far, in order.
+	// Steps are the change steps completed so far, in order; a step that a
+	// later run had to take again (binding the account again for a token)
+	// appears again.
 	Steps []Step `json:"steps"`
 	// BindGeneration counts re-binds of the Billing Center account after its
 	// token expired; it is part of the bind step's idempotency key.

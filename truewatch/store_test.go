@@ -86,3 +86,15 @@ func TestCheckpointsHoldNoSecrets(t *testing.T) {
 	assert.Contains(t, string(b), `"completed": true`)
 	assert.Contains(t, string(b), res.WorkspaceID)
 }
+
+func TestForeignCheckpointIsRefused(t *testing.T) {
+	store := NewMemoryStore()
+	f := newFake()
+	a := base(f, &fixedCodes{}).WithStore(store).Register(registerInfo())
+	plan, err := a.Plan(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, store.Save(context.Background(), plan.ActivationID, &Checkpoint{Version: 99, ActivationID: plan.ActivationID}))
+	_, err = a.Run(context.Background())
+	assert.ErrorContains(t, err, "version 99")
+	assert.Zero(t, count(f.callList(), "Register"))
+}

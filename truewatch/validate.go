@@ -29,6 +29,12 @@ var fieldNames = map[string]string{"mobile": "phone"}
 // one *apierror.ValidationError listing every problem, or nil. Plan and Run
 // call it first.
 func (a *Activation) Validate() error {
+	_, err := a.validate()
+	return err
+}
+
+// validate checks the inputs and, when they are sound, makes the clients.
+func (a *Activation) validate() (apis, error) {
 	p := slices.Clone(a.problems)
 
 	switch {
@@ -103,7 +109,8 @@ func (a *Activation) Validate() error {
 		req.EmailCode = placeholderCode
 		merge(&p, "registerAndCreateWorkspace.", req.Validate(), "site", "emailCode")
 	}
-	return p.Err("Activation")
+	c := a.clients(&p)
+	return c, p.Err("Activation")
 }
 
 // merge adds the problems of a request's validation error under prefix,
