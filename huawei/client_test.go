@@ -32,7 +32,7 @@ func mockClient(t *testing.T, opts ...huawei.Option) (*huawei.Client, *httpmock.
 	pol := retry.Policy{MaxRetries: 3, WaitMin: time.Second, WaitMax: 4 * time.Second, NoJitter: true,
 		Sleep:   func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		OnRetry: func(e retry.Event) { events = append(events, e) }}
-	c, err := huawei.NewClient(append([]huawei.Option{huawei.WithCredentials("AKHTTPMOCK"+strings.ToUpper(t.Name()[4:min(len(t.Name()), 14)]), "sk"),
+	c, err := huawei.NewClient(append([]huawei.Option{huawei.WithCredentials("AKHTTPMOCK"+strings.ToUpper(uniqueHex(t.Name()))[:12], "sk"),
 		huawei.WithEndpoint(fakeEP), huawei.WithHTTPRoundTripper(mt), huawei.WithRetryPolicy(pol)}, opts...)...)
 	require.NoError(t, err)
 	return c, mt, &events
@@ -49,7 +49,7 @@ func jsonOK(body string) httpmock.Responder {
 
 const domainsOK = `{"domains":[{"id":"` + fakeAcct + `","name":"acme","enabled":true}]}`
 
-func TestNewClientValidatesOptions(t *testing.T) {
+func TestHuaweiNewClientValidatesOptions(t *testing.T) {
 	ok := huawei.WithCredentials("AK", "SK")
 	cases := map[string][]huawei.Option{
 		"no credentials":     nil,
@@ -84,7 +84,7 @@ func TestNewClientValidatesOptions(t *testing.T) {
 	assert.NotNil(t, c)
 }
 
-func TestNewClientFromEnv(t *testing.T) {
+func TestHuaweiNewClientFromEnv(t *testing.T) {
 	t.Setenv(huawei.EnvAccessKey, "")
 	t.Setenv(huawei.EnvSecretKey, "")
 	_, err := huawei.NewClient(huawei.WithCredentialsFromEnv())
@@ -111,7 +111,7 @@ func TestNewClientFromEnv(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "the domain ID from the environment spares the IAM lookup")
 }
 
-func TestRetriesServerErrorsAndThrottling(t *testing.T) {
+func TestHuaweiRetriesServerErrorsAndThrottling(t *testing.T) {
 	c, mt, events := mockClient(t)
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
 		hwErr(503, "APIGW.0201", "busy").Then(hwErr(429, "APIGW.0308", "throttled")).Then(jsonOK(domainsOK)))
@@ -124,7 +124,7 @@ func TestRetriesServerErrorsAndThrottling(t *testing.T) {
 	assert.Equal(t, 2*time.Second, (*events)[1].Wait)
 }
 
-func TestRetryHonoursRetryAfter(t *testing.T) {
+func TestHuaweiRetryHonoursRetryAfter(t *testing.T) {
 	c, mt, events := mockClient(t)
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
 		hwErr(429, "APIGW.0308", "slow down").HeaderAdd(http.Header{"Retry-After": {"3"}}).Then(jsonOK(domainsOK)))
@@ -134,7 +134,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	assert.Equal(t, 3*time.Second, (*events)[0].Wait)
 }
 
-func TestGivesUpAfterMaxRetries(t *testing.T) {
+func TestHuaweiGivesUpAfterMaxRetries(t *testing.T) {
 	c, mt, events := mockClient(t)
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", hwErr(500, "CBC.0999", "boom"))
 	_, err := c.AccountID(context.Background())
@@ -147,7 +147,7 @@ func TestGivesUpAfterMaxRetries(t *testing.T) {
 	assert.Len(t, *events, 3)
 }
 
-func TestDoesNotRetryClientErrors(t *testing.T) {
+func TestHuaweiDoesNotRetryClientErrors(t *testing.T) {
 	for _, tc := range []struct {
 		status   int
 		code     string
@@ -179,7 +179,7 @@ func TestDoesNotRetryClientErrors(t *testing.T) {
 	}
 }
 
-func TestKeystoneStyleErrorMessage(t *testing.T) {
+func TestHuaweiKeystoneStyleErrorMessage(t *testing.T) {
 	c, mt, _ := mockClient(t)
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", httpmock.NewStringResponder(401,
 		`{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`))
@@ -190,7 +190,7 @@ func TestKeystoneStyleErrorMessage(t *testing.T) {
 	assert.ErrorIs(t, err, apierror.ErrUnauthorized)
 }
 
-func TestTransportErrorsAreRetriedAndWrapped(t *testing.T) {
+func TestHuaweiTransportErrorsAreRetriedAndWrapped(t *testing.T) {
 	c, mt, events := mockClient(t)
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", httpmock.ConnectionFailure)
 	_, err := c.AccountID(context.Background())
@@ -199,7 +199,7 @@ func TestTransportErrorsAreRetriedAndWrapped(t *testing.T) {
 	assert.Contains(t, (*events)[0].Reason, "connection error")
 }
 
-func TestMalformedBodiesAreTypedErrors(t *testing.T) {
+func TestHuaweiMalformedBodiesAreTypedErrors(t *testing.T) {
 	for name, body := range map[string]string{
 		"truncated":    `{"domains":[{"id":"` + fakeAcct,
 		"no domains":   `{}`,
@@ -223,7 +223,7 @@ func TestMalformedBodiesAreTypedErrors(t *testing.T) {
 	}
 }
 
-func TestMalformedPurchasesAreTypedErrors(t *testing.T) {
+func TestHuaweiMalformedPurchasesAreTypedErrors(t *testing.T) {
 	for name, body := range map[string]string{
 		"truncated":      `{"total_count":1,"data":[{"resource_id":"x"`,
 		"empty":          `{}`,
@@ -240,7 +240,7 @@ func TestMalformedPurchasesAreTypedErrors(t *testing.T) {
 	}
 }
 
-func TestContextCancelStopsRetries(t *testing.T) {
+func TestHuaweiContextCancelStopsRetries(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", hwErr(503, "X", "busy"))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -260,7 +260,7 @@ func TestContextCancelStopsRetries(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
 
-func TestContextReachesTheTransport(t *testing.T) {
+func TestHuaweiContextReachesTheTransport(t *testing.T) {
 	type key struct{}
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", func(r *http.Request) (*http.Response, error) {
@@ -273,7 +273,7 @@ func TestContextReachesTheTransport(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestBadInputMakesNoCall(t *testing.T) {
+func TestHuaweiBadInputMakesNoCall(t *testing.T) {
 	c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
 	ctx := context.Background()
 	_, err := c.Purchase(ctx, "")
@@ -304,7 +304,7 @@ func TestBadInputMakesNoCall(t *testing.T) {
 	assert.Zero(t, mt.GetTotalCallCount())
 }
 
-func TestSDKErrorIsUnwrappable(t *testing.T) {
+func TestHuaweiSDKErrorIsUnwrappable(t *testing.T) {
 	c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
 	mt.RegisterResponder("GET", `=~^`+fakeEP+`/v2/orders/customer-orders/details/`, hwErr(404, "CBC.0101", "no such order"))
 	_, err := c.Order(context.Background(), "CS123")

@@ -14,14 +14,14 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
 
-func TestAccountIDFromIAM(t *testing.T) {
+func TestHuaweiAccountIDFromIAM(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{Name: "acme"})
 	acc, err := f.client(t).AccountID(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, huawei.Account{ID: f.accountID, Name: "acme", Source: huawei.SourceIAM}, acc)
 }
 
-func TestAccountIDFallsBackToSTS(t *testing.T) {
+func TestHuaweiAccountIDFallsBackToSTS(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{HideDomain: true})
 	f.purchase(t, mockserver.Purchase{InstanceID: "sts-1"})
 	c := f.client(t)
@@ -33,7 +33,7 @@ func TestAccountIDFallsBackToSTS(t *testing.T) {
 	assert.Equal(t, "sts-1", p.InstanceID)
 }
 
-func TestAccountIDUnavailable(t *testing.T) {
+func TestHuaweiAccountIDUnavailable(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{HideDomain: true})
 	// eu-west-101 has no STS endpoint in the SDK's table.
 	c, err := huawei.NewClient(huawei.WithCredentials(f.ak, f.sk), huawei.WithRegion("eu-west-101"),
@@ -50,7 +50,7 @@ func TestAccountIDUnavailable(t *testing.T) {
 	require.ErrorIs(t, err, apierror.ErrForbidden)
 }
 
-func TestWrongSecretIsUnauthorized(t *testing.T) {
+func TestHuaweiWrongSecretIsUnauthorized(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	c, err := huawei.NewClient(huawei.WithCredentials(f.ak, "wrong"), huawei.WithEndpoint(f.srv.HuaweiEndpoint()))
 	require.NoError(t, err)
@@ -63,13 +63,13 @@ func TestWrongSecretIsUnauthorized(t *testing.T) {
 	assert.NotContains(t, err.Error(), f.sk)
 }
 
-func TestDomainIDMismatchIsForbidden(t *testing.T) {
+func TestHuaweiDomainIDMismatchIsForbidden(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	_, err := f.client(t, huawei.WithDomainID("ffffffffffffffffffffffffffffffff")).ListPurchases(context.Background(), nil)
 	require.ErrorIs(t, err, apierror.ErrForbidden)
 }
 
-func TestPurchasesPagesAndFilters(t *testing.T) {
+func TestHuaweiPurchasesPagesAndFilters(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, id := range []string{"p1", "p2", "p3", "p4", "p5"} {
@@ -125,7 +125,7 @@ func TestPurchasesPagesAndFilters(t *testing.T) {
 	assert.Equal(t, 1, n, "breaking out of the loop stops paging")
 }
 
-func TestPurchaseByID(t *testing.T) {
+func TestHuaweiPurchaseByID(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "one"})
 	f.purchase(t, mockserver.Purchase{InstanceID: "elsewhere", ProductID: "OFFI000000000000000001"})
@@ -147,7 +147,7 @@ func TestPurchaseByID(t *testing.T) {
 	}
 }
 
-func TestInstanceIDFunc(t *testing.T) {
+func TestHuaweiInstanceIDFunc(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "inst-9", ResourceID: "res-9"})
 	c := f.client(t, huawei.WithInstanceIDFunc(func(p huawei.Purchase) string { return "inst-" + p.ResourceID[4:] }))
@@ -157,7 +157,7 @@ func TestInstanceIDFunc(t *testing.T) {
 	assert.Equal(t, "inst-9", p.InstanceID)
 }
 
-func TestActiveTrueWatchPurchase(t *testing.T) {
+func TestHuaweiActiveTrueWatchPurchase(t *testing.T) {
 	ctx := context.Background()
 	t.Run("none at all", func(t *testing.T) {
 		f := newFixture(t, mockserver.HuaweiAccount{})
@@ -207,7 +207,7 @@ func TestActiveTrueWatchPurchase(t *testing.T) {
 	})
 }
 
-func TestOrder(t *testing.T) {
+func TestHuaweiOrder(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{Name: "acme"})
 	base := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	p := f.purchase(t, mockserver.Purchase{InstanceID: "ord-1", EffectiveTime: base, ExpireTime: base.AddDate(2, 0, 0)})
@@ -230,7 +230,7 @@ func TestOrder(t *testing.T) {
 	require.ErrorIs(t, err, apierror.ErrNotFound)
 }
 
-func TestChineseMainlandUsesBSS(t *testing.T) {
+func TestHuaweiChineseMainlandUsesBSS(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	p := f.purchase(t, mockserver.Purchase{InstanceID: "cn-1"})
 	c := f.client(t, huawei.WithChineseMainland())
@@ -242,7 +242,7 @@ func TestChineseMainlandUsesBSS(t *testing.T) {
 	assert.Len(t, o.Lines, 1)
 }
 
-func TestWithDomainIDSkipsIAM(t *testing.T) {
+func TestHuaweiWithDomainIDSkipsIAM(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "d-1"})
 	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Status: http.StatusInternalServerError, Times: 100}))
@@ -251,7 +251,7 @@ func TestWithDomainIDSkipsIAM(t *testing.T) {
 	assert.Equal(t, []int{0}, f.srv.FaultHits())
 }
 
-func TestRetriesAgainstTheMock(t *testing.T) {
+func TestHuaweiRetriesAgainstTheMock(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "r-1"})
 	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/suscriptions/resources/query", Status: 503, Times: 2}))

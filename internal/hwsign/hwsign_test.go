@@ -55,7 +55,7 @@ func kindOf(t *testing.T, err error) hwsign.Kind {
 	return e.Kind
 }
 
-func TestVerifyAcceptsOwnSignature(t *testing.T) {
+func TestHuaweiVerifyAcceptsOwnSignature(t *testing.T) {
 	body := `{"limit":10}` + "\n"
 	r := signed(t, http.MethodPost, "http://h/v2/orders/suscriptions/resources/query?b=2&a=1&a=0", body)
 	ak, err := hwsign.Verify(r, []byte(body), lookup, now)
@@ -63,7 +63,7 @@ func TestVerifyAcceptsOwnSignature(t *testing.T) {
 	assert.Equal(t, testAK, ak)
 }
 
-func TestVerifyRefuses(t *testing.T) {
+func TestHuaweiVerifyRefuses(t *testing.T) {
 	const body = `{"limit":10}`
 	cases := map[string]struct {
 		mutate func(r *http.Request) []byte
@@ -124,14 +124,14 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
-func TestVerifyWrongSK(t *testing.T) {
+func TestHuaweiVerifyWrongSK(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "http://h/v3/auth/domains", nil)
 	hwsign.Sign(r, nil, testAK, "not-the-secret", now)
 	_, err := hwsign.Verify(r, nil, lookup, now)
 	assert.Equal(t, hwsign.KindBadSignature, kindOf(t, err))
 }
 
-func TestVerifySkewBoundaryIsInclusive(t *testing.T) {
+func TestHuaweiVerifySkewBoundaryIsInclusive(t *testing.T) {
 	r := signed(t, http.MethodGet, "http://h/v3/auth/domains", "")
 	_, err := hwsign.Verify(r, nil, lookup, now.Add(hwsign.MaxSkew))
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestVerifySkewBoundaryIsInclusive(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestVerifySecurityToken(t *testing.T) {
+func TestHuaweiVerifySecurityToken(t *testing.T) {
 	withToken := func(ak string) (hwsign.Key, bool) { return hwsign.Key{SK: testSK, SecurityToken: "tok"}, ak == testAK }
 	r := httptest.NewRequest(http.MethodGet, "http://h/v5/caller-identity", nil)
 	r.Header.Set(hwsign.HeaderSecurityToken, "tok")
@@ -158,7 +158,7 @@ func TestVerifySecurityToken(t *testing.T) {
 	assert.Equal(t, hwsign.KindBadToken, kindOf(t, err))
 }
 
-func TestCanonicalPieces(t *testing.T) {
+func TestHuaweiCanonicalPieces(t *testing.T) {
 	assert.Equal(t, "/v2/orders/customer-orders/", hwsign.CanonicalURI("/v2/orders/customer-orders"))
 	assert.Equal(t, "/a%20b/c%2Bd/", hwsign.CanonicalURI("/a b/c+d"), "segments are escaped")
 	assert.Equal(t, "A-Z_a.z~0%2B%20%2A", hwsign.Escape("A-Z_a.z~0+ *"))
@@ -198,7 +198,7 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // TestVerifyRealSDKRequests checks the verifier against requests signed by
 // huaweicloud-sdk-go-v3 itself: GET, GET with query, POST with a JSON body,
 // an escaped path parameter and the SDK's internal domain discovery call.
-func TestVerifyRealSDKRequests(t *testing.T) {
+func TestHuaweiVerifyRealSDKRequests(t *testing.T) {
 	rec := &recorder{}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
@@ -237,7 +237,7 @@ func TestVerifyRealSDKRequests(t *testing.T) {
 	assert.Empty(t, rec.errs)
 }
 
-func TestParseAuthorization(t *testing.T) {
+func TestHuaweiParseAuthorization(t *testing.T) {
 	a, err := hwsign.ParseAuthorization("SDK-HMAC-SHA256 Access=AK, SignedHeaders=user-agent;x-sdk-date, Signature=abc")
 	require.NoError(t, err)
 	assert.Equal(t, hwsign.Authorization{AccessKey: "AK", SignedHeaders: []string{"user-agent", "x-sdk-date"}, Signature: "abc"}, a)
