@@ -36,6 +36,7 @@ type env struct {
 	srv   *mockserver.Server
 	clock *mockserver.ManualClock
 	store truewatch.Store
+	dir   string // the FileStore's directory
 
 	mu     sync.Mutex
 	events []truewatch.Event
@@ -46,7 +47,8 @@ func newEnv(t *testing.T, opts ...mockserver.Option) *env {
 	// at the real time.
 	clock := mockserver.NewManualClock(time.Now().UTC())
 	srv := mockserver.Start(t, append([]mockserver.Option{mockserver.WithClock(clock)}, opts...)...)
-	return &env{t: t, srv: srv, clock: clock, store: truewatch.NewFileStore(t.TempDir())}
+	dir := t.TempDir()
+	return &env{t: t, srv: srv, clock: clock, store: truewatch.NewFileStore(dir), dir: dir}
 }
 
 // builder returns a builder for the demo purchase, looking both IDs up.
@@ -434,11 +436,11 @@ func TestFileStoreAcrossProcesses(t *testing.T) {
 
 	// A second "process": a new builder and a new FileStore on the same
 	// directory.
-	dir := e.store.(*truewatch.FileStore)
-	plan, err := b.build(e.builder().WithStore(dir), "").Plan(context.Background())
+	second := truewatch.NewFileStore(e.dir)
+	plan, err := b.build(e.builder().WithStore(second), "").Plan(context.Background())
 	require.NoError(t, err)
 	assert.True(t, plan.Resuming)
-	res, err := b.build(e.builder(), "").Run(context.Background())
+	res, err := b.build(e.builder().WithStore(second), "").Run(context.Background())
 	require.NoError(t, err)
 	assertOneOutcome(t, e, b, res)
 	cp, err := e.store.Load(context.Background(), res.ActivationID)
