@@ -321,6 +321,7 @@ func TestAlreadyActivated(t *testing.T) {
 	assert.Equal(t, "bcac_9", res.BillingAccount.ID)
 	assert.Equal(t, "https://login/eu1", res.LoginURL)
 	assert.Equal(t, plan.Steps, res.Steps)
+	assert.Equal(t, plan.Notes, res.Notes)
 	assert.Equal(t, 2, countEvents(events, StepSkipped))
 	assert.Equal(t, []string{"AccountID", "ActiveTrueWatchPurchase", "GetSubscription", "AccountID", "ActiveTrueWatchPurchase", "GetSubscription"}, f.callList())
 }

@@ -465,3 +465,35 @@ func TestRetryEventsCarryReasonAndWait(t *testing.T) {
 	assert.Contains(t, retries[0].Reason, "503")
 	assert.Positive(t, retries[0].Wait)
 }
+
+// TestLostResponseRecoveredByRetry loses each change step's response once:
+// the client's retry carries the same idempotency key, the mock replays the
+// stored answer, and one Run finishes with one outcome.
+func TestLostResponseRecoveredByRetry(t *testing.T) {
+	for _, b := range branches {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t)
+			wsID := b.seed(e)
+			for _, p := range b.posts[1:] {
+				require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true}))
+			}
+			res, err := b.build(e.builder(), wsID).Run(context.Background())
+			require.NoError(t, err)
+			assertOneOutcome(t, e, b, res)
+			for _, s := range changeSteps(res.Steps) {
+				assert.True(t, s.Replayed, "%s answered from the idempotency store", s.Name)
+			}
+			assert.Positive(t, countEvents(e.events, truewatch.Retrying))
+		})
+	}
+}
+
+func countEvents(events []truewatch.Event, typ truewatch.EventType) int {
+	n := 0
+	for _, ev := range events {
+		if ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}

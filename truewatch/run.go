@@ -38,6 +38,9 @@ type Result struct {
 	LoginURL string
 	// Steps are the steps taken by this run, with their idempotency keys.
 	Steps []Step
+	// Notes are the plan's notes (a resumed run, a site other than the one
+	// chosen, ...).
+	Notes []string
 }
 
 // runner is one Plan or Run: the builder's configuration (read only), the
@@ -161,7 +164,7 @@ func (a *Activation) Run(ctx context.Context) (*Result, error) {
 
 func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 	r.res = &Result{ActivationID: r.id, HuaweiAccountID: r.accountID, InstanceID: r.instanceID,
-		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, Site: plan.Site}
+		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, Site: plan.Site, Notes: plan.Notes}
 	if r.cp.BillingAccountID != "" {
 		r.res.BillingAccount = billing.BillingAccount{ID: r.cp.BillingAccountID, Username: r.cp.BillingUsername}
 	}
