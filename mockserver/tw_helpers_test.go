@@ -3,12 +3,14 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -85,6 +87,22 @@ func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Se
 // nil, a string or []byte (sent as is), or a value to marshal.
 func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
 	h.t.Helper()
+	r, err := h.send(method, path, body, opts...)
+	require.NoError(h.t, err)
+	return r
+}
+
+// doAsync is do for other goroutines: failures are reported, not fatal.
+func (h *harness) doAsync(method, path string, body any, opts ...reqOpt) *wireResp {
+	r, err := h.send(method, path, body, opts...)
+	assert.NoError(h.t, err)
+	if r == nil {
+		return &wireResp{}
+	}
+	return r
+}
+
+func (h *harness) send(method, path string, body any, opts ...reqOpt) (*wireResp, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -94,11 +112,15 @@ func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
 		rd = bytes.NewReader(b)
 	default:
 		raw, err := json.Marshal(b)
-		require.NoError(h.t, err)
+		if err != nil {
+			return nil, err
+		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, h.srv.URL()+path, rd)
-	require.NoError(h.t, err)
+	if err != nil {
+		return nil, err
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -106,16 +128,28 @@ func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
 		o(req)
 	}
 	resp, err := h.hc.Do(req)
-	require.NoError(h.t, err)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
+	if err != nil {
+		return nil, err
+	}
 	out := &wireResp{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !strings.HasPrefix(path, routes.MockControlPrefix) {
-		require.NoError(h.t, json.Unmarshal(raw, &out.env), "body: %s", raw)
+		if err := json.Unmarshal(raw, &out.env); err != nil {
+			return nil, fmt.Errorf("decode envelope %q: %w", raw, err)
+		}
 	}
-	return out
+	return out, nil
 }
+
+// decodeContent decodes a response's content without failing the test
+// (for other goroutines).
+func decodeContent(r *wireResp, v any) error { return json.Unmarshal(r.env.Content, v) }
+
+func secretOf(v string) secret.String { return secret.String(v) }
 
 func bcPath(p string) string { return routes.MockBillingPrefix + p }
 
