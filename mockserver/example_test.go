@@ -1,0 +1,114 @@
+package mockserver_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/workspace"
+)
+
+// A new TrueWatch user activates the demo purchase: the mock "mails" the
+// verification code to its outbox, and registration binds everything.
+func Example() {
+	srv, err := mockserver.New(mockserver.WithoutListener())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	if _, err := bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}); err != nil {
+		log.Fatal(err)
+	}
+	code, _ := srv.LatestCode("ada@example.com", billing.PurposeRegister)
+	fmt.Println("code length:", len(code))
+
+	res, err := bc.Register(ctx, &billing.RegisterRequest{
+		Site: site.AP1, Username: "ada", Password: "Sup3r-secret", Email: "ada@example.com",
+		EmailCode: secret.String(code), Company: billing.Company{Name: "Acme"},
+		WorkspaceName: "production", WorkspaceLanguage: workspace.LanguageEN,
+		HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID, TermsAccepted: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("workspace site:", res.Workspace.Site)
+	fmt.Println("settled by:", res.Workspace.Settlement.Method, res.Workspace.Settlement.InstanceID)
+
+	sub, err := bc.GetSubscription(ctx, mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("activated:", sub.Activated())
+	// Output:
+	// code length: 6
+	// workspace site: ap1
+	// settled by: huaweicloud tw-inst-7d7b0a7e1c2d4e5f
+	// activated: true
+}
+
+// Seeding builds "an existing Billing Center account with workspaces" in
+// one step each, without verification codes; the API then sees it as if it
+// had been made through the API.
+func ExampleServer_SeedWorkspace() {
+	srv, err := mockserver.New(mockserver.WithoutListener())
+	if err != nil {
+		log.Fatal(err)
+	}
+	bca, _ := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "ada", Email: "ada@example.com"})
+	acc, _ := srv.SeedAccount(mockserver.AccountSeed{Site: site.US1, Username: "ada", Email: "ada@example.com"})
+	for _, name := range []string{"production", "staging"} {
+		if _, err := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Name: name}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	token, err := srv.SeedBinding(bca.ID, mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	items, page, err := bc.ListBindableWorkspaces(context.Background(), token, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range items {
+		fmt.Println(w.Name, w.Site, w.Bindable)
+	}
+	fmt.Println("total:", page.TotalCount)
+	// Output:
+	// production us1 true
+	// staging us1 true
+	// total: 2
+}
+
+// Releasing the purchase (Huawei: Close resource) locks the workspaces it
+// settled and moves them back to Billing Center settlement.
+func ExampleServer_ReleasePurchase() {
+	srv, err := mockserver.New(mockserver.WithoutListener())
+	if err != nil {
+		log.Fatal(err)
+	}
+	bca, _ := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "ada", Email: "ada@example.com"})
+	acc, _ := srv.SeedAccount(mockserver.AccountSeed{Site: site.EU1, Username: "ada", Email: "ada@example.com"})
+	ws, _ := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Name: "prod",
+		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud,
+			HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID}})
+
+	if err := srv.ReleasePurchase(mockserver.DemoInstanceID); err != nil {
+		log.Fatal(err)
+	}
+	after, _ := srv.Workspace(ws.ID)
+	fmt.Println(after.Settlement.Method, after.IsLocked)
+	// Output:
+	// billing_center true
+}
