@@ -25,6 +25,25 @@
 //	                                         so these sit at the root
 //	/_mock/...                               the control plane (health, reset, outbox, ...)
 //
+// # The TrueWatch half
+//
+// The Billing Center and workspace API enforce the contract of
+// api/openapi.yaml: the request types' Validate rules (400
+// ft.ValidationFailed listing every problem), strict JSON (unknown fields
+// and wrong types are 400 ft.InvalidJSON), and every state rule (unique
+// names, one Billing Center account per subscription, the settlement lock
+// and the once-a-month settlement change), each checked before anything
+// changes. Verification codes are not mailed but put in an outbox (Outbox,
+// LatestCode, GET /_mock/outbox). POSTs honour Idempotency-Key. Tokens
+// expire (WithTokenTTL) and rate limiting is opt-in (WithRateLimit). All
+// time comes from the server's Clock.
+//
+// State that would take many calls to build is seeded directly:
+// SeedBillingAccount, SeedAccount, SeedWorkspace (with any settlement,
+// including a ChangedAt for the monthly rule) and SeedBinding (which also
+// returns a token); Accounts, BillingAccounts, Workspaces, Workspace and
+// Subscription read the state back.
+//
 // # Demo fixture
 //
 // Unless WithoutDemoFixture is given, the server starts with one Huawei
