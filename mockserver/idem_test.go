@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,4 +149,23 @@ func TestFingerprint(t *testing.T) {
 	assert.NotEqual(t, base, fingerprint("PUT", "/p", []byte(`{"a":1}`)))
 	assert.NotEqual(t, base, fingerprint("POST", "/p", []byte(`{"a":1.0}`)), "numbers keep their spelling")
 	assert.NotEqual(t, fingerprint("POST", "/p", []byte(`not json`)), fingerprint("POST", "/p", []byte(`not json!`)))
+}
+
+func TestIdempotencySweepsExpiredKeys(t *testing.T) {
+	h := newHarness(t)
+	path := bcPath(routes.SendCode)
+	for i := range idemSweepEvery - 1 {
+		_, _, e := h.srv.idemBegin(path+"\nold-"+strconv.Itoa(i), fingerprint(http.MethodPost, path, nil))
+		require.Nil(t, e)
+	}
+	h.srv.mu.Lock()
+	for _, rec := range h.srv.st.tw.idem {
+		rec.inFlight = false
+	}
+	h.srv.mu.Unlock()
+	h.clock.Advance(24 * time.Hour)
+	h.requireOK(h.do(http.MethodPost, path, billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}, withKey("new")), nil)
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	assert.Equal(t, 1, len(h.srv.st.tw.idem), "expired records are dropped")
 }

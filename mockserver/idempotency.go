@@ -109,7 +109,8 @@ func (s *Server) idemBegin(slot string, fp [sha256.Size]byte) (rec, stored *idem
 		cp := *old
 		return nil, &cp, nil
 	}
-	if len(idem)%idemSweepEvery == idemSweepEvery-1 {
+	s.st.tw.idemInserts++
+	if s.st.tw.idemInserts%idemSweepEvery == 0 {
 		for k, v := range idem {
 			if !v.inFlight && !now.Before(v.expiresAt) {
 				delete(idem, k)

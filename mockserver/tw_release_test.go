@@ -116,3 +116,17 @@ func TestReleaseKeepsMonthlyChange(t *testing.T) {
 	assert.True(t, res.Changed)
 	assert.Equal(t, otherInstance, res.Workspace.Settlement.InstanceID)
 }
+
+// TestTokenOutlivesBinding: a purchase released and put back in use has no
+// binding any more, so the old token cannot settle workspaces with it.
+func TestTokenOutlivesBinding(t *testing.T) {
+	h, _, tok := boundAccount(t)
+	require.NoError(t, h.srv.ReleasePurchase(DemoInstanceID))
+	require.NoError(t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseInUse))
+	code := h.sendCode("ada@example.com", billing.PurposeCreateWorkspace)
+	h.requireUnchanged(func() {
+		r := h.do(http.MethodPost, sitePath("ap1", routes.CreateWorkspace), createReq(code), withToken(tok))
+		requireErr(t, r, http.StatusUnauthorized, apierror.CodeUnauthorized)
+		assert.Contains(t, r.env.Message, "bind the Billing Center account again")
+	})
+}

@@ -27,19 +27,20 @@ const (
 // are not stored here: a subscription is a Huawei purchase (huaweiState),
 // the one source of truth for whether it exists and is in use.
 type twState struct {
-	accounts   map[string]*workspace.Account      // by ID
-	accountIDs []string                           // creation order
-	billing    map[string]*billing.BillingAccount // by ID
-	billingIDs []string                           // creation order
-	workspaces map[string]*workspace.Workspace    // by ID
-	wsIDs      []string                           // creation order
-	bindings   map[subKey]*bindingRec             // subscription -> Billing Center account
-	tokens     map[string]*tokenRec               // by token
-	codes      map[codeKey]*codeRec               // the live code per email and purpose
-	lastSent   map[codeKey]time.Time              // when a code was last sent, for the resend rule
-	idem       map[string]*idemRecord             // by path + key
-	outbox     []Email
-	windows    map[string]*rateWindow // by client address
+	accounts    map[string]*workspace.Account      // by ID
+	accountIDs  []string                           // creation order
+	billing     map[string]*billing.BillingAccount // by ID
+	billingIDs  []string                           // creation order
+	workspaces  map[string]*workspace.Workspace    // by ID
+	wsIDs       []string                           // creation order
+	bindings    map[subKey]*bindingRec             // subscription -> Billing Center account
+	tokens      map[string]*tokenRec               // by token
+	codes       map[codeKey]*codeRec               // the live code per email and purpose
+	lastSent    map[codeKey]time.Time              // when a code was last sent, for the resend rule
+	idem        map[string]*idemRecord             // by path + key
+	idemInserts int                                // keys claimed, to sweep expired records now and then
+	outbox      []Email
+	windows     map[string]*rateWindow // by client address
 }
 
 func newTWState() twState {
