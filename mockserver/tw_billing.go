@@ -62,6 +62,30 @@ func (s *Server) tokenSubscriptionLocked(tok *tokenRec) *twError {
 	return nil
 }
 
+// checkBindableLocked checks that a subscription can be bound to the
+// Billing Center account billingAccountID ("" for an account about to be
+// created): it is in use and not bound to another account.
+func (s *Server) checkBindableLocked(billingAccountID string, k subKey) *twError {
+	if _, e := s.activeSubscriptionLocked(k); e != nil {
+		return e
+	}
+	if b := s.st.tw.bindings[k]; b != nil && b.billingAccountID != billingAccountID {
+		return twErr(http.StatusConflict, apierror.CodeAlreadyBound,
+			"instance %s is already bound to Billing Center account %s; bind that account instead",
+			k.instanceID, s.st.tw.billing[b.billingAccountID].Username)
+	}
+	return nil
+}
+
+// bindLocked binds a subscription to a Billing Center account (after
+// checkBindableLocked); binding it again to the same account changes
+// nothing.
+func (s *Server) bindLocked(billingAccountID string, k subKey) {
+	if s.st.tw.bindings[k] == nil {
+		s.st.tw.bindings[k] = &bindingRec{billingAccountID: billingAccountID}
+	}
+}
+
 func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, workspace.Timestamp) {
 	tok := s.ids.next("bctk_")
 	exp := s.now().Add(s.cfg.tokenTTL)
@@ -112,13 +136,8 @@ func (s *Server) opRegister(_ *call, req *billing.RegisterRequest) (any, *twErro
 	if e := s.checkCodeLocked(req.Email, billing.PurposeRegister, req.EmailCode); e != nil {
 		return nil, e
 	}
-	if _, e := s.activeSubscriptionLocked(k); e != nil {
+	if e := s.checkBindableLocked("", k); e != nil {
 		return nil, e
-	}
-	if b := s.st.tw.bindings[k]; b != nil {
-		return nil, twErr(http.StatusConflict, apierror.CodeAlreadyBound,
-			"instance %s is already bound to Billing Center account %s; bind that account instead",
-			k.instanceID, s.st.tw.billing[b.billingAccountID].Username)
 	}
 	if e := s.checkNewAccountLocked(req.Site, req.Username, req.Email); e != nil {
 		return nil, e
@@ -136,7 +155,7 @@ func (s *Server) opRegister(_ *call, req *billing.RegisterRequest) (any, *twErro
 	bca := s.insertBillingAccountLocked(req.Username, req.Email, req.Company.Name, now)
 	ws := s.insertWorkspaceLocked(workspace.Workspace{Name: req.WorkspaceName, Language: req.WorkspaceLanguage,
 		Site: req.Site, OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Settlement: huaweiSettlement(k)}, now)
-	s.st.tw.bindings[k] = &bindingRec{billingAccountID: bca.ID, boundAt: now}
+	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeRegister)
 	return billing.RegisterResult{Account: *acc, BillingAccount: *bca, Workspace: *ws, LoginURL: s.loginURL(req.Site)}, nil
 }
@@ -169,16 +188,10 @@ func (s *Server) opBindAccount(_ *call, req *billing.BindAccountRequest) (any, *
 		return nil, twErr(http.StatusNotFound, apierror.CodeBillingAccountNotFound,
 			"no Billing Center account has this username and email")
 	}
-	if _, e := s.activeSubscriptionLocked(k); e != nil {
+	if e := s.checkBindableLocked(bca.ID, k); e != nil {
 		return nil, e
 	}
-	if b := s.st.tw.bindings[k]; b != nil && b.billingAccountID != bca.ID {
-		return nil, twErr(http.StatusConflict, apierror.CodeAlreadyBound,
-			"instance %s is already bound to another Billing Center account", k.instanceID)
-	}
-	if s.st.tw.bindings[k] == nil {
-		s.st.tw.bindings[k] = &bindingRec{billingAccountID: bca.ID, boundAt: s.now()}
-	}
+	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeBindBillingAccount)
 	tok, exp := s.issueTokenLocked(bca.ID, k)
 	return billing.BindAccountResult{BillingAccount: *bca, Token: secret.String(tok), ExpiresAt: exp}, nil

@@ -179,15 +179,10 @@ func (s *Server) SeedBinding(billingAccountID, huaweiAccountID, instanceID strin
 	if s.st.tw.billing[billingAccountID] == nil {
 		return "", fmt.Errorf("mockserver: unknown Billing Center account %q", billingAccountID)
 	}
-	if _, e := s.activeSubscriptionLocked(k); e != nil {
+	if e := s.checkBindableLocked(billingAccountID, k); e != nil {
 		return "", seedErr(e)
 	}
-	if b := s.st.tw.bindings[k]; b != nil && b.billingAccountID != billingAccountID {
-		return "", fmt.Errorf("mockserver: instance %s is already bound to Billing Center account %s", instanceID, b.billingAccountID)
-	}
-	if s.st.tw.bindings[k] == nil {
-		s.st.tw.bindings[k] = &bindingRec{billingAccountID: billingAccountID, boundAt: s.now()}
-	}
+	s.bindLocked(billingAccountID, k)
 	tok, _ := s.issueTokenLocked(billingAccountID, k)
 	return secret.String(tok), nil
 }

@@ -66,7 +66,6 @@ type subKey struct {
 // bindingRec binds a subscription to a Billing Center account.
 type bindingRec struct {
 	billingAccountID string
-	boundAt          time.Time
 }
 
 // tokenRec is what a Billing Center token grants: acting on one Billing
@@ -186,7 +185,7 @@ func subscriptionStatus(st PurchaseStatus) billing.SubscriptionStatus {
 	}
 }
 
-// lockedBy reports whether w is settled by a cloud account other than k
+// lockedByOtherLocked reports whether w is settled by a cloud account other than k
 // that has not been released. A Huawei subscription holds its workspaces
 // while in use or frozen; other clouds' accounts (seeded only) always hold.
 func (s *Server) lockedByOtherLocked(w *workspace.Workspace, k subKey) bool {
