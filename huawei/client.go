@@ -145,9 +145,9 @@ func (c *Client) iamService() service {
 
 func (c *Client) stsService() service {
 	return service{name: ServiceSTS, endpoint: c.stsEP, builder: sts.StsClientBuilder, cred: func() (auth.ICredential, error) {
-		b := basic.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk)
+		b := basic.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
 		if c.cfg.token != "" {
-			b = b.WithSecurityToken(c.cfg.token)
+			b = b.WithSecurityToken(c.cfg.token.Reveal())
 		}
 		return b.SafeBuild()
 	}}
@@ -163,9 +163,9 @@ func (c *Client) bssService(domainID string) service {
 
 func (c *Client) globalCred(domainID string) func() (auth.ICredential, error) {
 	return func() (auth.ICredential, error) {
-		b := global.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk)
+		b := global.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
 		if c.cfg.token != "" {
-			b = b.WithSecurityToken(c.cfg.token)
+			b = b.WithSecurityToken(c.cfg.token.Reveal())
 		}
 		if domainID != "" {
 			b = b.WithDomainId(domainID)
@@ -264,3 +264,19 @@ func runAttempt[T any](ctx context.Context, c *Client, svc service, call func(*c
 	res, err = call(hc)
 	return res, rt.retryAfter, err
 }
+
+// String describes the client without its credentials' secrets, so that
+// printing a Client (%v, %+v) never reveals the secret key or token.
+func (c *Client) String() string {
+	if c == nil {
+		return "huawei.Client(nil)"
+	}
+	site := "international"
+	if c.cfg.chineseMainland {
+		site = "chinese-mainland"
+	}
+	return fmt.Sprintf("huawei.Client{ak: %s, region: %s, bss: %s}", c.cfg.ak, c.cfg.region, site)
+}
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
 // fixture is a mock with one Huawei account whose AK is unique to the test.
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, acc mockserver.HuaweiAccount, opts ...mockserver.O
 
 func (f *fixture) client(t *testing.T, opts ...huawei.Option) *huawei.Client {
 	t.Helper()
-	c, err := huawei.NewClient(append([]huawei.Option{huawei.WithCredentials(f.ak, f.sk),
+	c, err := huawei.NewClient(append([]huawei.Option{huawei.WithCredentials(f.ak, secret.String(f.sk)),
 		huawei.WithEndpoint(f.srv.HuaweiEndpoint())}, opts...)...)
 	require.NoError(t, err)
 	return c

@@ -12,6 +12,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
 func TestHuaweiAccountIDFromIAM(t *testing.T) {
@@ -36,7 +37,7 @@ func TestHuaweiAccountIDFallsBackToSTS(t *testing.T) {
 func TestHuaweiAccountIDUnavailable(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{HideDomain: true})
 	// eu-west-101 has no STS endpoint in the SDK's table.
-	c, err := huawei.NewClient(huawei.WithCredentials(f.ak, f.sk), huawei.WithRegion("eu-west-101"),
+	c, err := huawei.NewClient(huawei.WithCredentials(f.ak, secret.String(f.sk)), huawei.WithRegion("eu-west-101"),
 		huawei.WithIAMEndpoint(f.srv.HuaweiEndpoint()), huawei.WithBSSEndpoint(f.srv.HuaweiEndpoint()))
 	require.NoError(t, err)
 	_, err = c.AccountID(context.Background())

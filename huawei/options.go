@@ -13,6 +13,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/retry"
+	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
 // Environment variables read by WithCredentialsFromEnv. They are the
@@ -45,7 +46,8 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$`)
 type Option func(*config) error
 
 type config struct {
-	ak, sk, token   string
+	ak              string
+	sk, token       secret.String // redacted if a Client is ever printed
 	region          string
 	regionSet       bool
 	domainID        string
@@ -62,8 +64,8 @@ type config struct {
 	instanceID      func(Purchase) string
 }
 
-// WithCredentials sets the permanent AK/SK pair. Both are required.
-func WithCredentials(ak, sk string) Option {
+// WithCredentials sets the AK/SK pair. Both are required.
+func WithCredentials(ak string, sk secret.String) Option {
 	return func(c *config) error {
 		if err := checkAK(ak); err != nil {
 			return err
@@ -88,7 +90,7 @@ func checkAK(ak string) error {
 
 // WithSecurityToken sets the security token of a temporary AK/SK pair
 // (sent as X-Security-Token).
-func WithSecurityToken(token string) Option {
+func WithSecurityToken(token secret.String) Option {
 	return func(c *config) error {
 		if token == "" {
 			return errors.New("huawei: security token is empty")
@@ -107,11 +109,11 @@ func WithCredentialsFromEnv() Option {
 		if ak == "" || sk == "" {
 			return fmt.Errorf("huawei: %s and %s must both be set", EnvAccessKey, EnvSecretKey)
 		}
-		if err := WithCredentials(ak, sk)(c); err != nil {
+		if err := WithCredentials(ak, secret.String(sk))(c); err != nil {
 			return err
 		}
 		if t := os.Getenv(EnvSecurityToken); t != "" {
-			c.token = t
+			c.token = secret.String(t)
 		}
 		if d := os.Getenv(EnvDomainID); d != "" {
 			return WithDomainID(d)(c)

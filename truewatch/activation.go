@@ -2,6 +2,7 @@ package truewatch
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -357,3 +358,17 @@ func (a *Activation) WithMaxCodeAttempts(n int) *Activation {
 	a.maxCodeAttempts = n
 	return a
 }
+
+// String describes the activation's identity and branch without any secret,
+// so that printing an Activation (%v, %+v, %#v) never reveals a password,
+// secret key or token.
+func (a *Activation) String() string {
+	if a == nil {
+		return "truewatch.Activation(nil)"
+	}
+	return fmt.Sprintf("truewatch.Activation{site: %s, branch: %s, huaweiAccountID: %s, instanceID: %s, problems: %d}",
+		a.site, a.branch(), a.accountID, a.instanceID, len(a.problems))
+}
+
+// GoString is String, for %#v.
+func (a *Activation) GoString() string { return a.String() }

@@ -22,9 +22,9 @@ func (a *Activation) newHuaweiClient() (huaweiAPI, error) {
 	opts := []huawei.Option{huawei.WithLogger(a.log)}
 	switch {
 	case a.huaweiAK != "":
-		opts = append(opts, huawei.WithCredentials(a.huaweiAK, a.huaweiSK.Reveal()))
+		opts = append(opts, huawei.WithCredentials(a.huaweiAK, a.huaweiSK))
 		if !a.huaweiToken.IsZero() {
-			opts = append(opts, huawei.WithSecurityToken(a.huaweiToken.Reveal()))
+			opts = append(opts, huawei.WithSecurityToken(a.huaweiToken))
 		}
 	case a.huaweiFromEnv:
 		opts = append(opts, huawei.WithCredentialsFromEnv())
