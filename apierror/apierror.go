@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinels for the cases callers branch on. An *Error matches a sentinel
@@ -135,6 +136,10 @@ type Error struct {
 	RequestID string
 	// Attempts is how many HTTP attempts were made, including retries.
 	Attempts int
+	// RetryAfter is the server's Retry-After on the final response (for
+	// example when a verification code was requested again too soon); 0
+	// when the response had none.
+	RetryAfter time.Duration
 	// Err is the underlying cause (a transport error, a decode error, or the
 	// Huawei SDK's *sdkerr.ServiceResponseError); reachable with errors.As.
 	Err error

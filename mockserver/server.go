@@ -112,18 +112,15 @@ func (c *ManualClock) Set(t time.Time) {
 type Option func(*config) error
 
 type config struct {
-	clock       Clock
-	addr        string
-	noListener  bool
-	noFixture   bool
-	seed        string
-	maxBody     int64
-	idemTTL     time.Duration
-	tokenTTL    time.Duration
-	strictAuth  bool
-	rateLimit   int
-	languages   []string
-	loginSuffix string
+	clock      Clock
+	addr       string
+	noListener bool
+	noFixture  bool
+	seed       string
+	maxBody    int64
+	idemTTL    time.Duration
+	tokenTTL   time.Duration
+	rateLimit  int
 }
 
 // WithClock makes the server use c for every time decision.

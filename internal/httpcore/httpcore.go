@@ -225,7 +225,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || decErr != nil || !env.Success || env.ErrorCode != "" {
 		e := &apierror.Error{Service: c.service, Operation: req.Operation, HTTPStatus: resp.StatusCode,
 			Code: env.Code, ErrorCode: env.ErrorCode, Message: env.Message, TraceID: env.TraceID,
-			RequestID: info.RequestID, Attempts: info.Attempts}
+			RequestID: info.RequestID, Attempts: info.Attempts, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
 		if decErr != nil {
 			e.Err = fmt.Errorf("decode response envelope: %w", decErr)
 			if e.Message == "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {

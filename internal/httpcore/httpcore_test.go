@@ -384,6 +384,7 @@ func TestDo_CancelledContextSendsNothingMore(t *testing.T) {
 func TestDo_NilContext(t *testing.T) {
 	rec := testkit.NewRecorder(testkit.OK(nil))
 	c, _ := setup(t, rec)
+	//lint:ignore SA1012 the test checks that a nil context is refused
 	_, _, err := c.Do(nil, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil)
 	require.Error(t, err)
 	assert.Equal(t, 0, rec.Count())
@@ -560,4 +561,16 @@ func TestDo_ConcurrentCallsKeepTheirOwnState(t *testing.T) {
 	}
 	assert.Len(t, seen, n, "every call has its own key")
 	assert.Equal(t, n, rec.Count())
+}
+
+func TestDo_ErrorCarriesRetryAfter(t *testing.T) {
+	rec := testkit.NewRecorder(testkit.WithHeader(testkit.Fail(429, apierror.CodeCodeResendTooSoon, "too soon"), "Retry-After", "42"))
+	c, w := setup(t, rec)
+	_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Op", Method: http.MethodPost, Path: "/api/v1/x", Body: map[string]int{}}, nil)
+	var apiErr *apierror.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.ErrorIs(t, err, apierror.ErrTooManyRequests)
+	assert.Equal(t, 42*time.Second, apiErr.RetryAfter)
+	assert.Empty(t, w.All(), "a refused resend is not retried")
+	assert.Equal(t, 1, rec.Count())
 }
