@@ -130,7 +130,7 @@ func TestIdempotencyLostResponse(t *testing.T) {
 func TestIdempotencyKeyFormat(t *testing.T) {
 	h := newHarness(t)
 	body := billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}
-	for _, key := range []string{strings.Repeat("k", 256), "tab\tkey", "ключ"} {
+	for _, key := range []string{strings.Repeat("k", 256), "tab\tkey", "ключ", "with space"} {
 		h.requireUnchanged(func() {
 			r := h.do(http.MethodPost, bcPath(routes.SendCode), body, withKey(key))
 			requireErr(t, r, http.StatusBadRequest, apierror.CodeValidation)

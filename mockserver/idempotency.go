@@ -57,7 +57,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h http.Handl
 		return
 	}
 	if !validIdemKey(key) {
-		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be 1 to %d printable ASCII characters", idemKeyMaxLen))
+		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be 1 to %d printable ASCII characters without spaces", idemKeyMaxLen))
 		return
 	}
 	slot := r.URL.Path + "\n" + key
@@ -83,7 +83,7 @@ func validIdemKey(k string) bool {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		if k[i] < ' ' || k[i] > '~' {
+		if k[i] <= ' ' || k[i] > '~' {
 			return false
 		}
 	}
