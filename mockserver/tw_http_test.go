@@ -68,7 +68,7 @@ func TestMalformedRequests(t *testing.T) {
 					}
 				}
 				h.requireUnchanged(func() {
-					r := h.do(http.MethodPost, path, tc.body, tok, withKey("key-"+tc.name))
+					r := h.do(http.MethodPost, path, tc.body, tok, withKey("key-"+strings.ReplaceAll(tc.name, " ", "-")))
 					requireErr(t, r, tc.status, tc.code)
 					assert.Contains(t, r.env.Message, tc.msg)
 					assert.NotContains(t, r.env.Message, "123456", "values are never echoed")

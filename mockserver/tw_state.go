@@ -41,6 +41,18 @@ type twState struct {
 	idemInserts int                                // keys claimed, to sweep expired records now and then
 	outbox      []Email
 	windows     map[string]*rateWindow // by client address
+
+	// Indexes for the uniqueness rules; usernames and emails never change.
+	accountByUser  map[siteKey]string // site + folded username -> account ID
+	accountByEmail map[siteKey]string // site + normalised email -> account ID
+	billingByUser  map[string]string  // folded username -> Billing Center account ID
+	billingByEmail map[string]string  // normalised email -> Billing Center account ID
+	wsByOwnerName  map[[2]string]bool // owner account ID + workspace name
+}
+
+type siteKey struct {
+	site site.Code
+	key  string
 }
 
 func newTWState() twState {
@@ -54,6 +66,12 @@ func newTWState() twState {
 		lastSent:   map[codeKey]time.Time{},
 		idem:       map[string]*idemRecord{},
 		windows:    map[string]*rateWindow{},
+
+		accountByUser:  map[siteKey]string{},
+		accountByEmail: map[siteKey]string{},
+		billingByUser:  map[string]string{},
+		billingByEmail: map[string]string{},
+		wsByOwnerName:  map[[2]string]bool{},
 	}
 }
 
@@ -96,52 +114,27 @@ func foldKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
 // accountByUsernameLocked finds a console account by username on a site
 // (usernames are compared case-insensitively).
 func (s *Server) accountByUsernameLocked(c site.Code, username string) *workspace.Account {
-	for _, id := range s.st.tw.accountIDs {
-		if a := s.st.tw.accounts[id]; a.Site == c && foldKey(a.Username) == foldKey(username) {
-			return a
-		}
-	}
-	return nil
+	return s.st.tw.accounts[s.st.tw.accountByUser[siteKey{c, foldKey(username)}]]
 }
 
 // accountByEmailLocked finds the console account registered with email on a
 // site: one account per email per site.
 func (s *Server) accountByEmailLocked(c site.Code, email string) *workspace.Account {
-	for _, id := range s.st.tw.accountIDs {
-		if a := s.st.tw.accounts[id]; a.Site == c && rules.NormalizeEmail(a.Email) == rules.NormalizeEmail(email) {
-			return a
-		}
-	}
-	return nil
+	return s.st.tw.accounts[s.st.tw.accountByEmail[siteKey{c, rules.NormalizeEmail(email)}]]
 }
 
 func (s *Server) billingByUsernameLocked(username string) *billing.BillingAccount {
-	for _, id := range s.st.tw.billingIDs {
-		if b := s.st.tw.billing[id]; foldKey(b.Username) == foldKey(username) {
-			return b
-		}
-	}
-	return nil
+	return s.st.tw.billing[s.st.tw.billingByUser[foldKey(username)]]
 }
 
 func (s *Server) billingByEmailLocked(email string) *billing.BillingAccount {
-	for _, id := range s.st.tw.billingIDs {
-		if b := s.st.tw.billing[id]; rules.NormalizeEmail(b.Email) == rules.NormalizeEmail(email) {
-			return b
-		}
-	}
-	return nil
+	return s.st.tw.billing[s.st.tw.billingByEmail[rules.NormalizeEmail(email)]]
 }
 
 // workspaceNameTakenLocked reports whether the owner already has a
 // workspace with this name.
 func (s *Server) workspaceNameTakenLocked(ownerID, name string) bool {
-	for _, id := range s.st.tw.wsIDs {
-		if w := s.st.tw.workspaces[id]; w.OwnerAccountID == ownerID && w.Name == name {
-			return true
-		}
-	}
-	return false
+	return s.st.tw.wsByOwnerName[[2]string{ownerID, name}]
 }
 
 // settledBy reports whether w is settled by the subscription k.

@@ -10,6 +10,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
@@ -19,6 +20,8 @@ func (s *Server) insertAccountLocked(c site.Code, username, email, phone string,
 		CreateAt: workspace.Timestamp{Time: now}}
 	s.st.tw.accounts[a.ID] = a
 	s.st.tw.accountIDs = append(s.st.tw.accountIDs, a.ID)
+	s.st.tw.accountByUser[siteKey{c, foldKey(username)}] = a.ID
+	s.st.tw.accountByEmail[siteKey{c, rules.NormalizeEmail(email)}] = a.ID
 	return a
 }
 
@@ -27,6 +30,8 @@ func (s *Server) insertBillingAccountLocked(username, email, company string, now
 		CreateAt: workspace.Timestamp{Time: now}}
 	s.st.tw.billing[b.ID] = b
 	s.st.tw.billingIDs = append(s.st.tw.billingIDs, b.ID)
+	s.st.tw.billingByUser[foldKey(username)] = b.ID
+	s.st.tw.billingByEmail[rules.NormalizeEmail(email)] = b.ID
 	return b
 }
 
@@ -37,6 +42,7 @@ func (s *Server) insertWorkspaceLocked(w workspace.Workspace, now time.Time) *wo
 	w.UpdateAt = w.CreateAt
 	s.st.tw.workspaces[w.ID] = &w
 	s.st.tw.wsIDs = append(s.st.tw.wsIDs, w.ID)
+	s.st.tw.wsByOwnerName[[2]string{w.OwnerAccountID, w.Name}] = true
 	return &w
 }
 
