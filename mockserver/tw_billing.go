@@ -285,7 +285,7 @@ func (s *Server) opBindWorkspace(c *call, req *billing.BindWorkspaceRequest) (an
 			w.ID, w.Settlement.ChangedAt.UTC().Format("2006-01-02"))
 	}
 	now := s.now()
-	w.Settlement = huaweiSettlement(tok.sub)
+	s.setSettlementLocked(w, huaweiSettlement(tok.sub))
 	w.Settlement.ChangedAt = workspace.Timestamp{Time: now}
 	w.IsLocked = false
 	w.UpdateAt = workspace.Timestamp{Time: now}

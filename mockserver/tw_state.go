@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -43,11 +44,13 @@ type twState struct {
 	windows     map[string]*rateWindow // by client address
 
 	// Indexes for the uniqueness rules; usernames and emails never change.
-	accountByUser  map[siteKey]string // site + folded username -> account ID
-	accountByEmail map[siteKey]string // site + normalised email -> account ID
-	billingByUser  map[string]string  // folded username -> Billing Center account ID
-	billingByEmail map[string]string  // normalised email -> Billing Center account ID
-	wsByOwnerName  map[[2]string]bool // owner account ID + workspace name
+	accountByUser  map[siteKey]string  // site + folded username -> account ID
+	accountByEmail map[siteKey]string  // site + normalised email -> account ID
+	billingByUser  map[string]string   // folded username -> Billing Center account ID
+	billingByEmail map[string]string   // normalised email -> Billing Center account ID
+	wsByOwnerName  map[[2]string]bool  // owner account ID + workspace name
+	wsPos          map[string]int      // workspace ID -> creation index
+	settled        map[subKey][]string // subscription -> IDs of the workspaces it settles, in creation order
 }
 
 type siteKey struct {
@@ -72,6 +75,8 @@ func newTWState() twState {
 		billingByUser:  map[string]string{},
 		billingByEmail: map[string]string{},
 		wsByOwnerName:  map[[2]string]bool{},
+		wsPos:          map[string]int{},
+		settled:        map[subKey][]string{},
 	}
 }
 
@@ -147,12 +152,42 @@ func settledBy(w *workspace.Workspace, k subKey) bool {
 // in creation order.
 func (s *Server) workspacesSettledByLocked(k subKey) []billing.BoundWorkspace {
 	out := []billing.BoundWorkspace{}
-	for _, id := range s.st.tw.wsIDs {
-		if w := s.st.tw.workspaces[id]; settledBy(w, k) {
-			out = append(out, billing.BoundWorkspace{ID: w.ID, Name: w.Name, Site: w.Site})
-		}
+	for _, id := range s.st.tw.settled[k] {
+		w := s.st.tw.workspaces[id]
+		out = append(out, billing.BoundWorkspace{ID: w.ID, Name: w.Name, Site: w.Site})
 	}
 	return out
+}
+
+// setSettlementLocked changes w's settlement and keeps the index of
+// workspaces per subscription in step.
+func (s *Server) setSettlementLocked(w *workspace.Workspace, st workspace.Settlement) {
+	if old, ok := settlementKey(w.Settlement); ok {
+		ids := s.st.tw.settled[old]
+		if i := slices.Index(ids, w.ID); i >= 0 {
+			ids = slices.Delete(ids, i, i+1)
+		}
+		if len(ids) == 0 {
+			delete(s.st.tw.settled, old)
+		} else {
+			s.st.tw.settled[old] = ids
+		}
+	}
+	w.Settlement = st
+	if k, ok := settlementKey(st); ok {
+		ids := s.st.tw.settled[k]
+		pos := s.st.tw.wsPos[w.ID]
+		i, _ := slices.BinarySearchFunc(ids, pos, func(id string, p int) int { return s.st.tw.wsPos[id] - p })
+		s.st.tw.settled[k] = slices.Insert(ids, i, w.ID)
+	}
+}
+
+// settlementKey is the subscription a Huawei settlement names.
+func settlementKey(st workspace.Settlement) (subKey, bool) {
+	if st.Method != workspace.SettlementHuaweiCloud {
+		return subKey{}, false
+	}
+	return subKey{st.HuaweiAccountID, st.InstanceID}, true
 }
 
 // subscriptionLocked finds the purchase behind a subscription: it must
@@ -216,13 +251,10 @@ func changedThisMonth(w *workspace.Workspace, now time.Time) bool {
 func (s *Server) releaseSubscriptionLocked(p *Purchase) {
 	k := subKey{p.AccountID, p.InstanceID}
 	now := s.now()
-	for _, id := range s.st.tw.wsIDs {
+	for _, id := range slices.Clone(s.st.tw.settled[k]) {
 		w := s.st.tw.workspaces[id]
-		if !settledBy(w, k) {
-			continue
-		}
 		w.IsLocked = true
-		w.Settlement = workspace.Settlement{Method: workspace.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt}
+		s.setSettlementLocked(w, workspace.Settlement{Method: workspace.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt})
 		w.UpdateAt = workspace.Timestamp{Time: now}
 	}
 	delete(s.st.tw.bindings, k)

@@ -40,9 +40,13 @@ func (s *Server) insertWorkspaceLocked(w workspace.Workspace, now time.Time) *wo
 	w.ID = s.ids.next("wksp_")
 	w.CreateAt = workspace.Timestamp{Time: now}
 	w.UpdateAt = w.CreateAt
+	st := w.Settlement
+	w.Settlement = workspace.Settlement{}
 	s.st.tw.workspaces[w.ID] = &w
+	s.st.tw.wsPos[w.ID] = len(s.st.tw.wsIDs)
 	s.st.tw.wsIDs = append(s.st.tw.wsIDs, w.ID)
 	s.st.tw.wsByOwnerName[[2]string{w.OwnerAccountID, w.Name}] = true
+	s.setSettlementLocked(&w, st)
 	return &w
 }
 
