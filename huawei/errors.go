@@ -19,9 +19,9 @@ import (
 // sentinels (ErrUnauthorized for APIGW.0301, ErrForbidden, ErrNotFound,
 // ErrRateLimited, ErrServer, ErrTransport) apply as well.
 var (
-	// ErrAmbiguous: several purchases qualify where exactly one is needed
-	// (ActiveTrueWatchPurchase).
-	ErrAmbiguous = errors.New("huawei: several purchases qualify")
+	// ErrAmbiguous: several candidates qualify where exactly one is needed:
+	// purchases (ActiveTrueWatchPurchase) or orders (OrderFor).
+	ErrAmbiguous = errors.New("huawei: several candidates qualify")
 	// ErrMalformedResponse: Huawei answered 2xx with a body that cannot be
 	// decoded or lacks required fields.
 	ErrMalformedResponse = errors.New("huawei: malformed response")
@@ -127,11 +127,12 @@ func malformed(svc, op, requestID, format string, args ...any) error {
 		Message: "malformed response body", Err: fmt.Errorf("%w: "+format, append([]any{ErrMalformedResponse}, args...)...)}
 }
 
-// NotFoundError: no purchase (or order) with this ID is visible to the
-// credentials. It matches apierror.ErrNotFound.
+// NotFoundError: no purchase with this ID (Purchase), or no order for
+// this purchase (OrderFor), is visible to the credentials. It matches
+// apierror.ErrNotFound.
 type NotFoundError struct {
-	Kind string // "purchase"
-	ID   string
+	Kind string // "purchase" or "order for purchase"
+	ID   string // the purchase's instance ID
 }
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("huawei: no %s %q", e.Kind, e.ID) }
@@ -184,3 +185,19 @@ func (e *PurchaseSelectionError) Is(target error) bool {
 	}
 	return false
 }
+
+// OrderMatchError: OrderFor found several orders that may have bought the
+// purchase. It matches ErrAmbiguous.
+type OrderMatchError struct {
+	// InstanceID is the purchase's instance ID.
+	InstanceID string
+	// OrderIDs are the matching orders, oldest first.
+	OrderIDs []string
+}
+
+func (e *OrderMatchError) Error() string {
+	return fmt.Sprintf("huawei: %d orders match purchase %q: %s", len(e.OrderIDs), e.InstanceID, strings.Join(e.OrderIDs, ", "))
+}
+
+// Is makes errors.Is(err, ErrAmbiguous) true.
+func (e *OrderMatchError) Is(target error) bool { return target == ErrAmbiguous }

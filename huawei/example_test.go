@@ -86,6 +86,35 @@ func ExampleClient_Purchases() {
 	// tw-inst-second expired
 }
 
+// Find the order that bought a purchase, e.g. to show what was paid for.
+func ExampleClient_OrderFor() {
+	srv, err := mockserver.New()
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := demoClient(srv)
+
+	p, err := c.Purchase(ctx, mockserver.DemoInstanceID)
+	if err != nil {
+		panic(err)
+	}
+	o, err := c.OrderFor(ctx, *p)
+	switch {
+	case errors.Is(err, apierror.ErrNotFound):
+		fmt.Println("no order matches; renewed since?")
+	case errors.Is(err, huawei.ErrAmbiguous):
+		fmt.Println("several orders match")
+	case err != nil:
+		panic(err)
+	default:
+		line := o.Lines[0]
+		fmt.Println(o.Status, len(o.Lines), line.ProductID, line.PeriodNum, line.PeriodType == huawei.PeriodYear)
+	}
+	// Output: completed 1 OFFI845592654693900288 1 true
+}
+
 // BenchmarkListPurchases measures one page of purchases from the
 // in-process mock, signature verification included.
 //

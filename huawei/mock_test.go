@@ -220,7 +220,8 @@ func TestHuaweiOrder(t *testing.T) {
 	assert.Equal(t, huawei.OrderCompleted, o.Status)
 	assert.Equal(t, "completed", o.Status.String())
 	assert.Equal(t, huawei.OrderNew, o.Type)
-	assert.Equal(t, base, o.CreateTime)
+	assert.Equal(t, base.Add(-5*time.Minute), o.CreateTime, "the mock creates orders before they take effect")
+	assert.Equal(t, base.Add(-time.Minute), o.PaymentTime)
 	require.Len(t, o.Lines, 1)
 	assert.Equal(t, huawei.OrderLine{ID: p.OrderID + "-000001", ProductID: huawei.TrueWatchProductID,
 		ProductSpecDesc: "TrueWatch truewatch.saas.commercial", ServiceTypeCode: "hws.service.type.marketplace",

@@ -2,6 +2,8 @@ package huawei
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -126,6 +128,12 @@ func (c *Client) Order(ctx context.Context, orderID string) (*Order, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.orderDetails(ctx, domainID, orderID)
+}
+
+// orderDetails fetches an order and pages through all its lines.
+func (c *Client) orderDetails(ctx context.Context, domainID, orderID string) (*Order, error) {
+	const op = "ShowCustomerOrderDetails"
 	var o *Order
 	for offset := 0; ; {
 		resp, err := c.orderPage(ctx, domainID, orderID, offset)
@@ -154,6 +162,175 @@ func (c *Client) Order(ctx context.Context, orderID string) (*Order, error) {
 		offset += len(lines)
 		if len(lines) == 0 || resp.TotalCount == nil || offset >= int(*resp.TotalCount) {
 			return o, nil
+		}
+	}
+}
+
+// How OrderFor narrows and matches orders.
+const (
+	// OrderSearchBefore is how long before a purchase took effect its
+	// order may have been created: orders wait for payment (Huawei cancels
+	// unpaid yearly/monthly orders after at most a few weeks).
+	OrderSearchBefore = 31 * 24 * time.Hour
+	// OrderSearchAfter is how long after a purchase took effect its order
+	// may have been created, a margin for clock and rounding differences.
+	OrderSearchAfter = 24 * time.Hour
+	// OrderTimeTolerance is how far an order line's effective and expire
+	// times may be from the purchase's and still match.
+	OrderTimeTolerance = time.Minute
+	ordersPage         = 100
+)
+
+// OrderFor finds the order that bought a purchase. BSS does not link the
+// two: a subscription resource (OrderInstanceV2) carries no order ID, and
+// an order line no resource ID. OrderFor therefore searches:
+//
+//  1. ListCustomerOrders (GET /v2/orders/customer-orders), every page,
+//     keeping completed orders (status 5; a resource exists only once its
+//     order has completed) created from OrderSearchBefore before to
+//     OrderSearchAfter after the purchase's EffectiveTime, and first only
+//     those of the purchase's service type. When none of those matches,
+//     the search is repeated without the service type, since Huawei does
+//     not document whether a SaaS order carries its resource's code.
+//  2. ShowCustomerOrderDetails of each candidate.
+//  3. An order matches when one of its lines has the purchase's ProductID
+//     and effective and expire times within OrderTimeTolerance of the
+//     purchase's EffectiveTime and ExpireTime.
+//
+// The rule is a heuristic: Huawei documents neither that an order line's
+// times equal its resource's nor how renewals and changes appear. A
+// purchase renewed or changed since it was bought has a later expire time
+// than the line of its original order, so it usually matches no order.
+// Two purchases of the same product bought for the same term at the same
+// moment cannot be told apart.
+//
+// With no match the error is a *NotFoundError (matching
+// apierror.ErrNotFound); with several, an *OrderMatchError listing the
+// candidate order IDs (matching ErrAmbiguous). Each call is retried like
+// every other call of the package. It makes one list call per page and one
+// details call per candidate order, so it suits occasional use, not loops
+// over many purchases.
+func (c *Client) OrderFor(ctx context.Context, p Purchase) (*Order, error) {
+	const op = "OrderFor"
+	var pr apierror.Problems
+	if !rules.IsInstanceID(p.ProductID) {
+		pr.Add("productId", "the purchase has no valid product ID")
+	}
+	if p.EffectiveTime.IsZero() {
+		pr.Add("effectiveTime", "the purchase has no effective time")
+	}
+	if p.ExpireTime.IsZero() {
+		pr.Add("expireTime", "the purchase has no expire time")
+	}
+	if err := pr.Err(op); err != nil {
+		return nil, err
+	}
+	domainID, err := c.domainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	passes := []string{""}
+	if p.ServiceTypeCode != "" {
+		passes = []string{p.ServiceTypeCode, ""}
+	}
+	checked := map[string]bool{}
+	var matches []*Order
+	for _, serviceType := range passes {
+		ids, err := c.candidateOrders(ctx, domainID, p, serviceType)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if checked[id] {
+				continue
+			}
+			checked[id] = true
+			o, err := c.orderDetails(ctx, domainID, id)
+			if errors.Is(err, apierror.ErrNotFound) {
+				continue // listed, then gone
+			}
+			if err != nil {
+				return nil, err
+			}
+			if slices.ContainsFunc(o.Lines, func(l OrderLine) bool { return lineMatches(l, p) }) {
+				matches = append(matches, o)
+			}
+		}
+		if len(matches) > 0 {
+			break
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, &NotFoundError{Kind: "order for purchase", ID: purchaseName(p)}
+	case 1:
+		return matches[0], nil
+	}
+	ids := make([]string, len(matches))
+	for i, o := range matches {
+		ids[i] = o.ID
+	}
+	return nil, &OrderMatchError{InstanceID: purchaseName(p), OrderIDs: ids}
+}
+
+func purchaseName(p Purchase) string {
+	if p.InstanceID != "" {
+		return p.InstanceID
+	}
+	return p.ResourceID
+}
+
+func lineMatches(l OrderLine, p Purchase) bool {
+	near := func(a, b time.Time) bool { d := a.Sub(b); return d <= OrderTimeTolerance && d >= -OrderTimeTolerance }
+	return l.ProductID == p.ProductID && near(l.EffectiveTime, p.EffectiveTime) && near(l.ExpireTime, p.ExpireTime)
+}
+
+// candidateOrders lists, page by page, the IDs of the completed orders
+// created around p's effective time, of serviceType when not empty.
+func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchase, serviceType string) ([]string, error) {
+	const op = "ListCustomerOrders"
+	begin := p.EffectiveTime.Add(-OrderSearchBefore).UTC().Format(bssTimeFormat)
+	end := p.EffectiveTime.Add(OrderSearchAfter).UTC().Format(bssTimeFormat)
+	status, limit, orderBy := int32(OrderCompleted), int32(ordersPage), "createTime"
+	var ids []string
+	for offset := 0; ; {
+		off := int32(offset)
+		req := &intl.ListCustomerOrdersRequest{CreateTimeBegin: &begin, CreateTimeEnd: &end, Status: &status,
+			Limit: &limit, Offset: &off, OrderBy: &orderBy}
+		if serviceType != "" {
+			req.ServiceTypeCode = &serviceType
+		}
+		resp, err := invoke(ctx, c, c.bssService(domainID), op, func(hc *core.HcHttpClient) (*intl.ListCustomerOrdersResponse, error) {
+			if !c.cfg.chineseMainland {
+				return bssintl.NewBssintlClient(hc).ListCustomerOrders(req)
+			}
+			r, err := bss.NewBssClient(hc).ListCustomerOrders(&bssmodel.ListCustomerOrdersRequest{
+				CreateTimeBegin: req.CreateTimeBegin, CreateTimeEnd: req.CreateTimeEnd, Status: req.Status,
+				Limit: req.Limit, Offset: req.Offset, OrderBy: req.OrderBy, ServiceTypeCode: req.ServiceTypeCode})
+			if err != nil {
+				return nil, err
+			}
+			var out intl.ListCustomerOrdersResponse
+			return &out, convert(r, &out)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil || (resp.OrderInfos == nil && resp.TotalCount == nil) {
+			return nil, malformed(ServiceBSS, op, "", "neither order_infos nor total_count in the response")
+		}
+		var page []intl.CustomerOrderV2
+		if resp.OrderInfos != nil {
+			page = *resp.OrderInfos
+		}
+		for _, o := range page {
+			if id := str(o.OrderId); id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		offset += len(page)
+		if len(page) == 0 || resp.TotalCount == nil || offset >= int(*resp.TotalCount) {
+			return ids, nil
 		}
 	}
 }

@@ -236,16 +236,48 @@ type bssOrderLine struct {
 }
 
 // Order statuses and types the mock reports: every purchase was bought by
-// one completed "new purchase" order. The mock does not model prices.
+// a completed "new purchase" order, created a few minutes before the
+// purchase took effect and paid just before. Purchases seeded with the same
+// OrderID are lines of one order. The mock does not model prices.
 const (
-	bssOrderCompleted = 5
-	bssOrderTypeNew   = 1
+	bssOrderCompleted   = 5
+	bssOrderTypeNew     = 1
+	bssOrderCreateLead  = 5 * time.Minute
+	bssOrderPaymentLead = time.Minute
 )
 
-func hwOrderOf(p *Purchase) bssOrder {
-	return bssOrder{OrderID: p.OrderID, CustomerID: p.AccountID, ServiceTypeCode: p.ServiceTypeCode,
-		ServiceTypeName: bssMarketplaceSvcName, SourceType: 1, Status: bssOrderCompleted, OrderType: bssOrderTypeNew,
-		MeasureID: 1, CreateTime: fmtHWTime(p.EffectiveTime), PaymentTime: fmtHWTime(p.EffectiveTime), Currency: "USD"}
+// hwOrder is an order with its lines, derived from the purchases it bought.
+type hwOrder struct {
+	info    bssOrder
+	created time.Time
+	lines   []bssOrderLine
+}
+
+// callerOrders derives the caller's orders from its purchases, in the
+// order their first purchase was seeded.
+func (s *Server) callerOrders(acc HuaweiAccount) []*hwOrder {
+	var orders []*hwOrder
+	byID := map[string]*hwOrder{}
+	for _, p := range s.callerPurchases(acc.ID) {
+		o := byID[p.OrderID]
+		created := p.EffectiveTime.Add(-bssOrderCreateLead)
+		if o == nil {
+			o = &hwOrder{info: bssOrder{OrderID: p.OrderID, CustomerID: p.AccountID, ServiceTypeCode: p.ServiceTypeCode,
+				ServiceTypeName: bssMarketplaceSvcName, SourceType: 1, Status: bssOrderCompleted, OrderType: bssOrderTypeNew,
+				MeasureID: 1, Currency: "USD", UserName: acc.Name}, created: created}
+			byID[p.OrderID] = o
+			orders = append(orders, o)
+		}
+		if created.Before(o.created) {
+			o.created = created
+		}
+		o.lines = append(o.lines, hwOrderLineOf(&p, len(o.lines)+1))
+	}
+	for _, o := range orders {
+		o.info.CreateTime = fmtHWTime(o.created)
+		o.info.PaymentTime = fmtHWTime(o.created.Add(bssOrderCreateLead - bssOrderPaymentLead))
+	}
+	return orders
 }
 
 // period expresses the purchase's term as BSS period_type/period_num:
@@ -261,9 +293,11 @@ func hwPeriod(from, to time.Time) (periodType, num int) {
 	return 0, max(1, int((to.Sub(from)+24*time.Hour-1)/(24*time.Hour)))
 }
 
-func hwOrderLineOf(p *Purchase) bssOrderLine {
+// hwOrderLineOf is the n-th (from 1) line of p's order: the product, term
+// and effective/expire times of the purchase itself.
+func hwOrderLineOf(p *Purchase, n int) bssOrderLine {
 	pt, pn := hwPeriod(p.EffectiveTime, p.ExpireTime)
-	return bssOrderLine{OrderLineItemID: p.OrderID + "-000001", ServiceTypeCode: p.ServiceTypeCode,
+	return bssOrderLine{OrderLineItemID: fmt.Sprintf("%s-%06d", p.OrderID, n), ServiceTypeCode: p.ServiceTypeCode,
 		ServiceTypeName: bssMarketplaceSvcName, ProductID: p.ProductID, ProductSpecDesc: p.ResourceName + " " + p.SpecCode,
 		PeriodType: pt, PeriodNum: pn, EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
 		SubscriptionNum: 1, Currency: "USD", CategoryCode: "marketplace", ProductOwnerService: p.ServiceTypeCode,
@@ -326,29 +360,31 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 	inWindow := func(t time.Time, begin, end time.Time) bool {
 		return (begin.IsZero() || !t.Before(begin)) && (end.IsZero() || !t.After(end))
 	}
-	purchases := s.callerPurchases(c.account.ID)
-	slices.SortStableFunc(purchases, func(a, b Purchase) int {
+	orders := s.callerOrders(c.account)
+	slices.SortStableFunc(orders, func(a, b *hwOrder) int {
 		if orderBy == "createTime" {
-			return a.EffectiveTime.Compare(b.EffectiveTime)
+			return a.created.Compare(b.created)
 		}
-		return b.EffectiveTime.Compare(a.EffectiveTime)
+		return b.created.Compare(a.created)
 	})
-	var match []bssOrder
-	for _, p := range purchases {
-		o := hwOrderOf(&p)
+	match := []bssOrder{}
+	for _, o := range orders {
+		paid := o.created.Add(bssOrderCreateLead - bssOrderPaymentLead)
 		switch {
-		case q.Has("order_id") && q.Get("order_id") != o.OrderID,
-			q.Has("service_type_code") && q.Get("service_type_code") != o.ServiceTypeCode,
-			status != 0 && status != o.Status,
-			orderType != 0 && orderType != o.OrderType,
-			!inWindow(p.EffectiveTime, window[0], window[1]),
-			!inWindow(p.EffectiveTime, window[2], window[3]):
+		case q.Has("order_id") && q.Get("order_id") != o.info.OrderID,
+			q.Has("service_type_code") && q.Get("service_type_code") != o.info.ServiceTypeCode,
+			status != 0 && status != o.info.Status,
+			orderType != 0 && orderType != o.info.OrderType,
+			!inWindow(o.created, window[0], window[1]),
+			!inWindow(paid, window[2], window[3]):
 			continue
 		}
-		match = append(match, o)
+		info := o.info
+		info.UserName = "" // CustomerOrderV2 has no user_name
+		match = append(match, info)
 	}
 	lo, hi := hwPage(len(match), offset, limit)
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "order_infos": append([]bssOrder{}, match[lo:hi]...)})
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "order_infos": match[lo:hi]})
 }
 
 // bssOrderDetails answers ShowCustomerOrderDetails for an order of the
@@ -378,15 +414,12 @@ func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCa
 		hwBadRequest(w, r, "order_id must be 1 to 64 printable characters")
 		return
 	}
-	for _, p := range s.callerPurchases(c.account.ID) {
-		if p.OrderID != id {
+	for _, o := range s.callerOrders(c.account) {
+		if o.info.OrderID != id {
 			continue
 		}
-		o := hwOrderOf(&p)
-		o.UserName = c.account.Name
-		lines := []bssOrderLine{hwOrderLineOf(&p)}
-		lo, hi := hwPage(len(lines), offset, limit)
-		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(lines), "order_info": o, "order_line_items": lines[lo:hi]})
+		lo, hi := hwPage(len(o.lines), offset, limit)
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(o.lines), "order_info": o.info, "order_line_items": o.lines[lo:hi]})
 		return
 	}
 	writeHuaweiError(w, r, http.StatusNotFound, apierror.CodeHuaweiResourceNotFound, "The order "+id+" does not exist.")

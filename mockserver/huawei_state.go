@@ -100,6 +100,7 @@ type Purchase struct {
 	// ProductID is the KooGallery product (default TrueWatchProductID).
 	ProductID string
 	// OrderID is the order that bought it; generated when empty.
+	// Purchases given the same OrderID are lines of one order.
 	OrderID          string
 	ResourceName     string // default "TrueWatch"
 	ServiceTypeCode  string // default MarketplaceServiceType
@@ -170,6 +171,9 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	if !rules.IsInstanceID(p.InstanceID) {
 		return Purchase{}, fmt.Errorf("mockserver: instance ID %q must be 1 to 64 printable characters", p.InstanceID)
+	}
+	if p.OrderID != "" && !rules.IsInstanceID(p.OrderID) {
+		return Purchase{}, fmt.Errorf("mockserver: order ID %q must be 1 to 64 printable characters", p.OrderID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
