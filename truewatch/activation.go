@@ -19,8 +19,8 @@ import (
 const DefaultMaxCodeAttempts = 3
 
 // resendInterval is how long the Billing Center refuses a new code for the
-// same email and purpose; waited when a resend was refused without a known
-// ResendAfter.
+// same email and purpose; waited when a send was refused as too soon
+// without a Retry-After.
 const resendInterval = 60 * time.Second
 
 // Clock tells the activation what time it is; mockserver.ManualClock
@@ -80,6 +80,11 @@ type NewAccountInfo struct {
 // method records its input, noting any problem, and returns the builder;
 // nothing touches the network until Plan or Run, and Plan and Run refuse
 // the builder with one *apierror.ValidationError listing every problem.
+//
+// The branch methods (Register, or BindBillingAccount and a workspace
+// choice) say how to activate. With none, the activation only checks
+// (BranchCheck): Run succeeds when the subscription is already activated
+// and otherwise fails with a *NeedsBranchError, changing nothing.
 //
 // Configure an Activation from one goroutine; once configured, Plan and Run
 // may be called any number of times, also concurrently.
@@ -236,8 +241,10 @@ func (a *Activation) WithInstanceID(id string) *Activation {
 	return a
 }
 
-// WithSite chooses the TrueWatch site of the workspace. It is required: a
-// workspace's site is chosen once and never changes.
+// WithSite chooses the TrueWatch site of the workspace. It is required
+// with a branch: a workspace's site is chosen once and never changes. A
+// check (no branch) may leave it out; the Result then carries the site of
+// the settled workspace.
 func (a *Activation) WithSite(s Site) *Activation {
 	a.site, a.siteSet = s, true
 	return a
@@ -245,6 +252,8 @@ func (a *Activation) WithSite(s Site) *Activation {
 
 // Register chooses the branch for a subscription with no Billing Center
 // account: register one (with a TrueWatch account and the first workspace).
+// It contradicts BindBillingAccount. A subscription that is already
+// activated is left as it is.
 func (a *Activation) Register(info RegisterInfo) *Activation {
 	a.register = &info
 	return a
@@ -253,7 +262,9 @@ func (a *Activation) Register(info RegisterInfo) *Activation {
 // BindBillingAccount chooses the branch for an existing Billing Center
 // account: bind it, by username, after verifying its registered email. One
 // of BindWorkspaceByID, BindWorkspaceByName, CreateWorkspace or
-// RegisterAndCreateWorkspace must then say which workspace to bind.
+// RegisterAndCreateWorkspace must then say which workspace to bind. When
+// the account is already bound but no workspace is settled, the activation
+// continues with the workspace step.
 func (a *Activation) BindBillingAccount(username, email string) *Activation {
 	a.bindAccount = &bindAccountInfo{username: username, email: email}
 	return a
@@ -291,7 +302,8 @@ func (a *Activation) RegisterAndCreateWorkspace(info NewAccountInfo) *Activation
 }
 
 // WithCodes sets where verification codes come from: PromptCodes,
-// CodesFromOutbox, or your own CodeProvider. Required.
+// CodesFromOutbox, or your own CodeProvider. Required with a branch; a
+// check (no branch) sends no code.
 func (a *Activation) WithCodes(p CodeProvider) *Activation {
 	if p == nil {
 		return a.problem("codes", "provider is nil")

@@ -72,7 +72,6 @@ func TestValidateMoreProblems(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"no branch", func(a *Activation) *Activation { return a }, "branch", "choose Register"},
 		{"register and bind", func(a *Activation) *Activation {
 			return a.Register(registerInfo()).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
 		}, "branch", "contradict"},
@@ -427,18 +426,43 @@ func TestCodes(t *testing.T) {
 		assert.Equal(t, billing.PurposeRegister, ce.Purpose)
 		assert.NotContains(t, err.Error(), "000002")
 	})
-	t.Run("recently sent code is used, then replaced when stale", func(t *testing.T) {
-		f, codes := newFake(), &fixedCodes{codes: []string{"000009"}}
-		f.sendErrs = []error{tooSoon}
-		var slept []time.Duration
-		res, err := base(f, codes).Register(registerInfo()).
-			WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
-			Run(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, "wksp_reg", res.WorkspaceID)
-		assert.Equal(t, []time.Duration{resendInterval}, slept, "waited for the resend interval before a new code")
-		assert.Equal(t, 2, count(f.callList(), "SendVerificationCode:register"))
-	})
+	// A send refused as too soon waits the server's Retry-After, else the
+	// resend interval: when the first send is refused (the code sent moments
+	// ago is used, and replaced once found stale) and when a resend is.
+	for _, tt := range []struct {
+		name       string
+		retryAfter time.Duration
+		resend     bool // the refusal answers a resend after an expired code
+		want       time.Duration
+	}{
+		{"recently sent code is used, then replaced when stale", 0, false, resendInterval},
+		{"recently sent code is replaced after the server's Retry-After", 23 * time.Second, false, 23 * time.Second},
+		{"refused resend waits the resend interval", 0, true, resendInterval},
+		{"refused resend waits the server's Retry-After", 17 * time.Second, true, 17 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			refused := *tooSoon
+			refused.RetryAfter = tt.retryAfter
+			f, codes := newFake(), &fixedCodes{}
+			sends := 2
+			if tt.resend {
+				f.failNext("Register", expired)
+				f.sendErrs = []error{nil, &refused}
+				sends = 3 // sent, refused, sent after the wait
+			} else {
+				f.sendErrs = []error{&refused}
+				codes.codes = []string{"000009"}
+			}
+			var slept []time.Duration
+			res, err := base(f, codes).Register(registerInfo()).
+				WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
+				Run(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "wksp_reg", res.WorkspaceID)
+			assert.Equal(t, []time.Duration{tt.want}, slept)
+			assert.Equal(t, sends, count(f.callList(), "SendVerificationCode:register"))
+		})
+	}
 	t.Run("provider error stops", func(t *testing.T) {
 		f := newFake()
 		boom := errors.New("no terminal")
@@ -546,4 +570,126 @@ func TestLoggingRedactsSecrets(t *testing.T) {
 	for _, s := range []string{goodCode, "S3cret-pass", "tok-1", "tok-2"} {
 		assert.NotContains(t, out, s)
 	}
+}
+
+// check is a builder wired to fakes with no branch, no site and no codes.
+func check(f *fakeServices) *Activation {
+	return NewActivation().withFakes(f).WithClock(fixedClock{f.now()}).
+		WithSleep(func(context.Context, time.Duration) error { return nil })
+}
+
+func TestCheckOnlyValidation(t *testing.T) {
+	f := newFake()
+	require.NoError(t, check(f).Validate(), "no branch, no site, no codes: a check")
+	assert.Equal(t, BranchCheck, check(f).branch())
+	assert.Contains(t, check(f).String(), "branch: check")
+
+	err := check(f).WithSite("mars1").WithHuaweiAccountID("ABC").Validate()
+	var ve *apierror.ValidationError
+	require.ErrorAs(t, err, &ve)
+	fields := map[string]bool{}
+	for _, p := range ve.Problems {
+		fields[p.Field] = true
+	}
+	assert.Equal(t, map[string]bool{"site": true, "huaweiAccountId": true}, fields, "a given site and ID are still checked")
+
+	// Contradictions are refused as before; a branch still needs its inputs.
+	assert.ErrorIs(t, check(f).Register(registerInfo()).BindBillingAccount("ada", "ada@example.com").Validate(), apierror.ErrValidation)
+	assert.ErrorIs(t, check(f).CreateWorkspace(createInfo()).Validate(), apierror.ErrValidation)
+	err = check(f).Register(registerInfo()).Validate()
+	require.ErrorAs(t, err, &ve)
+	assert.Len(t, ve.Problems, 2)
+	assert.Equal(t, "site", ve.Problems[0].Field)
+	assert.Equal(t, "codes", ve.Problems[1].Field)
+	assert.Empty(t, f.callList())
+}
+
+func TestCheckOnly(t *testing.T) {
+	t.Run("activated", func(t *testing.T) {
+		f := newFake()
+		f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "someone"
+		f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_eu", Name: "eu", Site: SiteEU1}, {ID: "wksp_us", Name: "us", Site: SiteUS1}}
+		f.sub.LoginURL = "https://login/eu1"
+		store := NewMemoryStore()
+		var events []Event
+		a := check(f).WithStore(store).WithEvents(func(e Event) { events = append(events, e) })
+
+		plan, err := a.Plan(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, BranchCheck, plan.Branch)
+		assert.True(t, plan.AlreadyActivated)
+		assert.Equal(t, SiteEU1, plan.Site, "the first settled workspace's site, none being chosen")
+		assert.Empty(t, plan.ChangeSteps())
+		for _, s := range plan.Steps {
+			assert.Equal(t, ActionRead, s.Action, "no skipped change steps: a check has none")
+		}
+		assert.Contains(t, plan.String(), "site eu1, branch check (no branch chosen: read only)")
+		assert.NotContains(t, strings.Join(plan.Notes, "\n"), "not the chosen")
+
+		res, err := a.Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, BranchCheck, res.Branch)
+		assert.True(t, res.AlreadyActivated)
+		assert.Equal(t, billing.BillingAccount{ID: "bcac_9", Username: "someone"}, res.BillingAccount)
+		assert.Equal(t, "wksp_eu", res.WorkspaceID)
+		assert.Equal(t, f.sub.Workspaces, res.Workspaces)
+		assert.Equal(t, "https://login/eu1", res.LoginURL)
+		assert.Equal(t, plan.Steps, res.Steps)
+		assert.Zero(t, countEvents(events, StepSkipped))
+		assert.Equal(t, 3, countEvents(events, StepFinished), "the three reads")
+		cp, err := store.Load(context.Background(), res.ActivationID)
+		require.NoError(t, err)
+		assert.Nil(t, cp, "a check saves no checkpoint")
+
+		// A chosen site picks the workspace on it.
+		res, err = check(f).WithSite(SiteUS1).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_us", res.WorkspaceID)
+		assert.Equal(t, SiteUS1, res.Site)
+	})
+	t.Run("nothing bound", func(t *testing.T) {
+		f := newFake()
+		for _, run := range []func(*Activation) error{
+			func(a *Activation) error { _, err := a.Plan(context.Background()); return err },
+			func(a *Activation) error { _, err := a.Run(context.Background()); return err },
+		} {
+			err := run(check(f))
+			assert.ErrorIs(t, err, ErrNeedsBranch)
+			var se *StepError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, StepCheckSubscription, se.Step)
+			var nb *NeedsBranchError
+			require.ErrorAs(t, err, &nb)
+			assert.Equal(t, []Branch{BranchRegister, BranchBindWorkspace, BranchCreateWorkspace, BranchRegisterAndCreate}, nb.Branches)
+			assert.Equal(t, testInstanceID, nb.Subscription.InstanceID)
+			assert.Contains(t, err.Error(), "no Billing Center account is bound; choose Register")
+			assert.Contains(t, err.Error(), "BindBillingAccount")
+		}
+		assert.Equal(t, []string{"AccountID", "ActiveTrueWatchPurchase", "GetSubscription",
+			"AccountID", "ActiveTrueWatchPurchase", "GetSubscription"}, f.callList(), "only reads")
+	})
+	t.Run("account bound, no workspace", func(t *testing.T) {
+		f := newFake()
+		f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_1", "ada"
+		_, err := check(f).Run(context.Background())
+		var nb *NeedsBranchError
+		require.ErrorAs(t, err, &nb)
+		assert.Equal(t, []Branch{BranchBindWorkspace, BranchCreateWorkspace, BranchRegisterAndCreate}, nb.Branches)
+		assert.Contains(t, err.Error(), `Billing Center account "ada" is bound but no workspace is settled; finish with BindBillingAccount("ada", email)`)
+		assert.NotContains(t, err.Error(), "Register to")
+		assert.Equal(t, []string{"AccountID", "ActiveTrueWatchPurchase", "GetSubscription"}, f.callList())
+	})
+	t.Run("inactive", func(t *testing.T) {
+		f := newFake()
+		f.sub.Active, f.sub.Status = false, billing.StatusExpired
+		_, err := check(f).Run(context.Background())
+		assert.ErrorIs(t, err, ErrSubscriptionInactive)
+		assert.NotErrorIs(t, err, ErrNeedsBranch)
+	})
+}
+
+func TestNeedsBranchErrorWithoutSubscription(t *testing.T) {
+	err := &NeedsBranchError{}
+	assert.Equal(t, ErrNeedsBranch.Error(), err.Error())
+	assert.ErrorIs(t, err, ErrNeedsBranch)
 }

@@ -17,6 +17,29 @@
 // registering a new TrueWatch account with its first workspace. A
 // subscription that is already activated is left as it is.
 //
+// # Checking without a branch
+//
+// A builder with no branch only asks whether the subscription is
+// activated, for a provisioning service deciding whether a tenant needs
+// work. It needs neither a site nor a code provider:
+//
+//	res, err := truewatch.NewActivation().
+//		WithBillingURL("https://billing.example.com").
+//		WithHuaweiAccountID(accountID).
+//		WithInstanceID(instanceID).
+//		Run(ctx)
+//	var nb *truewatch.NeedsBranchError
+//	switch {
+//	case err == nil: // res.AlreadyActivated: res.BillingAccount, res.Workspaces, res.LoginURL
+//	case errors.As(err, &nb): // not activated; nb.Branches say how to go on
+//	}
+//
+// Plan and Run make only the read-only calls, never save a checkpoint, and
+// return a *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) when the
+// subscription is not activated: Register or BindBillingAccount when no
+// Billing Center account is bound, BindBillingAccount with a workspace
+// choice when one is bound but no workspace is settled.
+//
 // # Planned, idempotent, resumable, observable
 //
 // Plan makes read-only calls and says which steps Run would take and why.

@@ -51,8 +51,15 @@ func newEnv(t *testing.T, opts ...mockserver.Option) *env {
 	return &env{t: t, srv: srv, clock: clock, store: truewatch.NewFileStore(dir), dir: dir}
 }
 
-// builder returns a builder for the demo purchase, looking both IDs up.
+// builder returns a builder for the demo purchase, looking both IDs up, on
+// site us1, with codes from the mock's outbox.
 func (e *env) builder() *truewatch.Activation {
+	return e.checker().WithSite(truewatch.SiteUS1).WithCodes(truewatch.CodesFromOutbox(e.srv))
+}
+
+// checker returns a builder for the demo purchase with no branch, no site
+// and no code provider: a check.
+func (e *env) checker() *truewatch.Activation {
 	noSleep := func(context.Context, time.Duration) error { return nil }
 	return truewatch.NewActivation().
 		WithBillingURL(e.srv.BillingURL()).
@@ -61,8 +68,6 @@ func (e *env) builder() *truewatch.Activation {
 		WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
 		WithHTTPClient(e.srv.HTTPClient()).
 		WithRetryPolicy(retry.Policy{MaxRetries: 2, NoJitter: true, Sleep: noSleep}).
-		WithSite(truewatch.SiteUS1).
-		WithCodes(truewatch.CodesFromOutbox(e.srv)).
 		WithStore(e.store).
 		WithClock(e.clock).
 		WithSleep(func(_ context.Context, d time.Duration) error { e.clock.Advance(d); return nil }).

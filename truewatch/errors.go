@@ -30,7 +30,53 @@ var (
 	// (settled by another active subscription, settlement changed this
 	// month, ...). It also matches apierror.ErrConflict.
 	ErrNotBindable = errors.New("workspace cannot be bound")
+	// ErrNeedsBranch: an activation with no branch chosen (BranchCheck)
+	// found a subscription that is not activated yet; activating it needs a
+	// branch. It is matched by the *NeedsBranchError that says which.
+	ErrNeedsBranch = errors.New("subscription is not activated; choose a branch")
 )
+
+// workspaceChoices names the builder methods that choose the workspace
+// after BindBillingAccount.
+const workspaceChoices = "BindWorkspaceByID, BindWorkspaceByName, CreateWorkspace or RegisterAndCreateWorkspace"
+
+// NeedsBranchError is what Plan and Run return, inside a *StepError for
+// StepCheckSubscription, when no branch was chosen and the subscription is
+// in use but not activated. Nothing was changed. It matches ErrNeedsBranch.
+type NeedsBranchError struct {
+	// Subscription is the subscription as the Billing Center reported it.
+	Subscription *billing.Subscription
+	// Branches are the branches that can activate it: with no Billing
+	// Center account bound, BranchRegister (a new one) or a bind branch (an
+	// existing one); with one bound but no workspace settled, only the bind
+	// branches, to finish the workspace step.
+	Branches []Branch
+}
+
+func newNeedsBranchError(sub *billing.Subscription) *NeedsBranchError {
+	e := &NeedsBranchError{Subscription: sub}
+	if !sub.Bound {
+		e.Branches = append(e.Branches, BranchRegister)
+	}
+	e.Branches = append(e.Branches, BranchBindWorkspace, BranchCreateWorkspace, BranchRegisterAndCreate)
+	return e
+}
+
+func (e *NeedsBranchError) Error() string {
+	s := e.Subscription
+	if s == nil {
+		return ErrNeedsBranch.Error()
+	}
+	if s.Bound {
+		return fmt.Sprintf("subscription %s is not activated: Billing Center account %q is bound but no workspace is settled; "+
+			"finish with BindBillingAccount(%q, email) and one of %s", s.InstanceID, s.BillingUsername, s.BillingUsername, workspaceChoices)
+	}
+	return fmt.Sprintf("subscription %s is not activated: no Billing Center account is bound; "+
+		"choose Register to create one, or BindBillingAccount (an existing one) and one of %s", s.InstanceID, workspaceChoices)
+}
+
+// Is makes errors.Is(err, ErrNeedsBranch) true.
+func (e *NeedsBranchError) Is(target error) bool { return target == ErrNeedsBranch }
 
 // StepError is a failed activation step. Unwrap gives the cause: an
 // *apierror.Error from a client, a *CodeError, or one of this package's

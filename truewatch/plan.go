@@ -16,6 +16,12 @@ type Branch string
 
 // The branches.
 const (
+	// BranchCheck is an activation with no branch chosen: it only reads.
+	// Plan and Run succeed when the subscription is already activated
+	// (AlreadyActivated, with the binding, the workspaces and the login URL)
+	// and otherwise fail, before any change, with a *NeedsBranchError that
+	// says which branches apply.
+	BranchCheck Branch = "check"
 	// BranchRegister registers a new Billing Center account (Register).
 	BranchRegister Branch = "register"
 	// BranchBindWorkspace binds an existing Billing Center account and an
@@ -93,7 +99,8 @@ type Plan struct {
 	InstanceID      string
 	// Site is the workspace's site: the one chosen, or, when the
 	// subscription is already activated, the site of its workspace.
-	Site   Site
+	Site Site
+	// Branch is the branch configured; BranchCheck when none was.
 	Branch Branch
 	// AlreadyActivated is true when a Billing Center account is bound and
 	// a workspace is settled: nothing will change.
@@ -112,8 +119,15 @@ type Plan struct {
 // String renders the plan for people, one step per line.
 func (p *Plan) String() string {
 	var b strings.Builder
+	siteName, branchName := string(p.Site), string(p.Branch)
+	if siteName == "" {
+		siteName = "(not chosen)"
+	}
+	if p.Branch == BranchCheck {
+		branchName += " (no branch chosen: read only)"
+	}
 	fmt.Fprintf(&b, "activation %s: Huawei account %s, instance %s, site %s, branch %s\n",
-		p.ActivationID, p.HuaweiAccountID, p.InstanceID, p.Site, p.Branch)
+		p.ActivationID, p.HuaweiAccountID, p.InstanceID, siteName, branchName)
 	for i, s := range p.Steps {
 		fmt.Fprintf(&b, "%d. [%s] %s: %s\n", i+1, s.Action, s.Name, s.Reason)
 	}
@@ -154,7 +168,8 @@ func IdempotencyKey(activationID string, step StepName, generation int) string {
 	return "act_" + hex.EncodeToString(sum[:])[:32]
 }
 
-// branch is the configured branch; Validate guarantees there is one.
+// branch is the configured branch: BranchCheck when no branch method was
+// called. Validate refuses contradictory choices.
 func (a *Activation) branch() Branch {
 	switch {
 	case a.register != nil:
@@ -163,8 +178,10 @@ func (a *Activation) branch() Branch {
 		return BranchCreateWorkspace
 	case a.newAccount != nil:
 		return BranchRegisterAndCreate
-	default:
+	case a.bindAccount != nil || len(a.wsChoices) > 0:
 		return BranchBindWorkspace
+	default:
+		return BranchCheck
 	}
 }
 
@@ -173,6 +190,11 @@ func (a *Activation) branch() Branch {
 // checkpoint) and returns the steps Run would take and why. It changes
 // nothing anywhere: no call that changes state, no checkpoint written, no
 // event sent.
+//
+// With no branch chosen (BranchCheck), Plan answers whether the
+// subscription is activated: a plan with AlreadyActivated and no change
+// step, or a *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the
+// branches that apply.
 func (a *Activation) Plan(ctx context.Context) (*Plan, error) {
 	r, err := a.newRunner(false)
 	if err != nil {
@@ -217,7 +239,12 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 	r.id = activationID(r.accountID, r.instanceID, a.site, r.branchName)
 	plan.ActivationID = r.id
 
-	cp, err := a.store.Load(ctx, r.id)
+	// A check-only activation never saves a checkpoint, so it loads none.
+	var cp *Checkpoint
+	var err error
+	if r.branchName != BranchCheck {
+		cp, err = a.store.Load(ctx, r.id)
+	}
 	if err != nil {
 		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint: %w", err)}
 	}
@@ -283,7 +310,7 @@ func (r *runner) decide(plan *Plan) error {
 		plan.Site = w.Site
 		plan.Notes = append(plan.Notes, fmt.Sprintf("already activated: Billing Center account %q is bound and workspace %s (%s) on site %s is settled by the subscription; nothing to change",
 			sub.BillingUsername, w.ID, w.Name, w.Site))
-		if w.Site != a.site {
+		if a.site != "" && w.Site != a.site {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("the workspace is on site %s, not the chosen %s; a workspace's site never changes", w.Site, a.site))
 		}
 		for _, name := range r.changeStepNames() {
@@ -294,6 +321,9 @@ func (r *runner) decide(plan *Plan) error {
 	if !sub.Active {
 		return fail(newKindError(ErrSubscriptionInactive, nil,
 			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status))
+	}
+	if r.branchName == BranchCheck {
+		return fail(newNeedsBranchError(sub))
 	}
 	if sub.Bound {
 		if a.register != nil {
@@ -346,6 +376,8 @@ func (r *runner) decide(plan *Plan) error {
 // changeStepNames lists the change steps of the configured branch.
 func (r *runner) changeStepNames() []StepName {
 	switch r.branchName {
+	case BranchCheck:
+		return nil
 	case BranchRegister:
 		return []StepName{StepRegister}
 	case BranchCreateWorkspace:
@@ -359,7 +391,7 @@ func (r *runner) changeStepNames() []StepName {
 
 // settledWorkspace picks the workspace to report for an activated
 // subscription: the one this activation made, else the first on the chosen
-// site, else the first.
+// site (if one was chosen), else the first.
 func (r *runner) settledWorkspace() billing.BoundWorkspace {
 	ws := r.sub.Workspaces
 	for _, w := range ws {

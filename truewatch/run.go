@@ -21,8 +21,10 @@ type Result struct {
 	ActivationID    string
 	HuaweiAccountID string
 	InstanceID      string
-	Branch          Branch
-	// AlreadyActivated is true when nothing had to change.
+	// Branch is the branch configured; BranchCheck when none was.
+	Branch Branch
+	// AlreadyActivated is true when nothing had to change: a Billing Center
+	// account is bound and a workspace is settled by the subscription.
 	AlreadyActivated bool
 	// BillingAccount is the bound Billing Center account (ID and username
 	// only when AlreadyActivated).
@@ -150,6 +152,13 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 // again after any failure, from this process or another with the same
 // Store, finishes the activation without a second account, binding or
 // workspace.
+//
+// With no branch chosen (BranchCheck), Run only reads and saves no
+// checkpoint: for an activated subscription it returns the Result the
+// already-activated case of every branch returns (AlreadyActivated, the
+// binding, the settled workspaces, the login URL); otherwise a
+// *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the branches
+// that apply, before any change.
 func (a *Activation) Run(ctx context.Context) (*Result, error) {
 	r, err := a.newRunner(true)
 	if err != nil {
@@ -193,11 +202,13 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 			r.res.LoginURL = r.cp.LoginURL
 		}
 	}
-	r.cp.Completed = true
-	r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
-	r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
-	if err := r.save(ctx); err != nil {
-		return nil, err
+	if r.branchName != BranchCheck {
+		r.cp.Completed = true
+		r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
+		r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
+		if err := r.save(ctx); err != nil {
+			return nil, err
+		}
 	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "activation finished", slog.String("activation", r.id),
 		slog.Bool("alreadyActivated", r.res.AlreadyActivated), slog.String("workspace", r.res.WorkspaceID),
@@ -489,13 +500,14 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 	req := &billing.SendCodeRequest{Email: email, Purpose: purpose}
 	res, err := r.bc.sendCode(ctx, req)
 	if errors.Is(err, apierror.ErrTooManyRequests) {
+		wait := resendWait(err)
 		if !resend {
 			r.log.LogAttrs(ctx, slog.LevelInfo, "verification code sent recently; using it", slog.String("step", string(step)),
 				slog.String("purpose", string(purpose)))
-			r.resendAfter[k] = r.a.clock.Now().Add(resendInterval)
+			r.resendAfter[k] = r.a.clock.Now().Add(wait)
 			return true, nil
 		}
-		if err := r.wait(ctx, step, resendInterval, "a new verification code was refused as too soon; waiting"); err != nil {
+		if err := r.wait(ctx, step, wait, "a new verification code was refused as too soon; waiting"); err != nil {
 			return false, err
 		}
 		res, err = r.bc.sendCode(ctx, req)
@@ -505,6 +517,16 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 	}
 	r.resendAfter[k] = res.ResendAfter.Time
 	return false, nil
+}
+
+// resendWait is how long to wait after a send refused as too soon: the
+// server's Retry-After when it gave one, else the resend interval.
+func resendWait(err error) time.Duration {
+	var ae *apierror.Error
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		return ae.RetryAfter
+	}
+	return resendInterval
 }
 
 func (r *runner) wait(ctx context.Context, step StepName, d time.Duration, reason string) error {

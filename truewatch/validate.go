@@ -27,7 +27,9 @@ var fieldNames = map[string]string{"mobile": "phone"}
 
 // Validate checks the builder's inputs without any network call and returns
 // one *apierror.ValidationError listing every problem, or nil. Plan and Run
-// call it first.
+// call it first. A builder with no branch is valid: it only checks whether
+// the subscription is activated (see BranchCheck), and needs neither a site
+// nor a code provider.
 func (a *Activation) Validate() error {
 	_, err := a.validate()
 	return err
@@ -37,8 +39,12 @@ func (a *Activation) Validate() error {
 func (a *Activation) validate() (apis, error) {
 	p := slices.Clone(a.problems)
 
+	check := a.branch() == BranchCheck
 	switch {
 	case !a.siteSet || a.site == "":
+		if check {
+			break // a check reports the site of the settled workspace
+		}
 		p.Add("site", "is required: choose the workspace's site with WithSite (%s); it can never change", knownSites())
 	case !a.site.Valid():
 		p.Add("site", "unknown site %q (known: %s)", string(a.site), knownSites())
@@ -57,15 +63,12 @@ func (a *Activation) validate() (apis, error) {
 	if a.billingAPI == nil && a.billingURL == "" {
 		p.Add("billingURL", "is required (WithBillingURL or WithBillingClient)")
 	}
-	if a.codes == nil {
+	if a.codes == nil && !check {
 		p.Add("codes", "a verification code provider is required (WithCodes)")
 	}
 
 	choices := slices.Compact(slices.Sorted(slices.Values(a.wsChoices)))
-	switch {
-	case a.register == nil && a.bindAccount == nil:
-		p.Add("branch", "choose Register (no Billing Center account yet) or BindBillingAccount (an existing Billing Center account)")
-	case a.register != nil && a.bindAccount != nil:
+	if a.register != nil && a.bindAccount != nil {
 		p.Add("branch", "Register and BindBillingAccount contradict each other; choose one")
 	}
 	if a.register != nil && len(choices) > 0 {
@@ -76,7 +79,7 @@ func (a *Activation) validate() (apis, error) {
 		rules.Email(&p, "bindBillingAccount.email", a.bindAccount.email)
 		switch len(choices) {
 		case 0:
-			p.Add("workspace", "BindBillingAccount needs one of BindWorkspaceByID, BindWorkspaceByName, CreateWorkspace or RegisterAndCreateWorkspace")
+			p.Add("workspace", "BindBillingAccount needs one of %s", workspaceChoices)
 		case 1:
 		default:
 			p.Add("workspace", "%s contradict each other; choose one", strings.Join(choices, ", "))
