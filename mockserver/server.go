@@ -56,6 +56,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -309,10 +310,20 @@ func (s *Server) Reset() error {
 
 type handlerTransport struct{ h http.Handler }
 
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t handlerTransport) RoundTrip(r *http.Request) (resp *http.Response, err error) {
+	defer func() {
+		// A handler that aborts (a DropConnection fault) is, to the client,
+		// a connection closed without an answer.
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp, err = nil, fmt.Errorf("mockserver: connection closed without a response: %w", io.ErrUnexpectedEOF)
+		}
+	}()
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
+	resp = rec.Result()
 	resp.Request = r
 	return resp, nil
 }

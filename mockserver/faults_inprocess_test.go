@@ -1,0 +1,31 @@
+package mockserver_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+)
+
+// Without a listener there is no connection to drop: HTTPClient reports a
+// DropConnection fault as a response that never came, and the server keeps
+// serving.
+func TestDropConnectionWithoutListener(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutListener())
+	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/_nowhere", DropConnection: true}))
+	hc := srv.HTTPClient()
+
+	_, err := hc.Get(srv.URL() + "/_nowhere")
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, io.ErrUnexpectedEOF), "got %v", err)
+
+	resp, err := hc.Get(srv.URL() + "/_mock/health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
