@@ -22,6 +22,15 @@
 //	go run ./examples/activate -site ap1 -mode register -username ada \
 //	    -email ada@example.com -company "Analytical Engines" -workspace production
 //
+// The same works against the standalone mock (go run ./cmd/truewatch-mock):
+//
+//	TRUEWATCH_PASSWORD=Correct-Horse-9 HUAWEICLOUD_SDK_AK=DEMOAKTRUEWATCHMOCK0001 \
+//	HUAWEICLOUD_SDK_SK=demo-secret-key-0001-do-not-use-in-production \
+//	go run ./examples/activate -billing-url http://127.0.0.1:8080/billing-center \
+//	    -huawei-endpoint http://127.0.0.1:8080 -sites-base http://127.0.0.1:8080
+//
+// (codes are then read from http://127.0.0.1:8080/_mock/outbox and typed in).
+//
 // Modes: register (no Billing Center account yet), bind-workspace,
 // create-workspace and register-workspace (all three bind the existing
 // Billing Center account named by -bc-username and -bc-email first). Add
@@ -45,12 +54,14 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
 )
 
 type options struct {
 	billingURL     string
 	huaweiEndpoint string
+	sitesBase      string
 	site           string
 	mode           string
 	username       string
@@ -84,6 +95,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.billingURL, "billing-url", getenv("TRUEWATCH_BILLING_URL"), "Billing Center base URL; empty runs the demo against the embedded mock")
 	fs.StringVar(&o.huaweiEndpoint, "huawei-endpoint", getenv("TRUEWATCH_HUAWEI_ENDPOINT"), "one endpoint for Huawei IAM, STS and BSS (default: Huawei Cloud's)")
+	fs.StringVar(&o.sitesBase, "sites-base", getenv("TRUEWATCH_SITES_BASE"), "serve every site from {base}/sites/{site}/{service} (the standalone mock's layout); default: https://{site}-{service}.truewatch.com")
 	fs.StringVar(&o.site, "site", envOr(getenv, "TRUEWATCH_SITE", "ap1"), "TrueWatch site: us1, eu1, ap1, za1 or id1 (chosen once, never changes)")
 	fs.StringVar(&o.mode, "mode", "register", "register, bind-workspace, create-workspace or register-workspace")
 	fs.StringVar(&o.username, "username", "ada", "username of the account to register")
@@ -154,6 +166,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			WithCodes(truewatch.PromptCodes(stdin, stderr))
 		if o.huaweiEndpoint != "" {
 			act = act.WithHuaweiEndpoint(o.huaweiEndpoint)
+		}
+		if o.sitesBase != "" {
+			eps, err := site.UnderBase(o.sitesBase)
+			if err != nil {
+				return err
+			}
+			act = act.WithSiteEndpoints(eps)
 		}
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
 
@@ -43,4 +44,43 @@ func TestBadInputIsRefusedWithEveryProblem(t *testing.T) {
 
 	err = run(context.Background(), []string{"-mode", "teleport"}, strings.NewReader(""), &out, &errOut, noEnv)
 	require.Error(t, err)
+}
+
+// outboxReader types the latest register code, as a user reading their
+// mailbox would, when the program first reads the terminal.
+type outboxReader struct {
+	srv  *mockserver.Server
+	buf  *strings.Reader
+	mail string
+}
+
+func (r *outboxReader) Read(p []byte) (int, error) {
+	if r.buf == nil {
+		code, _ := r.srv.LatestCode(r.mail, billing.PurposeRegister)
+		r.buf = strings.NewReader(code + "\n")
+	}
+	return r.buf.Read(p)
+}
+
+func TestRealModeReadsTheEnvironmentAndPromptsForCodes(t *testing.T) {
+	srv := mockserver.Start(t)
+	env := map[string]string{
+		"TRUEWATCH_BILLING_URL":     srv.BillingURL(),
+		"TRUEWATCH_HUAWEI_ENDPOINT": srv.HuaweiEndpoint(),
+		"TRUEWATCH_SITES_BASE":      srv.URL(),
+		"TRUEWATCH_PASSWORD":        "Env-Password-7",
+	}
+	t.Setenv("HUAWEICLOUD_SDK_AK", mockserver.DemoAccessKey)
+	t.Setenv("HUAWEICLOUD_SDK_SK", mockserver.DemoSecretKey)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"-site", "za1", "-username", "grace", "-email", "grace@example.com"},
+		&outboxReader{srv: srv, mail: "grace@example.com"}, &out, &errOut, func(k string) string { return env[k] })
+	require.NoError(t, err, out.String()+errOut.String())
+	assert.Contains(t, errOut.String(), "Enter the verification code sent to grace@example.com")
+	assert.Regexp(t, `Workspace\s+wksp_[0-9a-f]{32} on za1`, out.String())
+	assert.NotContains(t, out.String()+errOut.String(), "Env-Password-7")
+
+	sub, ok := srv.Subscription(mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+	require.True(t, ok)
+	assert.Equal(t, "grace", sub.BillingUsername)
 }
