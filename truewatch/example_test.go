@@ -2,6 +2,7 @@ package truewatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -149,4 +150,55 @@ func ExampleActivation_BindWorkspaceByName() {
 	// bind_billing_account replayed=true
 	// bind_workspace replayed=false
 	// bound to: ada workspaces settled: 1 site: ap1
+}
+
+// With no branch, an activation only checks: a provisioning service asks
+// whether a tenant's subscription needs work, without choosing a site or
+// giving a code provider. Nothing changes either way.
+func ExampleActivation_Run_check() {
+	srv, err := mockserver.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	check := func() *truewatch.Activation {
+		return truewatch.NewActivation().
+			WithBillingURL(srv.BillingURL()).
+			WithHuaweiAccountID(mockserver.DemoHuaweiAccountID).
+			WithInstanceID(mockserver.DemoInstanceID)
+	}
+
+	_, err = check().Run(context.Background())
+	var nb *truewatch.NeedsBranchError
+	if errors.As(err, &nb) {
+		fmt.Println("needs a branch:", errors.Is(err, truewatch.ErrNeedsBranch), nb.Branches)
+	}
+
+	_, err = demoActivation(srv).
+		WithSite(truewatch.SiteEU1).
+		Register(truewatch.RegisterInfo{
+			Username: "ada", Password: "S3cret-pass!", Email: "ada@example.com",
+			Company:       billing.Company{Name: "Analytical Engines"},
+			WorkspaceName: "production", WorkspaceLanguage: truewatch.LanguageEN, TermsAccepted: true,
+		}).
+		Run(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	res, err := check().Run(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("branch:", res.Branch, "already activated:", res.AlreadyActivated)
+	fmt.Println("billing account:", res.BillingAccount.Username, "workspaces:", len(res.Workspaces), "site:", res.Site)
+	fmt.Println("login:", strings.TrimPrefix(res.LoginURL, srv.URL()))
+	// Output:
+	// needs a branch: true [register bind_workspace create_workspace register_and_create_workspace]
+	// branch: check already activated: true
+	// billing account: ada workspaces: 1 site: eu1
+	// login: /sites/eu1/auth/login/pwd
 }
