@@ -26,23 +26,36 @@
 // the SDK's tables (which honour the SDK's HUAWEICLOUD_SDK_REGION_* and
 // regions-file overrides); BSS uses its site's global endpoint. WithEndpoint
 // sends everything to one URL (the mock server), WithIAMEndpoint,
-// WithSTSEndpoint and WithBSSEndpoint override one service. Unlike the
-// SDK's HUAWEICLOUD_SDK_IAM_ENDPOINT and HUAWEICLOUD_SDK_STS_ENDPOINT, which
-// force https://, these accept http:// URLs. Endpoints must have no path:
-// the SDK serves every API at the host's root.
+// WithSTSEndpoint and WithBSSEndpoint override one service. Endpoints must
+// have no path: the SDK serves every API at the host's root.
+//
+// The SDK also reads HUAWEICLOUD_SDK_IAM_ENDPOINT and
+// HUAWEICLOUD_SDK_STS_ENDPOINT, but only for its own automatic domain-ID
+// and project-ID discovery, and it forces https: any value not starting
+// with https:// gets it prepended, so http://127.0.0.1:8080 becomes
+// https://http://127.0.0.1:8080 and no http:// mock server can be reached
+// that way. This package does not read them: use WithIAMEndpoint and
+// WithSTSEndpoint, which accept http:// and https:// URLs alike.
 //
 // # Account ID
 //
 // AccountID calls IAM KeystoneListAuthDomains and, when the list is empty
 // (IAM users without permission to see their domain), STS
 // GetCallerIdentity, as the SDK's own discovery does; unlike the SDK, the
-// STS fallback also works on endpoints outside the SDK's STS table. The
-// package never uses the SDK's automatic discovery (clients are built with
-// endpoints, not regions), so it is not affected by the SDK's process-wide
-// domain-ID cache. That cache is keyed by AK only and never expires: code
-// that also builds SDK clients with WithRegion shares one discovered ID per
-// AK for the whole process, and tests that do so against several mock
-// servers must give each test its own AK.
+// STS fallback also works on endpoints outside the SDK's STS table. The ID
+// found is kept by the Client for its BSS calls; WithDomainID skips the
+// lookup altogether.
+//
+// The SDK's own discovery (run when an SDK client is built with WithRegion
+// and global credentials without a domain ID) stores the discovered ID in
+// a process-wide cache keyed by the AK alone (not by endpoint), which
+// never expires. This package never relies on it: it builds SDK
+// clients with explicit endpoints and passes the domain ID it looked up
+// itself, so two Clients with the same AK against different servers (say,
+// two mock servers in one test binary) each get their own answer. Code
+// that also builds SDK clients with WithRegion in the same process still
+// shares the SDK's cache; tests that do so against several mock servers
+// must give each test its own AK.
 //
 // # Purchases
 //
@@ -54,10 +67,40 @@
 // type code (hws.service.type.marketplace or an hws.service.type.mkp.*
 // code) a SaaS purchase carries.
 //
-// A purchase's InstanceID is reported as its BSS resource_id. Huawei does
-// not document whether a SaaS purchase's resource_id equals the
-// seller-side instance ID the buyer sees in Purchased Services; if it does
-// not for your product, map it with WithInstanceIDFunc.
+// BSS reports no marketplace instance ID: a subscription resource has a
+// resource_id, and the instance ID the buyer copies from Purchased
+// Services (and the seller's KooGallery notification carries) is not among
+// its fields. The package therefore reports a purchase's InstanceID as its
+// BSS resource_id, the one stable identifier BSS gives, and Purchase finds
+// a purchase by either. Huawei does not document that the two are equal
+// for SaaS products; if they differ for yours, give WithInstanceIDFunc a
+// function that derives the instance ID from the Purchase (its resource
+// ID, resource name or spec code), and every call (Purchases, Purchase,
+// ActiveTrueWatchPurchase) uses it.
+//
+// # Orders
+//
+// Order fetches an order and its lines by ID (ShowCustomerOrderDetails).
+// BSS does not say which order bought a purchase; OrderFor finds it by
+// listing the account's completed orders around the purchase's effective
+// time (ListCustomerOrders) and matching their lines' product and term
+// against the purchase. See OrderFor for the rule and its limits.
+//
+// # Permissions
+//
+// Every call is read-only. An account's own (root) keys may make them
+// all; an IAM user's keys need:
+//
+//   - account ID: permission to see the account (domain) in IAM, or else
+//     STS GetCallerIdentity (sts:callerIdentity:get). Without either, give
+//     the ID with WithDomainID; no IAM or STS call is made then.
+//   - purchases (ListPurchases, Purchases, Purchase,
+//     ActiveTrueWatchPurchase): BSS read access to yearly/monthly
+//     subscriptions (billing:subscription:view under identity policies).
+//   - orders (Order, OrderFor): BSS read access to orders (bss:order:view).
+//
+// A missing permission is HTTP 403 (matching apierror.ErrForbidden), except
+// for IAM, which lists no domain instead (see ErrAccountIDUnavailable).
 //
 // # Errors and retries
 //
