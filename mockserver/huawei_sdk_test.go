@@ -512,3 +512,35 @@ func TestHuaweiTemporaryKeyNeedsToken(t *testing.T) {
 	assert.Equal(t, 401, sdkErr(t, call("")).StatusCode)
 	assert.Equal(t, 401, sdkErr(t, call("wrong")).StatusCode)
 }
+
+func TestHuaweiBSSOrderWithSeveralPurchases(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	base := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	p1 := a.buy(t, mockserver.Purchase{InstanceID: "g-1", OrderID: "CSGROUP01", EffectiveTime: base})
+	p2 := a.buy(t, mockserver.Purchase{InstanceID: "g-2", OrderID: "CSGROUP01", EffectiveTime: base.Add(time.Hour),
+		ExpireTime: base.Add(time.Hour).AddDate(0, 6, 0)})
+	c := a.bss(t)
+
+	list, err := c.ListCustomerOrders(&intl.ListCustomerOrdersRequest{})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, *list.TotalCount, "one order bought both")
+	o := (*list.OrderInfos)[0]
+	assert.Equal(t, "2026-05-01T11:55:00Z", *o.CreateTime, "created before the first purchase took effect")
+	assert.Equal(t, "2026-05-01T11:59:00Z", *o.PaymentTime)
+
+	det, err := c.ShowCustomerOrderDetails(&intl.ShowCustomerOrderDetailsRequest{OrderId: "CSGROUP01"})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, *det.TotalCount)
+	lines := *det.OrderLineItems
+	require.Len(t, lines, 2)
+	for i, p := range []mockserver.Purchase{p1, p2} {
+		assert.Equal(t, p.ProductID, *lines[i].ProductId)
+		assert.Equal(t, p.EffectiveTime.Format(time.RFC3339), *lines[i].EffectiveTime)
+		assert.Equal(t, p.ExpireTime.Format(time.RFC3339), *lines[i].ExpireTime)
+	}
+	assert.Equal(t, "CSGROUP01-000002", *lines[1].OrderLineItemId)
+
+	_, err = srv.AddPurchase(mockserver.Purchase{AccountID: a.id, InstanceID: "g-3", OrderID: "bad id"})
+	require.Error(t, err, "order IDs follow the instance ID rule")
+}
