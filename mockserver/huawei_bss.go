@@ -90,10 +90,8 @@ func (s *Server) callerPurchases(accountID string) []Purchase {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Purchase
-	for _, p := range s.st.huawei.purchases {
-		if p.AccountID == accountID {
-			out = append(out, *p)
-		}
+	for _, p := range s.st.huawei.byAccount[accountID] {
+		out = append(out, *p)
 	}
 	return out
 }

@@ -117,6 +117,8 @@ type huaweiState struct {
 	accounts  map[string]*HuaweiAccount // by account ID
 	keys      map[string]*keyRef        // by AK
 	purchases []*Purchase               // in insertion order
+	byInst    map[string]*Purchase      // by instance ID
+	byAccount map[string][]*Purchase    // by account ID, in insertion order
 }
 
 type keyRef struct {
@@ -181,10 +183,8 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	if _, ok := hs.accounts[p.AccountID]; !ok {
 		return Purchase{}, fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID)
 	}
-	for _, q := range hs.purchases {
-		if q.InstanceID == p.InstanceID {
-			return Purchase{}, fmt.Errorf("mockserver: instance %s already exists", p.InstanceID)
-		}
+	if _, ok := hs.byInst[p.InstanceID]; ok {
+		return Purchase{}, fmt.Errorf("mockserver: instance %s already exists", p.InstanceID)
 	}
 	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
 	if p.ResourceID == "" {
@@ -225,6 +225,8 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	}
 	cp := p
 	hs.purchases = append(hs.purchases, &cp)
+	hs.byInst[cp.InstanceID] = &cp
+	hs.byAccount[cp.AccountID] = append(hs.byAccount[cp.AccountID], &cp)
 	return cp, nil
 }
 
@@ -269,12 +271,7 @@ func (s *Server) ReleasePurchase(instanceID string) error {
 }
 
 func (s *Server) purchaseLocked(instanceID string) *Purchase {
-	for _, p := range s.st.huawei.purchases {
-		if p.InstanceID == instanceID {
-			return p
-		}
-	}
-	return nil
+	return s.st.huawei.byInst[instanceID]
 }
 
 func (s *Server) seedDemo() error {

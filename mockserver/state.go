@@ -7,7 +7,8 @@ type state struct {
 }
 
 func newState() *state {
-	st := &state{huawei: huaweiState{accounts: map[string]*HuaweiAccount{}, keys: map[string]*keyRef{}}}
+	st := &state{huawei: huaweiState{accounts: map[string]*HuaweiAccount{}, keys: map[string]*keyRef{},
+		byInst: map[string]*Purchase{}, byAccount: map[string][]*Purchase{}}}
 	st.tw = newTWState()
 	return st
 }
