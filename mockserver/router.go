@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
@@ -49,6 +50,13 @@ func (s *Server) routes() http.Handler {
 				}
 			}
 		}
+		if p := r.URL.Path; p == "" || p[0] != '/' || cleanPath(p) != p {
+			// ServeMux would answer an unclean path (//x, /a/../b) with an
+			// HTML redirect; the APIs it mocks answer 404 in their shape.
+			writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, "APIGW.0101",
+				fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			s.notRouted(w, r, mux)
 			return
@@ -79,4 +87,13 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, mux *http.Ser
 	}
 	writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, "APIGW.0101",
 		fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as ServeMux cleans.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
