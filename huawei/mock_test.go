@@ -119,7 +119,8 @@ func TestHuaweiPurchasesPagesAndFilters(t *testing.T) {
 	assert.Equal(t, "ap-southeast-1", p.RegionCode)
 
 	var n int
-	for range c.Purchases(ctx, &huawei.PurchaseQuery{Limit: 1}) {
+	for _, err := range c.Purchases(ctx, &huawei.PurchaseQuery{Limit: 1}) {
+		require.NoError(t, err)
 		n++
 		break
 	}

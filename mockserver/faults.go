@@ -136,7 +136,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, h h
 	if f.DropConnection {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
+				_ = conn.Close()
 				return true
 			}
 		}

@@ -178,17 +178,17 @@ func (s *FileStore) Save(ctx context.Context, id string, cp *Checkpoint) error {
 		return fmt.Errorf("truewatch: write checkpoint: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this is a no-op
+	defer func() { _ = os.Remove(tmp) }() // after a successful rename this is a no-op
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("truewatch: write checkpoint: %w", err)
 	}
 	if _, err := f.Write(b); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("truewatch: write checkpoint: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("truewatch: write checkpoint: %w", err)
 	}
 	if err := f.Close(); err != nil {

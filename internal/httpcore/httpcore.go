@@ -197,7 +197,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 	info.Attempts = max(st.attempts, 1)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "request failed", slog.String("service", c.service),
 			slog.String("op", req.Operation), slog.String("method", req.Method), slog.String("path", req.Path),
@@ -207,7 +207,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		}
 		return nil, info, c.fail(&req, info, redactURL(err))
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	info.HTTPStatus = resp.StatusCode
 	info.RequestID = resp.Header.Get("X-Request-Id")
 	info.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"

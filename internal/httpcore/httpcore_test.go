@@ -385,7 +385,7 @@ func TestDo_NilContext(t *testing.T) {
 	rec := testkit.NewRecorder(testkit.OK(nil))
 	c, _ := setup(t, rec)
 	//lint:ignore SA1012 the test checks that a nil context is refused
-	_, _, err := c.Do(nil, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil)
+	_, _, err := c.Do(nil, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil) //nolint:staticcheck // the test checks that a nil context is refused
 	require.Error(t, err)
 	assert.Equal(t, 0, rec.Count())
 }
