@@ -127,7 +127,7 @@ func malformed(svc, op, requestID, format string, args ...any) error {
 		Message: "malformed response body", Err: fmt.Errorf("%w: "+format, append([]any{ErrMalformedResponse}, args...)...)}
 }
 
-// NotFoundError: no purchase with this ID (Purchase), or no order for
+// NotFoundError means no purchase with this ID (Purchase), or no order for
 // this purchase (OrderFor), is visible to the credentials. It matches
 // apierror.ErrNotFound.
 type NotFoundError struct {
@@ -140,7 +140,7 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("huawei: no %s %q", 
 // Is makes errors.Is(err, apierror.ErrNotFound) true.
 func (e *NotFoundError) Is(target error) bool { return target == apierror.ErrNotFound }
 
-// PurchaseSelectionError: ActiveTrueWatchPurchase found no active TrueWatch
+// PurchaseSelectionError means ActiveTrueWatchPurchase found no active TrueWatch
 // purchase, or several. Candidates lists the purchases considered: every
 // TrueWatch purchase when none is active, the active ones when several
 // are. It matches apierror.ErrNotFound (none) or ErrAmbiguous (several).
@@ -186,7 +186,7 @@ func (e *PurchaseSelectionError) Is(target error) bool {
 	return false
 }
 
-// OrderMatchError: OrderFor found several orders that may have bought the
+// OrderMatchError means OrderFor found several orders that may have bought the
 // purchase. It matches ErrAmbiguous.
 type OrderMatchError struct {
 	// InstanceID is the purchase's instance ID.

@@ -29,7 +29,7 @@ const (
 	PageSizeMax         = 100
 )
 
-// Username: 3–32 characters, letters, digits, '_', '-', '.', starting with
+// Username checks the rule: 3–32 characters, letters, digits, '_', '-', '.', starting with
 // a letter. Usernames are unique and cannot be changed.
 func Username(p *apierror.Problems, field, v string) {
 	n := utf8.RuneCountInString(v)
@@ -53,7 +53,7 @@ func Username(p *apierror.Problems, field, v string) {
 	}
 }
 
-// Password: 8–64 characters with at least 3 of the 4 classes lower case,
+// Password checks the rule: 8–64 characters with at least 3 of the 4 classes lower case,
 // upper case, digits and symbols, and no spaces. Messages never echo it.
 func Password(p *apierror.Problems, field, v string) {
 	if v == "" {
@@ -92,7 +92,7 @@ func Password(p *apierror.Problems, field, v string) {
 	}
 }
 
-// Email: a single plain address (no display name), at most 254 characters.
+// Email checks the rule: a single plain address (no display name), at most 254 characters.
 func Email(p *apierror.Problems, field, v string) {
 	if v == "" {
 		p.Add(field, "is required")
@@ -107,7 +107,7 @@ func Email(p *apierror.Problems, field, v string) {
 // NormalizeEmail lower-cases an address for uniqueness checks.
 func NormalizeEmail(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
 
-// Phone: optional; when set, '+' then 6–19 digits, or 6–20 digits.
+// Phone checks the rule: optional; when set, '+' then 6–19 digits, or 6–20 digits.
 func Phone(p *apierror.Problems, field, v string) {
 	if v == "" {
 		return
@@ -125,7 +125,7 @@ func Phone(p *apierror.Problems, field, v string) {
 	}
 }
 
-// Code: an email verification code, exactly 6 digits. Messages never echo it.
+// Code checks the rule: an email verification code, exactly 6 digits. Messages never echo it.
 func Code(p *apierror.Problems, field, v string) {
 	if v == "" {
 		p.Add(field, "is required")
@@ -136,7 +136,7 @@ func Code(p *apierror.Problems, field, v string) {
 	}
 }
 
-// HuaweiAccountID: the Huawei Cloud account (domain) ID, 32 lower-case hex.
+// HuaweiAccountID checks the rule: the Huawei Cloud account (domain) ID, 32 lower-case hex.
 func HuaweiAccountID(p *apierror.Problems, field, v string) {
 	if v == "" {
 		p.Add(field, "is required")
@@ -161,7 +161,7 @@ func IsHuaweiAccountID(v string) bool {
 	return true
 }
 
-// InstanceID: the marketplace instance ID, 1–64 printable ASCII characters
+// InstanceID checks the rule: the marketplace instance ID, 1–64 printable ASCII characters
 // without spaces.
 func InstanceID(p *apierror.Problems, field, v string) {
 	if v == "" {
@@ -186,7 +186,7 @@ func IsInstanceID(v string) bool {
 	return true
 }
 
-// WorkspaceName: 1–256 characters, not only white space.
+// WorkspaceName checks the rule: 1–256 characters, not only white space.
 func WorkspaceName(p *apierror.Problems, field, v string) {
 	if strings.TrimSpace(v) == "" {
 		p.Add(field, "is required")
@@ -197,7 +197,7 @@ func WorkspaceName(p *apierror.Problems, field, v string) {
 	}
 }
 
-// CompanyName: required, at most 128 characters.
+// CompanyName checks the rule: required, at most 128 characters.
 func CompanyName(p *apierror.Problems, field, v string) {
 	if strings.TrimSpace(v) == "" {
 		p.Add(field, "is required")
@@ -208,21 +208,21 @@ func CompanyName(p *apierror.Problems, field, v string) {
 	}
 }
 
-// Terms: the terms of service must be accepted.
+// Terms checks the rule: the terms of service must be accepted.
 func Terms(p *apierror.Problems, field string, accepted bool) {
 	if !accepted {
 		p.Add(field, "the terms of service must be accepted")
 	}
 }
 
-// Required: a non-empty string.
+// Required checks the rule: a non-empty string.
 func Required(p *apierror.Problems, field, v string) {
 	if strings.TrimSpace(v) == "" {
 		p.Add(field, "is required")
 	}
 }
 
-// Page: pageIndex from 1, pageSize 1–100. Zero values mean defaults and pass.
+// Page checks the rule: pageIndex from 1, pageSize 1–100. Zero values mean defaults and pass.
 func Page(p *apierror.Problems, index, size int) {
 	if index < 0 {
 		p.Add("pageIndex", "must be 1 or more")
