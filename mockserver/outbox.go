@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 type Email struct {
 	To      string          `json:"to"`
 	Purpose billing.Purpose `json:"purpose"`
-	// Code is the verification code; it prints redacted but is in clear in
-	// JSON (GET /_mock/outbox).
+	// Code is the verification code; it prints redacted but Email's JSON
+	// (GET /_mock/outbox) carries it in clear.
 	Code    secret.String `json:"code"`
 	Subject string        `json:"subject"`
 	Body    string        `json:"body"`
@@ -83,4 +84,14 @@ func purposeText(p billing.Purpose) string {
 	default:
 		return "create a TrueWatch workspace"
 	}
+}
+
+// MarshalJSON encodes the email with its code in clear: the outbox is where
+// tests and people trying the mock read codes.
+func (e Email) MarshalJSON() ([]byte, error) {
+	type plain Email
+	return json.Marshal(struct {
+		plain
+		Code string `json:"code"`
+	}{plain(e), e.Code.Reveal()})
 }

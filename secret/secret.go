@@ -12,9 +12,12 @@ import (
 // Redacted is what a String prints as everywhere but on the wire.
 const Redacted = "[REDACTED]"
 
-// String is a secret value. It prints as "[REDACTED]" through fmt (%v, %+v,
-// %#v, %s, %q), slog and errors, and is sent in clear only when marshalled
-// to JSON for the request body, which is the one place it must appear.
+// String is a secret value. It prints as "[REDACTED]" everywhere: through
+// fmt (%v, %+v, %#v, %s, %q), slog (text and JSON handlers) and
+// encoding/json. The request and response types that must carry a secret
+// on the wire say so explicitly: their MarshalJSON puts the value in clear
+// with Reveal. So a struct of your own that holds a String stays redacted
+// however it is logged or encoded.
 type String string
 
 // Reveal returns the secret value. Call it only to put the value on the wire.
@@ -54,8 +57,9 @@ func (s String) Format(f fmt.State, verb rune) {
 // LogValue redacts the value in slog output.
 func (s String) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// MarshalJSON writes the value in clear: request bodies must carry it.
-func (s String) MarshalJSON() ([]byte, error) { return json.Marshal(string(s)) }
+// MarshalJSON writes "[REDACTED]" (or "" for an empty secret). Wire types
+// that must send the value implement MarshalJSON themselves with Reveal.
+func (s String) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // MarshalText is deliberately not implemented: encoders that use it for map
 // keys or text formats would otherwise reveal the value.

@@ -57,10 +57,10 @@ func TestRedactedInErrorsAndLogs(t *testing.T) {
 		l.Info("login", "password", s, slog.Group("g", "token", s), slog.Any("ptr", &s))
 	}
 	// The text handler prints structs through fmt, which redacts. (The JSON
-	// handler encodes structs as JSON, the wire form: request types that
-	// hold secrets implement slog.LogValuer for that reason.)
+	// handler encodes structs as JSON, and String redacts there too.)
 	buf2 := bytes.Buffer{}
 	slog.New(slog.NewTextHandler(&buf2, nil)).Info("login", slog.Any("creds", c2(s)))
+	slog.New(slog.NewJSONHandler(&buf2, nil)).Info("login", slog.Any("creds", c2(s)))
 	assert.NotContains(t, buf2.String(), value)
 	assert.NotContains(t, buf.String(), value)
 	assert.Contains(t, buf.String(), secret.Redacted)
@@ -68,15 +68,20 @@ func TestRedactedInErrorsAndLogs(t *testing.T) {
 
 func c2(s secret.String) creds { return creds{User: "u", Password: s} }
 
-func TestJSONCarriesTheValue(t *testing.T) {
+func TestJSONRedactsAndStillDecodes(t *testing.T) {
 	s := secret.String(value)
 	b, err := json.Marshal(creds{User: "u", Password: s})
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"password":"`+value+`"`)
+	assert.NotContains(t, string(b), value)
+	assert.Contains(t, string(b), `"password":"`+secret.Redacted+`"`)
+
+	empty, err := json.Marshal(creds{User: "u"})
+	require.NoError(t, err)
+	assert.Contains(t, string(empty), `"password":""`, "an empty secret stays visibly empty")
 
 	var back creds
-	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, value, back.Password.Reveal())
+	require.NoError(t, json.Unmarshal([]byte(`{"user":"u","password":"`+value+`"}`), &back))
+	assert.Equal(t, value, back.Password.Reveal(), "decoding reads the value in clear")
 
 	var bad secret.String
 	assert.Error(t, json.Unmarshal([]byte(`123`), &bad))
