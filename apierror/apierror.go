@@ -14,6 +14,7 @@
 package apierror
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,7 +25,8 @@ import (
 // through its Is method, so errors.Is(err, apierror.ErrNotFound) works on any
 // error returned by this module's clients.
 var (
-	// ErrNotFound: the addressed resource does not exist (HTTP 404).
+	// ErrNotFound: the addressed resource does not exist (HTTP 404, except
+	// ft.RouteNotFound, which means the URL matches no operation).
 	ErrNotFound = errors.New("not found")
 	// ErrRateLimited: the service throttled the call (HTTP 429, TrueWatch's
 	// HTTP 401 with ft.TriggerApi*CurrentLimiting, Huawei APIGW throttling).
@@ -58,7 +60,8 @@ var (
 	// ErrServer: the service failed (HTTP 5xx) after every retry.
 	ErrServer = errors.New("server error")
 	// ErrTransport: the request never got an HTTP response (DNS, connection
-	// refused, TLS, timeout) after every retry.
+	// refused, TLS, timeout), or its body was cut short, after every retry.
+	// A call whose context was cancelled does not match it.
 	ErrTransport = errors.New("transport error")
 )
 
@@ -197,7 +200,9 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.HTTPStatus == 404 || isOneOf(e.ErrorCode, CodeNotFound, CodeAccountNotFound,
+		// ft.RouteNotFound says the URL is wrong (a misconfigured base
+		// URL), not that the addressed resource is missing.
+		return e.HTTPStatus == 404 && e.ErrorCode != CodeRouteNotFound || isOneOf(e.ErrorCode, CodeNotFound, CodeAccountNotFound,
 			CodeWorkspaceNotFound, CodeBillingAccountNotFound, CodeSubscriptionNotFound, CodeHuaweiResourceNotFound)
 	case ErrRateLimited:
 		return e.HTTPStatus == 429 && e.ErrorCode != CodeCodeResendTooSoon ||
@@ -227,7 +232,8 @@ func (e *Error) Is(target error) bool {
 	case ErrServer:
 		return e.HTTPStatus >= 500
 	case ErrTransport:
-		return e.HTTPStatus == 0 && e.Err != nil
+		// A call the caller cancelled is not a network failure.
+		return e.HTTPStatus == 0 && e.Err != nil && !errors.Is(e.Err, context.Canceled)
 	}
 	return false
 }

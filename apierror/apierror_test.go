@@ -85,6 +85,9 @@ func TestIsMatrix(t *testing.T) {
 		{503, "", nil, []string{"Server"}},
 		{0, "", errors.New("dial tcp: refused"), []string{"Transport"}},
 		{0, "", nil, nil},
+		{0, "", fmt.Errorf("wait: %w", context.Canceled), nil},
+		{0, "", context.DeadlineExceeded, []string{"Transport"}},
+		{404, apierror.CodeRouteNotFound, nil, nil},
 		{200, "", errors.New("unexpected EOF"), nil},
 	}
 	for _, tt := range tests {
