@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -213,7 +214,15 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 	info.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
-		return nil, info, c.fail(&req, info, fmt.Errorf("read response: %w", err))
+		// The answer was cut short: keep what identifies it, and let the
+		// error match ErrTransport (and the cause) like a lost connection.
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			err = ctxErr
+		} else {
+			err = fmt.Errorf("%w: %w", apierror.ErrTransport, err)
+		}
+		return nil, info, &apierror.Error{Service: c.service, Operation: req.Operation, HTTPStatus: resp.StatusCode,
+			RequestID: info.RequestID, Attempts: info.Attempts, Err: fmt.Errorf("read response: %w", err)}
 	}
 	var env Envelope
 	decErr := json.Unmarshal(raw, &env)
@@ -344,6 +353,13 @@ func classify(resp *http.Response, err error) (reason string, retryAfter time.Du
 			return "", 0, false, true
 		}
 		return "rate limited (HTTP 429)", retryAfter, true, false
+	case http.StatusConflict:
+		// The first request with this key is still running, so this
+		// attempt did nothing; a later one gets the first answer replayed.
+		if peekErrorCode(resp) == apierror.CodeIdempotencyKeyInFlight {
+			return "idempotency key in flight (" + apierror.CodeIdempotencyKeyInFlight + ")", retryAfter, true, false
+		}
+		return "", 0, false, true
 	case http.StatusUnauthorized:
 		code := peekErrorCode(resp)
 		if code == apierror.CodeAkRateLimited || code == apierror.CodeWorkspaceRateLimited {
@@ -390,7 +406,13 @@ func parseRetryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+	if strings.Trim(v, "0123456789") == "" {
+		// Seconds too many for a Duration mean "a very long time": the
+		// longest Duration, which the policy then caps.
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

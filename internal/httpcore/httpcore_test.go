@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -573,4 +575,168 @@ func TestDo_ErrorCarriesRetryAfter(t *testing.T) {
 	assert.Equal(t, 42*time.Second, apiErr.RetryAfter)
 	assert.Empty(t, w.All(), "a refused resend is not retried")
 	assert.Equal(t, 1, rec.Count())
+}
+
+func TestDo_RetriesIdempotencyKeyInFlight(t *testing.T) {
+	// A retry after a lost response can reach the server while the first
+	// attempt is still running: the server did nothing for it, and waiting
+	// lets the first finish so that the next retry gets it replayed.
+	rec := testkit.NewRecorder(testkit.ConnError(),
+		testkit.Fail(409, apierror.CodeIdempotencyKeyInFlight, "still running"),
+		testkit.WithHeader(testkit.OK(item{ID: "ok"}), "Idempotent-Replayed", "true"))
+	c, w := setup(t, rec)
+	var out item
+	_, info, err := c.Do(context.Background(), httpcore.Request{Operation: "Register", Method: http.MethodPost, Path: "/api/v1/x", Body: map[string]int{"n": 1}}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", out.ID)
+	assert.Equal(t, 3, info.Attempts)
+	assert.True(t, info.Replayed)
+	assert.Equal(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, w.All())
+
+	t.Run("exhausted: the conflict is reported", func(t *testing.T) {
+		rec := testkit.NewRecorder(testkit.Fail(409, apierror.CodeIdempotencyKeyInFlight, "still running"))
+		c, _ := setup(t, rec)
+		_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Register", Method: http.MethodPost, Path: "/api/v1/x"}, nil)
+		var apiErr *apierror.Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, apierror.CodeIdempotencyKeyInFlight, apiErr.ErrorCode)
+		assert.Equal(t, 4, apiErr.Attempts)
+	})
+	t.Run("other conflicts are final", func(t *testing.T) {
+		rec := testkit.NewRecorder(testkit.Fail(409, apierror.CodeAlreadyBound, ""), testkit.OK(nil))
+		c, w := setup(t, rec)
+		_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Register", Method: http.MethodPost, Path: "/api/v1/x"}, nil)
+		require.ErrorIs(t, err, apierror.ErrAlreadyBound)
+		assert.Equal(t, 1, rec.Count())
+		assert.Empty(t, w.All())
+	})
+}
+
+func TestDo_HugeRetryAfterIsCappedNotIgnored(t *testing.T) {
+	// Seconds that overflow a time.Duration mean "a very long time": the
+	// wait is the policy's cap, not the short exponential backoff.
+	for _, v := range []string{"9223372036854775807", "10000000000", "99999999999999999999"} {
+		t.Run(v, func(t *testing.T) {
+			rec := testkit.NewRecorder(testkit.WithHeader(testkit.Fail(429, "", ""), "Retry-After", v))
+			c, w := setup(t, rec, func(cfg *httpcore.Config) { cfg.Retry.MaxRetries = 1 })
+			_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil)
+			var apiErr *apierror.Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, []time.Duration{5 * time.Second}, w.All())
+			assert.Greater(t, apiErr.RetryAfter, 24*time.Hour, "the error reports the server's long Retry-After")
+		})
+	}
+}
+
+// errBody is a response body that fails after its first bytes.
+type errBody struct {
+	r      io.Reader
+	closed *int
+}
+
+func (b *errBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *errBody) Close() error { *b.closed++; return nil }
+
+func TestDo_BodyReadFailureKeepsStatusAndRequestID(t *testing.T) {
+	closed := 0
+	reply := func(req *http.Request) (*http.Response, error) {
+		resp, err := testkit.Raw(200, "")(req)
+		resp.Body = &errBody{r: strings.NewReader(`{"code":200,"succ`), closed: &closed}
+		return resp, err
+	}
+	rec := testkit.NewRecorder(reply)
+	c, _ := setup(t, rec)
+	_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "GetBinding", Method: http.MethodGet, Path: "/api/v1/x"}, nil)
+	var apiErr *apierror.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 200, apiErr.HTTPStatus)
+	assert.Equal(t, testkit.RequestID, apiErr.RequestID)
+	assert.Equal(t, "GetBinding", apiErr.Operation)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorIs(t, err, apierror.ErrTransport, "a response cut short is a transport failure")
+	assert.Equal(t, 1, closed)
+}
+
+// countingBodies wraps every reply's body so that a test can check that
+// each one is closed.
+type countingBodies struct {
+	mu             sync.Mutex
+	opened, closed int
+}
+
+type countedBody struct {
+	io.Reader
+	c    *countingBodies
+	once sync.Once
+}
+
+func (b *countedBody) Close() error {
+	b.once.Do(func() { b.c.mu.Lock(); b.c.closed++; b.c.mu.Unlock() })
+	return nil
+}
+
+func (cb *countingBodies) wrap(r testkit.Reply) testkit.Reply {
+	return func(req *http.Request) (*http.Response, error) {
+		resp, err := r(req)
+		if resp != nil {
+			cb.mu.Lock()
+			cb.opened++
+			cb.mu.Unlock()
+			resp.Body = &countedBody{Reader: resp.Body, c: cb}
+		}
+		return resp, err
+	}
+}
+
+func TestDo_ClosesEveryResponseBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		replies []testkit.Reply
+		cancel  bool
+	}{
+		{"success after retries", []testkit.Reply{testkit.Raw(503, ""), testkit.Fail(429, "", ""), testkit.OK(item{})}, false},
+		{"retries exhausted", []testkit.Reply{testkit.Raw(502, "")}, false},
+		{"final error", []testkit.Reply{testkit.Fail(404, apierror.CodeNotFound, "")}, false},
+		{"malformed", []testkit.Reply{testkit.Raw(200, "{")}, false},
+		{"cancelled while waiting", []testkit.Reply{testkit.Raw(503, "")}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cb countingBodies
+			replies := make([]testkit.Reply, len(tt.replies))
+			for i, r := range tt.replies {
+				replies[i] = cb.wrap(r)
+			}
+			rec := testkit.NewRecorder(replies...)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c, _ := setup(t, rec, func(cfg *httpcore.Config) {
+				if tt.cancel {
+					cfg.Retry.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+				}
+			})
+			var out item
+			_, _, _ = c.Do(ctx, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, &out)
+			assert.Positive(t, cb.opened)
+			assert.Equal(t, cb.opened, cb.closed, "every response body is closed")
+		})
+	}
+}
+
+func TestDo_CancelledCallIsNotATransportError(t *testing.T) {
+	rec := testkit.NewRecorder(testkit.Raw(503, ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	c, _ := setup(t, rec, func(cfg *httpcore.Config) {
+		cfg.Retry.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+	})
+	_, _, err := c.Do(ctx, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, apierror.ErrTransport, "the caller gave up; nothing is wrong with the network")
 }
