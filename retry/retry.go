@@ -16,7 +16,8 @@ import (
 // Policy configures retries. The zero value means "use Default()".
 type Policy struct {
 	// MaxRetries is how many times a failed attempt is retried (so at most
-	// MaxRetries+1 attempts). Negative disables retries.
+	// MaxRetries+1 attempts). Zero means the default; negative (see
+	// Disabled) disables retries.
 	MaxRetries int
 	// WaitMin is the first backoff; each retry doubles it.
 	WaitMin time.Duration
@@ -25,8 +26,8 @@ type Policy struct {
 	// RetryAfterMax caps a server's Retry-After; a longer Retry-After is
 	// waited for only this long.
 	RetryAfterMax time.Duration
-	// Jitter randomises waits to spread retries: a wait w becomes a value in
-	// [w/2, w]. Disable it in tests for exact waits.
+	// NoJitter turns off the jitter that spreads retries (a wait w becomes
+	// a value in [w/2, w]); tests set it for exact waits.
 	NoJitter bool
 	// Sleep waits d or until ctx is done. Nil uses a timer; tests inject a
 	// function that records d and returns at once.
@@ -44,14 +45,15 @@ func Default() Policy {
 // Disabled returns a policy that never retries.
 func Disabled() Policy { return Policy{MaxRetries: -1} }
 
-// Normalize fills zero fields from Default(); a Policy with MaxRetries < 0
-// keeps retries disabled.
+// Normalize fills zero fields from Default(), MaxRetries included (so
+// Policy{WaitMax: 5 * time.Second} retries as often as the default, with
+// shorter waits); a Policy with MaxRetries < 0 keeps retries disabled.
 func (p Policy) Normalize() Policy {
 	d := Default()
-	if p.MaxRetries == 0 && p.WaitMin == 0 && p.WaitMax == 0 && p.RetryAfterMax == 0 {
+	switch {
+	case p.MaxRetries == 0:
 		p.MaxRetries = d.MaxRetries
-	}
-	if p.MaxRetries < 0 {
+	case p.MaxRetries < 0:
 		p.MaxRetries = 0
 	}
 	if p.WaitMin <= 0 {

@@ -28,8 +28,11 @@ func TestNormalize(t *testing.T) {
 	assert.True(t, p.NoJitter)
 
 	p = retry.Policy{WaitMin: 2 * time.Second, WaitMax: time.Second}.Normalize()
-	assert.Equal(t, 0, p.MaxRetries, "MaxRetries 0 with durations set means no retries")
+	assert.Equal(t, 4, p.MaxRetries, "an unset MaxRetries is the default's, whatever else is set")
 	assert.Equal(t, 2*time.Second, p.WaitMax, "WaitMax is raised to WaitMin")
+
+	p = retry.Policy{MaxRetries: -1, WaitMax: 5 * time.Second}.Normalize()
+	assert.Equal(t, 0, p.MaxRetries, "only a negative MaxRetries disables retries")
 
 	p = retry.Policy{MaxRetries: 2, WaitMin: -time.Second}.Normalize()
 	assert.Equal(t, d.WaitMin, p.WaitMin)

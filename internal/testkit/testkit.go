@@ -158,10 +158,13 @@ type Waits struct {
 	d  []time.Duration
 }
 
-// Policy returns an exact (no jitter) policy with maxRetries retries, waits
-// of 100ms doubling to 1s, Retry-After capped at 5s, and a Sleep that
-// records each wait and returns at once.
+// Policy returns an exact (no jitter) policy with maxRetries retries (0:
+// none), waits of 100ms doubling to 1s, Retry-After capped at 5s, and a
+// Sleep that records each wait and returns at once.
 func (w *Waits) Policy(maxRetries int) retry.Policy {
+	if maxRetries == 0 {
+		maxRetries = -1
+	}
 	return retry.Policy{
 		MaxRetries: maxRetries, WaitMin: 100 * time.Millisecond, WaitMax: time.Second,
 		RetryAfterMax: 5 * time.Second, NoJitter: true,
