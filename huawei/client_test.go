@@ -230,6 +230,12 @@ func TestHuaweiMalformedPurchasesAreTypedErrors(t *testing.T) {
 		"bad time":       `{"total_count":1,"data":[{"resource_id":"x","status":2,"product_id":"OFFI845592654693900288","expire_time":"soon"}]}`,
 		"no resource_id": `{"total_count":1,"data":[{"status":2}]}`,
 		"no status":      `{"total_count":1,"data":[{"resource_id":"x"}]}`,
+		// A truncated page must not read as "no (more) purchases".
+		"no total_count":       `{"data":[{"resource_id":"x","status":2,"product_id":"OFFI845592654693900288"}]}`,
+		"null data":            `{"total_count":3,"data":null}`,
+		"no data":              `{"total_count":3}`,
+		"negative total_count": `{"total_count":-1,"data":[]}`,
+		"null entry":           `{"total_count":1,"data":[null]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
@@ -238,6 +244,68 @@ func TestHuaweiMalformedPurchasesAreTypedErrors(t *testing.T) {
 			require.ErrorIs(t, err, huawei.ErrMalformedResponse)
 		})
 	}
+}
+
+func TestHuaweiEmptyPurchaseListIsNotMalformed(t *testing.T) {
+	for _, body := range []string{`{"total_count":0}`, `{"total_count":0,"data":null}`, `{"total_count":2,"data":[]}`} {
+		c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+		mt.RegisterResponder("POST", fakeEP+"/v2/orders/suscriptions/resources/query", jsonOK(body))
+		pg, err := c.ListPurchases(context.Background(), &huawei.PurchaseQuery{Offset: 2})
+		require.NoError(t, err, body)
+		assert.Empty(t, pg.Purchases)
+		assert.False(t, pg.HasMore())
+	}
+}
+
+func TestHuaweiMalformedOrdersAreTypedErrors(t *testing.T) {
+	const info = `"order_info":{"order_id":"CS1","status":5}`
+	for name, body := range map[string]string{
+		"empty":            `{}`,
+		"no total_count":   `{` + info + `,"order_line_items":[{"product_id":"p"}]}`,
+		"no lines":         `{` + info + `,"total_count":2}`,
+		"bad line time":    `{` + info + `,"total_count":1,"order_line_items":[{"expire_time":"soon"}]}`,
+		"no order_id":      `{"order_info":{},"total_count":0}`,
+		"bad payment time": `{"order_info":{"order_id":"CS1","payment_time":"yesterday"},"total_count":0}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mt, events := mockClient(t, huawei.WithDomainID(fakeAcct))
+			mt.RegisterResponder("GET", fakeEP+"/v2/orders/customer-orders/details/CS1", jsonOK(body))
+			var err error
+			require.NotPanics(t, func() { _, err = c.Order(context.Background(), "CS1") })
+			require.ErrorIs(t, err, huawei.ErrMalformedResponse)
+			assert.Empty(t, *events)
+		})
+	}
+	for name, body := range map[string]string{
+		"empty":          `{}`,
+		"no total_count": `{"order_infos":[{"order_id":"CS1"}]}`,
+		"no orders":      `{"total_count":4}`,
+	} {
+		t.Run("list "+name, func(t *testing.T) {
+			c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+			mt.RegisterResponder("GET", fakeEP+"/v2/orders/customer-orders", jsonOK(body))
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			_, err := c.OrderFor(context.Background(), huawei.Purchase{ResourceID: "r", ProductID: huawei.TrueWatchProductID,
+				EffectiveTime: at, ExpireTime: at.AddDate(1, 0, 0)})
+			require.ErrorIs(t, err, huawei.ErrMalformedResponse)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "no order is fetched")
+		})
+	}
+}
+
+func TestHuaweiParsesBSSTimeFormats(t *testing.T) {
+	c, mt, _ := mockClient(t, huawei.WithDomainID(fakeAcct))
+	mt.RegisterResponder("POST", fakeEP+"/v2/orders/suscriptions/resources/query", jsonOK(`{"total_count":1,"data":[{
+		"resource_id":"x","status":2,"product_id":"OFFI845592654693900288",
+		"effective_time":"2026-01-02T03:04:05.678Z","expire_time":"2027-01-02T11:04:05+08:00","update_time":""}]}`))
+	pg, err := c.ListPurchases(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, pg.Purchases, 1)
+	p := pg.Purchases[0]
+	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), p.EffectiveTime, "milliseconds")
+	assert.Equal(t, time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), p.ExpireTime, "an offset is converted to UTC")
+	assert.Equal(t, time.UTC, p.ExpireTime.Location())
+	assert.True(t, p.UpdateTime.IsZero(), "empty is the zero time")
 }
 
 func TestHuaweiContextCancelStopsRetries(t *testing.T) {

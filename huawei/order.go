@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
-	bssmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	bssintl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2"
 	intl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2/model"
 
@@ -140,8 +138,12 @@ func (c *Client) orderDetails(ctx context.Context, domainID, orderID string) (*O
 		if err != nil {
 			return nil, err
 		}
-		if resp == nil || resp.OrderInfo == nil {
+		if resp.OrderInfo == nil {
 			return nil, malformed(ServiceBSS, op, "", "no order_info in the response")
+		}
+		total, err := pageTotal(op, "order_line_items", resp.TotalCount, resp.OrderLineItems != nil, offset)
+		if err != nil {
+			return nil, err
 		}
 		if o == nil {
 			if o, err = toOrder(op, resp.OrderInfo); err != nil {
@@ -160,7 +162,7 @@ func (c *Client) orderDetails(ctx context.Context, domainID, orderID string) (*O
 			o.Lines = append(o.Lines, line)
 		}
 		offset += len(lines)
-		if len(lines) == 0 || resp.TotalCount == nil || offset >= int(*resp.TotalCount) {
+		if len(lines) == 0 || offset >= total {
 			return o, nil
 		}
 	}
@@ -300,24 +302,14 @@ func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchas
 		if serviceType != "" {
 			req.ServiceTypeCode = &serviceType
 		}
-		resp, err := invoke(ctx, c, c.bssService(domainID), op, func(hc *core.HcHttpClient) (*intl.ListCustomerOrdersResponse, error) {
-			if !c.cfg.chineseMainland {
-				return bssintl.NewBssintlClient(hc).ListCustomerOrders(req)
-			}
-			r, err := bss.NewBssClient(hc).ListCustomerOrders(&bssmodel.ListCustomerOrdersRequest{
-				CreateTimeBegin: req.CreateTimeBegin, CreateTimeEnd: req.CreateTimeEnd, Status: req.Status,
-				Limit: req.Limit, Offset: req.Offset, OrderBy: req.OrderBy, ServiceTypeCode: req.ServiceTypeCode})
-			if err != nil {
-				return nil, err
-			}
-			var out intl.ListCustomerOrdersResponse
-			return &out, convert(r, &out)
-		})
+		resp, err := bssCall(ctx, c, domainID, op, req, (*bssintl.BssintlClient).ListCustomerOrders,
+			(*bss.BssClient).ListCustomerOrders)
 		if err != nil {
 			return nil, err
 		}
-		if resp == nil || (resp.OrderInfos == nil && resp.TotalCount == nil) {
-			return nil, malformed(ServiceBSS, op, "", "neither order_infos nor total_count in the response")
+		total, err := pageTotal(op, "order_infos", resp.TotalCount, resp.OrderInfos != nil, offset)
+		if err != nil {
+			return nil, err
 		}
 		var page []intl.CustomerOrderV2
 		if resp.OrderInfos != nil {
@@ -329,7 +321,7 @@ func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchas
 			}
 		}
 		offset += len(page)
-		if len(page) == 0 || resp.TotalCount == nil || offset >= int(*resp.TotalCount) {
+		if len(page) == 0 || offset >= total {
 			return ids, nil
 		}
 	}
@@ -338,18 +330,8 @@ func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchas
 func (c *Client) orderPage(ctx context.Context, domainID, orderID string, offset int) (*intl.ShowCustomerOrderDetailsResponse, error) {
 	limit, off := int32(orderLinesPage), int32(offset)
 	req := &intl.ShowCustomerOrderDetailsRequest{OrderId: orderID, Limit: &limit, Offset: &off}
-	return invoke(ctx, c, c.bssService(domainID), "ShowCustomerOrderDetails", func(hc *core.HcHttpClient) (*intl.ShowCustomerOrderDetailsResponse, error) {
-		if !c.cfg.chineseMainland {
-			return bssintl.NewBssintlClient(hc).ShowCustomerOrderDetails(req)
-		}
-		r, err := bss.NewBssClient(hc).ShowCustomerOrderDetails(&bssmodel.ShowCustomerOrderDetailsRequest{
-			OrderId: orderID, Limit: &limit, Offset: &off})
-		if err != nil {
-			return nil, err
-		}
-		var out intl.ShowCustomerOrderDetailsResponse
-		return &out, convert(r, &out)
-	})
+	return bssCall(ctx, c, domainID, "ShowCustomerOrderDetails", req, (*bssintl.BssintlClient).ShowCustomerOrderDetails,
+		(*bss.BssClient).ShowCustomerOrderDetails)
 }
 
 func toOrder(op string, r *intl.CustomerOrderV3) (*Order, error) {

@@ -2,16 +2,13 @@ package huawei
 
 import (
 	"context"
-	"encoding/json"
 	"iter"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
-	bssmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	bssintl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2"
 	intl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2/model"
 
@@ -222,33 +219,15 @@ func (c *Client) ListPurchases(ctx context.Context, q *PurchaseQuery) (*Purchase
 	if err != nil {
 		return nil, err
 	}
-	req := q.request()
-	resp, err := invoke(ctx, c, c.bssService(domainID), op, func(hc *core.HcHttpClient) (*intl.ListPayPerUseCustomerResourcesResponse, error) {
-		if !c.cfg.chineseMainland {
-			return bssintl.NewBssintlClient(hc).ListPayPerUseCustomerResources(&intl.ListPayPerUseCustomerResourcesRequest{Body: req})
-		}
-		// BSS and BSS international models are field-for-field identical
-		// on the wire; convert through JSON to handle both alike.
-		var body bssmodel.QueryResourcesReq
-		if err := convert(req, &body); err != nil {
-			return nil, err
-		}
-		r, err := bss.NewBssClient(hc).ListPayPerUseCustomerResources(&bssmodel.ListPayPerUseCustomerResourcesRequest{Body: &body})
-		if err != nil {
-			return nil, err
-		}
-		var out intl.ListPayPerUseCustomerResourcesResponse
-		return &out, convert(r, &out)
-	})
+	req := &intl.ListPayPerUseCustomerResourcesRequest{Body: q.request()}
+	resp, err := bssCall(ctx, c, domainID, op, req, (*bssintl.BssintlClient).ListPayPerUseCustomerResources,
+		(*bss.BssClient).ListPayPerUseCustomerResources)
 	if err != nil {
 		return nil, err
 	}
-	if resp == nil || (resp.Data == nil && resp.TotalCount == nil) {
-		return nil, malformed(ServiceBSS, op, "", "neither data nor total_count in the response")
-	}
-	pg := &PurchasePage{Offset: int(*req.Offset)}
-	if resp.TotalCount != nil {
-		pg.TotalCount = int(*resp.TotalCount)
+	pg := &PurchasePage{Offset: int(*req.Body.Offset)}
+	if pg.TotalCount, err = pageTotal(op, "data", resp.TotalCount, resp.Data != nil, pg.Offset); err != nil {
+		return nil, err
 	}
 	var data []intl.OrderInstanceV2
 	if resp.Data != nil {
@@ -422,14 +401,4 @@ func parseTime(v *string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
-}
-
-// convert copies between the BSS and BSS international models, which are
-// identical on the wire.
-func convert(in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
 }
