@@ -110,10 +110,24 @@ func joinCodes() string {
 // DefaultURL returns the public URL of a service of a site:
 // https://{site}-{service}.truewatch.com.
 func DefaultURL(code Code, svc Service) (string, error) {
-	if _, err := Lookup(code); err != nil {
+	s, err := lookupService(code, svc)
+	if err != nil {
 		return "", err
 	}
-	return "https://" + string(code) + "-" + string(svc) + ".truewatch.com", nil
+	return "https://" + string(s.Code) + "-" + string(svc) + ".truewatch.com", nil
+}
+
+// lookupService returns the site of code, as Lookup does (so the site's
+// canonical lower-case code), after checking that svc is one of Services().
+func lookupService(code Code, svc Service) (Site, error) {
+	s, err := Lookup(code)
+	if err != nil {
+		return s, err
+	}
+	if svcs := Services(); !slices.Contains(svcs, svc) {
+		return s, fmt.Errorf("site: unknown service %q (known: %v)", string(svc), svcs)
+	}
+	return s, nil
 }
 
 // Endpoints resolves the base URL of every service of every site, with
@@ -133,9 +147,12 @@ type key struct {
 }
 
 // With returns a copy of e in which the given service of the given site
-// resolves to rawURL. The URL must be absolute http or https.
+// resolves to rawURL. The URL must be absolute http or https; the site code
+// is matched as Lookup matches it, and the service must be one of
+// Services().
 func (e Endpoints) With(code Code, svc Service, rawURL string) (Endpoints, error) {
-	if _, err := Lookup(code); err != nil {
+	s, err := lookupService(code, svc)
+	if err != nil {
 		return e, err
 	}
 	u, err := parseBase(rawURL)
@@ -146,7 +163,7 @@ func (e Endpoints) With(code Code, svc Service, rawURL string) (Endpoints, error
 	for k, v := range e.overrides {
 		out.overrides[k] = v
 	}
-	out.overrides[key{code, svc}] = u
+	out.overrides[key{s.Code, svc}] = u
 	return out, nil
 }
 
@@ -161,18 +178,21 @@ func UnderBase(base string) (Endpoints, error) {
 	return Endpoints{base: u}, nil
 }
 
-// URL returns the base URL (no trailing slash) of a service of a site.
+// URL returns the base URL (no trailing slash) of a service of a site. The
+// site code is matched as Lookup matches it; an unknown site or service is
+// an error.
 func (e Endpoints) URL(code Code, svc Service) (string, error) {
-	if _, err := Lookup(code); err != nil {
+	s, err := lookupService(code, svc)
+	if err != nil {
 		return "", err
 	}
-	if u, ok := e.overrides[key{code, svc}]; ok {
+	if u, ok := e.overrides[key{s.Code, svc}]; ok {
 		return u, nil
 	}
 	if e.base != "" {
-		return e.base + "/sites/" + string(code) + "/" + string(svc), nil
+		return e.base + "/sites/" + string(s.Code) + "/" + string(svc), nil
 	}
-	return DefaultURL(code, svc)
+	return DefaultURL(s.Code, svc)
 }
 
 // LoginURL returns the page where users of a site log in.

@@ -113,3 +113,39 @@ func TestUnderBase(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestSiteCodesAreCaseInsensitiveEverywhere(t *testing.T) {
+	// Lookup accepts any case; an override made with one spelling must be
+	// the one used for every spelling, never a silent fall-back to the
+	// public host.
+	e, err := site.Endpoints{}.With(site.Code("EU1"), site.ConsoleAPI, "http://mock.test/eu")
+	require.NoError(t, err)
+	for _, c := range []site.Code{"eu1", "EU1", " Eu1 "} {
+		got, err := e.URL(c, site.ConsoleAPI)
+		require.NoError(t, err)
+		assert.Equal(t, "http://mock.test/eu", got, "%q", c)
+	}
+	u, err := site.UnderBase("http://mock.test")
+	require.NoError(t, err)
+	got, err := u.URL("ZA1", site.Auth)
+	require.NoError(t, err)
+	assert.Equal(t, "http://mock.test/sites/za1/auth", got)
+	got, err = site.DefaultURL("US1", site.Console)
+	require.NoError(t, err)
+	assert.Equal(t, "https://us1-console.truewatch.com", got)
+}
+
+func TestUnknownServiceIsAnError(t *testing.T) {
+	// A misspelt service would otherwise leave the real one pointing at
+	// the public host.
+	_, err := site.Endpoints{}.With(site.EU1, site.Service("consle-api"), "http://mock.test")
+	assert.ErrorContains(t, err, `unknown service "consle-api"`)
+	_, err = site.Endpoints{}.URL(site.EU1, site.Service("db"))
+	assert.Error(t, err)
+	_, err = site.DefaultURL(site.EU1, site.Service(""))
+	assert.Error(t, err)
+	for _, svc := range site.Services() {
+		_, err := site.Endpoints{}.URL(site.EU1, svc)
+		assert.NoError(t, err, svc)
+	}
+}
