@@ -68,9 +68,10 @@ func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String
 }
 
 // AllBindableWorkspaces iterates over every bindable workspace, requesting
-// page after page from opts.PageIndex (default 1). It stops after a short
-// page, once the service's totalCount is reached, or as soon as the consumer
-// stops ranging. An error is yielded once, and ends the iteration.
+// page after page from opts.PageIndex (default 1). It stops at an empty
+// page, after the page that reaches the service's totalCount (or, when the
+// service gives no totalCount, after a short page), or as soon as the
+// consumer stops ranging. An error is yielded once, and ends the iteration.
 //
 // Request options apply to every page request; a CallInfo describes the
 // last page requested.
@@ -92,21 +93,37 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 					return
 				}
 			}
-			// The service may serve fewer items per page than asked for;
-			// its pageSize is the one that tells a short page.
-			size := cur.PageSize
-			if page != nil && page.PageSize > 0 {
-				size = page.PageSize
-			}
-			if len(items) == 0 || len(items) < size {
-				return
-			}
-			if page != nil && page.TotalCount > 0 && (cur.PageIndex-1)*size+len(items) >= page.TotalCount {
+			if !morePages(cur.PageIndex, cur.PageSize, len(items), page) {
 				return
 			}
 			cur.PageIndex++
 		}
 	}
+}
+
+// morePages reports whether pages follow the one just read: index and size
+// are what was asked for, n how many items came, page the service's paging
+// block. The service's own index and size win (it may serve fewer items per
+// page than asked for). A positive totalCount decides, since a page may hold
+// fewer items than its size while more pages follow; without one, a short
+// page is the last. An empty page always is.
+func morePages(index, size, n int, page *PageInfo) bool {
+	if n == 0 {
+		return false
+	}
+	if page == nil {
+		return n >= size
+	}
+	if page.PageIndex > 0 {
+		index = page.PageIndex
+	}
+	if page.PageSize > 0 {
+		size = page.PageSize
+	}
+	if page.TotalCount > 0 {
+		return index*size < page.TotalCount
+	}
+	return n >= size
 }
 
 // BindWorkspace binds an existing workspace of the token's Billing Center

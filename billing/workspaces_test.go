@@ -153,3 +153,43 @@ func TestAllBindableWorkspaces_CallInfoDescribesLastPage(t *testing.T) {
 	assert.Equal(t, 1, info.Attempts)
 	assert.Equal(t, 2, e.mt.GetTotalCallCount())
 }
+
+// listPage replies with the given workspace IDs and paging block.
+func listPage(index, size, total int, ids ...string) testkit.Reply {
+	items := []map[string]any{}
+	for _, id := range ids {
+		items = append(items, map[string]any{"uuid": id, "name": id, "site": "us1", "bindable": true})
+	}
+	return testkit.Page(items, httpcore.PageInfo{Count: len(items), PageIndex: index, PageSize: size, TotalCount: total})
+}
+
+func TestAllBindableWorkspaces_ShortPageBeforeTotalCountGoesOn(t *testing.T) {
+	// A page can hold fewer items than its size while more pages follow
+	// (the service filtered some out); totalCount, when given, decides.
+	e := setup(t,
+		listPage(1, 3, 8, "a", "b"),
+		listPage(2, 3, 8, "c", "d", "e"),
+		listPage(3, 3, 8, "f", "g"),
+	)
+	got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}))
+	assert.Equal(t, []string{"a", "b", "c", "d", "e", "f", "g"}, got)
+	assert.Equal(t, []string{"1", "2", "3"}, pageIndexes(e), "page 3 covers items 7 to 9 of 8: the last")
+}
+
+func TestAllBindableWorkspaces_EmptyPageStopsEvenBelowTotalCount(t *testing.T) {
+	// A totalCount that overstates the list must not make the iterator
+	// request pages forever.
+	e := setup(t, listPage(1, 3, 50, "a", "b", "c"), listPage(2, 3, 50))
+	got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}))
+	assert.Equal(t, []string{"a", "b", "c"}, got)
+	assert.Equal(t, []string{"1", "2"}, pageIndexes(e))
+}
+
+func TestAllBindableWorkspaces_TotalCountZeroWithItems(t *testing.T) {
+	// totalCount 0 next to items means the service did not count: short
+	// pages decide.
+	e := setup(t, listPage(1, 2, 0, "a", "b"), listPage(2, 2, 0, "c"))
+	got := ids(t, e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}))
+	assert.Equal(t, []string{"a", "b", "c"}, got)
+	assert.Equal(t, []string{"1", "2"}, pageIndexes(e))
+}
