@@ -184,7 +184,7 @@ func (r *RegisterAndCreateRequest) Validate() error {
 	rules.Code(&p, "emailCode", r.EmailCode.Reveal())
 	rules.Phone(&p, "mobile", r.Phone)
 	rules.Terms(&p, "termsAccepted", r.TermsAccepted)
-	return p.Err("RegisterAndCreateWorkspace")
+	return p.Err("RegisterAndCreate")
 }
 
 // CreateResult is what creating a workspace returns.

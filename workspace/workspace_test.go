@@ -310,3 +310,18 @@ func TestSecretsNeverShown(t *testing.T) {
 	assert.NotContains(t, logs.String(), password)
 	assert.NotContains(t, logs.String(), emailCode)
 }
+
+func TestValidateNamesTheClientMethod(t *testing.T) {
+	// Validate called directly names the operation the client reports for
+	// the same request, so logs and errors agree.
+	create := validCreate()
+	create.Name = ""
+	op, _, ok := testkit.Refusal(create.Validate())
+	require.True(t, ok)
+	assert.Equal(t, "CreateWorkspace", op)
+	reg := validRegisterAndCreate()
+	reg.Name = ""
+	op, _, ok = testkit.Refusal(reg.Validate())
+	require.True(t, ok)
+	assert.Equal(t, "RegisterAndCreate", op)
+}
