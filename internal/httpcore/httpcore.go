@@ -60,10 +60,18 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/"))
 	if err != nil {
+		// url.Error repeats the URL, credentials included: keep the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("%s: invalid base URL: %w", cfg.Service, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s: base URL %q must be absolute http or https", cfg.Service, cfg.BaseURL)
+		return nil, fmt.Errorf("%s: base URL %q must be absolute http or https", cfg.Service, u.Redacted())
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s: base URL %q must not contain credentials (calls authenticate with tokens)", cfg.Service, u.Redacted())
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {

@@ -740,3 +740,13 @@ func TestDo_CancelledCallIsNotATransportError(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, apierror.ErrTransport, "the caller gave up; nothing is wrong with the network")
 }
+
+func TestNew_RefusesCredentialsInBaseURL(t *testing.T) {
+	// The API authenticates with tokens; a password in the base URL would
+	// go out as Basic auth on every request and show in BaseURL().
+	for _, u := range []string{"https://user:hunter2@billing.test", "ftp://user:hunter2@billing.test", "https://user:hunter2@[::1"} {
+		_, err := httpcore.New(httpcore.Config{Service: "billing", BaseURL: u})
+		require.Error(t, err, u)
+		assert.NotContains(t, err.Error(), "hunter2", "the error never shows the password")
+	}
+}
