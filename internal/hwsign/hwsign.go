@@ -191,11 +191,16 @@ func ParseAuthorization(v string) (Authorization, error) {
 	if !ok {
 		return a, errors.New("authorization scheme is not " + Algorithm)
 	}
+	seen := map[string]bool{}
 	for part := range strings.SplitSeq(rest, ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return a, fmt.Errorf("malformed authorization element %q", strings.TrimSpace(part))
 		}
+		if seen[k] {
+			return a, fmt.Errorf("authorization element %q given more than once", k)
+		}
+		seen[k] = true
 		switch k {
 		case "Access":
 			a.AccessKey = val
@@ -270,13 +275,25 @@ func Verify(r *http.Request, body []byte, lookup Lookup, now time.Time) (string,
 	if date == "" {
 		return "", &Error{Kind: KindMissing, Detail: "missing X-Sdk-Date header"}
 	}
+	// One value each: with several, which one was signed is a guess.
+	if len(r.Header.Values("Authorization")) > 1 || len(r.Header.Values(HeaderDate)) > 1 {
+		return "", &Error{Kind: KindMalformed, Detail: "Authorization and X-Sdk-Date must each be given once"}
+	}
 	a, err := ParseAuthorization(authz)
 	if err != nil {
 		return "", &Error{Kind: KindMalformed, Detail: err.Error()}
 	}
+	// time.Parse would also take a fractional second ("...T050607.5Z");
+	// the gateway wants exactly the layout.
 	t, err := time.Parse(DateFormat, date)
-	if err != nil {
+	if err != nil || t.Format(DateFormat) != date {
 		return "", &Error{Kind: KindMalformed, AccessKey: a.AccessKey, Detail: "X-Sdk-Date is not " + DateFormat}
+	}
+	// A query Go cannot parse (a ";" separator, a bad escape) would be
+	// signed by the client as sent but canonicalised here without the
+	// pairs Go drops.
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		return "", &Error{Kind: KindMalformed, AccessKey: a.AccessKey, Detail: "query string cannot be parsed"}
 	}
 	key, ok := lookup(a.AccessKey)
 	if !ok {

@@ -47,6 +47,14 @@ func signed(t *testing.T, method, target, body string) *http.Request {
 	return r
 }
 
+// resign changes r with change, then signs it again as a client would.
+func resign(r *http.Request, change func(), body string) []byte {
+	change()
+	r.Header.Del("Authorization")
+	hwsign.Sign(r, []byte(body), testAK, testSK, now)
+	return []byte(body)
+}
+
 func kindOf(t *testing.T, err error) hwsign.Kind {
 	t.Helper()
 	var e *hwsign.Error
@@ -104,6 +112,32 @@ func TestHuaweiVerifyRefuses(t *testing.T) {
 			r.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+testAK+", SignedHeaders=user-agent, Signature=00")
 			return []byte(body)
 		}, kind: hwsign.KindMalformed},
+		"fractional date": {mutate: func(r *http.Request) []byte {
+			return resign(r, func() { r.Header.Set(hwsign.HeaderDate, now.Format("20060102T150405")+".5Z") }, body)
+		}, kind: hwsign.KindMalformed},
+		"date without zone": {mutate: func(r *http.Request) []byte {
+			return resign(r, func() { r.Header.Set(hwsign.HeaderDate, now.Format("20060102T150405")) }, body)
+		}, kind: hwsign.KindMalformed},
+		"two dates": {mutate: func(r *http.Request) []byte {
+			r.Header.Add(hwsign.HeaderDate, now.Add(time.Hour).Format(hwsign.DateFormat))
+			return []byte(body)
+		}, kind: hwsign.KindMalformed},
+		"two authorization headers": {mutate: func(r *http.Request) []byte {
+			r.Header.Add("Authorization", "SDK-HMAC-SHA256 Access=OTHER, SignedHeaders=x-sdk-date, Signature=00")
+			return []byte(body)
+		}, kind: hwsign.KindMalformed},
+		"access given twice": {mutate: func(r *http.Request) []byte {
+			r.Header.Set("Authorization", r.Header.Get("Authorization")+", Access="+testAK)
+			return []byte(body)
+		}, kind: hwsign.KindMalformed},
+		"semicolon in query": {mutate: func(r *http.Request) []byte {
+			return resign(r, func() { r.URL.RawQuery = "a=1;b=2" }, body)
+		}, kind: hwsign.KindMalformed},
+		"signed header absent": {mutate: func(r *http.Request) []byte {
+			a := strings.Replace(r.Header.Get("Authorization"), "SignedHeaders=", "SignedHeaders=a-missing;", 1)
+			r.Header.Set("Authorization", a)
+			return []byte(body)
+		}, kind: hwsign.KindBadSignature},
 		"unsorted signed headers": {mutate: func(r *http.Request) []byte {
 			r.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+testAK+", SignedHeaders=x-sdk-date;user-agent, Signature=00")
 			return []byte(body)
@@ -122,6 +156,32 @@ func TestHuaweiVerifyRefuses(t *testing.T) {
 			assert.Equal(t, tc.kind, kindOf(t, err))
 		})
 	}
+}
+
+func TestHuaweiVerifyCanonicalEdges(t *testing.T) {
+	for name, target := range map[string]string{
+		"repeated keys":          "http://h/v2/x?a=2&a=1&a=10&b=",
+		"empty value, no equals": "http://h/v2/x?flag&b=1",
+		"escaped segment":        "http://h/v2/orders/customer-orders/details/CS%201%2B2%25",
+		"plus and space":         "http://h/v2/x?q=a+b%20c%2Bd",
+		"unicode":                "http://h/v2/%C3%BC?%C3%BC=%C3%A9",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := signed(t, http.MethodGet, target, "")
+			_, err := hwsign.Verify(r, nil, lookup, now)
+			require.NoError(t, err)
+		})
+	}
+	t.Run("inner spaces in a header value are kept", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodGet, "http://h/v3/auth/domains", nil)
+		r.Header.Set("X-Custom", "  a  b   c ")
+		hwsign.Sign(r, nil, testAK, testSK, now)
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		require.NoError(t, err, "outer spaces are trimmed")
+		r.Header.Set("X-Custom", "a b c")
+		_, err = hwsign.Verify(r, nil, lookup, now)
+		assert.Equal(t, hwsign.KindBadSignature, kindOf(t, err), "inner spaces are signed as they are")
+	})
 }
 
 func TestHuaweiVerifyWrongSK(t *testing.T) {
@@ -197,7 +257,8 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestVerifyRealSDKRequests checks the verifier against requests signed by
 // huaweicloud-sdk-go-v3 itself: GET, GET with query, POST with a JSON body,
-// an escaped path parameter and the SDK's internal domain discovery call.
+// an escaped path parameter, empty and odd query values and the SDK's
+// internal domain discovery call.
 func TestHuaweiVerifyRealSDKRequests(t *testing.T) {
 	rec := &recorder{}
 	srv := httptest.NewServer(rec)
@@ -220,6 +281,11 @@ func TestHuaweiVerifyRealSDKRequests(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.ShowCustomerOrderDetails(&intl.ShowCustomerOrderDetailsRequest{OrderId: "CS 1+2/3", Limit: &limit})
 	require.NoError(t, err)
+	// An empty value goes out as a bare key ("order_id&..."); odd
+	// characters are escaped.
+	empty, odd := "", "a b+c%d/ü=&"
+	_, err = b.ListCustomerOrders(&intl.ListCustomerOrdersRequest{OrderId: &empty, ServiceTypeCode: &odd})
+	require.NoError(t, err)
 
 	// The SDK's own discovery: signs only x-sdk-date.
 	cred2, err := global.NewCredentialsBuilder().WithAk(testAK + "X").WithSk(testSK).WithIamEndpointOverride(srv.URL).SafeBuild()
@@ -233,7 +299,7 @@ func TestHuaweiVerifyRealSDKRequests(t *testing.T) {
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	assert.Equal(t, 4, rec.n)
+	assert.Equal(t, 5, rec.n)
 	assert.Empty(t, rec.errs)
 }
 
@@ -242,7 +308,8 @@ func TestHuaweiParseAuthorization(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, hwsign.Authorization{AccessKey: "AK", SignedHeaders: []string{"user-agent", "x-sdk-date"}, Signature: "abc"}, a)
 	for _, bad := range []string{"", "SDK-HMAC-SHA256 ", "SDK-HMAC-SHA256 Access=AK", "SDK-HMAC-SHA256 Access=AK, Bogus=1, SignedHeaders=x-sdk-date, Signature=a",
-		"SDK-HMAC-SHA256 Access=, SignedHeaders=x-sdk-date, Signature=a", "SDK-HMAC-SHA256 Access=AK, SignedHeaders=X-Sdk-Date, Signature=a"} {
+		"SDK-HMAC-SHA256 Access=, SignedHeaders=x-sdk-date, Signature=a", "SDK-HMAC-SHA256 Access=AK, SignedHeaders=X-Sdk-Date, Signature=a",
+		"SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, Signature=a, Signature=b"} {
 		_, err := hwsign.ParseAuthorization(bad)
 		assert.Error(t, err, bad)
 	}
