@@ -114,11 +114,12 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		hwBadRequest(w, r, err.Error())
 		return
 	}
-	if q.CustomerID != nil {
-		hwPartnerOnly(w, r, "customer_id")
-		return
-	}
 	var problems []string
+	// BSS documents customer_id as used by partners for their customers
+	// and ignored otherwise; it only has to be 0 to 64 characters.
+	if q.CustomerID != nil && len(*q.CustomerID) > 64 {
+		problems = append(problems, "customer_id must be 0 to 64 characters")
+	}
 	if len(q.ResourceIDs) > bssResourceIDsMax {
 		problems = append(problems, fmt.Sprintf("resource_ids accepts at most %d IDs", bssResourceIDsMax))
 	}
@@ -311,20 +312,18 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 		hwBadRequest(w, r, err.Error())
 		return
 	}
-	for _, name := range []string{"customer_id", "indirect_partner_id"} {
-		if q.Has(name) {
-			hwPartnerOnly(w, r, name)
-			return
-		}
-	}
-	if m := q.Get("method"); m == "sub_customer" {
-		hwPartnerOnly(w, r, "method=sub_customer")
-		return
-	} else if q.Has("method") && m != "oneself" {
-		hwBadRequest(w, r, "method must be oneself or sub_customer")
+	// customer_id names another customer, which only partners may query.
+	// indirect_partner_id is documented as ignored except for partners,
+	// and method as taking effect only with customer_id (empty means
+	// oneself).
+	if q.Has("customer_id") {
+		hwPartnerOnly(w, r, "customer_id")
 		return
 	}
 	var problems []string
+	if m := q.Get("method"); m != "" && m != "oneself" && m != "sub_customer" {
+		problems = append(problems, "method must be oneself or sub_customer")
+	}
 	limit, err := hwQueryInt(q, "limit", bssDefaultLimit, 1, bssOrderLimitMax)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -393,10 +392,7 @@ func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCa
 		hwBadRequest(w, r, err.Error())
 		return
 	}
-	if q.Has("indirect_partner_id") {
-		hwPartnerOnly(w, r, "indirect_partner_id")
-		return
-	}
+	// indirect_partner_id is ignored except for partners, as documented.
 	limit, err := hwQueryInt(q, "limit", bssDefaultLimit, 1, bssOrderLimitMax)
 	if err != nil {
 		hwBadRequest(w, r, err.Error())

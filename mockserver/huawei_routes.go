@@ -87,6 +87,12 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 			writeHuaweiError(w, r, http.StatusBadRequest, apierror.CodeHuaweiInvalidParameter, "cannot read request body")
 			return
 		}
+		// Go drops query pairs it cannot parse; the gateway would not see
+		// the same request, so refuse it before authentication.
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			hwBadRequest(w, r, "malformed query string")
+			return
+		}
 		lookup := func(ak string) (hwsign.Key, bool) {
 			s.mu.Lock()
 			defer s.mu.Unlock()

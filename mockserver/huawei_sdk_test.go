@@ -315,7 +315,7 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 		{"POST", q, `{"service_type_code":""}`, 400, "CBC.0100"},
 		{"POST", q, `{"expire_time_begin":"2026-01-01"}`, 400, "CBC.0100"},
 		{"POST", q, `{"resource_ids":[` + strings.Repeat(`"x",`, 50) + `"y"]}`, 400, "CBC.0100"},
-		{"POST", q, `{"customer_id":"c"}`, 403, "CBC.0150"},
+		{"POST", q, `{"customer_id":"` + strings.Repeat("c", 65) + `"}`, 400, "CBC.0100"},
 		{"POST", q, `{"limit":5,"order_id":"` + strings.Repeat("x", 3000) + `"}`, 413, "APIGW.0201"},
 		{"POST", q + "?x=1", `{}`, 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders?limit=abc", "", 400, "CBC.0100"},
@@ -323,7 +323,10 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 		{"GET", "/v2/orders/customer-orders?order_by=name", "", 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders?create_time_begin=yesterday", "", 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders?customer_id=x", "", 403, "CBC.0150"},
-		{"GET", "/v2/orders/customer-orders?method=sub_customer", "", 403, "CBC.0150"},
+		{"GET", "/v2/orders/customer-orders?customer_id=x&method=sub_customer", "", 403, "CBC.0150"},
+		{"GET", "/v2/orders/customer-orders?method=everyone", "", 400, "CBC.0100"},
+		{"GET", "/v2/orders/customer-orders?%zz=1", "", 400, "CBC.0100"},
+		{"GET", "/v2/orders/customer-orders?a=1;b=2", "", 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders?nope=1", "", 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders/details/NOPE", "", 404, "CBC.0101"},
 		{"GET", "/v2/products/service-types?limit=0", "", 400, "CBC.0100"},
@@ -336,6 +339,27 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 			r := a.raw(t, tc.method, tc.path, tc.body, nil)
 			assertHuaweiError(t, r, tc.status, tc.code)
 		})
+	}
+}
+
+// TestHuaweiBSSIgnoresPartnerParameters: BSS documents customer_id of the
+// resource query, indirect_partner_id, and method without customer_id as
+// ignored for a customer querying its own account.
+func TestHuaweiBSSIgnoresPartnerParameters(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	p := a.buy(t, mockserver.Purchase{InstanceID: "pp-1"})
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/v2/orders/suscriptions/resources/query", `{"customer_id":"someone-else"}`},
+		{"POST", "/v2/orders/suscriptions/resources/query", `{"customer_id":""}`},
+		{"GET", "/v2/orders/customer-orders?method=sub_customer", ""},
+		{"GET", "/v2/orders/customer-orders?method=", ""},
+		{"GET", "/v2/orders/customer-orders?indirect_partner_id=x", ""},
+		{"GET", "/v2/orders/customer-orders/details/" + p.OrderID + "?indirect_partner_id=x", ""},
+	} {
+		r := a.raw(t, tc.method, tc.path, tc.body, nil)
+		require.Equal(t, 200, r.status, "%s %s %s: %v", tc.method, tc.path, tc.body, r.body)
+		assert.EqualValues(t, 1, r.body["total_count"], "%s %s: the caller's own purchase, order or line", tc.method, tc.path)
 	}
 }
 
