@@ -37,7 +37,8 @@ type options struct {
 type Option func(*options) error
 
 // WithBaseURL sets the Billing Center base URL (absolute http or https,
-// without the /api/v1 prefix). It is required: there is no default.
+// without the /api/v1 prefix and without credentials). It is required:
+// there is no default.
 func WithBaseURL(u string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(u) == "" {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 )
 
@@ -134,4 +136,23 @@ func TestCancelDuringRetryWait(t *testing.T) {
 	_, err = c2.GetBinding(ctx, token)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, e.mt.GetTotalCallCount())
+}
+
+func TestResendTooSoonSaysHowLongToWait(t *testing.T) {
+	// Against the mock: the refusal of a second code carries the wait, as
+	// SendVerificationCode's doc promises.
+	srv, bc := newMock()
+	defer srv.Close()
+	ctx := context.Background()
+	req := &billing.SendCodeRequest{Email: "ops@acme.example", Purpose: billing.PurposeRegister}
+	res, err := bc.SendVerificationCode(ctx, req)
+	require.NoError(t, err)
+	_, err = bc.SendVerificationCode(ctx, req)
+	require.ErrorIs(t, err, apierror.ErrTooManyRequests)
+	var apiErr *apierror.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Positive(t, apiErr.RetryAfter)
+	assert.LessOrEqual(t, apiErr.RetryAfter, 60*time.Second)
+	assert.False(t, res.ResendAfter.IsZero())
+	assert.Equal(t, 1, apiErr.Attempts, "a refused resend is not retried")
 }
