@@ -168,8 +168,11 @@ func (e *PurchaseSelectionError) Error() string {
 		fmt.Fprintf(&b, "huawei: no active TrueWatch purchase among %d:", len(e.Candidates))
 	}
 	for _, p := range e.Candidates {
-		fmt.Fprintf(&b, " %s (%s, product %s, expires %s);", p.InstanceID, p.Status, p.ProductID,
-			p.ExpireTime.UTC().Format("2006-01-02"))
+		expires := "no expire time"
+		if !p.ExpireTime.IsZero() {
+			expires = "expires " + p.ExpireTime.UTC().Format("2006-01-02")
+		}
+		fmt.Fprintf(&b, " %s (%s, product %s, %s);", p.InstanceID, p.Status, p.ProductID, expires)
 	}
 	return strings.TrimSuffix(b.String(), ";")
 }

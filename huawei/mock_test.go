@@ -3,6 +3,7 @@ package huawei_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,4 +265,42 @@ func TestHuaweiRetriesAgainstTheMock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, waits, 2)
 	assert.Equal(t, []int{2}, f.srv.FaultHits())
+}
+
+// TestHuaweiTemporaryCredentials: a temporary AK/SK works only with its
+// security token, given explicitly or from HUAWEICLOUD_SDK_SECURITY_TOKEN,
+// on IAM, on the STS fallback and on BSS.
+func TestHuaweiTemporaryCredentials(t *testing.T) {
+	ak := "TMPAK" + strings.ToUpper(uniqueHex(t.Name()))[:12]
+	f := newFixture(t, mockserver.HuaweiAccount{HideDomain: true,
+		Keys: []mockserver.AccessKey{{AK: ak, SK: "tmp-sk", SecurityToken: "the-token"}}})
+	f.purchase(t, mockserver.Purchase{InstanceID: "tok-1"})
+	ctx := context.Background()
+
+	c, err := huawei.NewClient(huawei.WithCredentials(ak, "tmp-sk"), huawei.WithSecurityToken("the-token"),
+		huawei.WithEndpoint(f.srv.HuaweiEndpoint()))
+	require.NoError(t, err)
+	p, err := c.ActiveTrueWatchPurchase(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", p.InstanceID)
+
+	c, err = huawei.NewClient(huawei.WithCredentials(ak, "tmp-sk"), huawei.WithEndpoint(f.srv.HuaweiEndpoint()))
+	require.NoError(t, err)
+	_, err = c.AccountID(ctx)
+	require.ErrorIs(t, err, apierror.ErrUnauthorized, "no token")
+
+	c, err = huawei.NewClient(huawei.WithCredentials(ak, "tmp-sk"), huawei.WithSecurityToken("other-token"),
+		huawei.WithEndpoint(f.srv.HuaweiEndpoint()))
+	require.NoError(t, err)
+	_, err = c.AccountID(ctx)
+	require.ErrorIs(t, err, apierror.ErrUnauthorized, "wrong token")
+
+	t.Setenv(huawei.EnvAccessKey, ak)
+	t.Setenv(huawei.EnvSecretKey, "tmp-sk")
+	t.Setenv(huawei.EnvSecurityToken, "the-token")
+	c, err = huawei.NewClient(huawei.WithCredentialsFromEnv(), huawei.WithEndpoint(f.srv.HuaweiEndpoint()))
+	require.NoError(t, err)
+	acc, err := c.AccountID(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, f.accountID, acc.ID)
 }

@@ -262,7 +262,9 @@ func isMarketplace(p Purchase) bool {
 
 // Purchases iterates over every page of ListPurchases (Offset is the
 // starting point). Iteration stops at the first error, which is yielded
-// with a zero Purchase.
+// with a zero Purchase. BSS pages by offset, so a purchase made or removed
+// while the pages are read can shift entries: one may then be yielded
+// twice or skipped.
 func (c *Client) Purchases(ctx context.Context, q *PurchaseQuery) iter.Seq2[Purchase, error] {
 	var query PurchaseQuery
 	if q != nil {
@@ -326,12 +328,25 @@ func (c *Client) Purchase(ctx context.Context, id string) (*Purchase, error) {
 // ActiveTrueWatchPurchase returns the one TrueWatch purchase in use. With
 // none, or several, it returns a *PurchaseSelectionError listing the
 // candidates (matching apierror.ErrNotFound or ErrAmbiguous).
+//
+// Only BSS status 2 (in use) counts as active, as for the Billing Center's
+// subscription: a frozen purchase (4) cannot be activated until Huawei
+// unfreezes it, and a closed (3) or expired (5) one is over. The status is
+// BSS's word; the expire time is not compared with the clock. Purchases
+// are recognised by product ID on the client (WithProductIDs), whatever
+// service type BSS gives them, and one listed twice (the pages shifted
+// while they were read) counts once.
 func (c *Client) ActiveTrueWatchPurchase(ctx context.Context) (*Purchase, error) {
 	var all, active []Purchase
+	seen := map[string]bool{}
 	for p, err := range c.Purchases(ctx, nil) {
 		if err != nil {
 			return nil, err
 		}
+		if seen[p.ResourceID] {
+			continue
+		}
+		seen[p.ResourceID] = true
 		all = append(all, p)
 		if p.Active() {
 			active = append(active, p)
