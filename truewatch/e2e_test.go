@@ -334,8 +334,9 @@ func TestCancelAtEveryStepThenResume(t *testing.T) {
 }
 
 // TestExpiredTokenAfterLostBind loses the bind response, lets the token
-// expire, and resumes: the replayed token is refused, so the account is
-// bound again once with a new key.
+// expire, and resumes: the replayed bind carries the expired token, so the
+// account is bound again at once under the next key, asking for no other
+// code.
 func TestExpiredTokenAfterLostBind(t *testing.T) {
 	e := newEnv(t, mockserver.WithTokenTTL(time.Minute))
 	b := branches[1]
@@ -346,19 +347,27 @@ func TestExpiredTokenAfterLostBind(t *testing.T) {
 	e.srv.ClearFaults()
 	e.clock.Advance(2 * time.Minute)
 
+	e.events = nil
 	res, err := b.build(e.builder(), "").Run(context.Background())
 	require.NoError(t, err)
 	assertOneOutcome(t, e, b, res)
-	binds := 0
-	keys := map[string]bool{}
+	var binds []truewatch.Step
 	for _, s := range changeSteps(res.Steps) {
 		if s.Name == truewatch.StepBindBillingAccount {
-			binds++
-			keys[s.IdempotencyKey] = true
+			binds = append(binds, s)
 		}
 	}
-	assert.Equal(t, 2, binds, "bound again after the replayed token was refused")
-	assert.Len(t, keys, 2, "with a new key")
+	require.Len(t, binds, 1)
+	assert.Equal(t, truewatch.IdempotencyKey(res.ActivationID, truewatch.StepBindBillingAccount, 1), binds[0].IdempotencyKey,
+		"bound under the next key")
+	assert.Contains(t, binds[0].Reason, "expired")
+	asked := 0
+	for _, ev := range e.events {
+		if ev.Type == truewatch.CodeRequested && ev.Step == truewatch.StepBindBillingAccount {
+			asked++
+		}
+	}
+	assert.Equal(t, 1, asked, "the unused code of the replayed bind binds under the next key")
 }
 
 func TestWrongAndExpiredCodesAgainstMock(t *testing.T) {

@@ -62,8 +62,14 @@ type runner struct {
 	cp                    *Checkpoint
 	sub                   *billing.Subscription
 
-	token       secret.String
-	rebound     bool
+	token        secret.String
+	tokenExpires time.Time
+	rebound      bool
+	// spare holds, by email and purpose, a code that was sent with a call
+	// the server did not do (a replay, a refused key), so it is still
+	// unused: the next call for the same email and purpose tries it first
+	// instead of asking for another.
+	spare map[string]secret.String
 	resendAfter map[string]time.Time
 	res         *Result
 }
@@ -78,7 +84,7 @@ func (a *Activation) newRunner(live bool) (*runner, error) {
 		sleep = retry.Policy{}.Wait
 	}
 	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, log: a.log, sleep: sleep,
-		branchName: a.branch(), resendAfter: map[string]time.Time{}}, nil
+		branchName: a.branch(), resendAfter: map[string]time.Time{}, spare: map[string]secret.String{}}, nil
 }
 
 func (r *runner) emit(e Event) {
@@ -238,7 +244,11 @@ func (r *runner) change(ctx context.Context, st Step) error {
 	case StepRegister:
 		meta, err = r.doRegister(sctx, st)
 	case StepBindBillingAccount:
-		meta, err = r.doBindAccount(sctx, st.Name, st.IdempotencyKey)
+		var why []string
+		st.IdempotencyKey, why, meta, err = r.bindAccount(sctx, st.Name)
+		if len(why) > 0 {
+			st.Reason += "; bound under a new key: " + strings.Join(why, "; ")
+		}
 	case StepBindWorkspace:
 		meta, err = r.doBindWorkspace(sctx, st)
 	case StepCreateWorkspace:
@@ -284,7 +294,49 @@ func (r *runner) doRegister(ctx context.Context, st Step) (callMeta, error) {
 	return meta, err
 }
 
-// doBindAccount binds the Billing Center account and keeps its token.
+// maxBindGenerations bounds how many keys one bind tries.
+const maxBindGenerations = 16
+
+// bindAccount binds the Billing Center account under the key of the
+// checkpoint's bind generation and returns the key it used. It moves to the
+// next generation, a fresh key, when the server refuses the key because an
+// earlier run sent it with different inputs (the username or email spelled
+// another way), or replays a token that has expired since (a run in another
+// process, whose checkpoint this one cannot see). Binding an account again
+// changes nothing, so a fresh key never binds twice; why lists the reasons
+// a fresh key was needed.
+func (r *runner) bindAccount(ctx context.Context, step StepName) (key string, why []string, meta callMeta, err error) {
+	for tries := 1; ; tries++ {
+		key = IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)
+		meta, err = r.doBindAccount(ctx, step, key)
+		var reason string
+		switch {
+		case errors.Is(err, apierror.ErrIdempotencyKeyReused):
+			reason = "an earlier run sent the previous key with different inputs"
+		case err != nil:
+			return key, why, meta, err
+		case meta.Replayed && !r.tokenExpires.IsZero() && !r.tokenExpires.After(r.a.clock.Now()):
+			reason = "the token replayed for the previous key has expired"
+		default:
+			return key, why, meta, nil
+		}
+		if tries == maxBindGenerations {
+			if err == nil {
+				err = fmt.Errorf("%s after %d keys", reason, tries)
+			}
+			return key, why, meta, err
+		}
+		why = append(why, reason)
+		r.cp.BindGeneration++
+		r.log.LogAttrs(ctx, slog.LevelWarn, "activation binding again under a new key", slog.String("activation", r.id),
+			slog.String("step", string(step)), slog.String("reason", reason),
+			slog.String("idempotencyKey", IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)))
+		r.emit(Event{Type: Retrying, Step: step, Attempt: tries, Reason: reason + "; binding again under a new key"})
+	}
+}
+
+// doBindAccount binds the Billing Center account under key and keeps its
+// token.
 func (r *runner) doBindAccount(ctx context.Context, step StepName, key string) (callMeta, error) {
 	ba := r.a.bindAccount
 	req := &billing.BindAccountRequest{Username: ba.username, Email: ba.email,
@@ -293,11 +345,14 @@ func (r *runner) doBindAccount(ctx context.Context, step StepName, key string) (
 	err := r.withCode(ctx, step, ba.email, billing.PurposeBindBillingAccount, func(code secret.String) error {
 		req.EmailCode = code
 		res, m, err := r.bc.bindAccount(ctx, req, key)
+		if m.Replayed || errors.Is(err, apierror.ErrIdempotencyKeyReused) {
+			r.spare[codeKey(ba.email, billing.PurposeBindBillingAccount)] = code
+		}
 		if err != nil {
 			return err
 		}
 		meta = m
-		r.token = res.Token
+		r.token, r.tokenExpires = res.Token, res.ExpiresAt.Time
 		r.res.BillingAccount = res.BillingAccount
 		return nil
 	})
@@ -305,8 +360,9 @@ func (r *runner) doBindAccount(ctx context.Context, step StepName, key string) (
 }
 
 // withToken runs fn with the Billing Center token. When the token is
-// refused (a replayed bind can return a token that has since expired), it
-// binds again once, with a new idempotency key, and retries fn.
+// refused (it expired during a long run, or a replayed bind returned one
+// the server no longer accepts), it binds again once, under the next key,
+// and retries fn.
 func (r *runner) withToken(ctx context.Context, step StepName, fn func(secret.String) error) error {
 	err := fn(r.token)
 	if err == nil || r.rebound || !errors.Is(err, apierror.ErrUnauthorized) {
@@ -314,14 +370,16 @@ func (r *runner) withToken(ctx context.Context, step StepName, fn func(secret.St
 	}
 	r.rebound = true
 	r.cp.BindGeneration++
-	key := IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)
 	reason := "the Billing Center token was refused; binding the account again for a new one"
 	r.log.LogAttrs(ctx, slog.LevelWarn, "activation token refused", slog.String("activation", r.id),
-		slog.String("step", string(step)), slog.String("idempotencyKey", key))
+		slog.String("step", string(step)))
 	r.emit(Event{Type: Retrying, Step: step, Attempt: 1, Reason: reason})
-	meta, err := r.doBindAccount(ctx, step, key)
+	key, why, meta, err := r.bindAccount(ctx, step)
 	if err != nil {
 		return err
+	}
+	if len(why) > 0 {
+		reason += "; " + strings.Join(why, "; ")
 	}
 	r.res.Steps = append(r.res.Steps, Step{Name: StepBindBillingAccount, Action: ActionChange,
 		IdempotencyKey: key, Reason: reason, Replayed: meta.Replayed})
@@ -442,6 +500,13 @@ func (r *runner) workspaceCall(ctx context.Context, st Step, email string,
 // a new code (waiting until one may be sent); after maxCodeAttempts codes,
 // a *CodeError.
 func (r *runner) withCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, call func(secret.String) error) error {
+	if code, ok := r.spare[codeKey(email, purpose)]; ok {
+		delete(r.spare, codeKey(email, purpose))
+		err := call(code)
+		if err == nil || !errors.Is(err, apierror.ErrInvalidCode) && !errors.Is(err, apierror.ErrCodeExpired) {
+			return err
+		}
+	}
 	// stale is true when the code in the inbox predates this run: a new one
 	// was refused because one was sent moments ago.
 	stale, err := r.sendCode(ctx, step, email, purpose, false)
@@ -491,7 +556,7 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 // code was sent moments ago (by a run that stopped), that code is used and
 // stale is true.
 func (r *runner) sendCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, resend bool) (stale bool, err error) {
-	k := email + "\x00" + string(purpose)
+	k := codeKey(email, purpose)
 	if at, ok := r.resendAfter[k]; ok && resend {
 		if err := r.wait(ctx, step, at.Sub(r.a.clock.Now()), "waiting until a new verification code may be sent"); err != nil {
 			return false, err
@@ -518,6 +583,9 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 	r.resendAfter[k] = res.ResendAfter.Time
 	return false, nil
 }
+
+// codeKey identifies the codes sent to email for purpose.
+func codeKey(email string, purpose billing.Purpose) string { return email + "\x00" + string(purpose) }
 
 // resendWait is how long to wait after a send refused as too soon: the
 // server's Retry-After when it gave one, else the resend interval.

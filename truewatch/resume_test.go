@@ -1,0 +1,70 @@
+package truewatch_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/truewatch"
+)
+
+// TestResumeWithoutCheckpointAfterTokensExpired runs the create branch
+// from several "processes" that each keep their checkpoint in memory (the
+// default), each failing after the bind and each letting the token expire:
+// the replayed binds return expired tokens, and the last run still finishes
+// with one outcome instead of being refused until the keys expire.
+func TestResumeWithoutCheckpointAfterTokensExpired(t *testing.T) {
+	e := newEnv(t, mockserver.WithTokenTTL(time.Minute))
+	ba, acc := e.seedBillingAccount(), e.seedAccount(site.US1)
+	e.seedWorkspace(acc, ba, "taken")
+	build := func(name string) *truewatch.Activation {
+		return e.builder().WithStore(truewatch.NewMemoryStore()).BindBillingAccount("ada", adaEmail).
+			CreateWorkspace(truewatch.CreateWorkspaceInfo{Name: name, Language: truewatch.LanguageEN, Email: adaEmail, TermsAccepted: true})
+	}
+	for range 3 {
+		_, err := build("taken").Run(context.Background())
+		require.ErrorContains(t, err, "WorkspaceNameTaken")
+		e.clock.Advance(2 * time.Minute)
+	}
+	res, err := build("prod").Run(context.Background())
+	require.NoError(t, err)
+	b := branches[1]
+	b.workspaces = 2 // "taken" and the new one
+	assertOneOutcome(t, e, b, res)
+	assert.Len(t, e.srv.BillingAccounts(), 1)
+}
+
+// TestEquivalentInputsAfterBind resumes a bind branch whose account was
+// bound, with the username and email spelled in another case: the same
+// account, but a different request body under the same idempotency key,
+// which the server refuses. Binding an account that is already bound
+// changes nothing, so the activation binds again with the next key.
+func TestEquivalentInputsAfterBind(t *testing.T) {
+	e := newEnv(t)
+	b := branches[1]
+	b.seed(e)
+	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: createPath, Status: http.StatusInternalServerError, Times: 100}))
+	_, err := b.build(e.builder(), "").Run(context.Background())
+	require.Error(t, err)
+	e.srv.ClearFaults()
+
+	res, err := e.builder().BindBillingAccount("Ada", "ADA@example.com").CreateWorkspace(truewatch.CreateWorkspaceInfo{
+		Name: "prod", Language: truewatch.LanguageEN, Email: adaEmail, TermsAccepted: true}).Run(context.Background())
+	require.NoError(t, err)
+	assertOneOutcome(t, e, b, res)
+	var bind truewatch.Step
+	for _, s := range res.Steps {
+		if s.Name == truewatch.StepBindBillingAccount {
+			bind = s
+		}
+	}
+	assert.Equal(t, truewatch.IdempotencyKey(res.ActivationID, truewatch.StepBindBillingAccount, 1), bind.IdempotencyKey,
+		"the step records the key it used")
+	assert.Contains(t, bind.Reason, "different inputs")
+}

@@ -1,0 +1,165 @@
+package truewatch_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/truewatch"
+)
+
+// tokenTap records every bearer token sent, so tests can look for them
+// where they must not be.
+type tokenTap struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	tokens map[string]bool
+}
+
+func (t *tokenTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	if h := req.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		t.mu.Lock()
+		t.tokens[strings.TrimPrefix(h, "Bearer ")] = true
+		t.mu.Unlock()
+	}
+	return t.next.RoundTrip(req)
+}
+
+// TestNoSecretInLogsEventsOrErrors runs every branch (and a check, wrong
+// codes and lost responses) with debug logging in JSON and text, and looks
+// for the password, the Huawei secret key, every code sent and every token
+// used in the logs, the events and the errors.
+func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
+	type scenario struct {
+		name   string
+		branch branch
+		setup  func(e *env)
+		codes  func(e *env) truewatch.CodeProvider
+	}
+	var scenarios []scenario
+	for _, b := range branches {
+		scenarios = append(scenarios, scenario{name: b.name, branch: b})
+		scenarios = append(scenarios, scenario{name: b.name + "/lost responses", branch: b, setup: func(e *env) {
+			for _, p := range b.posts[1:] {
+				require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true}))
+			}
+		}})
+		scenarios = append(scenarios, scenario{name: b.name + "/wrong codes", branch: b,
+			codes: func(*env) truewatch.CodeProvider {
+				return func(context.Context, truewatch.CodeRequest) (secret.String, error) { return "123456", nil }
+			}})
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t)
+			wsID := sc.branch.seed(e)
+			if sc.setup != nil {
+				sc.setup(e)
+			}
+			tap := &tokenTap{next: e.srv.HTTPClient().Transport, tokens: map[string]bool{}}
+			if tap.next == nil {
+				tap.next = http.DefaultTransport
+			}
+			var jsonLog, textLog bytes.Buffer
+			log := slog.New(fanout{slog.NewJSONHandler(&jsonLog, &slog.HandlerOptions{Level: slog.LevelDebug}),
+				slog.NewTextHandler(&textLog, &slog.HandlerOptions{Level: slog.LevelDebug})})
+			var events []truewatch.Event
+			build := func() *truewatch.Activation {
+				a := sc.branch.build(e.builder(), wsID).WithLogger(log).WithHTTPClient(&http.Client{Transport: tap}).
+					WithEvents(func(ev truewatch.Event) { events = append(events, ev) })
+				if sc.codes != nil {
+					a = a.WithCodes(sc.codes(e))
+				}
+				return a
+			}
+			var errs []string
+			for i := 0; i < 2; i++ { // a second run: already activated, or a retry
+				plan, err := build().Plan(context.Background())
+				if err != nil {
+					errs = append(errs, err.Error(), fmt.Sprintf("%+v", err))
+				} else {
+					errs = append(errs, plan.String())
+				}
+				res, err := build().Run(context.Background())
+				if err != nil {
+					errs = append(errs, err.Error(), fmt.Sprintf("%+v", err))
+				} else {
+					errs = append(errs, fmt.Sprintf("%+v", res))
+				}
+			}
+			chk, err := e.checker().WithLogger(log).Run(context.Background())
+			errs = append(errs, fmt.Sprintf("%+v %v", chk, err))
+			for _, ev := range events {
+				errs = append(errs, fmt.Sprintf("%+v", ev))
+				if ev.Err != nil {
+					errs = append(errs, ev.Err.Error())
+				}
+			}
+
+			secrets := []string{password, mockserver.DemoSecretKey, "123456"}
+			for _, m := range e.srv.Outbox() {
+				secrets = append(secrets, m.Code.Reveal())
+			}
+			for tok := range tap.tokens {
+				secrets = append(secrets, tok)
+			}
+			require.NotEmpty(t, jsonLog.String())
+			if sc.branch.name != branches[0].name && sc.codes == nil {
+				require.NotEmpty(t, tap.tokens, "the bind branches use a token")
+			}
+			all := map[string]string{"JSON log": jsonLog.String(), "text log": textLog.String(), "errors and events": strings.Join(errs, "\n")}
+			for where, text := range all {
+				for _, s := range secrets {
+					assert.NotContains(t, text, s, "a secret in the %s", where)
+				}
+			}
+		})
+	}
+}
+
+// fanout sends every record to several handlers.
+type fanout []slog.Handler
+
+func (f fanout) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range f {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f fanout) Handle(ctx context.Context, r slog.Record) error {
+	for _, h := range f {
+		if err := h.Handle(ctx, r.Clone()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f fanout) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make(fanout, len(f))
+	for i, h := range f {
+		out[i] = h.WithAttrs(attrs)
+	}
+	return out
+}
+
+func (f fanout) WithGroup(name string) slog.Handler {
+	out := make(fanout, len(f))
+	for i, h := range f {
+		out[i] = h.WithGroup(name)
+	}
+	return out
+}
