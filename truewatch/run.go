@@ -69,7 +69,7 @@ type runner struct {
 	// the server did not do (a replay, a refused key), so it is still
 	// unused: the next call for the same email and purpose tries it first
 	// instead of asking for another.
-	spare map[string]secret.String
+	spare       map[string]secret.String
 	resendAfter map[string]time.Time
 	res         *Result
 }
