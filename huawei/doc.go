@@ -110,7 +110,10 @@
 // (HTTP 401, APIGW.0301), ErrForbidden, ErrNotFound, ErrRateLimited,
 // ErrServer and ErrTransport with errors.Is, and unwraps to the SDK's
 // *sdkerr.ServiceResponseError with errors.As. A 2xx whose body cannot be
-// decoded matches ErrMalformedResponse. Invalid arguments are refused
+// decoded or lacks what the API promises (a domain list, a purchase's
+// resource_id or status, a list's total_count, the list itself while
+// items remain) matches ErrMalformedResponse: a truncated answer is never
+// read as "nothing (more) to list". Invalid arguments are refused
 // before any call with *apierror.ValidationError.
 //
 // All calls are read-only and are retried on throttling, 5xx (except 501)

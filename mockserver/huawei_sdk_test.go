@@ -568,3 +568,62 @@ func TestHuaweiBSSOrderWithSeveralPurchases(t *testing.T) {
 	_, err = srv.AddPurchase(mockserver.Purchase{AccountID: a.id, InstanceID: "g-3", OrderID: "bad id"})
 	require.Error(t, err, "order IDs follow the instance ID rule")
 }
+
+// TestHuaweiOneSourceOfTruth: a purchase made through the control plane is
+// what BSS lists and what the Billing Center's subscription lookup shows,
+// and freezing or releasing it changes both at once.
+func TestHuaweiOneSourceOfTruth(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	hc := srv.HTTPClient()
+	post := func(path, body string) {
+		t.Helper()
+		resp, err := hc.Post(srv.URL()+path, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		require.Less(t, resp.StatusCode, 300, "%s: %s", path, data)
+	}
+	bssStatus := func() int32 {
+		t.Helper()
+		ids := []string{"one-1"}
+		resp, err := a.bss(t).ListPayPerUseCustomerResources(&intl.ListPayPerUseCustomerResourcesRequest{
+			Body: &intl.QueryResourcesReq{ResourceIds: &ids}})
+		require.NoError(t, err)
+		require.Len(t, *resp.Data, 1)
+		return *(*resp.Data)[0].Status
+	}
+	subscription := func() (status string, active bool) {
+		t.Helper()
+		resp, err := hc.Get(srv.BillingURL() + "/api/v1/subscription/get?huaweiAccountId=" + a.id + "&instanceId=one-1")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var env struct {
+			Content struct {
+				Status string `json:"status"`
+				Active bool   `json:"active"`
+			} `json:"content"`
+		}
+		require.Equal(t, 200, resp.StatusCode)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&env))
+		return env.Content.Status, env.Content.Active
+	}
+
+	post("/_mock/purchases", `{"AccountID":"`+a.id+`","InstanceID":"one-1"}`)
+	assert.EqualValues(t, 2, bssStatus())
+	st, active := subscription()
+	assert.Equal(t, "in_use", st)
+	assert.True(t, active)
+
+	require.NoError(t, srv.SetPurchaseStatus("one-1", mockserver.PurchaseFrozen))
+	assert.EqualValues(t, 4, bssStatus())
+	st, active = subscription()
+	assert.Equal(t, "frozen", st)
+	assert.False(t, active)
+
+	post("/_mock/purchases/one-1/release", "")
+	assert.EqualValues(t, 3, bssStatus())
+	st, active = subscription()
+	assert.Equal(t, "closed", st)
+	assert.False(t, active)
+}
