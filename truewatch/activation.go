@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
@@ -128,6 +129,11 @@ type Activation struct {
 	clock           Clock
 	sleep           func(context.Context, time.Duration) error
 	maxCodeAttempts int
+
+	// defaultStore is the in-memory store used when WithStore was not
+	// called, made on first use so that the zero Activation works too.
+	storeMu      sync.Mutex
+	defaultStore *MemoryStore
 }
 
 type bindAccountInfo struct {
@@ -136,14 +142,46 @@ type bindAccountInfo struct {
 }
 
 // NewActivation returns an empty builder: an in-memory store, the system
-// clock, no logging, DefaultMaxCodeAttempts.
-func NewActivation() *Activation {
-	return &Activation{
-		store:           NewMemoryStore(),
-		log:             slog.New(slog.DiscardHandler),
-		clock:           systemClock{},
-		maxCodeAttempts: DefaultMaxCodeAttempts,
+// clock, no logging, DefaultMaxCodeAttempts. The zero Activation is the
+// same.
+func NewActivation() *Activation { return &Activation{} }
+
+// logger is the configured logger, or one that discards.
+func (a *Activation) logger() *slog.Logger {
+	if a.log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
+	return a.log
+}
+
+// now is the configured clock, or the system's.
+func (a *Activation) now() Clock {
+	if a.clock == nil {
+		return systemClock{}
+	}
+	return a.clock
+}
+
+// codeAttempts is the configured number of codes a step asks for.
+func (a *Activation) codeAttempts() int {
+	if a.maxCodeAttempts < 1 {
+		return DefaultMaxCodeAttempts
+	}
+	return a.maxCodeAttempts
+}
+
+// checkpoints is the configured store, or the builder's own in-memory one,
+// shared by its Plans and Runs.
+func (a *Activation) checkpoints() Store {
+	if a.store != nil {
+		return a.store
+	}
+	a.storeMu.Lock()
+	defer a.storeMu.Unlock()
+	if a.defaultStore == nil {
+		a.defaultStore = NewMemoryStore()
+	}
+	return a.defaultStore
 }
 
 func (a *Activation) problem(field, format string, args ...any) *Activation {

@@ -44,7 +44,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 	bc, ws, hw := a.billingAPI, a.workspaceAPI, a.huaweiAPI
 	policy := a.clientPolicy()
 	if bc == nil && a.billingURL != "" {
-		opts := []billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.log)}
+		opts := []billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.logger())}
 		if a.httpClient != nil {
 			opts = append(opts, billing.WithHTTPClient(a.httpClient))
 		}
@@ -58,7 +58,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 		}
 	}
 	if ws == nil {
-		opts := []workspace.Option{workspace.WithLogger(a.log)}
+		opts := []workspace.Option{workspace.WithLogger(a.logger())}
 		if a.endpoints != nil {
 			opts = append(opts, workspace.WithEndpoints(*a.endpoints))
 		}

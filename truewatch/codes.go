@@ -40,13 +40,31 @@ type CodeProvider func(ctx context.Context, req CodeRequest) (secret.String, err
 var ErrNoCode = errors.New("truewatch: no verification code available")
 
 // PromptCodes asks for codes on out and reads them, one per line, from in:
-// the provider for interactive programs (pass os.Stdin and os.Stderr).
-// Reading does not stop when ctx is cancelled; the context is checked before
-// each prompt.
+// the provider for interactive programs (pass os.Stdin and os.Stderr). The
+// prompt shows where the code was sent and what for, never a code. A prompt
+// returns as soon as ctx ends; the read it started carries on, and the line
+// it reads answers the next prompt. A nil out prompts nowhere; a nil in has
+// no codes (ErrNoCode).
 func PromptCodes(in io.Reader, out io.Writer) CodeProvider {
-	var mu sync.Mutex
-	r := bufio.NewReader(in)
+	if out == nil {
+		out = io.Discard
+	}
+	type line struct {
+		text string
+		err  error
+	}
+	var (
+		mu      sync.Mutex // one prompt at a time
+		r       *bufio.Reader
+		pending chan line // the read in progress, if any
+	)
+	if in != nil {
+		r = bufio.NewReader(in)
+	}
 	return func(ctx context.Context, req CodeRequest) (secret.String, error) {
+		if r == nil {
+			return "", fmt.Errorf("%w: no input to read codes from", ErrNoCode)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err := ctx.Err(); err != nil {
@@ -56,11 +74,25 @@ func PromptCodes(in io.Reader, out io.Writer) CodeProvider {
 			fmt.Fprintf(out, "%s.\n", req.Reason)
 		}
 		fmt.Fprintf(out, "Enter the verification code sent to %s (%s): ", req.Email, req.Purpose)
-		line, err := r.ReadString('\n')
-		code := strings.TrimSpace(line)
+		if pending == nil {
+			ch := make(chan line, 1)
+			go func() {
+				text, err := r.ReadString('\n')
+				ch <- line{text, err}
+			}()
+			pending = ch
+		}
+		var l line
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case l = <-pending:
+			pending = nil
+		}
+		code := strings.TrimSpace(l.text)
 		if code == "" {
-			if err != nil && !errors.Is(err, io.EOF) {
-				return "", fmt.Errorf("truewatch: read verification code: %w", err)
+			if l.err != nil && !errors.Is(l.err, io.EOF) {
+				return "", fmt.Errorf("truewatch: read verification code: %w", l.err)
 			}
 			return "", ErrNoCode
 		}
@@ -80,6 +112,9 @@ func CodesFromOutbox(o Outbox) CodeProvider {
 	return func(ctx context.Context, req CodeRequest) (secret.String, error) {
 		if err := ctx.Err(); err != nil {
 			return "", err
+		}
+		if o == nil {
+			return "", fmt.Errorf("%w: no outbox to read codes from", ErrNoCode)
 		}
 		code, ok := o.LatestCode(req.Email, req.Purpose)
 		if !ok {

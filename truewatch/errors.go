@@ -34,7 +34,19 @@ var (
 	// found a subscription that is not activated yet; activating it needs a
 	// branch. It is matched by the *NeedsBranchError that says which.
 	ErrNeedsBranch = errors.New("subscription is not activated; choose a branch")
+	// ErrBadCheckpoint: the checkpoint saved for the activation cannot be
+	// used (torn or unreadable, another format version, another
+	// activation). Plan and Run refuse it before any change; deleting it is
+	// safe, since the activation decides from the subscription's state and
+	// its idempotency keys do not depend on the checkpoint. A Store returns
+	// it (wrapped) for data it cannot decode.
+	ErrBadCheckpoint = errors.New("truewatch: checkpoint cannot be used")
+	// ErrNilContext: Plan or Run was given a nil context.
+	ErrNilContext = errors.New("truewatch: nil context")
 )
+
+// errNilActivation is returned by the methods of a nil *Activation.
+var errNilActivation = errors.New("truewatch: nil *Activation; make one with NewActivation")
 
 // workspaceChoices names the builder methods that choose the workspace
 // after BindBillingAccount.

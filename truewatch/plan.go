@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -196,7 +197,7 @@ func (a *Activation) branch() Branch {
 // step, or a *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the
 // branches that apply.
 func (a *Activation) Plan(ctx context.Context) (*Plan, error) {
-	r, err := a.newRunner(false)
+	r, err := a.newRunner(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -243,14 +244,17 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 	var cp *Checkpoint
 	var err error
 	if r.branchName != BranchCheck {
-		cp, err = a.store.Load(ctx, r.id)
+		cp, err = r.store.Load(ctx, r.id)
+	}
+	if err == nil && cp != nil && (cp.Version != checkpointVersion || cp.ActivationID != r.id) {
+		err = fmt.Errorf("%w: it has version %d and activation %q; want version %d and %q",
+			ErrBadCheckpoint, cp.Version, cp.ActivationID, checkpointVersion, r.id)
+	}
+	if errors.Is(err, ErrBadCheckpoint) {
+		err = fmt.Errorf("%w; delete it (Store.Delete(ctx, %q)) to start again from the subscription's state, which repeats no completed work", err, r.id)
 	}
 	if err != nil {
-		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint: %w", err)}
-	}
-	if cp != nil && (cp.Version != checkpointVersion || cp.ActivationID != r.id) {
-		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf(
-			"checkpoint %s has version %d and activation %q; want version %d and %q", r.id, cp.Version, cp.ActivationID, checkpointVersion, r.id)}
+		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint %s: %w", r.id, err)}
 	}
 	if cp == nil {
 		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,

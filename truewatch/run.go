@@ -54,6 +54,9 @@ type runner struct {
 	ws         workspaceAPI
 	hw         huaweiAPI
 	log        *slog.Logger
+	clock      Clock
+	store      Store
+	attempts   int // codes a step asks for
 	sleep      func(context.Context, time.Duration) error
 	branchName Branch
 
@@ -74,7 +77,13 @@ type runner struct {
 	res         *Result
 }
 
-func (a *Activation) newRunner(live bool) (*runner, error) {
+func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) {
+	if ctx == nil {
+		return nil, ErrNilContext
+	}
+	if a == nil {
+		return nil, errNilActivation
+	}
 	c, err := a.validate()
 	if err != nil {
 		return nil, err
@@ -83,7 +92,8 @@ func (a *Activation) newRunner(live bool) (*runner, error) {
 	if sleep == nil {
 		sleep = retry.Policy{}.Wait
 	}
-	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, log: a.log, sleep: sleep,
+	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, sleep: sleep,
+		log: a.logger(), clock: a.now(), store: a.checkpoints(), attempts: a.codeAttempts(),
 		branchName: a.branch(), resendAfter: map[string]time.Time{}, spare: map[string]secret.String{}}, nil
 }
 
@@ -166,7 +176,7 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 // *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the branches
 // that apply, before any change.
 func (a *Activation) Run(ctx context.Context) (*Result, error) {
-	r, err := a.newRunner(true)
+	r, err := a.newRunner(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +235,8 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 // save writes the checkpoint even when ctx was cancelled after the step it
 // records succeeded: the work is done and must not be forgotten.
 func (r *runner) save(ctx context.Context) error {
-	r.cp.UpdatedAt = r.a.clock.Now().UTC()
-	if err := r.a.store.Save(context.WithoutCancel(ctx), r.id, r.cp); err != nil {
+	r.cp.UpdatedAt = r.clock.Now().UTC()
+	if err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp); err != nil {
 		return fmt.Errorf("truewatch: save checkpoint: %w", err)
 	}
 	return nil
@@ -315,7 +325,7 @@ func (r *runner) bindAccount(ctx context.Context, step StepName) (key string, wh
 			reason = "an earlier run sent the previous key with different inputs"
 		case err != nil:
 			return key, why, meta, err
-		case meta.Replayed && !r.tokenExpires.IsZero() && !r.tokenExpires.After(r.a.clock.Now()):
+		case meta.Replayed && !r.tokenExpires.IsZero() && !r.tokenExpires.After(r.clock.Now()):
 			reason = "the token replayed for the previous key has expired"
 		default:
 			return key, why, meta, nil
@@ -515,7 +525,7 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 	}
 	var last error
 	reason := ""
-	attempts := r.a.maxCodeAttempts
+	attempts := r.attempts
 	for attempt := 1; attempt <= attempts; attempt++ {
 		req := CodeRequest{Email: email, Purpose: purpose, Attempt: attempt, Reason: reason}
 		r.emit(Event{Type: CodeRequested, Step: step, Attempt: attempt, Reason: reason})
@@ -558,7 +568,7 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 func (r *runner) sendCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, resend bool) (stale bool, err error) {
 	k := codeKey(email, purpose)
 	if at, ok := r.resendAfter[k]; ok && resend {
-		if err := r.wait(ctx, step, at.Sub(r.a.clock.Now()), "waiting until a new verification code may be sent"); err != nil {
+		if err := r.wait(ctx, step, at.Sub(r.clock.Now()), "waiting until a new verification code may be sent"); err != nil {
 			return false, err
 		}
 	}
@@ -569,7 +579,7 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 		if !resend {
 			r.log.LogAttrs(ctx, slog.LevelInfo, "verification code sent recently; using it", slog.String("step", string(step)),
 				slog.String("purpose", string(purpose)))
-			r.resendAfter[k] = r.a.clock.Now().Add(wait)
+			r.resendAfter[k] = r.clock.Now().Add(wait)
 			return true, nil
 		}
 		if err := r.wait(ctx, step, wait, "a new verification code was refused as too soon; waiting"); err != nil {

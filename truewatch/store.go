@@ -117,10 +117,19 @@ type FileStore struct {
 	mu  sync.Mutex
 }
 
-// NewFileStore returns a FileStore in dir, created (0700) on the first Save.
-func NewFileStore(dir string) *FileStore { return &FileStore{dir: dir} }
+// NewFileStore returns a FileStore in dir (the working directory when
+// empty), created (0700) on the first Save.
+func NewFileStore(dir string) *FileStore {
+	if dir == "" {
+		dir = "."
+	}
+	return &FileStore{dir: dir}
+}
 
 func (s *FileStore) path(id string) (string, error) {
+	if s == nil {
+		return "", errors.New("truewatch: nil *FileStore; make one with NewFileStore")
+	}
 	if id == "" || len(id) > 128 {
 		return "", fmt.Errorf("truewatch: invalid checkpoint id %q", id)
 	}
@@ -150,7 +159,7 @@ func (s *FileStore) Load(ctx context.Context, id string) (*Checkpoint, error) {
 	}
 	var cp Checkpoint
 	if err := json.Unmarshal(b, &cp); err != nil {
-		return nil, fmt.Errorf("truewatch: decode checkpoint %s: %w", p, err)
+		return nil, fmt.Errorf("%w: decode %s: %w", ErrBadCheckpoint, p, err)
 	}
 	return &cp, nil
 }
@@ -197,7 +206,17 @@ func (s *FileStore) Save(ctx context.Context, id string, cp *Checkpoint) error {
 	if err := os.Rename(tmp, p); err != nil {
 		return fmt.Errorf("truewatch: write checkpoint: %w", err)
 	}
+	syncDir(s.dir)
 	return nil
+}
+
+// syncDir makes a rename in dir durable where the system allows it; where
+// it does not (Windows), the rename is still atomic.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
 
 // Delete implements Store.

@@ -68,7 +68,8 @@ func TestFileStore(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "actv_2.json"), []byte("{torn"), 0o600))
 	_, err = s.Load(context.Background(), "actv_2")
-	assert.ErrorContains(t, err, "decode checkpoint")
+	assert.ErrorIs(t, err, ErrBadCheckpoint)
+	assert.ErrorContains(t, err, "actv_2.json")
 }
 
 func TestCheckpointsHoldNoSecrets(t *testing.T) {

@@ -31,6 +31,9 @@ var fieldNames = map[string]string{"mobile": "phone"}
 // the subscription is activated (see BranchCheck), and needs neither a site
 // nor a code provider.
 func (a *Activation) Validate() error {
+	if a == nil {
+		return errNilActivation
+	}
 	_, err := a.validate()
 	return err
 }
