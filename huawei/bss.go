@@ -7,6 +7,8 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	bssintl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2"
+
+	"github.com/truewatch-labs/marketplace-go/apierror"
 )
 
 // bssCall makes one BSS call with the client's retries: on BSS
@@ -37,6 +39,15 @@ func bssCall[IReq, IResp, CReq, CResp any](ctx context.Context, c *Client, domai
 		return nil, malformed(ServiceBSS, op, "", "empty response")
 	}
 	return resp, err
+}
+
+// bssDomainID refuses invalid arguments (problems) before any call, then
+// gives the account ID BSS calls carry.
+func (c *Client) bssDomainID(ctx context.Context, op string, problems apierror.Problems) (string, error) {
+	if err := problems.Err(op); err != nil {
+		return "", err
+	}
+	return c.domainID(ctx)
 }
 
 // convert copies between the BSS and BSS international models.

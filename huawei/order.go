@@ -119,10 +119,7 @@ func (c *Client) Order(ctx context.Context, orderID string) (*Order, error) {
 	if !rules.IsInstanceID(orderID) {
 		p.Add("orderId", "must be 1 to 64 printable ASCII characters without spaces")
 	}
-	if err := p.Err(op); err != nil {
-		return nil, err
-	}
-	domainID, err := c.domainID(ctx)
+	domainID, err := c.bssDomainID(ctx, op, p)
 	if err != nil {
 		return nil, err
 	}
@@ -224,10 +221,7 @@ func (c *Client) OrderFor(ctx context.Context, p Purchase) (*Order, error) {
 	if p.ExpireTime.IsZero() {
 		pr.Add("expireTime", "the purchase has no expire time")
 	}
-	if err := pr.Err(op); err != nil {
-		return nil, err
-	}
-	domainID, err := c.domainID(ctx)
+	domainID, err := c.bssDomainID(ctx, op, pr)
 	if err != nil {
 		return nil, err
 	}
