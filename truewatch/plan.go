@@ -240,6 +240,18 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 	r.id = activationID(r.accountID, r.instanceID, a.site, r.branchName)
 	plan.ActivationID = r.id
 
+	r.started(ctx, StepCheckSubscription, "")
+	if err := r.check(r.stepContext(ctx, StepCheckSubscription), plan); err != nil {
+		return nil, r.failed(ctx, StepCheckSubscription, "", err)
+	}
+	r.finished(ctx, StepCheckSubscription, "", false)
+	return plan, nil
+}
+
+// check is the StepCheckSubscription step: it loads the checkpoint, reads
+// the subscription and decides the steps, failing when the subscription
+// cannot be activated as configured.
+func (r *runner) check(ctx context.Context, plan *Plan) error {
 	// A check-only activation never saves a checkpoint, so it loads none.
 	var cp *Checkpoint
 	var err error
@@ -254,33 +266,25 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 		err = fmt.Errorf("%w; delete it (Store.Delete(ctx, %q)) to start again from the subscription's state, which repeats no completed work", err, r.id)
 	}
 	if err != nil {
-		return nil, &StepError{Step: StepCheckSubscription, Err: fmt.Errorf("load checkpoint %s: %w", r.id, err)}
+		return fmt.Errorf("load checkpoint %s: %w", r.id, err)
 	}
 	if cp == nil {
 		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,
-			InstanceID: r.instanceID, Site: a.site, Branch: r.branchName}
+			InstanceID: r.instanceID, Site: r.a.site, Branch: r.branchName}
 	} else if len(cp.Steps) > 0 && !cp.Completed {
 		plan.Resuming = true
 		plan.Notes = append(plan.Notes, fmt.Sprintf("resuming: an earlier run completed %s", stepNames(cp.Steps)))
 	}
 	r.cp = cp
 
-	err = r.readStep(ctx, plan, StepCheckSubscription, func(ctx context.Context) (string, error) {
-		sub, err := r.bc.subscription(ctx, r.accountID, r.instanceID)
-		if err != nil {
-			return "", err
-		}
-		r.sub = sub
-		return describeSubscription(sub), nil
-	})
+	sub, err := r.bc.subscription(ctx, r.accountID, r.instanceID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	plan.Subscription = r.sub
-	if err := r.decide(plan); err != nil {
-		return nil, err
-	}
-	return plan, nil
+	r.sub = sub
+	plan.Subscription = sub
+	plan.Steps = append(plan.Steps, Step{Name: StepCheckSubscription, Action: ActionRead, Reason: describeSubscription(sub)})
+	return r.decide(plan)
 }
 
 func describeSubscription(s *billing.Subscription) string {
@@ -306,7 +310,6 @@ func stepNames(steps []Step) string {
 // decide appends the steps that follow from the subscription's state.
 func (r *runner) decide(plan *Plan) error {
 	a, sub := r.a, r.sub
-	fail := func(err error) error { return &StepError{Step: StepCheckSubscription, Err: err} }
 
 	if sub.Activated() {
 		plan.AlreadyActivated = true
@@ -323,21 +326,21 @@ func (r *runner) decide(plan *Plan) error {
 		return nil
 	}
 	if !sub.Active {
-		return fail(newKindError(ErrSubscriptionInactive, nil,
-			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status))
+		return newKindError(ErrSubscriptionInactive, nil,
+			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status)
 	}
 	if r.branchName == BranchCheck {
-		return fail(newNeedsBranchError(sub))
+		return newNeedsBranchError(sub)
 	}
 	if sub.Bound {
 		if a.register != nil {
-			return fail(newKindError(ErrBoundElsewhere, nil,
+			return newKindError(ErrBoundElsewhere, nil,
 				"subscription %s is already bound to Billing Center account %q but has no workspace; finish with BindBillingAccount(%q, email) and a workspace choice instead of Register",
-				sub.InstanceID, sub.BillingUsername, sub.BillingUsername))
+				sub.InstanceID, sub.BillingUsername, sub.BillingUsername)
 		}
 		if !strings.EqualFold(sub.BillingUsername, a.bindAccount.username) {
-			return fail(newKindError(ErrBoundElsewhere, nil,
-				"subscription %s is bound to Billing Center account %q, not %q", sub.InstanceID, sub.BillingUsername, a.bindAccount.username))
+			return newKindError(ErrBoundElsewhere, nil,
+				"subscription %s is bound to Billing Center account %q, not %q", sub.InstanceID, sub.BillingUsername, a.bindAccount.username)
 		}
 		plan.Resuming = true
 	}
