@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -222,7 +224,13 @@ func TestEndToEndEveryBranch(t *testing.T) {
 			}
 
 			// The already-bound branch: nothing changes, the binding and the
-			// login URL come back.
+			// login URL come back; planning it changes nothing either.
+			before, files := e.state(), e.checkpointFiles()
+			replan, err := b.build(e.builder(), wsID).Plan(context.Background())
+			require.NoError(t, err)
+			assert.True(t, replan.AlreadyActivated)
+			assert.Equal(t, before, e.state())
+			assert.Equal(t, files, e.checkpointFiles())
 			again, err := b.build(e.builder(), wsID).Run(context.Background())
 			require.NoError(t, err)
 			assert.True(t, again.AlreadyActivated)
@@ -233,6 +241,19 @@ func TestEndToEndEveryBranch(t *testing.T) {
 			assertOneOutcome(t, e, b, again)
 		})
 	}
+}
+
+// checkpointFiles returns the FileStore directory's files and contents.
+func (e *env) checkpointFiles() map[string]string {
+	entries, err := os.ReadDir(e.dir)
+	require.NoError(e.t, err)
+	out := map[string]string{}
+	for _, de := range entries {
+		b, err := os.ReadFile(filepath.Join(e.dir, de.Name()))
+		require.NoError(e.t, err)
+		out[de.Name()] = string(b)
+	}
+	return out
 }
 
 // asPlanned drops what only a run can know (whether the server replayed a
@@ -288,8 +309,11 @@ func TestCrashAtEveryStepThenResume(t *testing.T) {
 					require.ErrorAs(t, err, &se)
 
 					e.srv.ClearFaults()
+					before, files := e.state(), e.checkpointFiles()
 					plan, err := b.build(e.builder(), wsID).Plan(context.Background())
 					require.NoError(t, err)
+					assert.Equal(t, before, e.state(), "Plan changed nothing, sent no code")
+					assert.Equal(t, files, e.checkpointFiles(), "Plan wrote no checkpoint")
 					res, err := b.build(e.builder(), wsID).Run(context.Background())
 					require.NoError(t, err)
 					assert.Equal(t, plan.Steps, asPlanned(res.Steps), "plan-then-run equivalence after a crash")

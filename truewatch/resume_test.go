@@ -3,6 +3,7 @@ package truewatch_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +68,67 @@ func TestEquivalentInputsAfterBind(t *testing.T) {
 	assert.Equal(t, truewatch.IdempotencyKey(res.ActivationID, truewatch.StepBindBillingAccount, 1), bind.IdempotencyKey,
 		"the step records the key it used")
 	assert.Contains(t, bind.Reason, "different inputs")
+}
+
+// TestChangedInputsBetweenRuns completes (or fails) the first run's last
+// step, then runs again with other inputs (another workspace name, company
+// or site): a completed activation is reported as it is, with a note when
+// the site differs; one that failed before the work finishes with the new
+// inputs. Never a second account or workspace.
+func TestChangedInputsBetweenRuns(t *testing.T) {
+	create := func(name string) func(a *truewatch.Activation) *truewatch.Activation {
+		return func(a *truewatch.Activation) *truewatch.Activation {
+			return a.BindBillingAccount("ada", adaEmail).CreateWorkspace(truewatch.CreateWorkspaceInfo{
+				Name: name, Language: truewatch.LanguageEN, Email: adaEmail, TermsAccepted: true})
+		}
+	}
+	register := func(company string) func(a *truewatch.Activation) *truewatch.Activation {
+		return func(a *truewatch.Activation) *truewatch.Activation {
+			info := registerInfo()
+			info.Company.Name = company
+			return a.Register(info)
+		}
+	}
+	for _, tc := range []struct {
+		name         string
+		b            branch
+		path         string
+		first, again func(a *truewatch.Activation) *truewatch.Activation
+		againSite    truewatch.Site
+		doneFirst    bool
+		wantName     string
+	}{
+		{"workspace created, then another name and site", branches[1], createPath, create("prod"), create("other"), truewatch.SiteEU1, true, "prod"},
+		{"workspace not created, then another name", branches[1], createPath, create("prod"), create("other"), truewatch.SiteUS1, false, "other"},
+		{"registered, then another company", branches[0], registerPath, register("Analytical Engines"), register("Difference Engines"), truewatch.SiteUS1, true, "prod"},
+		{"not registered, then another company", branches[0], registerPath, register("Analytical Engines"), register("Difference Engines"), truewatch.SiteUS1, false, "prod"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			tc.b.seed(e)
+			fault := mockserver.Fault{Path: tc.path, Status: http.StatusInternalServerError, Times: 100}
+			if tc.doneFirst {
+				fault.AfterHandler = true
+			}
+			require.NoError(t, e.srv.InjectFault(fault))
+			_, err := tc.first(e.builder()).Run(context.Background())
+			require.Error(t, err)
+			e.srv.ClearFaults()
+
+			res, err := tc.again(e.builder().WithSite(tc.againSite)).Run(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tc.doneFirst, res.AlreadyActivated)
+			assertOneOutcome(t, e, tc.b, res)
+			ws := e.srv.Workspaces()
+			require.Len(t, ws, 1)
+			assert.Equal(t, tc.wantName, ws[0].Name)
+			if tc.againSite != truewatch.SiteUS1 {
+				assert.Contains(t, strings.Join(res.Notes, "\n"), "not the chosen eu1")
+			}
+			if tc.b.name == branches[0].name {
+				bas := e.srv.BillingAccounts()
+				require.Len(t, bas, 1)
+			}
+		})
+	}
 }
