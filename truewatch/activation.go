@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -293,6 +294,9 @@ func (a *Activation) WithSite(s Site) *Activation {
 // It contradicts BindBillingAccount. A subscription that is already
 // activated is left as it is.
 func (a *Activation) Register(info RegisterInfo) *Activation {
+	if a.register != nil && *a.register != info {
+		a.problem("register", "Register was called twice with different information; call it once")
+	}
 	a.register = &info
 	return a
 }
@@ -304,13 +308,20 @@ func (a *Activation) Register(info RegisterInfo) *Activation {
 // the account is already bound but no workspace is settled, the activation
 // continues with the workspace step.
 func (a *Activation) BindBillingAccount(username, email string) *Activation {
-	a.bindAccount = &bindAccountInfo{username: username, email: email}
+	info := bindAccountInfo{username: username, email: email}
+	if a.bindAccount != nil && *a.bindAccount != info {
+		a.problem("bindBillingAccount", "BindBillingAccount was called twice with different accounts; call it once")
+	}
+	a.bindAccount = &info
 	return a
 }
 
 // BindWorkspaceByID binds an existing workspace of the Billing Center
 // account, by ID. It must be on the activation's site.
 func (a *Activation) BindWorkspaceByID(id string) *Activation {
+	if slices.Contains(a.wsChoices, "BindWorkspaceByID") && a.bindWSID != id {
+		a.problem("bindWorkspaceById", "BindWorkspaceByID was called twice with different IDs; call it once")
+	}
 	a.wsChoices = append(a.wsChoices, "BindWorkspaceByID")
 	a.bindWSID = id
 	return a
@@ -319,6 +330,9 @@ func (a *Activation) BindWorkspaceByID(id string) *Activation {
 // BindWorkspaceByName binds the existing workspace of the Billing Center
 // account with this name on the activation's site.
 func (a *Activation) BindWorkspaceByName(name string) *Activation {
+	if slices.Contains(a.wsChoices, "BindWorkspaceByName") && a.bindWSName != name {
+		a.problem("bindWorkspaceByName", "BindWorkspaceByName was called twice with different names; call it once")
+	}
 	a.wsChoices = append(a.wsChoices, "BindWorkspaceByName")
 	a.bindWSName = name
 	return a
@@ -326,6 +340,9 @@ func (a *Activation) BindWorkspaceByName(name string) *Activation {
 
 // CreateWorkspace creates a workspace for an existing TrueWatch account.
 func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
+	if a.create != nil && *a.create != info {
+		a.problem("createWorkspace", "CreateWorkspace was called twice with different information; call it once")
+	}
 	a.wsChoices = append(a.wsChoices, "CreateWorkspace")
 	a.create = &info
 	return a
@@ -334,6 +351,9 @@ func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
 // RegisterAndCreateWorkspace registers a new TrueWatch account and creates
 // its first workspace.
 func (a *Activation) RegisterAndCreateWorkspace(info NewAccountInfo) *Activation {
+	if a.newAccount != nil && *a.newAccount != info {
+		a.problem("registerAndCreateWorkspace", "RegisterAndCreateWorkspace was called twice with different information; call it once")
+	}
 	a.wsChoices = append(a.wsChoices, "RegisterAndCreateWorkspace")
 	a.newAccount = &info
 	return a

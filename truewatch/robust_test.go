@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 )
 
@@ -158,4 +159,32 @@ func TestFileStoreInTheWorkingDirectory(t *testing.T) {
 	var nilStore *FileStore
 	_, err = nilStore.Load(context.Background(), "actv_1")
 	assert.Error(t, err)
+}
+
+// TestBranchMethodsCalledTwiceWithDifferentValues: a builder naming two
+// accounts, two workspaces or two registrations contradicts itself.
+func TestBranchMethodsCalledTwiceWithDifferentValues(t *testing.T) {
+	f := newFake()
+	other := registerInfo()
+	other.Company.Name = "Other"
+	create := createInfo()
+	create2 := create
+	create2.Name = "other"
+	for field, a := range map[string]*Activation{
+		"register":            base(f, &fixedCodes{}).Register(registerInfo()).Register(other),
+		"bindBillingAccount":  base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").BindBillingAccount("bob", "bob@example.com").BindWorkspaceByID("w1"),
+		"bindWorkspaceById":   base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").BindWorkspaceByID("w1").BindWorkspaceByID("w2"),
+		"bindWorkspaceByName": base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").BindWorkspaceByName("a").BindWorkspaceByName("b"),
+		"createWorkspace":     base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(create).CreateWorkspace(create2),
+	} {
+		err := a.Validate()
+		var ve *apierror.ValidationError
+		require.ErrorAs(t, err, &ve, field)
+		require.Len(t, ve.Problems, 1, field)
+		assert.Equal(t, field, ve.Problems[0].Field)
+		assert.Contains(t, ve.Problems[0].Message, "called twice")
+	}
+	// The same call twice is no contradiction.
+	assert.NoError(t, base(f, &fixedCodes{}).Register(registerInfo()).Register(registerInfo()).Validate())
+	assert.Empty(t, f.callList())
 }
