@@ -2,9 +2,11 @@ package truewatch
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,4 +100,43 @@ func TestForeignCheckpointIsRefused(t *testing.T) {
 	_, err = a.Run(context.Background())
 	assert.ErrorContains(t, err, "version 99")
 	assert.Zero(t, count(f.callList(), "Register"))
+}
+
+// TestFileStoreConcurrentWriters: two writers (two processes' FileStores)
+// save the same activation while a reader loads it: the reader always sees
+// one whole checkpoint or the other, never a torn file.
+func TestFileStoreConcurrentWriters(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	require.NoError(t, NewFileStore(dir).Save(ctx, "actv_1", sampleCheckpoint()))
+	var wg sync.WaitGroup
+	for w := range 2 {
+		s := NewFileStore(dir)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				cp := sampleCheckpoint()
+				cp.WorkspaceID = fmt.Sprintf("wksp_%d_%d", w, i)
+				assert.NoError(t, s.Save(ctx, "actv_1", cp))
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	reader := NewFileStore(dir)
+	for {
+		cp, err := reader.Load(ctx, "actv_1")
+		require.NoError(t, err)
+		require.NotNil(t, cp)
+		require.Equal(t, "actv_1", cp.ActivationID)
+		select {
+		case <-done:
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "no temporary file is left behind")
+			return
+		default:
+		}
+	}
 }
