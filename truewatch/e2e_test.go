@@ -256,6 +256,28 @@ func (e *env) checkpointFiles() map[string]string {
 	return out
 }
 
+// failRun runs a (a first "process") with every call to the fault's path
+// failing, expects the run to fail, and clears the fault.
+func (e *env) failRun(a *truewatch.Activation, f mockserver.Fault) {
+	e.t.Helper()
+	if f.Times == 0 {
+		f.Times = 100 // every retry fails too
+	}
+	require.NoError(e.t, e.srv.InjectFault(f))
+	_, err := a.Run(context.Background())
+	require.Error(e.t, err)
+	e.srv.ClearFaults()
+}
+
+// loseChangeResponses loses, once, the response of each change step of b
+// after the work is done.
+func (e *env) loseChangeResponses(b branch) {
+	e.t.Helper()
+	for _, p := range b.posts[1:] {
+		require.NoError(e.t, e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true}))
+	}
+}
+
 // asPlanned drops what only a run can know (whether the server replayed a
 // step's response), for comparing steps taken with steps planned.
 func asPlanned(steps []truewatch.Step) []truewatch.Step {
@@ -365,10 +387,7 @@ func TestExpiredTokenAfterLostBind(t *testing.T) {
 	e := newEnv(t, mockserver.WithTokenTTL(time.Minute))
 	b := branches[1]
 	b.seed(e)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: bindPath, AfterHandler: true, Times: 100}))
-	_, err := b.build(e.builder(), "").Run(context.Background())
-	require.Error(t, err)
-	e.srv.ClearFaults()
+	e.failRun(b.build(e.builder(), ""), mockserver.Fault{Path: bindPath, AfterHandler: true})
 	e.clock.Advance(2 * time.Minute)
 
 	e.events = nil
@@ -467,10 +486,7 @@ func TestFileStoreAcrossProcesses(t *testing.T) {
 	e := newEnv(t)
 	b := branches[1]
 	b.seed(e)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: createPath, Status: http.StatusServiceUnavailable, Times: 100}))
-	_, err := b.build(e.builder(), "").Run(context.Background())
-	require.Error(t, err)
-	e.srv.ClearFaults()
+	e.failRun(b.build(e.builder(), ""), mockserver.Fault{Path: createPath, Status: http.StatusServiceUnavailable})
 
 	// A second "process": a new builder and a new FileStore on the same
 	// directory.
@@ -512,9 +528,7 @@ func TestLostResponseRecoveredByRetry(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			e := newEnv(t)
 			wsID := b.seed(e)
-			for _, p := range b.posts[1:] {
-				require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true}))
-			}
+			e.loseChangeResponses(b)
 			res, err := b.build(e.builder(), wsID).Run(context.Background())
 			require.NoError(t, err)
 			assertOneOutcome(t, e, b, res)

@@ -50,10 +50,7 @@ func TestEquivalentInputsAfterBind(t *testing.T) {
 	e := newEnv(t)
 	b := branches[1]
 	b.seed(e)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: createPath, Status: http.StatusInternalServerError, Times: 100}))
-	_, err := b.build(e.builder(), "").Run(context.Background())
-	require.Error(t, err)
-	e.srv.ClearFaults()
+	e.failRun(b.build(e.builder(), ""), mockserver.Fault{Path: createPath, Status: http.StatusInternalServerError})
 
 	res, err := e.builder().BindBillingAccount("Ada", "ADA@example.com").CreateWorkspace(truewatch.CreateWorkspaceInfo{
 		Name: "prod", Language: truewatch.LanguageEN, Email: adaEmail, TermsAccepted: true}).Run(context.Background())
@@ -106,14 +103,7 @@ func TestChangedInputsBetweenRuns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			tc.b.seed(e)
-			fault := mockserver.Fault{Path: tc.path, Status: http.StatusInternalServerError, Times: 100}
-			if tc.doneFirst {
-				fault.AfterHandler = true
-			}
-			require.NoError(t, e.srv.InjectFault(fault))
-			_, err := tc.first(e.builder()).Run(context.Background())
-			require.Error(t, err)
-			e.srv.ClearFaults()
+			e.failRun(tc.first(e.builder()), mockserver.Fault{Path: tc.path, Status: http.StatusInternalServerError, AfterHandler: tc.doneFirst})
 
 			res, err := tc.again(e.builder().WithSite(tc.againSite)).Run(context.Background())
 			require.NoError(t, err)
