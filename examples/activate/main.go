@@ -216,6 +216,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	fmt.Fprintln(stdout, "Run")
 	res, err := act.Run(ctx)
+	var stepErr *truewatch.StepError
+	if errors.As(err, &stepErr) {
+		return fmt.Errorf("%w\nrun the same command again (with the same -state, if any) to resume: completed steps are not repeated", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -83,4 +84,55 @@ func TestRealModeReadsTheEnvironmentAndPromptsForCodes(t *testing.T) {
 	sub, ok := srv.Subscription(mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
 	require.True(t, ok)
 	assert.Equal(t, "grace", sub.BillingUsername)
+}
+
+// silentTerminal is a terminal nobody types into.
+type silentTerminal struct{ done chan struct{} }
+
+func (r silentTerminal) Read([]byte) (int, error) {
+	<-r.done
+	return 0, io.EOF
+}
+
+// TestInterruptedAtThePromptThenResumed interrupts the real-endpoint mode
+// while it waits for a code: it stops at once, says how to resume, and the
+// same command with the same -state finishes the activation.
+func TestInterruptedAtThePromptThenResumed(t *testing.T) {
+	srv := mockserver.Start(t)
+	env := map[string]string{
+		"TRUEWATCH_BILLING_URL":     srv.BillingURL(),
+		"TRUEWATCH_HUAWEI_ENDPOINT": srv.HuaweiEndpoint(),
+		"TRUEWATCH_SITES_BASE":      srv.URL(),
+		"TRUEWATCH_PASSWORD":        "Env-Password-7",
+	}
+	t.Setenv("HUAWEICLOUD_SDK_AK", mockserver.DemoAccessKey)
+	t.Setenv("HUAWEICLOUD_SDK_SK", mockserver.DemoSecretKey)
+	args := []string{"-site", "za1", "-username", "grace", "-email", "grace@example.com", "-state", t.TempDir()}
+
+	term := silentTerminal{done: make(chan struct{})}
+	defer close(term.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	prompted := &promptWatcher{onPrompt: cancel}
+	err := run(ctx, args, term, &out, prompted, func(k string) string { return env[k] })
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "run the same command again")
+	assert.Empty(t, srv.BillingAccounts())
+
+	var errOut bytes.Buffer
+	err = run(context.Background(), args, &outboxReader{srv: srv, mail: "grace@example.com"}, &out, &errOut,
+		func(k string) string { return env[k] })
+	require.NoError(t, err, errOut.String())
+	assert.Len(t, srv.BillingAccounts(), 1)
+}
+
+// promptWatcher is the terminal's output: it calls onPrompt when asked for
+// a code.
+type promptWatcher struct{ onPrompt func() }
+
+func (w *promptWatcher) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "Enter the verification code") {
+		w.onPrompt()
+	}
+	return len(p), nil
 }
