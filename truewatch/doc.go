@@ -48,8 +48,14 @@
 // branch) and the step, and progress is checkpointed to a Store, so running
 // again after a crash, a timeout or a cancelled context finishes the
 // activation without a second account, binding or workspace, from this
-// process or another one. Progress is reported through WithEvents and
-// logged through WithLogger, never with a secret.
+// process or another one. Run decides from the subscription's state, not
+// from the checkpoint, so even a run that finds none (the default store is
+// in memory) is safe: binding the Billing Center account is the one step
+// that may move to the next key, when the server refuses its key because an
+// earlier run sent other inputs under it or replays a token that has since
+// expired, and binding an account again changes nothing. Progress is
+// reported through WithEvents and logged through WithLogger, never with a
+// secret.
 //
 // Nothing touches the network until Plan or Run, nothing panics, and bad
 // input is refused before any call with one *apierror.ValidationError that

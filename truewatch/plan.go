@@ -81,7 +81,11 @@ type Step struct {
 	Name   StepName `json:"name"`
 	Action Action   `json:"action"`
 	// IdempotencyKey is the key a change step sends; running the activation
-	// again, from any process, sends the same key.
+	// again, from any process, sends the same key. The one exception is the
+	// bind of the Billing Center account, which moves to the next key when
+	// the server refuses the planned one (an earlier run sent other inputs
+	// under it) or replays an expired token; the Result's step then carries
+	// the key used and its Reason says why.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Reason says why the step is taken and what it changes.
 	Reason string `json:"reason"`
