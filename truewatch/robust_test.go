@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,4 +188,32 @@ func TestBranchMethodsCalledTwiceWithDifferentValues(t *testing.T) {
 	// The same call twice is no contradiction.
 	assert.NoError(t, base(f, &fixedCodes{}).Register(registerInfo()).Register(registerInfo()).Validate())
 	assert.Empty(t, f.callList())
+}
+
+// TestConcurrentPlansAndRuns: a configured builder (here the zero one, with
+// its own lazily made store) may Plan and Run from several goroutines.
+func TestConcurrentPlansAndRuns(t *testing.T) {
+	f := newFake()
+	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "ada"
+	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_1", Name: "prod", Site: SiteUS1}}
+	var a Activation
+	a.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).BindBillingAccount("ada", "ada@example.com").
+		BindWorkspaceByID("wksp_1")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			res, err := a.Run(context.Background())
+			if assert.NoError(t, err) {
+				assert.True(t, res.AlreadyActivated)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := a.Plan(context.Background())
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
 }
