@@ -242,9 +242,11 @@ func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInf
 		ok, why := s.bindabilityLocked(w, c.token.sub)
 		all = append(all, billing.BindableWorkspace{Workspace: *w, Bindable: ok, Reason: why})
 	}
-	from := min((index-1)*size, len(all))
-	to := min(from+size, len(all))
-	page := all[from:to]
+	page := []billing.BindableWorkspace{}
+	if index-1 < (len(all)+size-1)/size { // not (index-1)*size, which overflows for huge indexes
+		from := (index - 1) * size
+		page = all[from:min(from+size, len(all))]
+	}
 	return page, &httpcore.PageInfo{Count: len(page), PageIndex: index, PageSize: size, TotalCount: len(all)}, nil
 }
 

@@ -279,19 +279,17 @@ func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.
 // writes its answer.
 func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op func(c *call) (any, *httpcore.PageInfo, *twError)) {
 	c := &call{r: r, site: site.Code(r.PathValue("site"))}
-	var (
-		out  any
-		page *httpcore.PageInfo
-		e    *twError
-	)
-	s.mu.Lock()
-	if auth {
-		c.token, e = s.authLocked(r)
-	}
-	if e == nil {
-		out, page, e = op(c)
-	}
-	s.mu.Unlock()
+	out, page, e := func() (any, *httpcore.PageInfo, *twError) {
+		s.mu.Lock()
+		defer s.mu.Unlock() // even if op panics: the router answers 500, the server lives on
+		if auth {
+			var e *twError
+			if c.token, e = s.authLocked(r); e != nil {
+				return nil, nil, e
+			}
+		}
+		return op(c)
+	}()
 	if e != nil {
 		writeTWErr(w, r, e)
 		return
