@@ -219,12 +219,11 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}}
-	s.st = newState()
-	if !cfg.noFixture {
-		if err := s.seedDemo(); err != nil {
-			return nil, err
-		}
+	st, ids, err := s.initialState()
+	if err != nil {
+		return nil, err
 	}
+	s.st, s.ids.counts = st, ids
 	s.handler = s.routes()
 	if cfg.noListener {
 		s.url = "http://mock.invalid"
@@ -296,16 +295,34 @@ func (s *Server) Now() time.Time { return s.cfg.clock.Now() }
 
 // Reset drops all state and, unless the server was built WithoutDemoFixture,
 // seeds the demo fixture again. IDs restart from the beginning.
+// Reset is atomic: requests and readers see the state before it or after
+// it, never an empty server without its fixture.
 func (s *Server) Reset() error {
-	s.mu.Lock()
-	s.st = newState()
-	s.ids.reset()
-	s.faults.reset()
-	s.mu.Unlock()
-	if !s.cfg.noFixture {
-		return s.seedDemo()
+	st, ids, err := s.initialState()
+	if err != nil {
+		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = st
+	s.ids.mu.Lock()
+	s.ids.counts = ids
+	s.ids.mu.Unlock()
+	s.faults.reset()
 	return nil
+}
+
+// initialState builds, aside, the state a new server starts with (the demo
+// fixture unless WithoutDemoFixture) and the ID counters that building it
+// used.
+func (s *Server) initialState() (*state, map[string]int, error) {
+	scratch := &Server{cfg: s.cfg, ids: idGen{seed: s.cfg.seed, counts: map[string]int{}}, st: newState()}
+	if !s.cfg.noFixture {
+		if err := scratch.seedDemo(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return scratch.st, scratch.ids.counts, nil
 }
 
 type handlerTransport struct{ h http.Handler }
@@ -346,12 +363,6 @@ func (g *idGen) next(prefix string) string {
 	g.mu.Unlock()
 	sum := sha256.Sum256([]byte(g.seed + "|" + prefix + "|" + strconv.Itoa(n)))
 	return prefix + hex.EncodeToString(sum[:16])
-}
-
-func (g *idGen) reset() {
-	g.mu.Lock()
-	g.counts = nil
-	g.mu.Unlock()
 }
 
 // hex32 is a deterministic 32-hex-character value for non-prefixed IDs.

@@ -3,6 +3,8 @@ package mockserver
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,4 +39,44 @@ func TestPanicInOperationReleasesState(t *testing.T) {
 	})
 	require.True(t, h.srv.mu.TryLock(), "the state lock is released")
 	h.srv.mu.Unlock()
+}
+
+// TestResetIsAtomic: concurrent Resets all succeed, and no reader ever sees
+// the state between "dropped" and "demo fixture seeded again".
+func TestResetIsAtomic(t *testing.T) {
+	h := newHarness(t)
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	var emptySeen atomic.Int32
+	for range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, ok := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID); !ok {
+					emptySeen.Add(1)
+				}
+			}
+		}()
+	}
+	var resets sync.WaitGroup
+	for range 8 {
+		resets.Add(1)
+		go func() {
+			defer resets.Done()
+			for range 50 {
+				assert.NoError(t, h.srv.Reset())
+			}
+		}()
+	}
+	resets.Wait()
+	close(stop)
+	readers.Wait()
+	assert.Zero(t, emptySeen.Load(), "a reader saw the server without its demo fixture")
+	assert.Len(t, h.srv.Purchases(), 1)
 }
