@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
@@ -88,6 +90,11 @@ func decodeRequest(body []byte, v validator) *twError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would turn the bad bytes into U+FFFD and accept a
+		// value the clients refuse.
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -95,6 +102,9 @@ func decodeRequest(body []byte, v validator) *twError {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must hold exactly one JSON object")
+	}
+	if e := checkKeys(body, reflect.TypeOf(v)); e != nil {
+		return e
 	}
 	if err := v.Validate(); err != nil {
 		var ve *apierror.ValidationError

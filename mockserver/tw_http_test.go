@@ -54,11 +54,23 @@ func TestMalformedRequests(t *testing.T) {
 		{"unknown field", `{"surprise": true}`, http.StatusBadRequest, apierror.CodeInvalidJSON, `unknown field "surprise"`},
 		{"wrong type of a secret", `{"emailCode": 123456}`, http.StatusBadRequest, apierror.CodeInvalidJSON, "must be"},
 		{"oversized", `{"email":"` + strings.Repeat("a", 2048) + `"}`, http.StatusRequestEntityTooLarge, apierror.CodeBodyTooLarge, "1024"},
-		{"null", `null`, http.StatusBadRequest, apierror.CodeValidation, "invalid request"},
+		{"null", `null`, http.StatusBadRequest, apierror.CodeInvalidJSON, "JSON object"},
+		{"not UTF-8", "{\"email\": \"a\xff@b.c\"}", http.StatusBadRequest, apierror.CodeInvalidJSON, "UTF-8"},
+		{"key in another case", `{"EMAIL": "a@b.c"}`, http.StatusBadRequest, apierror.CodeInvalidJSON, `unknown field "EMAIL"`},
+		{"key given twice", `{"email": "a@b.c", "email": "d@e.f"}`, http.StatusBadRequest, apierror.CodeInvalidJSON, "more than once"},
 	}
 	for _, path := range postRoutes() {
 		for _, tc := range tests {
 			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				if tc.name == "key in another case" && strings.HasSuffix(path, routes.BindWorkspace) {
+					tc.body, tc.msg = `{"WorkspaceUUID": "wksp_x"}`, `unknown field "WorkspaceUUID"`
+				}
+				if tc.name == "key given twice" && strings.HasSuffix(path, routes.BindWorkspace) {
+					tc.body = `{"workspaceUUID": "a", "workspaceUUID": "b"}`
+				}
+				if tc.name == "not UTF-8" && strings.HasSuffix(path, routes.BindWorkspace) {
+					tc.body = "{\"workspaceUUID\": \"\xff\"}"
+				}
 				if tc.name == "wrong type of a secret" {
 					switch {
 					case strings.HasSuffix(path, routes.BindWorkspace):
@@ -86,6 +98,30 @@ func TestWrongTypeNamesTheField(t *testing.T) {
 	r = h.do(http.MethodPost, bcPath(routes.Register), `{"company": {"name": 5}}`)
 	requireErr(t, r, http.StatusBadRequest, apierror.CodeInvalidJSON)
 	assert.Equal(t, `field "company.name" must be a string`, r.env.Message)
+}
+
+// TestStrictKeysInNestedObjects: the exact-name and given-once rules hold
+// inside nested objects too, and the problem names the nested field.
+func TestStrictKeysInNestedObjects(t *testing.T) {
+	h := newHarness(t)
+	code := h.sendCode("ada@example.com", billing.PurposeRegister)
+	req := registerReq("ada", "ada@example.com", code)
+	good := mustJSON(t, req)
+	for body, msg := range map[string]string{
+		strings.Replace(string(good), `"company":{"name":"Acme"}`, `"company":{"Name":"Acme"}`, 1):               `unknown field "company.Name"`,
+		strings.Replace(string(good), `"company":{"name":"Acme"}`, `"company":{"name":"Acme","name":"Evil"}`, 1): `field "company.name" is given more than once`,
+		strings.Replace(string(good), `"workspaceName":"prod"`, "\"workspaceName\":\"pr\xc3od\"", 1):             "UTF-8",
+		strings.Replace(string(good), `"emailCode":"`+code.Reveal()+`"`, `"EmailCode":"`+code.Reveal()+`"`, 1):   `unknown field "EmailCode"`,
+	} {
+		require.NotEqual(t, string(good), body)
+		h.requireUnchanged(func() {
+			r := h.do(http.MethodPost, bcPath(routes.Register), body)
+			requireErr(t, r, http.StatusBadRequest, apierror.CodeInvalidJSON)
+			assert.Contains(t, r.env.Message, msg)
+		})
+	}
+	// The code was not used up by the refused requests.
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.Register), good), nil)
 }
 
 func TestRoutingErrors(t *testing.T) {
