@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -281,7 +282,13 @@ func postOp[T any, PT interface {
 // getOp builds the handler of a GET operation; op parses the query itself.
 func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, r.URL.Query()) })
+		// r.URL.Query would drop pairs it cannot parse.
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			writeTWErr(w, r, twErr(http.StatusBadRequest, apierror.CodeValidation, "malformed query string"))
+			return
+		}
+		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, q) })
 	}
 }
 
@@ -308,12 +315,20 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op f
 }
 
 // checkQuery refuses query parameters the operation does not know, as
-// DisallowUnknownFields does for bodies.
+// DisallowUnknownFields does for bodies, and parameters given more than
+// once (which value would count?).
 func checkQuery(q url.Values, known ...string) *twError {
-	for name := range q {
-		if !slices.Contains(known, name) {
-			return problem(name, "unknown query parameter")
+	var p apierror.Problems
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(known, name):
+			p.Add(name, "unknown query parameter")
+		case len(q[name]) > 1:
+			p.Add(name, "must be given at most once")
 		}
+	}
+	if len(p) > 0 {
+		return validationErr(p)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 )
@@ -79,4 +80,19 @@ func TestResetIsAtomic(t *testing.T) {
 	readers.Wait()
 	assert.Zero(t, emptySeen.Load(), "a reader saw the server without its demo fixture")
 	assert.Len(t, h.srv.Purchases(), 1)
+}
+
+// TestQueryStrictness: a parameter given twice, or a query string Go
+// cannot parse (whose pairs url.URL.Query would silently drop), is refused.
+func TestQueryStrictness(t *testing.T) {
+	sc := newListScenario(t)
+	for _, q := range []string{"?pageIndex=1&pageIndex=2", "?site=ap1&site=eu1", "?pageSize=5&x=%zz", "?pageSize=5;x"} {
+		_, r := sc.list(q)
+		requireErr(t, r, http.StatusBadRequest, apierror.CodeValidation)
+	}
+	sub := bcPath(routes.GetSubscription) + "?huaweiAccountId=" + DemoHuaweiAccountID + "&instanceId=" + DemoInstanceID
+	sc.h.requireOK(sc.h.do(http.MethodGet, sub, nil), nil)
+	r := sc.h.do(http.MethodGet, sub+"&instanceId=other", nil)
+	requireErr(t, r, http.StatusBadRequest, apierror.CodeValidation)
+	assert.Equal(t, []string{"instanceId"}, r.problems(t))
 }
