@@ -82,14 +82,14 @@ func TestIdempotencyInFlight(t *testing.T) {
 	body := billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}
 	path := bcPath(routes.SendCode)
 	// Claim the key as a concurrent request with the same body would.
-	rec, stored, e := h.srv.idemBegin(path+"\nk", fingerprint(http.MethodPost, path, mustJSON(t, body)))
+	rec, stored, e := h.srv.idemBegin(idemSlot(path, "", "k"), fingerprint(http.MethodPost, path, mustJSON(t, body)))
 	require.Nil(t, e)
 	require.Nil(t, stored)
 	h.requireUnchanged(func() {
 		requireErr(t, h.do(http.MethodPost, path, body, withKey("k")), http.StatusConflict, apierror.CodeIdempotencyKeyInFlight)
 	})
 	// The first request fails: the key is free again.
-	h.srv.idemFinish(path+"\nk", rec, &recordingWriter{ResponseWriter: httptest.NewRecorder(), status: http.StatusServiceUnavailable})
+	h.srv.idemFinish(idemSlot(path, "", "k"), rec, &recordingWriter{ResponseWriter: httptest.NewRecorder(), status: http.StatusServiceUnavailable})
 	h.requireOK(h.do(http.MethodPost, path, body, withKey("k")), nil)
 }
 
@@ -155,7 +155,7 @@ func TestIdempotencySweepsExpiredKeys(t *testing.T) {
 	h := newHarness(t)
 	path := bcPath(routes.SendCode)
 	for i := range idemSweepEvery - 1 {
-		_, _, e := h.srv.idemBegin(path+"\nold-"+strconv.Itoa(i), fingerprint(http.MethodPost, path, nil))
+		_, _, e := h.srv.idemBegin(idemSlot(path, "", "old-"+strconv.Itoa(i)), fingerprint(http.MethodPost, path, nil))
 		require.Nil(t, e)
 	}
 	h.srv.mu.Lock()
@@ -168,4 +168,38 @@ func TestIdempotencySweepsExpiredKeys(t *testing.T) {
 	h.srv.mu.Lock()
 	defer h.srv.mu.Unlock()
 	assert.Equal(t, 1, len(h.srv.st.tw.idem), "expired records are dropped")
+}
+
+// TestIdempotencyNeedsTheToken: on token routes the key does not stand in
+// for the token. A replay without a valid token is refused, and another
+// Billing Center account's request with the same key and body is its own
+// request, not a replay of the first account's answer.
+func TestIdempotencyNeedsTheToken(t *testing.T) {
+	sc := newListScenario(t)
+	h := sc.h
+	path := bcPath(routes.BindWorkspace)
+	body := billing.BindWorkspaceRequest{WorkspaceID: sc.free}
+	h.requireOK(h.do(http.MethodPost, path, body, withKey("k"), withToken(sc.token.Token)), nil)
+
+	h.requireUnchanged(func() {
+		requireErr(t, h.do(http.MethodPost, path, body, withKey("k")), http.StatusUnauthorized, apierror.CodeUnauthorized)
+		requireErr(t, h.do(http.MethodPost, path, body, withKey("k"), withHeader("Authorization", "Bearer nope")),
+			http.StatusUnauthorized, apierror.CodeUnauthorized)
+	})
+
+	h.addSubscription("00000000000000000000000000000bbb", "tw-inst-bob")
+	bob, err := h.srv.SeedBillingAccount(BillingAccountSeed{Username: "bob", Email: "bob@example.com"})
+	require.NoError(t, err)
+	bobTok, err := h.srv.SeedBinding(bob.ID, "00000000000000000000000000000bbb", "tw-inst-bob")
+	require.NoError(t, err)
+	h.requireUnchanged(func() {
+		r := h.do(http.MethodPost, path, body, withKey("k"), withToken(bobTok))
+		requireErr(t, r, http.StatusNotFound, apierror.CodeWorkspaceNotFound)
+		assert.Empty(t, r.header.Get(IdempotentReplayedHeader))
+	})
+
+	// The first account's retry still replays.
+	r := h.do(http.MethodPost, path, body, withKey("k"), withToken(sc.token.Token))
+	h.requireOK(r, nil)
+	assert.Equal(t, "true", r.header.Get(IdempotentReplayedHeader))
 }

@@ -12,14 +12,16 @@ import (
 )
 
 // Idempotency as the contract describes it: a POST with an Idempotency-Key
-// header is done at most once. Keys are scoped by path. Repeating the key
-// with the same request (method, path and canonical JSON body without the
-// one-time secret fields) replays the first 2xx answer with
-// Idempotent-Replayed: true and does no work; repeating it with another
-// request is 409 ft.IdempotencyKeyReused; repeating it while the first is
-// still running is 409 ft.IdempotencyKeyInFlight. Failed answers are not
-// stored, so a failed request can be retried with the same key. Keys expire
-// after 24 hours of mock time.
+// header is done at most once. Keys are scoped by path and, on token
+// routes, by the token's Billing Center account (the token is checked
+// first: a key never stands in for it). Repeating the key with the same
+// request (method, path and canonical JSON body without the one-time secret
+// fields) replays the first 2xx answer with Idempotent-Replayed: true and
+// does no work; repeating it with another request is 409
+// ft.IdempotencyKeyReused; repeating it while the first is still running
+// is 409 ft.IdempotencyKeyInFlight. Failed answers are not stored, so a
+// failed request can be retried with the same key. Keys expire after 24
+// hours of mock time.
 
 const (
 	// IdempotencyKeyHeader is the request header that makes a POST
@@ -42,9 +44,11 @@ type idemRecord struct {
 	body        []byte
 }
 
-// idempotent runs h for a POST, honouring Idempotency-Key. It reads the body
-// (enforcing the size limit) and hands h a fresh reader over it.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+// idempotent runs h for a POST, honouring Idempotency-Key within the scope
+// of principal (the token's Billing Center account, "" on public routes).
+// It reads the body (enforcing the size limit) and hands h a fresh reader
+// over it.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal string, h http.HandlerFunc) {
 	body, e := readBody(r)
 	if e != nil {
 		writeTWErr(w, r, e)
@@ -60,7 +64,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h http.Handl
 		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be 1 to %d printable ASCII characters without spaces", idemKeyMaxLen))
 		return
 	}
-	slot := r.URL.Path + "\n" + key
+	slot := idemSlot(r.URL.Path, principal, key)
 	rec, stored, e := s.idemBegin(slot, fingerprint(r.Method, r.URL.Path, body))
 	if e != nil {
 		writeTWErr(w, r, e)
@@ -77,6 +81,10 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h http.Handl
 	defer s.idemFinish(slot, rec, rw)
 	h(rw, r)
 }
+
+// idemSlot is where a key's record lives: keys are scoped by path and by
+// who sends them.
+func idemSlot(path, principal, key string) string { return path + "\n" + principal + "\n" + key }
 
 func validIdemKey(k string) bool {
 	if len(k) > idemKeyMaxLen {

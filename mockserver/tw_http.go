@@ -228,9 +228,18 @@ type call struct {
 	token *tokenRec // for token routes
 }
 
+// twHandler is a TrueWatch API operation ready to serve, and whether it
+// needs a Billing Center token.
+type twHandler struct {
+	auth  bool
+	serve http.HandlerFunc
+}
+
 // twRoute wraps every TrueWatch API handler: rate limiting, the path's site,
-// then idempotency for POSTs.
-func (s *Server) twRoute(h http.HandlerFunc) http.HandlerFunc {
+// the token (for token routes), then idempotency for POSTs. The token is
+// checked before idempotency so that a key never stands in for it, and keys
+// are scoped to the token's Billing Center account.
+func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if e := s.rateLimit(r); e != nil {
 			writeTWErr(w, r, e)
@@ -240,28 +249,31 @@ func (s *Server) twRoute(h http.HandlerFunc) http.HandlerFunc {
 			writeTWErr(w, r, twErr(http.StatusNotFound, apierror.CodeUnknownSite, "%s", (&site.UnknownError{Code: site.Code(raw)}).Error()))
 			return
 		}
-		if r.Method == http.MethodPost {
-			s.idempotent(w, r, h)
-			return
-		}
-		h(w, r)
-	}
-}
-
-// postOp builds the handler of a JSON POST operation: token check (when
-// auth), strict decoding and validation, then op under s.mu. op checks every
-// precondition before changing anything.
-func postOp[T any, PT interface {
-	*T
-	validator
-}](s *Server, auth bool, op func(c *call, req PT) (any, *twError)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if auth {
-			if _, e := s.authenticate(r); e != nil {
+		principal := ""
+		if h.auth {
+			tok, e := s.authenticate(r)
+			if e != nil {
 				writeTWErr(w, r, e)
 				return
 			}
+			principal = tok.billingAccountID
 		}
+		if r.Method == http.MethodPost {
+			s.idempotent(w, r, principal, h.serve)
+			return
+		}
+		h.serve(w, r)
+	}
+}
+
+// postOp builds the handler of a JSON POST operation: strict decoding and
+// validation, then op under s.mu (after the token check, when auth). op
+// checks every precondition before changing anything.
+func postOp[T any, PT interface {
+	*T
+	validator
+}](s *Server, auth bool, op func(c *call, req PT) (any, *twError)) twHandler {
+	return twHandler{auth: auth, serve: func(w http.ResponseWriter, r *http.Request) {
 		body, e := readBody(r)
 		if e != nil {
 			writeTWErr(w, r, e)
@@ -276,12 +288,12 @@ func postOp[T any, PT interface {
 			out, e := op(c, req)
 			return out, nil, e
 		})
-	}
+	}}
 }
 
-// getOp builds the handler of a GET operation; op parses the query itself.
-func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// getOp builds the handler of a GET operation; op checks the query itself.
+func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) twHandler {
+	return twHandler{auth: auth, serve: func(w http.ResponseWriter, r *http.Request) {
 		// r.URL.Query would drop pairs it cannot parse.
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
@@ -289,11 +301,11 @@ func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.
 			return
 		}
 		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, q) })
-	}
+	}}
 }
 
-// serveOp runs op under s.mu (after the token check, for token routes) and
-// writes its answer.
+// serveOp runs op under s.mu (after checking the token again, under the
+// same lock, for token routes) and writes its answer.
 func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op func(c *call) (any, *httpcore.PageInfo, *twError)) {
 	c := &call{r: r, site: site.Code(r.PathValue("site"))}
 	out, page, e := func() (any, *httpcore.PageInfo, *twError) {
@@ -336,7 +348,7 @@ func checkQuery(q url.Values, known ...string) *twError {
 // registerTrueWatch mounts the Billing Center, every site's workspace API
 // and every site's login page.
 func (s *Server) registerTrueWatch(mux *http.ServeMux) {
-	bc := func(method, path string, h http.HandlerFunc) {
+	bc := func(method, path string, h twHandler) {
 		mux.HandleFunc(method+" "+routes.MockBillingPrefix+path, s.twRoute(h))
 	}
 	bc(http.MethodPost, routes.SendCode, postOp(s, false, s.opSendCode))
@@ -347,7 +359,7 @@ func (s *Server) registerTrueWatch(mux *http.ServeMux) {
 	bc(http.MethodPost, routes.BindWorkspace, postOp(s, true, s.opBindWorkspace))
 	bc(http.MethodGet, routes.GetBinding, getOp(s, true, s.opGetBinding))
 
-	api := func(method, path string, h http.HandlerFunc) {
+	api := func(method, path string, h twHandler) {
 		mux.HandleFunc(method+" "+routes.MockSitesPrefix+"{site}/"+string(site.ConsoleAPI)+path, s.twRoute(h))
 	}
 	api(http.MethodPost, routes.CreateWorkspace, postOp(s, true, s.opCreateWorkspace))
