@@ -1,7 +1,10 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -17,7 +20,8 @@ import (
 //	POST /_mock/purchases                       add a purchase (JSON Purchase)
 //	POST /_mock/purchases/{instanceId}/release  close a purchase
 //	POST /_mock/huawei-accounts                 add a Huawei account (JSON HuaweiAccount)
-//	POST /_mock/faults                          add a fault (JSON Fault)
+//	GET  /_mock/faults                          the faults added, each with its "hits"
+//	POST /_mock/faults                          add a fault (JSON Fault; durations in seconds or "1.5s")
 //	DELETE /_mock/faults                        clear faults
 //	GET  /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
 //	GET  /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
@@ -80,6 +84,9 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"status": "added"})
 	})
+	mux.HandleFunc("GET /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Faults())
+	})
 	mux.HandleFunc("DELETE /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
 		writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
@@ -87,11 +94,31 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_mock/outbox", s.handleOutbox)
 }
 
+// decodeControl decodes a control-plane body: exactly one JSON object, no
+// unknown fields.
 func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		controlError(w, http.StatusBadRequest, err)
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
+			err = errors.New("the body must be a JSON object")
+		}
+	}
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err = dec.Decode(v); err == nil {
+			if _, tok := dec.Token(); tok != io.EOF {
+				err = errors.New("the body must hold exactly one JSON object")
+			}
+		}
+	}
+	if err != nil {
+		status := http.StatusBadRequest
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		controlError(w, status, err)
 		return false
 	}
 	return true

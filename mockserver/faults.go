@@ -1,11 +1,17 @@
 package mockserver
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,9 +38,11 @@ type Fault struct {
 	// ErrorCode defaults to ft.InjectedFault (TrueWatch) or CBC.0999.
 	ErrorCode string `json:"errorCode,omitempty"`
 	Message   string `json:"message,omitempty"`
-	// RetryAfter, when positive, is sent as the Retry-After header (seconds).
+	// RetryAfter, when positive, is sent as the Retry-After header, in
+	// whole seconds rounded up. In JSON (POST /_mock/faults) durations are
+	// a number of seconds or a Go duration string such as "1.5s".
 	RetryAfter time.Duration `json:"retryAfter,omitempty"`
-	// Delay holds the request this long before answering.
+	// Delay holds the request this long (real time) before answering.
 	Delay time.Duration `json:"delay,omitempty"`
 	// AfterHandler runs the real handler first, so its state change
 	// happens, then replaces its answer: a lost response.
@@ -79,16 +87,32 @@ func (t *faultTable) match(r *http.Request) (Fault, bool) {
 }
 
 // InjectFault adds a fault. Faults are checked in the order added; each
-// request triggers at most one.
+// request triggers at most one. A fault that could never fire (a path, or a
+// method and path, that no route of the mock serves, or a /_mock/ path) is
+// refused, as are negative counts and durations.
 func (s *Server) InjectFault(f Fault) error {
 	if f.Path == "" || f.Path[0] != '/' {
 		return errors.New("mockserver: fault path must start with /")
+	}
+	if familyOf(f.Path) == familyControl {
+		return errors.New("mockserver: faults never apply to the control plane (/_mock/)")
+	}
+	f.Method = strings.ToUpper(f.Method)
+	if f.Method != "" && !slices.Contains(faultMethods, f.Method) {
+		return fmt.Errorf("mockserver: fault method %q is not one of %s", f.Method, strings.Join(faultMethods, ", "))
+	}
+	if !s.routed(f.Method, f.Path) {
+		return fmt.Errorf("mockserver: no route of the mock serves %s %s, so the fault would never fire",
+			cmp.Or(f.Method, "any method on"), f.Path)
 	}
 	if f.Times == 0 {
 		f.Times = 1
 	}
 	if f.Times < 0 || f.Skip < 0 {
 		return errors.New("mockserver: fault times and skip must not be negative")
+	}
+	if f.Delay < 0 || f.RetryAfter < 0 {
+		return errors.New("mockserver: fault delay and retryAfter must not be negative")
 	}
 	if f.Status == 0 {
 		f.Status = http.StatusServiceUnavailable
@@ -99,6 +123,143 @@ func (s *Server) InjectFault(f Fault) error {
 	s.faults.mu.Lock()
 	s.faults.faults = append(s.faults.faults, &activeFault{Fault: f})
 	s.faults.mu.Unlock()
+	return nil
+}
+
+// faultMethods are the methods a fault may name.
+var faultMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// routed reports whether a route of the mock serves path for method (any
+// method when empty).
+func (s *Server) routed(method, path string) bool {
+	if cleanPath(path) != path {
+		return false
+	}
+	methods := faultMethods
+	if method != "" {
+		methods = []string{method}
+	}
+	for _, m := range methods {
+		r, err := http.NewRequest(m, "http://mock"+path, nil)
+		if err != nil {
+			return false
+		}
+		if _, pattern := s.mux.Handler(r); pattern != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Faults returns the faults added so far, in order, with the number of
+// requests each has failed.
+func (s *Server) Faults() []FaultStatus {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	out := make([]FaultStatus, len(s.faults.faults))
+	for i, f := range s.faults.faults {
+		out[i] = FaultStatus{Fault: f.Fault, Hits: f.hits}
+	}
+	return out
+}
+
+// FaultStatus is a fault and how many requests it has failed.
+type FaultStatus struct {
+	Fault
+	Hits int `json:"hits"`
+}
+
+// MarshalJSON writes durations as Go duration strings ("1.5s").
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type plain Fault
+	return json.Marshal(struct {
+		plain
+		RetryAfter string `json:"retryAfter,omitempty"`
+		Delay      string `json:"delay,omitempty"`
+	}{plain(f), durationText(f.RetryAfter), durationText(f.Delay)})
+}
+
+// MarshalJSON keeps Hits next to the fault's fields (Fault's own
+// MarshalJSON would otherwise be promoted and drop it).
+func (f FaultStatus) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(f.Fault)
+	if err != nil {
+		return nil, err
+	}
+	b = strconv.AppendInt(append(b[:len(b)-1], `,"hits":`...), int64(f.Hits), 10)
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (f *FaultStatus) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if h, ok := m["hits"]; ok {
+		if err := json.Unmarshal(h, &f.Hits); err != nil {
+			return err
+		}
+		delete(m, "hits")
+	}
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return f.Fault.UnmarshalJSON(rest)
+}
+
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// UnmarshalJSON reads a fault strictly (unknown fields are an error), with
+// durations as a number of seconds or a Go duration string.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	type plain Fault
+	var aux struct {
+		*plain
+		RetryAfter jsonDuration `json:"retryAfter"`
+		Delay      jsonDuration `json:"delay"`
+	}
+	aux.plain = (*plain)(f)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
+		return err
+	}
+	f.RetryAfter, f.Delay = time.Duration(aux.RetryAfter), time.Duration(aux.Delay)
+	return nil
+}
+
+// jsonDuration is a duration in JSON: seconds, or a Go duration string.
+type jsonDuration time.Duration
+
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case float64:
+		if math.Abs(v) > math.MaxInt64/float64(time.Second) {
+			return fmt.Errorf("duration %v s is out of range", v)
+		}
+		*d = jsonDuration(v * float64(time.Second))
+	case string:
+		p, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*d = jsonDuration(p)
+	case nil:
+		*d = 0
+	default:
+		return errors.New("a duration is a number of seconds or a string such as \"1.5s\"")
+	}
 	return nil
 }
 

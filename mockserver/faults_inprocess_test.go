@@ -17,10 +17,11 @@ import (
 // serving.
 func TestDropConnectionWithoutListener(t *testing.T) {
 	srv := mockserver.Start(t, mockserver.WithoutListener())
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/_nowhere", DropConnection: true}))
+	path := "/billing-center/api/v1/subscription/get"
+	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: path, DropConnection: true}))
 	hc := srv.HTTPClient()
 
-	_, err := hc.Get(srv.URL() + "/_nowhere")
+	_, err := hc.Get(srv.URL() + path)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, io.ErrUnexpectedEOF), "got %v", err)
 

@@ -24,6 +24,7 @@ func requestIDFrom(r *http.Request) string {
 // and shape-correct 404/405 answers.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	s.registerControl(mux)
 	s.registerTrueWatch(mux)
 	s.registerHuawei(mux)

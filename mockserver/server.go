@@ -200,6 +200,7 @@ type Server struct {
 	st      *state
 	ids     idGen
 	handler http.Handler
+	mux     *http.ServeMux // the routes behind handler, to check fault paths
 	hs      *httptest.Server
 	url     string
 	faults  faultTable
