@@ -73,8 +73,10 @@ func (p Policy) Normalize() Policy {
 
 // Backoff returns the wait before retry number attempt (1 for the first
 // retry). retryAfter, when positive, is the server's Retry-After and wins
-// over the exponential backoff, capped at RetryAfterMax.
+// over the exponential backoff, capped at RetryAfterMax. Zero fields take
+// their Default() values, as in Normalize.
 func (p Policy) Backoff(attempt int, retryAfter time.Duration) time.Duration {
+	p = p.Normalize()
 	if retryAfter > 0 {
 		return min(retryAfter, p.RetryAfterMax)
 	}

@@ -111,3 +111,12 @@ func TestNotifyAndObservers(t *testing.T) {
 	retry.Policy{}.Notify(context.Background(), retry.Event{})
 	assert.Empty(t, order)
 }
+
+func TestBackoffOfAnUnnormalizedPolicyUsesTheDefaults(t *testing.T) {
+	// The zero value means Default(): its Backoff must not wait 0 or drop
+	// the server's Retry-After.
+	assert.Equal(t, time.Minute, retry.Policy{}.Backoff(1, time.Hour), "Retry-After capped at the default cap")
+	assert.Equal(t, 2*time.Second, retry.Policy{}.Backoff(1, 2*time.Second))
+	assert.Equal(t, 500*time.Millisecond, retry.Policy{NoJitter: true}.Backoff(1, 0))
+	assert.Equal(t, 20*time.Second, retry.Policy{NoJitter: true}.Backoff(30, 0))
+}
