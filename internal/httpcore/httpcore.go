@@ -163,7 +163,9 @@ type stateKey struct{}
 func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallInfo, error) {
 	info := CallInfo{}
 	if ctx == nil {
-		return nil, info, c.fail(&req, info, errors.New("nil context"))
+		var p apierror.Problems
+		p.Add("ctx", "must not be nil")
+		return nil, info, p.Err(req.Operation)
 	}
 	if req.Method == http.MethodPost && req.IdempotencyKey == "" && !req.NoIdempotencyKey {
 		req.IdempotencyKey = NewIdempotencyKey()

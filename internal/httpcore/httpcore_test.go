@@ -388,7 +388,11 @@ func TestDo_NilContext(t *testing.T) {
 	c, _ := setup(t, rec)
 	//lint:ignore SA1012 the test checks that a nil context is refused
 	_, _, err := c.Do(nil, httpcore.Request{Operation: "Op", Method: http.MethodGet, Path: "/api/v1/x"}, nil) //nolint:staticcheck // the test checks that a nil context is refused
-	require.Error(t, err)
+	require.ErrorIs(t, err, apierror.ErrValidation, "a programming error, refused before sending")
+	assert.NotErrorIs(t, err, apierror.ErrTransport, "not a network failure a caller would retry")
+	op, fields, _ := testkit.Refusal(err)
+	assert.Equal(t, "Op", op)
+	assert.Equal(t, []string{"ctx"}, fields)
 	assert.Equal(t, 0, rec.Count())
 }
 
