@@ -83,3 +83,25 @@ func TestCodePurposeAndEmail(t *testing.T) {
 	assert.Nil(t, h.srv.liveCode("ada@example.com", billing.PurposeRegister))
 	require.Len(t, h.srv.Accounts(), 1)
 }
+
+// TestCodeReuseAfterSuccess: a code that did its work is gone; using it
+// again (without an Idempotency-Key, so not a replay) is an invalid code,
+// and changes nothing. Resending exactly 60 s after the last send works.
+func TestCodeReuseAfterSuccess(t *testing.T) {
+	h := newHarness(t)
+	h.seedExisting("ada", "ada@example.com")
+	code := h.sendCode("ada@example.com", billing.PurposeBindBillingAccount)
+	req := billing.BindAccountRequest{Username: "ada", Email: "ada@example.com", EmailCode: code,
+		HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.BindAccount), req), nil)
+	h.requireUnchanged(func() {
+		requireErr(t, h.do(http.MethodPost, bcPath(routes.BindAccount), req), http.StatusBadRequest, apierror.CodeInvalidCode)
+	})
+	send := billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeBindBillingAccount}
+	h.clock.Advance(codeResendInterval - time.Nanosecond)
+	r := h.do(http.MethodPost, bcPath(routes.SendCode), send)
+	requireErr(t, r, http.StatusTooManyRequests, apierror.CodeCodeResendTooSoon)
+	assert.Equal(t, "1", r.header.Get("Retry-After"))
+	h.clock.Advance(time.Nanosecond)
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.SendCode), send), nil)
+}
