@@ -246,6 +246,7 @@ func TestDo_DoesNotRetryPermanentFailures(t *testing.T) {
 		{"401", testkit.Fail(401, apierror.CodeUnauthorized, "no"), apierror.ErrUnauthorized},
 		{"404", testkit.Fail(404, apierror.CodeNotFound, "none"), apierror.ErrNotFound},
 		{"409", testkit.Fail(409, apierror.CodeIdempotencyKeyReused, "reused"), apierror.ErrIdempotencyKeyReused},
+		{"409 already bound", testkit.Fail(409, apierror.CodeAlreadyBound, "bound"), apierror.ErrAlreadyBound},
 		{"429 resend too soon", testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait"), apierror.ErrTooManyRequests},
 	}
 	for _, tt := range tests {
@@ -605,14 +606,6 @@ func TestDo_RetriesIdempotencyKeyInFlight(t *testing.T) {
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, apierror.CodeIdempotencyKeyInFlight, apiErr.ErrorCode)
 		assert.Equal(t, 4, apiErr.Attempts)
-	})
-	t.Run("other conflicts are final", func(t *testing.T) {
-		rec := testkit.NewRecorder(testkit.Fail(409, apierror.CodeAlreadyBound, ""), testkit.OK(nil))
-		c, w := setup(t, rec)
-		_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Register", Method: http.MethodPost, Path: "/api/v1/x"}, nil)
-		require.ErrorIs(t, err, apierror.ErrAlreadyBound)
-		assert.Equal(t, 1, rec.Count())
-		assert.Empty(t, w.All())
 	})
 }
 
