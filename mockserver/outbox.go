@@ -2,7 +2,9 @@ package mockserver
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -68,7 +70,17 @@ func (s *Server) LatestCode(email string, purpose billing.Purpose) (string, bool
 // handleOutbox serves GET /_mock/outbox[?email=]: the outbox, or the mail
 // of one address.
 func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request) {
-	if email := r.URL.Query().Get("email"); email != "" {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		if e := checkQuery(q, "email"); e != nil {
+			err = errors.New(e.msg)
+		}
+	}
+	if err != nil {
+		controlError(w, http.StatusBadRequest, err)
+		return
+	}
+	if email := q.Get("email"); email != "" {
 		writeJSON(w, http.StatusOK, s.OutboxFor(email))
 		return
 	}

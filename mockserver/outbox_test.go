@@ -73,4 +73,10 @@ func TestControlOutbox(t *testing.T) {
 	assert.Len(t, mails, 2)
 	r = h.do(http.MethodGet, "/_mock/outbox?email=nobody@example.com", nil)
 	assert.JSONEq(t, `[]`, string(r.raw))
+
+	// A misspelt or repeated parameter is an error, not the whole outbox.
+	for _, q := range []string{"?emial=ada@example.com", "?email=ada@example.com&email=bob@example.com", "?email=%zz"} {
+		r = h.do(http.MethodGet, "/_mock/outbox"+q, nil)
+		assert.Equal(t, http.StatusBadRequest, r.status, "%s: %s", q, r.raw)
+	}
 }
