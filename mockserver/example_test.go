@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
@@ -111,4 +114,43 @@ func ExampleServer_ReleasePurchase() {
 	fmt.Println(after.Settlement.Method, after.IsLocked)
 	// Output:
 	// billing_center true
+}
+
+// A lost response: the mock registers the user, then answers 502 instead of
+// the result. The client retries with the same Idempotency-Key and gets the
+// first answer replayed, so there is still exactly one account.
+func ExampleServer_InjectFault() {
+	srv, err := mockserver.New(mockserver.WithoutListener())
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/account/register",
+		AfterHandler: true, Status: http.StatusBadGateway})
+	if err != nil {
+		log.Fatal(err)
+	}
+	noWait := retry.Policy{Sleep: func(context.Context, time.Duration) error { return nil }}
+	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+		billing.WithRetryPolicy(noWait))
+	ctx := context.Background()
+	if _, err := bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}); err != nil {
+		log.Fatal(err)
+	}
+	code, _ := srv.LatestCode("ada@example.com", billing.PurposeRegister)
+	res, err := bc.Register(ctx, &billing.RegisterRequest{
+		Site: site.AP1, Username: "ada", Password: "Sup3r-secret", Email: "ada@example.com",
+		EmailCode: secret.String(code), Company: billing.Company{Name: "Acme"},
+		WorkspaceName: "production", WorkspaceLanguage: workspace.LanguageEN,
+		HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID, TermsAccepted: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("registered:", res.Account.Username)
+	fmt.Println("fault hits:", srv.FaultHits())
+	fmt.Println("accounts:", len(srv.Accounts()))
+	// Output:
+	// registered: ada
+	// fault hits: [1]
+	// accounts: 1
 }

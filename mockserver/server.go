@@ -29,20 +29,48 @@
 //
 // The Billing Center and workspace API enforce the contract of
 // api/openapi.yaml: the request types' Validate rules (400
-// ft.ValidationFailed listing every problem), strict JSON (unknown fields
-// and wrong types are 400 ft.InvalidJSON), and every state rule (unique
-// names, one Billing Center account per subscription, the settlement lock
-// and the once-a-month settlement change), each checked before anything
-// changes. Verification codes are not mailed but put in an outbox (Outbox,
-// LatestCode, GET /_mock/outbox). POSTs honour Idempotency-Key. Tokens
-// expire (WithTokenTTL) and rate limiting is opt-in (WithRateLimit). All
-// time comes from the server's Clock.
+// ft.ValidationFailed listing every problem), strict JSON (a single UTF-8
+// JSON object whose keys are spelled exactly and given once; unknown
+// fields and wrong types are 400 ft.InvalidJSON; so are unknown or repeated
+// query parameters), and every state rule (unique names, one Billing Center
+// account per subscription, the settlement lock and the once-a-month
+// settlement change in UTC), each checked before anything changes, so a
+// refused request changes nothing and uses up no verification code.
+// Verification codes are not mailed but put in an outbox (Outbox,
+// LatestCode, GET /_mock/outbox). POSTs honour Idempotency-Key, scoped to
+// the token's Billing Center account on token routes. Tokens expire
+// (WithTokenTTL) and rate limiting is opt-in (WithRateLimit). All time
+// comes from the server's Clock (WithClock, ManualClock).
 //
 // State that would take many calls to build is seeded directly:
 // SeedBillingAccount, SeedAccount, SeedWorkspace (with any settlement,
 // including a ChangedAt for the monthly rule) and SeedBinding (which also
 // returns a token); Accounts, BillingAccounts, Workspaces, Workspace and
 // Subscription read the state back.
+//
+// # Faults
+//
+// InjectFault scripts failures by method and path, counted (Skip, Times):
+// an error status with an optional Retry-After, a delay, a dropped
+// connection, or a lost response (AfterHandler: the work is done, the
+// answer is replaced), which is how retries and idempotency are tested.
+// Faults and FaultHits report what fired; ClearFaults and Reset remove them.
+//
+// # Control plane
+//
+// The same things are reachable over HTTP under /_mock/, for the binary and
+// for tests in other languages: health, reset, purchases and their release,
+// Huawei accounts, faults, the outbox and the OpenAPI document. Control
+// bodies are one JSON object without unknown fields; errors are
+// {"error": "..."} with a 4xx status.
+//
+// # Reset
+//
+// Reset (POST /_mock/reset) drops every account, workspace, binding, token,
+// code, idempotency record, outbox email, rate-limit window and fault,
+// restarts the IDs and reseeds the demo fixture, atomically. IDs are
+// deterministic: two servers given the same calls (and WithIDSeed) make the
+// same IDs.
 //
 // # Demo fixture
 //
@@ -294,10 +322,10 @@ func (s *Server) Close() {
 // Now is the server's clock.
 func (s *Server) Now() time.Time { return s.cfg.clock.Now() }
 
-// Reset drops all state and, unless the server was built WithoutDemoFixture,
-// seeds the demo fixture again. IDs restart from the beginning.
-// Reset is atomic: requests and readers see the state before it or after
-// it, never an empty server without its fixture.
+// Reset drops all state and faults and, unless the server was built
+// WithoutDemoFixture, seeds the demo fixture again. IDs restart from the
+// beginning. Reset is atomic: requests and readers see the state before it
+// or after it, never an empty server without its fixture.
 func (s *Server) Reset() error {
 	st, ids, err := s.initialState()
 	if err != nil {

@@ -15,7 +15,8 @@ import (
 
 // FuzzTrueWatchHandlers posts arbitrary bodies (with and without an
 // Idempotency-Key) to every TrueWatch POST route and requires a 4xx or 2xx
-// answer in a well-formed envelope: never a 5xx, never a crash. Plain
+// answer in a well-formed envelope (never a 5xx, never a crash) and a
+// consistent state after it. Plain
 // `go test` runs the seed corpus.
 func FuzzTrueWatchHandlers(f *testing.F) {
 	srv, err := New(WithoutListener(), WithMaxBodyBytes(4096))
@@ -94,5 +95,6 @@ func FuzzTrueWatchHandlers(f *testing.F) {
 			!trace.MatchString(env.TraceID) {
 			t.Fatalf("inconsistent envelope for HTTP %d: %s", resp.StatusCode, raw)
 		}
+		srv.requireConsistent(t)
 	})
 }

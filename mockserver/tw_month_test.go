@@ -18,7 +18,9 @@ import (
 // UTC calendar month, at month and year ends and whatever zone the clock or
 // the seeded change time is in.
 func TestSettlementMonthBoundaries(t *testing.T) {
-	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time { return time.Date(y, m, d, hh, mm, ss, 0, time.UTC) }
+	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time {
+		return time.Date(y, m, d, hh, mm, ss, 0, time.UTC)
+	}
 	east := time.FixedZone("UTC+8", 8*3600)
 	west := time.FixedZone("UTC-5", -5*3600)
 	tests := []struct {
