@@ -43,18 +43,7 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_mock/purchases", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Purchases())
 	})
-	mux.HandleFunc("POST /_mock/purchases", func(w http.ResponseWriter, r *http.Request) {
-		var p Purchase
-		if !decodeControl(w, r, &p) {
-			return
-		}
-		out, err := s.AddPurchase(p)
-		if err != nil {
-			controlError(w, http.StatusBadRequest, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, out)
-	})
+	mux.HandleFunc("POST /_mock/purchases", controlAdd(s.AddPurchase))
 	mux.HandleFunc("POST /_mock/purchases/{instanceId}/release", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.ReleasePurchase(r.PathValue("instanceId")); err != nil {
 			controlError(w, http.StatusNotFound, err)
@@ -62,28 +51,12 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
 	})
-	mux.HandleFunc("POST /_mock/huawei-accounts", func(w http.ResponseWriter, r *http.Request) {
-		var a HuaweiAccount
-		if !decodeControl(w, r, &a) {
-			return
-		}
-		if err := s.AddHuaweiAccount(a); err != nil {
-			controlError(w, http.StatusBadRequest, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": a.ID})
-	})
-	mux.HandleFunc("POST /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
-		var f Fault
-		if !decodeControl(w, r, &f) {
-			return
-		}
-		if err := s.InjectFault(f); err != nil {
-			controlError(w, http.StatusBadRequest, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"status": "added"})
-	})
+	mux.HandleFunc("POST /_mock/huawei-accounts", controlAdd(func(a HuaweiAccount) (map[string]string, error) {
+		return map[string]string{"id": a.ID}, s.AddHuaweiAccount(a)
+	}))
+	mux.HandleFunc("POST /_mock/faults", controlAdd(func(f Fault) (map[string]string, error) {
+		return map[string]string{"status": "added"}, s.InjectFault(f)
+	}))
 	mux.HandleFunc("GET /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Faults())
 	})
@@ -92,6 +65,23 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
 	})
 	mux.HandleFunc("GET /_mock/outbox", s.handleOutbox)
+}
+
+// controlAdd serves a control-plane POST that adds something: decode a T,
+// add it, answer 201 with what add returns or 400 with its error.
+func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		if !decodeControl(w, r, &v) {
+			return
+		}
+		out, err := add(v)
+		if err != nil {
+			controlError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	}
 }
 
 // decodeControl decodes a control-plane body: exactly one JSON object, no

@@ -116,15 +116,16 @@ func ExampleServer_ReleasePurchase() {
 	// billing_center true
 }
 
-// A lost response: the mock registers the user, then answers 502 instead of
-// the result. The client retries with the same Idempotency-Key and gets the
-// first answer replayed, so there is still exactly one account.
+// A lost response: the mock sends the code, then answers 502 instead of the
+// result. The client retries with the same Idempotency-Key and gets the
+// first answer replayed, so exactly one email was sent (a second send would
+// have been refused for 60 seconds).
 func ExampleServer_InjectFault() {
 	srv, err := mockserver.New(mockserver.WithoutListener())
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/account/register",
+	err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/verification_code/send",
 		AfterHandler: true, Status: http.StatusBadGateway})
 	if err != nil {
 		log.Fatal(err)
@@ -132,25 +133,16 @@ func ExampleServer_InjectFault() {
 	noWait := retry.Policy{Sleep: func(context.Context, time.Duration) error { return nil }}
 	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
 		billing.WithRetryPolicy(noWait))
-	ctx := context.Background()
-	if _, err := bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}); err != nil {
-		log.Fatal(err)
-	}
-	code, _ := srv.LatestCode("ada@example.com", billing.PurposeRegister)
-	res, err := bc.Register(ctx, &billing.RegisterRequest{
-		Site: site.AP1, Username: "ada", Password: "Sup3r-secret", Email: "ada@example.com",
-		EmailCode: secret.String(code), Company: billing.Company{Name: "Acme"},
-		WorkspaceName: "production", WorkspaceLanguage: workspace.LanguageEN,
-		HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID, TermsAccepted: true,
-	})
+	res, err := bc.SendVerificationCode(context.Background(),
+		&billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("registered:", res.Account.Username)
+	fmt.Println("sent to:", res.Email)
 	fmt.Println("fault hits:", srv.FaultHits())
-	fmt.Println("accounts:", len(srv.Accounts()))
+	fmt.Println("emails:", len(srv.Outbox()))
 	// Output:
-	// registered: ada
+	// sent to: ada@example.com
 	// fault hits: [1]
-	// accounts: 1
+	// emails: 1
 }

@@ -266,11 +266,10 @@ func (d *jsonDuration) UnmarshalJSON(b []byte) error {
 // FaultHits reports how many requests each fault has failed so far, in the
 // order the faults were added.
 func (s *Server) FaultHits() []int {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	out := make([]int, len(s.faults.faults))
-	for i, f := range s.faults.faults {
-		out[i] = f.hits
+	faults := s.Faults()
+	out := make([]int, len(faults))
+	for i, f := range faults {
+		out[i] = f.Hits
 	}
 	return out
 }

@@ -142,12 +142,8 @@ func (s *Server) opRegister(_ *call, req *billing.RegisterRequest) (any, *twErro
 	if e := s.checkNewAccountLocked(req.Site, req.Username, req.Email); e != nil {
 		return nil, e
 	}
-	if s.billingByUsernameLocked(req.Username) != nil {
-		return nil, twErr(http.StatusConflict, apierror.CodeUsernameTaken, "Billing Center username %q is taken", req.Username)
-	}
-	if s.billingByEmailLocked(req.Email) != nil {
-		return nil, twErr(http.StatusConflict, apierror.CodeEmailTaken,
-			"a Billing Center account already uses this email; bind it instead")
+	if e := s.checkNewBillingAccountLocked(req.Username, req.Email); e != nil {
+		return nil, e
 	}
 
 	now := s.now()
@@ -169,6 +165,19 @@ func (s *Server) checkNewAccountLocked(c site.Code, username, email string) *twE
 	if s.accountByEmailLocked(c, email) != nil {
 		return twErr(http.StatusConflict, apierror.CodeEmailTaken,
 			"a TrueWatch account on site %s already uses this email", c)
+	}
+	return nil
+}
+
+// checkNewBillingAccountLocked checks that a new Billing Center account may
+// take this username and email: both are globally unique.
+func (s *Server) checkNewBillingAccountLocked(username, email string) *twError {
+	if s.billingByUsernameLocked(username) != nil {
+		return twErr(http.StatusConflict, apierror.CodeUsernameTaken, "Billing Center username %q is taken", username)
+	}
+	if s.billingByEmailLocked(email) != nil {
+		return twErr(http.StatusConflict, apierror.CodeEmailTaken,
+			"a Billing Center account already uses this email; bind it instead")
 	}
 	return nil
 }

@@ -16,8 +16,7 @@ import (
 // FuzzTrueWatchHandlers posts arbitrary bodies (with and without an
 // Idempotency-Key) to every TrueWatch POST route and requires a 4xx or 2xx
 // answer in a well-formed envelope (never a 5xx, never a crash) and a
-// consistent state after it. Plain
-// `go test` runs the seed corpus.
+// consistent state after it. Plain `go test` runs the seed corpus.
 func FuzzTrueWatchHandlers(f *testing.F) {
 	srv, err := New(WithoutListener(), WithMaxBodyBytes(4096))
 	if err != nil {

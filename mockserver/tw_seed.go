@@ -79,11 +79,8 @@ func (s *Server) SeedBillingAccount(b BillingAccountSeed) (billing.BillingAccoun
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.billingByUsernameLocked(b.Username) != nil {
-		return billing.BillingAccount{}, fmt.Errorf("mockserver: Billing Center username %q is taken", b.Username)
-	}
-	if s.billingByEmailLocked(b.Email) != nil {
-		return billing.BillingAccount{}, fmt.Errorf("mockserver: a Billing Center account already uses email %q", b.Email)
+	if e := s.checkNewBillingAccountLocked(b.Username, b.Email); e != nil {
+		return billing.BillingAccount{}, seedErr(e)
 	}
 	return *s.insertBillingAccountLocked(b.Username, b.Email, b.CompanyName, s.now()), nil
 }
