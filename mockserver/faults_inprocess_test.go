@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +30,25 @@ func TestDropConnectionWithoutListener(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// The in-process HTTPClient closes request bodies, as every RoundTripper
+// must (connection pools and io.Pipe writers wait for it).
+func TestInProcessClientClosesRequestBodies(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutListener())
+	body := &closeRecorder{Reader: strings.NewReader(`{"email":"ada@example.com","purpose":"register"}`)}
+	req, err := http.NewRequest(http.MethodPost, srv.BillingURL()+"/api/v1/verification_code/send", body)
+	require.NoError(t, err)
+	resp, err := srv.HTTPClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, body.closed)
 }

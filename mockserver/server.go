@@ -280,7 +280,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// URL is the server's root URL, e.g. "http://127.0.0.1:41234".
+// URL is the server's root URL, e.g. "http://127.0.0.1:41234". A server
+// built WithoutListener has the placeholder "http://mock.invalid", which
+// only its HTTPClient reaches.
 func (s *Server) URL() string { return s.url }
 
 // BillingURL is the Billing Center base URL to give billing.WithBaseURL.
@@ -367,6 +369,9 @@ func (t handlerTransport) RoundTrip(r *http.Request) (resp *http.Response, err e
 			resp, err = nil, fmt.Errorf("mockserver: connection closed without a response: %w", io.ErrUnexpectedEOF)
 		}
 	}()
+	if r.Body != nil {
+		defer r.Body.Close() // a RoundTripper closes the request body
+	}
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
 	resp = rec.Result()
