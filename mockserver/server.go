@@ -370,7 +370,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (resp *http.Response, err e
 		}
 	}()
 	if r.Body != nil {
-		defer r.Body.Close() // a RoundTripper closes the request body
+		defer func() { _ = r.Body.Close() }() // a RoundTripper closes the request body
 	}
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
