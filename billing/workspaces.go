@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -82,11 +83,19 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 			cur = *opts
 		}
 		cur.PageIndex, cur.PageSize = cur.page()
+		prevFirst := ""
 		for {
 			items, page, err := c.ListBindableWorkspaces(ctx, token, &cur, reqOpts...)
 			if err != nil {
 				yield(BindableWorkspace{}, err)
 				return
+			}
+			if err := checkPaging(cur.PageIndex, page, items, prevFirst); err != nil {
+				yield(BindableWorkspace{}, err)
+				return
+			}
+			if len(items) > 0 {
+				prevFirst = items[0].ID
 			}
 			for _, ws := range items {
 				if !yield(ws, nil) {
@@ -99,6 +108,23 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 			cur.PageIndex++
 		}
 	}
+}
+
+// checkPaging refuses a page that cannot be the one asked for: the service
+// says it is another page, or it starts with the item the previous page
+// started with. A service that ignored pageIndex would otherwise make the
+// iterator ask for pages forever.
+func checkPaging(asked int, page *PageInfo, items []BindableWorkspace, prevFirst string) error {
+	const op = "AllBindableWorkspaces"
+	if page != nil && page.PageIndex > 0 && page.PageIndex != asked {
+		return &apierror.Error{Service: serviceName, Operation: op, Code: 200, HTTPStatus: 200,
+			Message: fmt.Sprintf("inconsistent paging: asked for page %d, got page %d", asked, page.PageIndex)}
+	}
+	if prevFirst != "" && len(items) > 0 && items[0].ID == prevFirst {
+		return &apierror.Error{Service: serviceName, Operation: op, Code: 200, HTTPStatus: 200,
+			Message: fmt.Sprintf("inconsistent paging: page %d repeats page %d", asked, asked-1)}
+	}
+	return nil
 }
 
 // morePages reports whether pages follow the one just read: index and size

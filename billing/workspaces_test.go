@@ -193,3 +193,41 @@ func TestAllBindableWorkspaces_TotalCountZeroWithItems(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, got)
 	assert.Equal(t, []string{"1", "2"}, pageIndexes(e))
 }
+
+func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
+	t.Run("echoes another page index", func(t *testing.T) {
+		// Always page 1, always full, totalCount says there are more.
+		e := setup(t, listPage(1, 2, 10, "a", "b"), listPage(1, 2, 10, "a", "b"), listPage(1, 2, 10, "a", "b"))
+		var got []string
+		var gotErr error
+		for ws, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}) {
+			if err != nil {
+				gotErr = err
+				continue
+			}
+			got = append(got, ws.ID)
+		}
+		assert.Equal(t, []string{"a", "b"}, got)
+		var apiErr *apierror.Error
+		require.ErrorAs(t, gotErr, &apiErr)
+		assert.Contains(t, apiErr.Message, "inconsistent paging")
+		assert.Equal(t, []string{"1", "2"}, pageIndexes(e), "no third request")
+	})
+	t.Run("repeats the previous page without paging info", func(t *testing.T) {
+		same := testkit.OK([]map[string]any{{"uuid": "a", "name": "a", "site": "us1"}, {"uuid": "b", "name": "b", "site": "us1"}})
+		e := setup(t, same, same, same)
+		var gotErr error
+		n := 0
+		for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}) {
+			if err != nil {
+				gotErr = err
+				continue
+			}
+			n++
+		}
+		assert.Equal(t, 2, n)
+		require.Error(t, gotErr)
+		assert.Contains(t, gotErr.Error(), "repeats page 1")
+		assert.Len(t, e.rec.Requests(), 2)
+	})
+}
