@@ -25,6 +25,11 @@
 //	                                         so these sit at the root
 //	/_mock/...                               the control plane (health, reset, outbox, ...)
 //
+// So the mock answers under any name. WithPublicURL sets the name it gives
+// out (URL, BillingURL, SiteEndpoints, HuaweiEndpoint, the login URLs and
+// links in its responses) when clients do not reach it at its listener's
+// address, as when it listens on 0.0.0.0 in a container.
+//
 // # The TrueWatch half
 //
 // The Billing Center and workspace API enforce the contract of
@@ -45,7 +50,8 @@
 // State that would take many calls to build is seeded directly:
 // SeedBillingAccount, SeedAccount, SeedWorkspace (with any settlement,
 // including a ChangedAt for the monthly rule) and SeedBinding (which also
-// returns a token); Accounts, BillingAccounts, Workspaces, Workspace and
+// returns a token), in Go or over the control plane; Snapshot (GET
+// /_mock/state), Accounts, BillingAccounts, Workspaces, Workspace and
 // Subscription read the state back.
 //
 // # Faults
@@ -59,10 +65,40 @@
 // # Control plane
 //
 // The same things are reachable over HTTP under /_mock/, for the binary and
-// for tests in other languages: health, reset, purchases and their release,
-// Huawei accounts, faults, the outbox and the OpenAPI document. Control
-// bodies are one JSON object without unknown fields; errors are
-// {"error": "..."} with a 4xx status.
+// for tests in other languages (ControlEndpoints lists them):
+//
+//	GET    /_mock/health                          {"status":"ok","time":...}
+//	POST   /_mock/reset                           Reset
+//	GET    /_mock/state                           Snapshot
+//	GET    /_mock/purchases                       Purchases
+//	POST   /_mock/purchases                       AddPurchase (Purchase)
+//	POST   /_mock/purchases/{instanceId}/release  ReleasePurchase
+//	POST   /_mock/huawei-accounts                 AddHuaweiAccount (HuaweiAccount)
+//	POST   /_mock/billing-accounts                SeedBillingAccount (BillingAccountSeed)
+//	POST   /_mock/accounts                        SeedAccount (AccountSeed)
+//	POST   /_mock/workspaces                      SeedWorkspace (WorkspaceSeed)
+//	POST   /_mock/bindings                        SeedBinding (BindingSeed -> SeededBinding, token in clear)
+//	GET    /_mock/faults                          Faults
+//	POST   /_mock/faults                          InjectFault (Fault)
+//	DELETE /_mock/faults                          ClearFaults
+//	GET    /_mock/outbox[?email=]                 Outbox, OutboxFor
+//	GET    /_mock/openapi.yaml                    the contract, api/openapi.yaml
+//
+// Control bodies are one JSON object, keys spelled exactly as the types'
+// camelCase JSON tags and given once, no unknown fields; times are RFC
+// 3339. A POST that adds something answers 201 with what it added; errors
+// are {"error": "..."} with a 4xx status (409 for a conflict such as a
+// name taken, 404 for an unknown subscription, 400 otherwise) and change
+// nothing. For example, an existing Billing Center account with a
+// workspace, bound to the demo purchase:
+//
+//	curl -d '{"username":"acme","email":"ops@acme.example"}' $MOCK/_mock/billing-accounts
+//	    # {"uuid":"bcac_...",...}
+//	curl -d '{"site":"us1","username":"acme","email":"ops@acme.example"}' $MOCK/_mock/accounts
+//	    # {"uuid":"acnt_...",...}
+//	curl -d '{"ownerAccountUUID":"acnt_...","name":"prod","billingAccountUUID":"bcac_..."}' $MOCK/_mock/workspaces
+//	curl -d '{"billingAccountId":"bcac_...","huaweiAccountId":"...","instanceId":"..."}' $MOCK/_mock/bindings
+//	    # {...,"token":"bctk_...","expiresAt":"..."}
 //
 // # Reset
 //
@@ -88,6 +124,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,6 +187,7 @@ type config struct {
 	idemTTL    time.Duration
 	tokenTTL   time.Duration
 	rateLimit  int
+	publicURL  string
 }
 
 // WithClock makes the server use c for every time decision.
@@ -172,6 +210,48 @@ func WithAddr(addr string) Option {
 		cfg.addr = addr
 		return nil
 	}
+}
+
+// WithPublicURL makes the server name itself by u, an absolute http or
+// https URL at the root of a host (no path, query, fragment or user
+// information), in URL, BillingURL, SiteEndpoints, HuaweiEndpoint and every
+// URL it puts in responses (login URLs, IAM links), while it still listens
+// on WithAddr's address. Use it when clients reach the mock by another name
+// than its listener's: behind 0.0.0.0 in a container, a published port or
+// a TLS-terminating proxy. A path is refused because the Huawei SDK drops
+// the path of an endpoint, so the mock must sit at the root of its host.
+// HTTPClient sends requests for u to the listener.
+func WithPublicURL(u string) Option {
+	return func(cfg *config) error {
+		pu, err := parsePublicURL(u)
+		if err != nil {
+			return fmt.Errorf("mockserver: invalid public URL %q: %w", u, err)
+		}
+		cfg.publicURL = pu
+		return nil
+	}
+}
+
+// parsePublicURL checks a public URL and returns it as scheme://host.
+func parsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", errors.Unwrap(err) // url.Error would repeat the URL
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("the scheme must be http or https")
+	case u.Opaque != "" || u.Hostname() == "":
+		return "", errors.New("the URL must be absolute, with a host")
+	case u.User != nil:
+		return "", errors.New("user information is not allowed")
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "?"):
+		return "", errors.New("a query is not allowed")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "", errors.New("a fragment is not allowed")
+	case u.Path != "" && u.Path != "/":
+		return "", errors.New("a path is not allowed: the Huawei SDK drops endpoint paths, so the mock must be at the root")
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
 }
 
 // WithoutListener builds the server without opening a socket; use Handler
@@ -230,7 +310,7 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux // the routes behind handler, to check fault paths
 	hs      *httptest.Server
-	url     string
+	url     string // the public URL (WithPublicURL) or the listener's
 	faults  faultTable
 }
 
@@ -256,6 +336,9 @@ func New(opts ...Option) (*Server, error) {
 	s.handler = s.routes()
 	if cfg.noListener {
 		s.url = "http://mock.invalid"
+		if cfg.publicURL != "" {
+			s.url = cfg.publicURL
+		}
 		return s, nil
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -265,6 +348,9 @@ func New(opts ...Option) (*Server, error) {
 	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}}
 	s.hs.Start()
 	s.url = s.hs.URL
+	if cfg.publicURL != "" {
+		s.url = cfg.publicURL
+	}
 	return s, nil
 }
 
@@ -280,10 +366,21 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// URL is the server's root URL, e.g. "http://127.0.0.1:41234". A server
-// built WithoutListener has the placeholder "http://mock.invalid", which
-// only its HTTPClient reaches.
+// URL is the server's root URL, e.g. "http://127.0.0.1:41234", or the URL
+// given WithPublicURL. A server built WithoutListener (and no public URL)
+// has the placeholder "http://mock.invalid", which only its HTTPClient
+// reaches.
 func (s *Server) URL() string { return s.url }
+
+// Addr is the address the listener is bound to, e.g. "0.0.0.0:8080"; empty
+// for a server built WithoutListener. Unlike URL, it is not changed by
+// WithPublicURL.
+func (s *Server) Addr() string {
+	if s.hs == nil {
+		return ""
+	}
+	return s.hs.Listener.Addr().String()
+}
 
 // BillingURL is the Billing Center base URL to give billing.WithBaseURL.
 func (s *Server) BillingURL() string { return s.url + routes.MockBillingPrefix }
@@ -306,12 +403,39 @@ func (s *Server) HuaweiEndpoint() string { return s.url }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // HTTPClient returns a client that reaches this server; with
-// WithoutListener it calls the handler in-process.
+// WithoutListener it calls the handler in-process. Requests for the public
+// URL (WithPublicURL) go to the listener, so the client works even where
+// that name does not resolve.
 func (s *Server) HTTPClient() *http.Client {
-	if s.hs != nil {
-		return s.hs.Client()
+	if s.hs == nil {
+		return &http.Client{Transport: handlerTransport{s.handler}}
 	}
-	return &http.Client{Transport: handlerTransport{s.handler}}
+	c := s.hs.Client()
+	if s.cfg.publicURL != "" {
+		public, _ := url.Parse(s.cfg.publicURL)
+		listen, _ := url.Parse(s.hs.URL)
+		c.Transport = publicTransport{public: public, listen: listen, next: c.Transport}
+	}
+	return c
+}
+
+// publicTransport sends requests for the public URL to the listener, with
+// the Host header of the public URL, as a proxy in front of the mock does.
+type publicTransport struct {
+	public, listen *url.URL
+	next           http.RoundTripper
+}
+
+func (t publicTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != t.public.Scheme || !strings.EqualFold(r.URL.Host, t.public.Host) {
+		return t.next.RoundTrip(r)
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Scheme, r2.URL.Host = t.listen.Scheme, t.listen.Host
+	if r2.Host == "" {
+		r2.Host = t.public.Host
+	}
+	return t.next.RoundTrip(r2)
 }
 
 // Close stops the listener. Safe to call more than once.
