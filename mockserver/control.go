@@ -6,69 +6,137 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/api"
 )
 
+// ControlEndpoint is one endpoint of the control plane under /_mock/.
+type ControlEndpoint struct {
+	// Method is the HTTP method, e.g. "POST".
+	Method string
+	// Path is the path pattern, e.g. "/_mock/purchases/{instanceId}/release".
+	Path string
+	// Summary says what the endpoint does and what its body is.
+	Summary string
+}
+
+// controlRoute is a control endpoint and its handler.
+type controlRoute struct {
+	ControlEndpoint
+	h http.HandlerFunc
+}
+
+// ControlEndpoints lists the control plane, the endpoints a Server serves
+// under /_mock/, in the order documented; cmd/truewatch-mock prints it.
+func (s *Server) ControlEndpoints() []ControlEndpoint {
+	routes := s.controlRoutes()
+	out := make([]ControlEndpoint, len(routes))
+	for i, r := range routes {
+		out[i] = r.ControlEndpoint
+	}
+	return out
+}
+
 // registerControl mounts the control plane under /_mock/, for the binary
-// and for tests in other languages:
+// and for tests in other languages. Bodies are one JSON object whose keys
+// are spelled exactly (camelCase) and given once, without unknown fields;
+// times are RFC 3339. A POST that adds something answers 201 with it;
+// errors are {"error": "..."} with a 4xx status, and change nothing.
 //
-//	GET  /_mock/health                          {"status":"ok"}
-//	POST /_mock/reset                           drop all state, reseed the demo fixture
-//	GET  /_mock/purchases                       every purchase
-//	POST /_mock/purchases                       add a purchase (JSON Purchase)
-//	POST /_mock/purchases/{instanceId}/release  close a purchase
-//	POST /_mock/huawei-accounts                 add a Huawei account (JSON HuaweiAccount)
-//	GET  /_mock/faults                          the faults added, each with its "hits"
-//	POST /_mock/faults                          add a fault (JSON Fault; durations in seconds or "1.5s")
-//	DELETE /_mock/faults                        clear faults
-//	GET  /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
-//	GET  /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
+//	GET    /_mock/health                          {"status":"ok","time":...}
+//	POST   /_mock/reset                           drop all state, reseed the demo fixture
+//	GET    /_mock/state                           a Snapshot: accounts, billingAccounts, workspaces,
+//	                                              subscriptions (with their bindings), purchases
+//	GET    /_mock/purchases                       every Purchase
+//	POST   /_mock/purchases                       add a Purchase; answers it with defaults filled in
+//	POST   /_mock/purchases/{instanceId}/release  close a purchase
+//	POST   /_mock/huawei-accounts                 add a HuaweiAccount; answers {"id":...}
+//	POST   /_mock/billing-accounts                add a Billing Center account (BillingAccountSeed);
+//	                                              answers the billing.BillingAccount
+//	POST   /_mock/accounts                        add a console account (AccountSeed); answers the
+//	                                              workspace.Account
+//	POST   /_mock/workspaces                      add a workspace (WorkspaceSeed); answers the
+//	                                              workspace.Workspace
+//	POST   /_mock/bindings                        bind a Billing Center account to a subscription
+//	                                              (BindingSeed); answers a SeededBinding, token in clear
+//	GET    /_mock/faults                          the faults added, each with its "hits"
+//	POST   /_mock/faults                          add a Fault (durations in seconds or "1.5s")
+//	DELETE /_mock/faults                          clear faults
+//	GET    /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
+//	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 func (s *Server) registerControl(mux *http.ServeMux) {
-	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "time": s.Now().UTC().Format(time.RFC3339)})
-	})
-	mux.HandleFunc("GET /_mock/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		_, _ = w.Write(api.Spec())
-	})
-	mux.HandleFunc("POST /_mock/reset", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Reset(); err != nil {
-			controlError(w, http.StatusInternalServerError, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
-	})
-	mux.HandleFunc("GET /_mock/purchases", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Purchases())
-	})
-	mux.HandleFunc("POST /_mock/purchases", controlAdd(s.AddPurchase))
-	mux.HandleFunc("POST /_mock/purchases/{instanceId}/release", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.ReleasePurchase(r.PathValue("instanceId")); err != nil {
-			controlError(w, http.StatusNotFound, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
-	})
-	mux.HandleFunc("POST /_mock/huawei-accounts", controlAdd(func(a HuaweiAccount) (map[string]string, error) {
-		return map[string]string{"id": a.ID}, s.AddHuaweiAccount(a)
-	}))
-	mux.HandleFunc("POST /_mock/faults", controlAdd(func(f Fault) (map[string]string, error) {
-		return map[string]string{"status": "added"}, s.InjectFault(f)
-	}))
-	mux.HandleFunc("GET /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Faults())
-	})
-	mux.HandleFunc("DELETE /_mock/faults", func(w http.ResponseWriter, r *http.Request) {
-		s.ClearFaults()
-		writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
-	})
-	mux.HandleFunc("GET /_mock/outbox", s.handleOutbox)
+	for _, r := range s.controlRoutes() {
+		mux.HandleFunc(r.Method+" "+r.Path, r.h)
+	}
+}
+
+func (s *Server) controlRoutes() []controlRoute {
+	return []controlRoute{
+		{ControlEndpoint{http.MethodGet, "/_mock/health", "health check and the mock's clock"},
+			func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "time": s.Now().UTC().Format(time.RFC3339)})
+			}},
+		{ControlEndpoint{http.MethodPost, "/_mock/reset", "drop all state and faults, reseed the demo fixture"},
+			func(w http.ResponseWriter, r *http.Request) {
+				if err := s.Reset(); err != nil {
+					controlError(w, http.StatusInternalServerError, err)
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+			}},
+		{ControlEndpoint{http.MethodGet, "/_mock/state", "snapshot: accounts, billing accounts, workspaces, subscriptions, purchases"},
+			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Snapshot()) }},
+		{ControlEndpoint{http.MethodGet, "/_mock/purchases", "every purchase"},
+			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Purchases()) }},
+		{ControlEndpoint{http.MethodPost, "/_mock/purchases", "add a purchase {accountId, instanceId, status, ...}"},
+			controlAdd(s.AddPurchase)},
+		{ControlEndpoint{http.MethodPost, "/_mock/purchases/{instanceId}/release", "close a purchase, releasing its workspaces"},
+			func(w http.ResponseWriter, r *http.Request) {
+				if err := s.ReleasePurchase(r.PathValue("instanceId")); err != nil {
+					controlError(w, http.StatusNotFound, err)
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
+			}},
+		{ControlEndpoint{http.MethodPost, "/_mock/huawei-accounts", "add a Huawei account {id, name, keys: [{ak, sk}]}"},
+			controlAdd(func(a HuaweiAccount) (map[string]string, error) {
+				return map[string]string{"id": a.ID}, s.AddHuaweiAccount(a)
+			})},
+		{ControlEndpoint{http.MethodPost, "/_mock/billing-accounts", "add a Billing Center account {username, email, companyName}"},
+			controlAdd(s.SeedBillingAccount)},
+		{ControlEndpoint{http.MethodPost, "/_mock/accounts", "add a console account {site, username, email, mobile}"},
+			controlAdd(s.SeedAccount)},
+		{ControlEndpoint{http.MethodPost, "/_mock/workspaces", "add a workspace {ownerAccountUUID, name, language, billingAccountUUID, settlement, ...}"},
+			controlAdd(s.SeedWorkspace)},
+		{ControlEndpoint{http.MethodPost, "/_mock/bindings", "bind {billingAccountId, huaweiAccountId, instanceId}; answers a token"},
+			controlAdd(s.seedBinding)},
+		{ControlEndpoint{http.MethodGet, "/_mock/faults", "the faults added, with their hits"},
+			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) }},
+		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {method, path, status, times, afterHandler, ...}"},
+			controlAdd(func(f Fault) (map[string]string, error) {
+				return map[string]string{"status": "added"}, s.InjectFault(f)
+			})},
+		{ControlEndpoint{http.MethodDelete, "/_mock/faults", "clear faults"},
+			func(w http.ResponseWriter, r *http.Request) {
+				s.ClearFaults()
+				writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
+			}},
+		{ControlEndpoint{http.MethodGet, "/_mock/outbox", "verification emails sent, oldest first (?email= filters)"},
+			s.handleOutbox},
+		{ControlEndpoint{http.MethodGet, "/_mock/openapi.yaml", "the Billing Center and workspace contract"},
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/yaml")
+				_, _ = w.Write(api.Spec())
+			}},
+	}
 }
 
 // controlAdd serves a control-plane POST that adds something: decode a T,
-// add it, answer 201 with what add returns or 400 with its error.
+// add it, answer 201 with what add returns or a 4xx with its error: the
+// status the API gives the same refusal (409 for a name taken, 404 for an
+// unknown subscription), 400 otherwise.
 func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var v T
@@ -77,7 +145,11 @@ func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
 		}
 		out, err := add(v)
 		if err != nil {
-			controlError(w, http.StatusBadRequest, err)
+			status := http.StatusBadRequest
+			if te := (*twError)(nil); errors.As(err, &te) && te.status >= 400 && te.status < 500 {
+				status = te.status
+			}
+			controlError(w, status, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, out)
@@ -85,7 +157,7 @@ func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
 }
 
 // decodeControl decodes a control-plane body: exactly one JSON object, no
-// unknown fields.
+// unknown fields, each key spelled exactly and given once.
 func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(r.Body)
 	if err == nil {
@@ -99,6 +171,8 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 		if err = dec.Decode(v); err == nil {
 			if _, tok := dec.Token(); tok != io.EOF {
 				err = errors.New("the body must hold exactly one JSON object")
+			} else if e := checkKeys(body, reflect.TypeOf(v)); e != nil {
+				err = errors.New(e.msg)
 			}
 		}
 	}

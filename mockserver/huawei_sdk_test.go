@@ -609,7 +609,7 @@ func TestHuaweiOneSourceOfTruth(t *testing.T) {
 		return env.Content.Status, env.Content.Active
 	}
 
-	post("/_mock/purchases", `{"AccountID":"`+a.id+`","InstanceID":"one-1"}`)
+	post("/_mock/purchases", `{"accountId":"`+a.id+`","instanceId":"one-1"}`)
 	assert.EqualValues(t, 2, bssStatus())
 	st, active := subscription()
 	assert.Equal(t, "in_use", st)

@@ -56,61 +56,74 @@ func (st PurchaseStatus) String() string {
 	return "status " + strconv.Itoa(int(st))
 }
 
+// valid reports whether st is one of the four statuses BSS reports.
+func (st PurchaseStatus) valid() bool { return st >= PurchaseInUse && st <= PurchaseExpired }
+
 // HuaweiAccount is a seeded Huawei Cloud account.
 type HuaweiAccount struct {
 	// ID is the account (domain) ID: 32 lower-case hex characters.
-	ID   string
-	Name string
+	ID string `json:"id"`
+	// Name defaults to "huawei-" and the ID's first 8 characters.
+	Name string `json:"name,omitempty"`
 	// Keys are the AK/SK pairs that sign requests for this account.
-	Keys []AccessKey
+	Keys []AccessKey `json:"keys,omitempty"`
 	// ProjectID is the one project /v3/projects?name={region} returns;
 	// generated when empty.
-	ProjectID string
+	ProjectID string `json:"projectId,omitempty"`
 	// HideDomain makes GET /v3/auth/domains return an empty list, as for IAM
 	// users without permission, so clients fall back to STS.
-	HideDomain bool
+	HideDomain bool `json:"hideDomain,omitempty"`
 }
 
 // AccessKey is an AK/SK pair of a Huawei account.
 type AccessKey struct {
-	AK string
-	SK string
+	AK string `json:"ak"`
+	// SK is the secret key. It is mock data, so it is a plain string, in
+	// clear in JSON too.
+	SK string `json:"sk"`
 	// SecurityToken, when set, marks a temporary key: requests must carry it
 	// in X-Security-Token.
-	SecurityToken string
+	SecurityToken string `json:"securityToken,omitempty"`
 	// UserID is the IAM user owning the key; generated when empty.
-	UserID   string
-	UserName string
+	UserID string `json:"userId,omitempty"`
+	// UserName defaults to the account's name.
+	UserName string `json:"userName,omitempty"`
 }
 
 // Purchase is a marketplace purchase of a Huawei account: what BSS lists as
 // a subscription resource and what the Billing Center sees as a
 // subscription.
+//
+// In JSON (the control plane) its keys are camelCase and its times RFC
+// 3339; fields left out take their defaults.
 type Purchase struct {
-	AccountID string
+	// AccountID is the Huawei account that bought it; it must exist.
+	AccountID string `json:"accountId"`
 	// InstanceID is the marketplace instance ID the buyer copies from
 	// Purchased Services (and the Billing Center binds). Required.
-	InstanceID string
+	InstanceID string `json:"instanceId"`
 	// ResourceID is the BSS resource ID. It defaults to InstanceID: the mock
 	// reports a marketplace purchase's instance ID as its BSS resource_id,
 	// which is how the huawei package finds instance IDs. Whether Huawei
 	// does the same for SaaS purchases is not documented; set ResourceID to
 	// something else to model the other case.
-	ResourceID string
+	ResourceID string `json:"resourceId,omitempty"`
 	// ProductID is the KooGallery product (default TrueWatchProductID).
-	ProductID string
+	ProductID string `json:"productId,omitempty"`
 	// OrderID is the order that bought it; generated when empty.
 	// Purchases given the same OrderID are lines of one order.
-	OrderID          string
-	ResourceName     string // default "TrueWatch"
-	ServiceTypeCode  string // default MarketplaceServiceType
-	ResourceTypeCode string // default "hws.resource.type.marketplace.saas"
-	RegionCode       string // default "ap-southeast-1"
-	SpecCode         string // default "truewatch.saas.commercial"
-	Status           PurchaseStatus
-	EffectiveTime    time.Time // default: now
-	ExpireTime       time.Time // default: one year after EffectiveTime
-	UpdateTime       time.Time
+	OrderID          string `json:"orderId,omitempty"`
+	ResourceName     string `json:"resourceName,omitempty"`     // default "TrueWatch"
+	ServiceTypeCode  string `json:"serviceTypeCode,omitempty"`  // default MarketplaceServiceType
+	ResourceTypeCode string `json:"resourceTypeCode,omitempty"` // default "hws.resource.type.marketplace.saas"
+	RegionCode       string `json:"regionCode,omitempty"`       // default "ap-southeast-1"
+	SpecCode         string `json:"specCode,omitempty"`         // default "truewatch.saas.commercial"
+	// Status is one of PurchaseInUse (the default), PurchaseClosed,
+	// PurchaseFrozen and PurchaseExpired: the number BSS reports (2 to 5).
+	Status        PurchaseStatus `json:"status,omitempty"`
+	EffectiveTime time.Time      `json:"effectiveTime,omitzero"` // default: now
+	ExpireTime    time.Time      `json:"expireTime,omitzero"`    // default: one year after EffectiveTime
+	UpdateTime    time.Time      `json:"updateTime,omitzero"`    // default: now
 }
 
 type huaweiState struct {
@@ -176,6 +189,9 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	}
 	if p.OrderID != "" && !rules.IsInstanceID(p.OrderID) {
 		return Purchase{}, fmt.Errorf("mockserver: order ID %q must be 1 to 64 printable characters", p.OrderID)
+	}
+	if p.Status != 0 && !p.Status.valid() {
+		return Purchase{}, fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", p.Status)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,8 +263,8 @@ func (s *Server) Purchases() []Purchase {
 // falls back to Billing Center settlement, and its Billing Center binding is
 // removed.
 func (s *Server) SetPurchaseStatus(instanceID string, status PurchaseStatus) error {
-	if status < PurchaseInUse || status > PurchaseExpired {
-		return fmt.Errorf("mockserver: invalid purchase status %d", status)
+	if !status.valid() {
+		return fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", status)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,8 +1,8 @@
 package mockserver
 
 import (
-	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
@@ -20,16 +20,17 @@ import (
 // uniqueness, existing references) and return the created objects as the
 // API shows them. Seeds made before Reset are dropped by it.
 
-// AccountSeed is a TrueWatch console account to seed.
+// AccountSeed is a TrueWatch console account to seed. Its JSON keys are
+// those of the workspace.Account it creates.
 type AccountSeed struct {
 	// Site the account is registered on (required).
-	Site site.Code
+	Site site.Code `json:"site"`
 	// Username is unique per site (case-insensitive); required.
-	Username string
+	Username string `json:"username"`
 	// Email is unique per site (case-insensitive); required.
-	Email string
+	Email string `json:"email"`
 	// Phone is optional.
-	Phone string
+	Phone string `json:"mobile,omitempty"`
 }
 
 // SeedAccount creates a TrueWatch console account, as if it had registered
@@ -51,16 +52,17 @@ func (s *Server) SeedAccount(a AccountSeed) (workspace.Account, error) {
 	return *s.insertAccountLocked(a.Site, a.Username, a.Email, a.Phone, s.now()), nil
 }
 
-// BillingAccountSeed is a Billing Center account to seed.
+// BillingAccountSeed is a Billing Center account to seed. Its JSON keys
+// are those of the billing.BillingAccount it creates.
 type BillingAccountSeed struct {
 	// Username is globally unique (case-insensitive); required. It is what
 	// BindBillingAccount names the account by.
-	Username string
+	Username string `json:"username"`
 	// Email is globally unique (case-insensitive); required. It receives
 	// the bind_billing_account code.
-	Email string
+	Email string `json:"email"`
 	// CompanyName is optional.
-	CompanyName string
+	CompanyName string `json:"companyName,omitempty"`
 }
 
 // SeedBillingAccount creates a Billing Center account that is bound to no
@@ -85,30 +87,32 @@ func (s *Server) SeedBillingAccount(b BillingAccountSeed) (billing.BillingAccoun
 	return *s.insertBillingAccountLocked(b.Username, b.Email, b.CompanyName, s.now()), nil
 }
 
-// WorkspaceSeed is a workspace to seed.
+// WorkspaceSeed is a workspace to seed. Its JSON keys are those of the
+// workspace.Workspace it creates, except CreateAt, which is RFC 3339.
 type WorkspaceSeed struct {
 	// OwnerAccountID is the console account that owns the workspace
 	// (required); the workspace is on that account's site.
-	OwnerAccountID string
+	OwnerAccountID string `json:"ownerAccountUUID"`
 	// Name is unique per owner; required, 1 to 256 characters.
-	Name string
+	Name string `json:"name"`
 	// Language defaults to English.
-	Language workspace.Language
+	Language workspace.Language `json:"language,omitempty"`
 	// BillingAccountID, when set, associates the workspace with that
 	// Billing Center account, so that ListWorkspaces shows it.
-	BillingAccountID string
+	BillingAccountID string `json:"billingAccountUUID,omitempty"`
 	// Settlement defaults to Billing Center settlement. A huaweicloud
 	// settlement must name an existing purchase (AddPurchase); while that
 	// purchase is in use or frozen the workspace cannot be bound to another
 	// subscription. ChangedAt in the current calendar month (UTC) makes
 	// BindWorkspace refuse with ft.SettlementChangeLimit. Other clouds
-	// (aws, aliyun, azure) hold the workspace for good.
-	Settlement workspace.Settlement
+	// (aws, aliyun, azure) hold the workspace for good. In JSON it is the
+	// API's settlement object, ChangedAt in Unix seconds.
+	Settlement workspace.Settlement `json:"settlement,omitzero"`
 	// IsLocked marks the workspace locked, as after a released
 	// subscription.
-	IsLocked bool
-	// CreateAt defaults to the server's clock.
-	CreateAt time.Time
+	IsLocked bool `json:"isLocked,omitempty"`
+	// CreateAt defaults to the server's clock; RFC 3339 in JSON.
+	CreateAt time.Time `json:"createAt,omitzero"`
 }
 
 // SeedWorkspace creates a workspace as described and returns it.
@@ -155,7 +159,8 @@ func (s *Server) SeedWorkspace(ws WorkspaceSeed) (workspace.Workspace, error) {
 			st.HuaweiAccountID, st.InstanceID)
 	}
 	if s.workspaceNameTakenLocked(owner.ID, ws.Name) {
-		return workspace.Workspace{}, fmt.Errorf("mockserver: account %s already has a workspace named %q", owner.Username, ws.Name)
+		return workspace.Workspace{}, seedErr(twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
+			"account %s already has a workspace named %q", owner.Username, ws.Name))
 	}
 	now := s.now()
 	if !ws.CreateAt.IsZero() {
@@ -170,18 +175,75 @@ func (s *Server) SeedWorkspace(ws WorkspaceSeed) (workspace.Workspace, error) {
 // returns a token for that account and subscription. Binding an account to
 // a subscription it is already bound to only issues a new token.
 func (s *Server) SeedBinding(billingAccountID, huaweiAccountID, instanceID string) (secret.String, error) {
+	b, err := s.seedBinding(BindingSeed{BillingAccountID: billingAccountID, HuaweiAccountID: huaweiAccountID, InstanceID: instanceID})
+	return secret.String(b.Token), err
+}
+
+// BindingSeed is the body of POST /_mock/bindings: SeedBinding's
+// arguments.
+type BindingSeed struct {
+	BillingAccountID string `json:"billingAccountId"`
+	HuaweiAccountID  string `json:"huaweiAccountId"`
+	InstanceID       string `json:"instanceId"`
+}
+
+// SeededBinding is the answer of POST /_mock/bindings: the binding and a
+// token for it. The token is in clear, unlike in the SDK's types, because
+// the control plane is where tests get it.
+type SeededBinding struct {
+	BindingSeed
+	Token string `json:"token"`
+	// ExpiresAt is when the token expires (WithTokenTTL); RFC 3339.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func (s *Server) seedBinding(b BindingSeed) (SeededBinding, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := subKey{huaweiAccountID, instanceID}
-	if s.st.tw.billing[billingAccountID] == nil {
-		return "", fmt.Errorf("mockserver: unknown Billing Center account %q", billingAccountID)
+	k := subKey{b.HuaweiAccountID, b.InstanceID}
+	if s.st.tw.billing[b.BillingAccountID] == nil {
+		return SeededBinding{}, fmt.Errorf("mockserver: unknown Billing Center account %q", b.BillingAccountID)
 	}
-	if e := s.checkBindableLocked(billingAccountID, k); e != nil {
-		return "", seedErr(e)
+	if e := s.checkBindableLocked(b.BillingAccountID, k); e != nil {
+		return SeededBinding{}, seedErr(e)
 	}
-	s.bindLocked(billingAccountID, k)
-	tok, _ := s.issueTokenLocked(billingAccountID, k)
-	return secret.String(tok), nil
+	s.bindLocked(b.BillingAccountID, k)
+	tok, exp := s.issueTokenLocked(b.BillingAccountID, k)
+	return SeededBinding{BindingSeed: b, Token: tok, ExpiresAt: exp.Time}, nil
+}
+
+// Snapshot is the whole TrueWatch half, and the purchases behind it, at one
+// instant: what GET /_mock/state returns. Every list is in creation order
+// and never nil, so that its JSON has [] rather than null.
+type Snapshot struct {
+	Accounts        []workspace.Account      `json:"accounts"`
+	BillingAccounts []billing.BillingAccount `json:"billingAccounts"`
+	Workspaces      []workspace.Workspace    `json:"workspaces"`
+	// Subscriptions has one entry per purchase, as GetSubscription shows
+	// it: status, the Billing Center account bound to it (Bound,
+	// BillingAccountID, BillingUsername) and the workspaces it settles.
+	Subscriptions []billing.Subscription `json:"subscriptions"`
+	Purchases     []Purchase             `json:"purchases"`
+}
+
+// Snapshot reads the state at one instant, under one lock, unlike a
+// sequence of Accounts, Workspaces and Purchases calls, between which
+// requests may change it.
+func (s *Server) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := Snapshot{
+		Accounts:        inOrder(s.st.tw.accountIDs, s.st.tw.accounts),
+		BillingAccounts: inOrder(s.st.tw.billingIDs, s.st.tw.billing),
+		Workspaces:      inOrder(s.st.tw.wsIDs, s.st.tw.workspaces),
+		Subscriptions:   make([]billing.Subscription, 0, len(s.st.huawei.purchases)),
+		Purchases:       make([]Purchase, 0, len(s.st.huawei.purchases)),
+	}
+	for _, p := range s.st.huawei.purchases {
+		out.Subscriptions = append(out.Subscriptions, s.subscriptionViewLocked(p))
+		out.Purchases = append(out.Purchases, *p)
+	}
+	return out
 }
 
 // Accounts returns every TrueWatch console account, in creation order.
@@ -236,5 +298,6 @@ func inOrder[T any](ids []string, m map[string]*T) []T {
 	return out
 }
 
-// seedErr turns an API refusal into a seeding error.
-func seedErr(e *twError) error { return errors.New("mockserver: " + e.Error()) }
+// seedErr turns an API refusal into a seeding error; the control plane
+// answers with the refusal's status (409 for a conflict).
+func seedErr(e *twError) error { return fmt.Errorf("mockserver: %w", e) }
