@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,9 +29,11 @@ func TestParseOptions(t *testing.T) {
 	assert.Equal(t, options{addr: "127.0.0.1:8080", tokenTTL: time.Hour, maxBody: 1 << 20}, o)
 
 	o, err = parseOptions(nil, env(map[string]string{"TRUEWATCH_MOCK_ADDR": "0.0.0.0:9000", "TRUEWATCH_MOCK_NO_DEMO": "true",
-		"TRUEWATCH_MOCK_RATE_LIMIT": "20", "TRUEWATCH_MOCK_TOKEN_TTL": "5m", "TRUEWATCH_MOCK_SEED": "s", "TRUEWATCH_MOCK_MAX_BODY": "10"}), io.Discard)
+		"TRUEWATCH_MOCK_RATE_LIMIT": "20", "TRUEWATCH_MOCK_TOKEN_TTL": "5m", "TRUEWATCH_MOCK_SEED": "s", "TRUEWATCH_MOCK_MAX_BODY": "10",
+		"TRUEWATCH_MOCK_PUBLIC_URL": "http://localhost:9000"}), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{addr: "0.0.0.0:9000", noDemo: true, seed: "s", rateLimit: 20, tokenTTL: 5 * time.Minute, maxBody: 10}, o)
+	assert.Equal(t, options{addr: "0.0.0.0:9000", publicURL: "http://localhost:9000", noDemo: true, seed: "s", rateLimit: 20,
+		tokenTTL: 5 * time.Minute, maxBody: 10}, o)
 
 	// Flags win over the environment.
 	o, err = parseOptions([]string{"-addr", "127.0.0.1:0", "-no-demo=false"},
@@ -104,4 +109,107 @@ func TestRunWithoutDemo(t *testing.T) {
 func TestRunBadAddress(t *testing.T) {
 	err := run(t.Context(), []string{"-addr", "nonsense"}, env(nil), io.Discard, nil)
 	assert.ErrorContains(t, err, "invalid address")
+}
+
+// TestUsage: -h documents every flag with its environment variable, and
+// is not an error for main (flag.ErrHelp exits 0).
+func TestUsage(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseOptions([]string{"-h"}, env(nil), &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	help := out.String()
+	assert.True(t, strings.HasPrefix(help, "Usage: truewatch-mock [flags]"), help)
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	doc, _, _ := strings.Cut(string(src), "package main")
+	n := 0
+	newFlagSet(&options{}, io.Discard).VisitAll(func(f *flag.Flag) {
+		n++
+		assert.Regexp(t, `(?m)^  -`+f.Name+`( |$)`, help)
+		assert.Contains(t, help, "(env "+envName(f.Name)+")", f.Name)
+		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
+		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
+	})
+	assert.Equal(t, 7, n)
+}
+
+// startRun runs the binary's run with args until the test ends and returns
+// the server and its output.
+func startRun(t *testing.T, args []string, vars map[string]string) (*mockserver.Server, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	ready := make(chan *mockserver.Server, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, env(vars), out, ready) }()
+	var srv *mockserver.Server
+	select {
+	case srv = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+	})
+	return srv, out
+}
+
+// TestRunPublicURL: behind -public-url, everything printed and every
+// login URL in the mock's answers use it, while the server listens on
+// -addr.
+func TestRunPublicURL(t *testing.T) {
+	const public = "http://mock.example:8080"
+	for name, tc := range map[string]struct {
+		args []string
+		vars map[string]string
+	}{
+		"flag":        {[]string{"-addr", "127.0.0.1:0", "-public-url", public}, nil},
+		"environment": {[]string{"-addr", "127.0.0.1:0"}, map[string]string{"TRUEWATCH_MOCK_PUBLIC_URL": public}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, out := startRun(t, tc.args, tc.vars)
+			assert.Equal(t, public, srv.URL())
+			banner := out.String()
+			assert.Contains(t, banner, "listening on "+srv.Addr()+", serving "+public+"\n")
+			assert.NotContains(t, banner, "set -public-url", "no hint when a public URL is given")
+			for _, want := range []string{public + "/billing-center\n", public + "/sites/us1/console-api\n",
+				public + "/sites/id1/auth/login/pwd\n", public + "/_mock/bindings\n"} {
+				assert.Contains(t, banner, want)
+			}
+			assert.NotContains(t, banner, "http://127.0.0.1", "no URL names the listener")
+
+			resp, err := srv.HTTPClient().Get(srv.URL() + "/_mock/health")
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		})
+	}
+}
+
+func TestRunBadPublicURL(t *testing.T) {
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-public-url", "mock.example:8080"}, env(nil), io.Discard, nil)
+	assert.ErrorContains(t, err, "invalid public URL")
+	err = run(t.Context(), []string{"-addr", "127.0.0.1:0"}, env(map[string]string{"TRUEWATCH_MOCK_PUBLIC_URL": "http://h/x?y"}), io.Discard, nil)
+	assert.ErrorContains(t, err, "invalid public URL")
+}
+
+// TestRunEveryInterface: listening on every interface without a public URL,
+// the banner says how to fix the URLs it prints.
+func TestRunEveryInterface(t *testing.T) {
+	_, out := startRun(t, []string{"-addr", "0.0.0.0:0"}, nil)
+	assert.Contains(t, out.String(), "set -public-url")
+}
+
+// TestBannerListsControlPlane: the banner lists every control endpoint.
+func TestBannerListsControlPlane(t *testing.T) {
+	srv, out := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	banner := out.String()
+	eps := srv.ControlEndpoints()
+	require.NotEmpty(t, eps)
+	for _, ep := range eps {
+		assert.Regexp(t, regexp.MustCompile(`(?m)^  `+ep.Method+` +`+regexp.QuoteMeta(srv.URL()+ep.Path)+`$`), banner)
+		assert.Contains(t, banner, ep.Summary)
+	}
+	assert.NotContains(t, banner, "set -public-url", "no hint on a loopback address")
 }
