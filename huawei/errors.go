@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"net"
 	"net/url"
 	"strings"
@@ -61,9 +62,9 @@ func classify(ctx context.Context, err error) (reason string, retryable bool) {
 		var ci x509.CertificateInvalidError
 		if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) ||
 			strings.Contains(err.Error(), "unsupported protocol scheme") {
-			return "connection error: " + redact(err).Error(), false
+			return "connection error: " + httpcore.RedactURL(err).Error(), false
 		}
-		return "connection error: " + redact(err).Error(), true
+		return "connection error: " + httpcore.RedactURL(err).Error(), true
 	}
 	return err.Error(), false
 }
@@ -85,7 +86,7 @@ func wrapErr(ctx context.Context, svc, op string, attempts int, err error) error
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		e.Err = ctx.Err()
 	default:
-		e.Err = redact(err)
+		e.Err = httpcore.RedactURL(err)
 	}
 	return e
 }
@@ -107,18 +108,6 @@ func messageOf(sre *sdkerr.ServiceResponseError) string {
 		return ks.Error.Message
 	}
 	return msg
-}
-
-// redact drops query strings from URL errors.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-	}
-	return err
 }
 
 // malformed reports a 2xx whose content breaks the API's contract.

@@ -212,11 +212,11 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "request failed", slog.String("service", c.service),
 			slog.String("op", req.Operation), slog.String("method", req.Method), slog.String("path", req.Path),
-			slog.Int("attempts", info.Attempts), slog.String("error", redactURL(err).Error()))
+			slog.Int("attempts", info.Attempts), slog.String("error", RedactURL(err).Error()))
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 			return nil, info, c.fail(&req, info, ctxErr)
 		}
-		return nil, info, c.fail(&req, info, redactURL(err))
+		return nil, info, c.fail(&req, info, RedactURL(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	info.HTTPStatus = resp.StatusCode
@@ -433,9 +433,9 @@ func parseRetryAfter(v string) time.Duration {
 	return 0
 }
 
-// redactURL drops the query string from URL errors (it could carry
+// RedactURL drops the query string from URL errors (it could carry
 // identifiers users did not expect in logs).
-func redactURL(err error) error {
+func RedactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
