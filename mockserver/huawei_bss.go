@@ -110,7 +110,7 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		return
 	}
 	var q bssResourceQuery
-	if err := hwDecodeStrict(c.body, &q); err != nil {
+	if err := hwDecodeStrict(r, c, &q); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -68,9 +69,14 @@ func (s *Server) registerHuawei(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/products/resource-types", s.hwAuth(s.bssResourceTypes))
 }
 
-// hwAuth reads the body, verifies the signature and the X-Domain-Id header,
-// and hands the caller to h. Authentication failures are HTTP 401
-// APIGW.0301, exactly as the gateway answers them.
+// hwAuth reads the body, refuses a query the signature cannot pin down
+// (unparseable, or a parameter repeated), verifies the signature with
+// hwsign.Verify (which also refuses unsigned X-Sdk-Content-Sha256,
+// X-Domain-Id, X-Project-Id, X-Language and X-Security-Token), checks the
+// X-Domain-Id header against the key's account, and hands the caller to h.
+// Authentication failures are HTTP 401 APIGW.0301, exactly as the gateway
+// answers them. Host is not signed by the SDK and changes nothing here:
+// routes are chosen by path and links name the public URL.
 func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v3") {
@@ -88,10 +94,19 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 			return
 		}
 		// Go drops query pairs it cannot parse; the gateway would not see
-		// the same request, so refuse it before authentication.
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		// the same request, so refuse it before authentication. The
+		// signature sorts repeated values, so their order is not signed:
+		// no route takes a repeated parameter, so none is read first-wins.
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
 			hwBadRequest(w, r, "malformed query string")
 			return
+		}
+		for k, v := range q {
+			if len(v) > 1 {
+				hwBadRequest(w, r, fmt.Sprintf("query parameter %q given more than once", k))
+				return
+			}
 		}
 		lookup := func(ak string) (hwsign.Key, bool) {
 			s.mu.Lock()
@@ -142,14 +157,12 @@ func hwBadRequest(w http.ResponseWriter, r *http.Request, msg string) {
 	writeHuaweiError(w, r, http.StatusBadRequest, code, msg)
 }
 
-// checkQuery refuses query parameters outside allowed and repeated ones.
+// hwCheckQuery refuses query parameters outside allowed (hwAuth has
+// refused repeated ones).
 func hwCheckQuery(q url.Values, allowed ...string) error {
-	for k, v := range q {
+	for k := range q {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("unknown query parameter %q", k)
-		}
-		if len(v) > 1 {
-			return fmt.Errorf("query parameter %q given more than once", k)
 		}
 	}
 	return nil
@@ -181,11 +194,21 @@ func hwQueryTime(q url.Values, name string) (time.Time, error) {
 	return t, nil
 }
 
-// decodeStrict decodes one JSON object into v, refusing unknown fields and
-// trailing data. An empty body decodes as {}.
-func hwDecodeStrict(body []byte, v any) error {
+// hwDecodeStrict decodes c's body, one JSON object, into v, refusing
+// unknown fields and trailing data. An empty body decodes as {}. A body is
+// read only when it is signed (not UNSIGNED-PAYLOAD, which the gateway
+// allows for non-JSON types) and under a JSON Content-Type, so every body
+// the mock reads is bound by the signature.
+func hwDecodeStrict(r *http.Request, c *hwCaller, v any) error {
+	body := c.body
+	if r.Header.Get(hwsign.HeaderContentSha256) == hwsign.UnsignedPayload {
+		return errors.New("this API reads its body, so the body must be signed: UNSIGNED-PAYLOAD is refused")
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return errors.New("the Content-Type of a JSON body must be application/json")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -11,6 +11,41 @@
 //	                   CanonicalHeaders \n SignedHeaders \n HexPayloadHash
 //	StringToSign     = "SDK-HMAC-SHA256" \n X-Sdk-Date \n hex(SHA256(CanonicalRequest))
 //	Signature        = hex(HMAC-SHA256(SK, StringToSign))
+//
+// # What a valid signature binds
+//
+// A signature that checks out only proves the parts of the request it
+// covers, so Verify refuses every part that could change what a request
+// means without being covered:
+//
+//   - The body. X-Sdk-Content-Sha256 stands in for the body's hash only
+//     when it is itself a signed header, and then it must be the hash of
+//     the body received (hex, either case). Its one other value,
+//     UNSIGNED-PAYLOAD, leaves the body unsigned and is accepted exactly
+//     where the SDK sends it: signed, with a single Content-Type that
+//     contains neither "application/json" nor "application/bson". A
+//     server that reads a body as JSON must therefore insist on a JSON
+//     Content-Type, and then its body is always bound (the mock does).
+//   - The headers Huawei reads to decide what a request does or who makes
+//     it: X-Domain-Id, X-Project-Id, X-Security-Token, X-Language and
+//     X-Sdk-Content-Sha256. When present they must be signed (KindUnsigned).
+//     Other unsigned headers are ignored, as the gateway ignores them:
+//     proxies and net/http add their own (X-Forwarded-For,
+//     Accept-Encoding), and the SDK never signs Content-Type or Host, so
+//     neither can be required. Host is checked when it is signed.
+//   - The order of values. The canonical form sorts the values of a
+//     header, so a signed header given more than once is refused (the SDK
+//     sends each once) rather than letting Header.Get pick a value the
+//     signer put second. Repeated query values are sorted the same way,
+//     but the SDK does send lists as repeated keys, so that check belongs
+//     to the server: one that reads a single value must refuse repeats
+//     (every route of the mock does).
+//   - The path. The canonical URI is built from the decoded path, so
+//     "/a%2Fb" (one segment to a router) and "/a/b" (two) sign alike; an
+//     escaped "/" is refused. The SDK sends path parameters unescaped, so
+//     it never sends one.
+//   - The key. A security token must come, signed, with the temporary key
+//     it belongs to, and never with a permanent key.
 package hwsign
 
 import (
@@ -41,6 +76,8 @@ const (
 	HeaderContentSha256 = "X-Sdk-Content-Sha256"
 	// HeaderSecurityToken carries the token of a temporary AK/SK.
 	HeaderSecurityToken = "X-Security-Token"
+	// UnsignedPayload in X-Sdk-Content-Sha256 leaves the body unsigned.
+	UnsignedPayload = "UNSIGNED-PAYLOAD"
 )
 
 // Escape percent-encodes s with the unreserved set A-Z a-z 0-9 - _ . ~ and
@@ -130,24 +167,41 @@ func CanonicalHeaders(h http.Header, host string, signed []string) string {
 	return b.String()
 }
 
-// PayloadHash is X-Sdk-Content-Sha256 when present, else the lower-case hex
-// SHA-256 of the exact body bytes.
+// PayloadHash is the payload hash a signer uses: X-Sdk-Content-Sha256 when
+// present, else the lower-case hex SHA-256 of the exact body bytes. Verify
+// does not take the header on trust (see the package doc).
 func PayloadHash(h http.Header, body []byte) string {
 	if v := h.Get(HeaderContentSha256); v != "" {
 		return v
 	}
+	return bodyHash(body)
+}
+
+func bodyHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
 }
 
-// CanonicalRequest builds the canonical request of r with body.
+// UnsignedPayloadAllowed reports whether a request with this Content-Type
+// may leave its body unsigned: the SDK sends UNSIGNED-PAYLOAD when the
+// Content-Type contains neither "application/json" nor "application/bson".
+func UnsignedPayloadAllowed(contentType string) bool {
+	return !strings.Contains(contentType, "application/json") && !strings.Contains(contentType, "application/bson")
+}
+
+// CanonicalRequest builds the canonical request of r with body, with the
+// signer's payload hash (PayloadHash).
 func CanonicalRequest(r *http.Request, body []byte, signed []string) string {
+	return canonicalRequest(r, signed, PayloadHash(r.Header, body))
+}
+
+func canonicalRequest(r *http.Request, signed []string, payloadHash string) string {
 	return r.Method + "\n" +
 		CanonicalURI(r.URL.Path) + "\n" +
 		CanonicalQuery(r.URL.Query()) + "\n" +
 		CanonicalHeaders(r.Header, r.Host, signed) + "\n" +
 		strings.Join(signed, ";") + "\n" +
-		PayloadHash(r.Header, body)
+		payloadHash
 }
 
 // StringToSign hashes the canonical request under the algorithm and date.
@@ -164,8 +218,13 @@ func Signature(sk, stringToSign string) string {
 }
 
 // Sign signs r (with body) at now: it sets X-Sdk-Date (unless present) and
-// Authorization over every header already on r, as the SDK does.
+// Authorization over every header already on r, as the SDK does; like the
+// SDK, it sets X-Sdk-Content-Sha256 to UNSIGNED-PAYLOAD when r has a
+// Content-Type that UnsignedPayloadAllowed and no such header.
 func Sign(r *http.Request, body []byte, ak, sk string, now time.Time) {
+	if ct := r.Header.Values("Content-Type"); len(ct) > 0 && UnsignedPayloadAllowed(ct[0]) && len(r.Header.Values(HeaderContentSha256)) == 0 {
+		r.Header.Set(HeaderContentSha256, UnsignedPayload)
+	}
 	if r.Header.Get(HeaderDate) == "" {
 		r.Header.Set(HeaderDate, now.UTC().Format(DateFormat))
 	}
@@ -233,7 +292,8 @@ func ParseAuthorization(v string) (Authorization, error) {
 // Key is what the verifier knows about an access key.
 type Key struct {
 	SK string
-	// SecurityToken, when set, must arrive (signed) in X-Security-Token.
+	// SecurityToken, when set, must arrive (signed) in X-Security-Token;
+	// when empty (a permanent key), X-Security-Token must be absent.
 	SecurityToken string
 }
 
@@ -252,6 +312,7 @@ const (
 	KindExpired                      // X-Sdk-Date is more than MaxSkew from now
 	KindBadToken                     // security token missing, unsigned or wrong
 	KindBadSignature                 // the signature does not match
+	KindUnsigned                     // a part that changes the request's meaning is not signed
 )
 
 // Error is a verification failure. Its message never contains the SK or
@@ -264,8 +325,9 @@ type Error struct {
 
 func (e *Error) Error() string { return "signature verification failed: " + e.Detail }
 
-// Verify checks r's signature over body at now. It returns the AK on
-// success and an *Error otherwise.
+// Verify checks r's signature over body at now, and that the signature
+// binds every part of r that changes its meaning (see the package doc). It
+// returns the AK on success and an *Error otherwise.
 func Verify(r *http.Request, body []byte, lookup Lookup, now time.Time) (string, error) {
 	authz := r.Header.Get("Authorization")
 	date := r.Header.Get(HeaderDate)
@@ -295,6 +357,10 @@ func Verify(r *http.Request, body []byte, lookup Lookup, now time.Time) (string,
 	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 		return "", &Error{Kind: KindMalformed, AccessKey: a.AccessKey, Detail: "query string cannot be parsed"}
 	}
+	if strings.Contains(strings.ToLower(r.URL.EscapedPath()), "%2f") {
+		return "", &Error{Kind: KindMalformed, AccessKey: a.AccessKey,
+			Detail: "the path has an escaped '/' (%2F), which the signature cannot tell from a '/'"}
+	}
 	key, ok := lookup(a.AccessKey)
 	if !ok {
 		return "", &Error{Kind: KindUnknownKey, AccessKey: a.AccessKey, Detail: "ak " + a.AccessKey + " not exist"}
@@ -303,21 +369,87 @@ func Verify(r *http.Request, body []byte, lookup Lookup, now time.Time) (string,
 		return "", &Error{Kind: KindExpired, AccessKey: a.AccessKey,
 			Detail: fmt.Sprintf("X-Sdk-Date %s is more than %s from the server time", date, MaxSkew)}
 	}
-	for _, h := range a.SignedHeaders {
-		if h != "host" && len(r.Header.Values(h)) == 0 {
-			return "", &Error{Kind: KindBadSignature, AccessKey: a.AccessKey, Detail: "signed header " + h + " is missing"}
-		}
+	if err := checkSignedHeaders(r, a); err != nil {
+		return "", err
 	}
-	if key.SecurityToken != "" {
-		got := r.Header.Get(HeaderSecurityToken)
-		if !slices.Contains(a.SignedHeaders, "x-security-token") ||
-			!hmac.Equal([]byte(got), []byte(key.SecurityToken)) {
-			return "", &Error{Kind: KindBadToken, AccessKey: a.AccessKey, Detail: "security token missing or invalid"}
-		}
+	if err := checkToken(r, a, key); err != nil {
+		return "", err
 	}
-	want := Signature(key.SK, StringToSign(date, CanonicalRequest(r, body, a.SignedHeaders)))
+	payload, err := verifiedPayloadHash(r, body, a)
+	if err != nil {
+		return "", err
+	}
+	want := Signature(key.SK, StringToSign(date, canonicalRequest(r, a.SignedHeaders, payload)))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(a.Signature))) {
 		return "", &Error{Kind: KindBadSignature, AccessKey: a.AccessKey, Detail: "verify aksk signature fail"}
 	}
 	return a.AccessKey, nil
+}
+
+// mustBeSigned reports whether a header (lower case) changes what a
+// request means to Huawei, so that it counts only when signed.
+func mustBeSigned(name string) bool {
+	switch name {
+	case "x-domain-id", "x-project-id", "x-security-token", "x-language", "x-sdk-content-sha256":
+		return true
+	}
+	return false
+}
+
+// checkSignedHeaders: every signed header is present exactly once (host
+// may come from r.Host), and every header that must be signed is.
+func checkSignedHeaders(r *http.Request, a Authorization) error {
+	for _, h := range a.SignedHeaders {
+		switch n := len(r.Header.Values(h)); {
+		case n == 0 && h != "host":
+			return &Error{Kind: KindBadSignature, AccessKey: a.AccessKey, Detail: "signed header " + h + " is missing"}
+		case n > 1:
+			return &Error{Kind: KindMalformed, AccessKey: a.AccessKey,
+				Detail: "signed header " + h + " is given more than once: the signature does not fix the order of its values"}
+		}
+	}
+	for name := range r.Header {
+		if lk := strings.ToLower(name); mustBeSigned(lk) && !slices.Contains(a.SignedHeaders, lk) {
+			return &Error{Kind: KindUnsigned, AccessKey: a.AccessKey, Detail: "header " + name + " is present but not signed"}
+		}
+	}
+	return nil
+}
+
+// checkToken: a temporary key needs its token, signed; a permanent key
+// takes none.
+func checkToken(r *http.Request, a Authorization, key Key) error {
+	got := r.Header.Values(HeaderSecurityToken)
+	if key.SecurityToken == "" {
+		if len(got) > 0 {
+			return &Error{Kind: KindBadToken, AccessKey: a.AccessKey, Detail: "a security token was given with a permanent access key"}
+		}
+		return nil
+	}
+	if len(got) != 1 || !hmac.Equal([]byte(got[0]), []byte(key.SecurityToken)) {
+		return &Error{Kind: KindBadToken, AccessKey: a.AccessKey, Detail: "security token missing or invalid"}
+	}
+	return nil
+}
+
+// verifiedPayloadHash is the payload hash to check the signature with: the
+// body's own hash, or X-Sdk-Content-Sha256 when it is signed (checked by
+// checkSignedHeaders) and either matches the body or is UNSIGNED-PAYLOAD
+// where the SDK sends it.
+func verifiedPayloadHash(r *http.Request, body []byte, a Authorization) (string, error) {
+	sum := bodyHash(body)
+	v := r.Header.Get(HeaderContentSha256)
+	switch {
+	case len(r.Header.Values(HeaderContentSha256)) == 0:
+		return sum, nil
+	case v == UnsignedPayload:
+		if ct := r.Header.Values("Content-Type"); len(ct) != 1 || !UnsignedPayloadAllowed(ct[0]) {
+			return "", &Error{Kind: KindUnsigned, AccessKey: a.AccessKey,
+				Detail: "UNSIGNED-PAYLOAD is accepted only with one Content-Type that is neither JSON nor BSON"}
+		}
+		return v, nil
+	case !strings.EqualFold(v, sum):
+		return "", &Error{Kind: KindBadSignature, AccessKey: a.AccessKey, Detail: "X-Sdk-Content-Sha256 does not match the body"}
+	}
+	return v, nil
 }

@@ -2,6 +2,8 @@ package hwsign_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -330,4 +332,153 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func sha256Hex(b string) string {
+	sum := sha256.Sum256([]byte(b))
+	return hex.EncodeToString(sum[:])
+}
+
+// TestHuaweiVerifyBindsTheBody is the body swap: a signature over one body
+// must not let another body through, whatever X-Sdk-Content-Sha256 says.
+func TestHuaweiVerifyBindsTheBody(t *testing.T) {
+	const (
+		target     = "http://h/v2/orders/suscriptions/resources/query"
+		signedBody = `{"limit":1}`
+		otherBody  = `{"limit":500,"resource_ids":["someone-elses"]}`
+	)
+	t.Run("unsigned content hash of the signed body", func(t *testing.T) {
+		r := signed(t, http.MethodPost, target, signedBody)
+		r.Header.Set(hwsign.HeaderContentSha256, sha256Hex(signedBody)) // added after signing
+		_, err := hwsign.Verify(r, []byte(otherBody), lookup, now)
+		assert.Equal(t, hwsign.KindUnsigned, kindOf(t, err))
+		_, err = hwsign.Verify(r, []byte(signedBody), lookup, now)
+		assert.Equal(t, hwsign.KindUnsigned, kindOf(t, err), "even with the right body: the header is not signed")
+	})
+	t.Run("unsigned UNSIGNED-PAYLOAD", func(t *testing.T) {
+		r := signed(t, http.MethodPost, target, signedBody)
+		r.Header.Set(hwsign.HeaderContentSha256, hwsign.UnsignedPayload)
+		_, err := hwsign.Verify(r, []byte(otherBody), lookup, now)
+		assert.Equal(t, hwsign.KindUnsigned, kindOf(t, err))
+	})
+	t.Run("signed content hash that does not match the body", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, target, nil)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(hwsign.HeaderContentSha256, sha256Hex(signedBody))
+		hwsign.Sign(r, []byte(signedBody), testAK, testSK, now)
+		_, err := hwsign.Verify(r, []byte(signedBody), lookup, now)
+		require.NoError(t, err, "a signed hash of the body is what the SDK may send")
+		_, err = hwsign.Verify(r, []byte(otherBody), lookup, now)
+		assert.Equal(t, hwsign.KindBadSignature, kindOf(t, err))
+	})
+	t.Run("signed content hash in upper case", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, target, nil)
+		r.Header.Set(hwsign.HeaderContentSha256, strings.ToUpper(sha256Hex(signedBody)))
+		hwsign.Sign(r, []byte(signedBody), testAK, testSK, now)
+		_, err := hwsign.Verify(r, []byte(signedBody), lookup, now)
+		require.NoError(t, err)
+	})
+	t.Run("content hash given twice", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, target, nil)
+		r.Header.Add(hwsign.HeaderContentSha256, sha256Hex(signedBody))
+		r.Header.Add(hwsign.HeaderContentSha256, sha256Hex(otherBody))
+		hwsign.Sign(r, []byte(signedBody), testAK, testSK, now)
+		_, err := hwsign.Verify(r, []byte(otherBody), lookup, now)
+		assert.Equal(t, hwsign.KindMalformed, kindOf(t, err))
+	})
+}
+
+// TestHuaweiVerifyUnsignedPayload: UNSIGNED-PAYLOAD is accepted exactly
+// where the SDK sends it: signed, with one Content-Type that names neither
+// JSON nor BSON.
+func TestHuaweiVerifyUnsignedPayload(t *testing.T) {
+	for _, tc := range []struct {
+		contentType []string
+		ok          bool
+	}{
+		{[]string{"application/octet-stream"}, true},
+		{[]string{"text/plain; charset=utf-8"}, true},
+		{[]string{"application/json"}, false},
+		{[]string{"application/json;charset=UTF-8"}, false},
+		{[]string{"application/bson"}, false},
+		{[]string{"text/plain; x=application/json"}, false}, // the SDK's test is Contains
+		{nil, false},
+		{[]string{"text/plain", "application/json"}, false},
+	} {
+		t.Run(strings.Join(tc.contentType, ","), func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "http://h/v2/upload", nil)
+			for _, ct := range tc.contentType {
+				r.Header.Add("Content-Type", ct)
+			}
+			r.Header.Set(hwsign.HeaderContentSha256, hwsign.UnsignedPayload)
+			hwsign.Sign(r, []byte("signed"), testAK, testSK, now)
+			require.Contains(t, r.Header.Get("Authorization"), "x-sdk-content-sha256")
+			_, err := hwsign.Verify(r, []byte("any other body"), lookup, now)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			assert.Equal(t, hwsign.KindUnsigned, kindOf(t, err))
+		})
+	}
+	t.Run("Sign adds it as the SDK does", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, "http://h/v2/upload", nil)
+		r.Header.Set("Content-Type", "application/octet-stream")
+		hwsign.Sign(r, []byte("x"), testAK, testSK, now)
+		assert.Equal(t, hwsign.UnsignedPayload, r.Header.Get(hwsign.HeaderContentSha256))
+		r = httptest.NewRequest(http.MethodPost, "http://h/v2/upload", nil)
+		r.Header.Set("Content-Type", "application/json;charset=UTF-8")
+		hwsign.Sign(r, []byte("x"), testAK, testSK, now)
+		assert.Empty(t, r.Header.Values(hwsign.HeaderContentSha256))
+	})
+}
+
+// TestHuaweiVerifyRefusesUnsignedMeaning: a header that changes what a
+// request means on Huawei's side counts only when signed; a signature
+// leaves nothing ambiguous (the order of a header's values, an escaped
+// "/" in the path); a security token never rides on a permanent key.
+func TestHuaweiVerifyRefusesUnsignedMeaning(t *testing.T) {
+	for _, h := range []string{"X-Domain-Id", "X-Project-Id", "X-Security-Token", "X-Language", "X-Sdk-Content-Sha256"} {
+		t.Run("unsigned "+h, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://h/v3/auth/domains", nil)
+			r.Header.Set("User-Agent", "hwsign-test")
+			hwsign.Sign(r, nil, testAK, testSK, now)
+			r.Header.Set(h, "0a1b2c3d4e5f40718293a4b5c6d7e8f9")
+			_, err := hwsign.Verify(r, nil, lookup, now)
+			assert.Equal(t, hwsign.KindUnsigned, kindOf(t, err))
+		})
+	}
+	t.Run("unsigned header the verifier does not know is harmless", func(t *testing.T) {
+		r := signed(t, http.MethodGet, "http://h/v3/auth/domains", "")
+		r.Header.Set("X-Forwarded-For", "10.0.0.1") // added by a proxy
+		r.Header.Set("Accept-Encoding", "gzip")     // added by net/http
+		r.Header.Set("Content-Type", "text/plain")  // never signed by the SDK; the body is still hashed
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		require.NoError(t, err)
+	})
+	t.Run("the order of a signed header's values", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodGet, "http://h/v3/auth/domains", nil)
+		r.Header["X-Domain-Id"] = []string{"aaaa", "bbbb"}
+		hwsign.Sign(r, nil, testAK, testSK, now)
+		r.Header["X-Domain-Id"] = []string{"bbbb", "aaaa"} // Header.Get now reads bbbb
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		assert.Equal(t, hwsign.KindMalformed, kindOf(t, err))
+	})
+	t.Run("escaped slash in the path", func(t *testing.T) {
+		r := signed(t, http.MethodGet, "http://h/v3/users/a/b", "")
+		r.URL.RawPath = "/v3/users/a%2Fb" // one segment "a/b" to a router, two to the signature
+		require.Equal(t, "/v3/users/a/b", r.URL.Path)
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		assert.Equal(t, hwsign.KindMalformed, kindOf(t, err))
+		r.URL.RawPath = "/v3/users/a%2fb"
+		_, err = hwsign.Verify(r, nil, lookup, now)
+		assert.Equal(t, hwsign.KindMalformed, kindOf(t, err))
+	})
+	t.Run("security token for a permanent key", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodGet, "http://h/v5/caller-identity", nil)
+		r.Header.Set(hwsign.HeaderSecurityToken, "tok")
+		hwsign.Sign(r, nil, testAK, testSK, now)
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		assert.Equal(t, hwsign.KindBadToken, kindOf(t, err))
+	})
 }
