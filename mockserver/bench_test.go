@@ -87,3 +87,46 @@ func BenchmarkRegister(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSendCode measures a code request, each to a new address, with
+// the outbox below its limit (the floor: nothing is dropped) and full (the
+// oldest email is dropped on every send). The two should cost the same:
+// dropping is O(1).
+//
+//	go test -run '^$' -bench SendCode -benchmem ./mockserver/
+func BenchmarkSendCode(b *testing.B) {
+	limits := mockserver.OutboxLimits{PerAddress: 100, Total: 10000}
+	for _, full := range []bool{false, true} {
+		name := "outbox-below-limit"
+		if full {
+			name = "outbox-full"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := limits
+			if !full {
+				l.Total = 1 << 30
+			}
+			srv, err := mockserver.New(mockserver.WithoutListener(), mockserver.WithoutDemoFixture(), mockserver.WithOutboxLimits(l))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := srv.Handler()
+			path := routes.MockBillingPrefix + routes.SendCode
+			i := 0
+			send := func() {
+				i++
+				serve(b, h, http.MethodPost, path, billing.SendCodeRequest{Email: fmt.Sprintf("u%d@example.com", i), Purpose: billing.PurposeRegister})
+			}
+			for range limits.Total {
+				send()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				send()
+			}
+			if n := len(srv.Outbox()); full && n != limits.Total {
+				b.Fatalf("outbox holds %d emails, want %d", n, limits.Total)
+			}
+		})
+	}
+}

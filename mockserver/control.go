@@ -40,7 +40,8 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 }
 
 // registerControl mounts the control plane under /_mock/, for the binary
-// and for tests in other languages. Bodies are one JSON object whose keys
+// and for tests in other languages; guardControl (control_guard.go) stands
+// in front of every route, so that no web page can drive it. Bodies are one JSON object whose keys
 // are spelled exactly (camelCase) and given once, without unknown fields;
 // times are RFC 3339. A POST that adds something answers 201 with it;
 // errors are {"error": "..."} with a 4xx status, and change nothing.

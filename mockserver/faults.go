@@ -281,12 +281,24 @@ func (s *Server) ClearFaults() { s.faults.reset() }
 // to the handler untouched (never, today; kept for clarity at the caller).
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, h http.Handler) bool {
 	if f.Delay > 0 {
+		// Wait on a timer, the client and Close, never in time.Sleep, so
+		// that Close does not wait for the delay.
+		s.holdDeadlines(w, f.Delay)
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-r.Context().Done():
-			t.Stop()
-			return true
+		case <-s.done:
 		case <-t.C:
+		}
+		t.Stop()
+		if s.closing() {
+			w.Header().Set("Connection", "close")
+			writeError(w, r, http.StatusServiceUnavailable, apierror.CodeInjectedFault, apierror.CodeHuaweiInternal,
+				"the mock server is shutting down")
+			return true
+		}
+		if r.Context().Err() != nil {
+			return true // the client is gone
 		}
 	}
 	if f.AfterHandler {

@@ -44,7 +44,11 @@ func (s *Server) routes() http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
 		}
-		if familyOf(r.URL.Path) != familyControl {
+		if familyOf(r.URL.Path) == familyControl {
+			if !s.guardControl(w, r) {
+				return
+			}
+		} else {
 			if f, ok := s.faults.match(r); ok {
 				if s.applyFault(w, r, f, mux) {
 					return

@@ -25,7 +25,8 @@
 //	                                         so these sit at the root
 //	/_mock/...                               the control plane (health, reset, outbox, ...)
 //
-// So the mock answers under any name. WithPublicURL sets the name it gives
+// So the API halves answer under any name (the control plane only under
+// the mock's own, see below). WithPublicURL sets the name it gives
 // out (URL, BillingURL, SiteEndpoints, HuaweiEndpoint, the login URLs and
 // links in its responses) when clients do not reach it at its listener's
 // address, as when it listens on 0.0.0.0 in a container.
@@ -89,16 +90,58 @@
 // 3339. A POST that adds something answers 201 with what it added; errors
 // are {"error": "..."} with a 4xx status (409 for a conflict such as a
 // name taken, 404 for an unknown subscription, 400 otherwise) and change
-// nothing. For example, an existing Billing Center account with a
-// workspace, bound to the demo purchase:
+// nothing.
 //
-//	curl -d '{"username":"acme","email":"ops@acme.example"}' $MOCK/_mock/billing-accounts
+// The mock on a laptop is a server every web page in the user's browser
+// can send requests to, so the control plane refuses what a page can send
+// (each refusal changes nothing):
+//
+//   - Host must name the mock: its URL's host (the public URL, or the
+//     listener's), the listener's address, localhost, or an IP address.
+//     A DNS-rebound page sends its own name and gets 403, so it cannot
+//     read the outbox's codes. A Handler mounted under another name needs
+//     that name as WithPublicURL.
+//   - A request from another origin is refused, 403: an Origin that is not
+//     the mock's own, or Sec-Fetch-Site cross-site or same-site. A URL
+//     typed into the address bar and curl go through.
+//   - A change (POST, DELETE) needs the header X-Mock-Control: 1
+//     (ControlHeader), 403, and a body only as Content-Type:
+//     application/json, 415. A page can send neither cross-origin without
+//     a CORS preflight, and the mock answers no preflight and sends no
+//     CORS header.
+//   - WithControlToken (the binary's -control-token) makes every control
+//     request carry Authorization: Bearer <token>, 401 otherwise, compared
+//     in constant time and never printed. GET /_mock/health stays open
+//     without it, for container and orchestrator probes; it tells only
+//     that the mock is up and its clock.
+//
+// HTTPClient adds the header and the token itself. For example, an
+// existing Billing Center account with a workspace, bound to the demo
+// purchase (curl 7.82 or newer for --json; otherwise -H 'Content-Type:
+// application/json' -d):
+//
+//	curl -H 'X-Mock-Control: 1' --json '{"username":"acme","email":"ops@acme.example"}' $MOCK/_mock/billing-accounts
 //	    # {"uuid":"bcac_...",...}
-//	curl -d '{"site":"us1","username":"acme","email":"ops@acme.example"}' $MOCK/_mock/accounts
+//	curl -H 'X-Mock-Control: 1' --json '{"site":"us1","username":"acme","email":"ops@acme.example"}' $MOCK/_mock/accounts
 //	    # {"uuid":"acnt_...",...}
-//	curl -d '{"ownerAccountUUID":"acnt_...","name":"prod","billingAccountUUID":"bcac_..."}' $MOCK/_mock/workspaces
-//	curl -d '{"billingAccountId":"bcac_...","huaweiAccountId":"...","instanceId":"..."}' $MOCK/_mock/bindings
+//	curl -H 'X-Mock-Control: 1' --json '{"ownerAccountUUID":"acnt_...","name":"prod","billingAccountUUID":"bcac_..."}' $MOCK/_mock/workspaces
+//	curl -H 'X-Mock-Control: 1' --json '{"billingAccountId":"bcac_...","huaweiAccountId":"...","instanceId":"..."}' $MOCK/_mock/bindings
 //	    # {...,"token":"bctk_...","expiresAt":"..."}
+//	curl -X POST -H 'X-Mock-Control: 1' $MOCK/_mock/reset
+//
+// # Serving safely
+//
+// The listener bounds every connection (Timeouts, WithTimeouts): headers
+// in 10s, a whole request in 30s, an answer in 30s (plus any fault Delay,
+// which extends the deadlines of the request it holds), 60s idle between
+// keep-alive requests, so a client that dribbles its body or sits idle
+// cannot hold a connection for ever. Close ends within
+// Timeouts.ShutdownGrace (5s): fault delays end at once and answer 503,
+// bodies still arriving are cut, requests in flight get the grace period,
+// then the connections left are force-closed. The outbox keeps the newest
+// 100 emails per address and 10000 in all (OutboxLimits,
+// WithOutboxLimits), dropping the oldest first, so a mock that runs for
+// days sending codes keeps a bounded outbox.
 //
 // # Reset
 //
@@ -132,6 +175,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 )
 
@@ -188,6 +232,10 @@ type config struct {
 	tokenTTL   time.Duration
 	rateLimit  int
 	publicURL  string
+
+	controlToken secret.String
+	timeouts     Timeouts
+	outboxLimits OutboxLimits
 }
 
 // WithClock makes the server use c for every time decision.
@@ -309,16 +357,24 @@ type Server struct {
 	ids     idGen
 	handler http.Handler
 	mux     *http.ServeMux // the routes behind handler, to check fault paths
-	hs      *httptest.Server
-	url     string // the public URL (WithPublicURL) or the listener's
+	url     string         // the public URL (WithPublicURL) or the listener's
 	faults  faultTable
+
+	ln        net.Listener // nil WithoutListener
+	hs        *http.Server
+	served    chan struct{} // closed when hs.Serve has returned
+	conns     connTracker
+	done      chan struct{} // closed when Close begins
+	closeOnce sync.Once
+	rt        http.RoundTripper // behind HTTPClient
+	transport interface{ CloseIdleConnections() }
 }
 
 // New builds and (unless WithoutListener) starts a Server. It fails only for
 // invalid options or when the address cannot be listened on.
 func New(opts ...Option) (*Server, error) {
 	cfg := config{clock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
-		idemTTL: 24 * time.Hour, tokenTTL: time.Hour}
+		idemTTL: 24 * time.Hour, tokenTTL: time.Hour, timeouts: DefaultTimeouts(), outboxLimits: DefaultOutboxLimits()}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -327,30 +383,26 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}}
+	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{})}
 	st, ids, err := s.initialState()
 	if err != nil {
 		return nil, err
 	}
 	s.st, s.ids.counts = st, ids
 	s.handler = s.routes()
-	if cfg.noListener {
-		s.url = "http://mock.invalid"
-		if cfg.publicURL != "" {
-			s.url = cfg.publicURL
+	s.url = "http://mock.invalid"
+	if !cfg.noListener {
+		ln, err := net.Listen("tcp", cfg.addr)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: listen %s: %w", cfg.addr, err)
 		}
-		return s, nil
+		s.listen(ln)
+		s.url = "http://" + ln.Addr().String()
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return nil, fmt.Errorf("mockserver: listen %s: %w", cfg.addr, err)
-	}
-	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}}
-	s.hs.Start()
-	s.url = s.hs.URL
 	if cfg.publicURL != "" {
 		s.url = cfg.publicURL
 	}
+	s.newTransport()
 	return s, nil
 }
 
@@ -376,10 +428,10 @@ func (s *Server) URL() string { return s.url }
 // for a server built WithoutListener. Unlike URL, it is not changed by
 // WithPublicURL.
 func (s *Server) Addr() string {
-	if s.hs == nil {
+	if s.ln == nil {
 		return ""
 	}
-	return s.hs.Listener.Addr().String()
+	return s.ln.Addr().String()
 }
 
 // BillingURL is the Billing Center base URL to give billing.WithBaseURL.
@@ -405,19 +457,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // HTTPClient returns a client that reaches this server; with
 // WithoutListener it calls the handler in-process. Requests for the public
 // URL (WithPublicURL) go to the listener, so the client works even where
-// that name does not resolve.
-func (s *Server) HTTPClient() *http.Client {
-	if s.hs == nil {
-		return &http.Client{Transport: handlerTransport{s.handler}}
-	}
-	c := s.hs.Client()
-	if s.cfg.publicURL != "" {
-		public, _ := url.Parse(s.cfg.publicURL)
-		listen, _ := url.Parse(s.hs.URL)
-		c.Transport = publicTransport{public: public, listen: listen, next: c.Transport}
-	}
-	return c
-}
+// that name does not resolve. Requests for the control plane get the
+// ControlHeader and, with WithControlToken, the token. Every client
+// returned shares one transport, whose connections Close closes.
+func (s *Server) HTTPClient() *http.Client { return &http.Client{Transport: s.rt} }
 
 // publicTransport sends requests for the public URL to the listener, with
 // the Host header of the public URL, as a proxy in front of the mock does.
@@ -436,13 +479,6 @@ func (t publicTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r2.Host = t.public.Host
 	}
 	return t.next.RoundTrip(r2)
-}
-
-// Close stops the listener. Safe to call more than once.
-func (s *Server) Close() {
-	if s.hs != nil {
-		s.hs.Close()
-	}
 }
 
 // Now is the server's clock.
@@ -472,6 +508,7 @@ func (s *Server) Reset() error {
 // used.
 func (s *Server) initialState() (*state, map[string]int, error) {
 	scratch := &Server{cfg: s.cfg, ids: idGen{seed: s.cfg.seed, counts: map[string]int{}}, st: newState()}
+	scratch.st.tw.outbox = newOutboxStore(s.cfg.outboxLimits)
 	if !s.cfg.noFixture {
 		if err := scratch.seedDemo(); err != nil {
 			return nil, nil, err

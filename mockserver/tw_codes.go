@@ -30,7 +30,7 @@ func (s *Server) opSendCode(_ *call, req *billing.SendCodeRequest) (any, *twErro
 	code := s.newCode()
 	s.st.tw.codes[k] = &codeRec{code: code, expiresAt: now.Add(codeTTL)}
 	s.st.tw.lastSent[k] = now
-	s.st.tw.outbox = append(s.st.tw.outbox, Email{
+	s.st.tw.outbox.add(Email{
 		To:      req.Email,
 		Purpose: req.Purpose,
 		Code:    secret.String(code),

@@ -40,8 +40,8 @@ type twState struct {
 	lastSent    map[codeKey]time.Time              // when a code was last sent, for the resend rule
 	idem        map[string]*idemRecord             // by path + key
 	idemInserts int                                // keys claimed, to sweep expired records now and then
-	outbox      []Email
-	windows     map[string]*rateWindow // by client address
+	outbox      *outboxStore                       // the emails sent, bounded
+	windows     map[string]*rateWindow             // by client address
 
 	// Indexes for the uniqueness rules; usernames and emails never change.
 	accountByUser  map[siteKey]string  // site + folded username -> account ID
@@ -69,6 +69,7 @@ func newTWState() twState {
 		lastSent:   map[codeKey]time.Time{},
 		idem:       map[string]*idemRecord{},
 		windows:    map[string]*rateWindow{},
+		outbox:     newOutboxStore(DefaultOutboxLimits()),
 
 		accountByUser:  map[siteKey]string{},
 		accountByEmail: map[siteKey]string{},

@@ -7,11 +7,19 @@
 //
 //	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-no-demo] [-seed S]
 //	               [-rate-limit N] [-token-ttl 1h] [-max-body 1048576]
+//	               [-control-token T] [-outbox-per-address 100] [-outbox-total 10000]
+//	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
+//	               [-idle-timeout 1m] [-shutdown-grace 5s]
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_NO_DEMO, TRUEWATCH_MOCK_SEED,
 // TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
-// TRUEWATCH_MOCK_MAX_BODY. Flags win over the environment. -h lists them.
+// TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN,
+// TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
+// TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
+// TRUEWATCH_MOCK_WRITE_TIMEOUT, TRUEWATCH_MOCK_IDLE_TIMEOUT,
+// TRUEWATCH_MOCK_SHUTDOWN_GRACE. Flags win over the environment. -h lists
+// them.
 //
 // In a container, listen on every interface and say how clients reach the
 // mock, so that the URLs it prints and puts in its answers (login URLs)
@@ -19,12 +27,28 @@
 //
 //	truewatch-mock -addr 0.0.0.0:8080 -public-url http://localhost:8080
 //
-// Verification codes are not mailed: read them at GET /_mock/outbox. The
-// control plane (/_mock/health, /_mock/reset, /_mock/state, seeding of
-// purchases, accounts, workspaces and bindings, faults, ...) is listed at
-// start-up and described in the mockserver package.
+// Verification codes are not mailed: read them at GET /_mock/outbox (the
+// newest 100 per address and 10000 in all are kept). The control plane
+// (/_mock/health, /_mock/reset, /_mock/state, seeding of purchases,
+// accounts, workspaces and bindings, faults, ...) is listed at start-up
+// and described in the mockserver package. A browser page cannot drive
+// it: it answers only to the mock's own names (its address, -public-url,
+// localhost, IP addresses), refuses other origins, and takes a change
+// (POST, DELETE) only with the header X-Mock-Control: 1 and a JSON body:
 //
-// The server stops gracefully on SIGINT or SIGTERM.
+//	curl -X POST -H 'X-Mock-Control: 1' http://127.0.0.1:8080/_mock/reset
+//
+// Where others can reach it, set a control token (in the environment
+// rather than as a flag, which other users see in ps), then send it on
+// every control request but the health check:
+//
+//	TRUEWATCH_MOCK_CONTROL_TOKEN=$(openssl rand -hex 16) truewatch-mock -addr 0.0.0.0:8080 ...
+//	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/_mock/outbox
+//
+// The server stops on SIGINT or SIGTERM within -shutdown-grace: fault
+// delays end at once (answering 503), bodies still arriving are cut,
+// requests in flight get the grace period, then connections are closed. A
+// second signal ends it at once.
 package main
 
 import (
@@ -47,6 +71,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -65,6 +93,10 @@ type options struct {
 	rateLimit int
 	tokenTTL  time.Duration
 	maxBody   int64
+
+	controlToken string
+	outbox       mockserver.OutboxLimits
+	timeouts     mockserver.Timeouts
 }
 
 // parseOptions reads flags, then fills every flag not given from its
@@ -105,6 +137,16 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.rateLimit, "rate-limit", 0, "TrueWatch requests per minute per client before HTTP 401 ft.TriggerApiAkCurrentLimiting; 0 disables")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of Billing Center tokens")
 	fs.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
+	fs.StringVar(&o.controlToken, "control-token", "", "token every control-plane request but GET /_mock/health must send as Authorization: Bearer <token> (16+ characters); empty: none. Prefer the environment variable: other users see flags in ps")
+	lim := mockserver.DefaultOutboxLimits()
+	fs.IntVar(&o.outbox.PerAddress, "outbox-per-address", lim.PerAddress, "emails the outbox keeps per address; the oldest go first")
+	fs.IntVar(&o.outbox.Total, "outbox-total", lim.Total, "emails the outbox keeps in all; the oldest go first")
+	t := mockserver.DefaultTimeouts()
+	fs.DurationVar(&o.timeouts.ReadHeader, "read-header-timeout", t.ReadHeader, "longest time to read a request's headers")
+	fs.DurationVar(&o.timeouts.Read, "read-timeout", t.Read, "longest time to read a whole request, body included")
+	fs.DurationVar(&o.timeouts.Write, "write-timeout", t.Write, "longest time to write an answer, from the end of the request's headers; a fault's delay adds to it")
+	fs.DurationVar(&o.timeouts.Idle, "idle-timeout", t.Idle, "longest time a keep-alive connection waits for its next request")
+	fs.DurationVar(&o.timeouts.ShutdownGrace, "shutdown-grace", t.ShutdownGrace, "longest time requests in flight get to finish on SIGINT or SIGTERM before connections are closed")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: truewatch-mock [flags]
@@ -112,6 +154,13 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 Serves the mock of the TrueWatch Billing Center, every site's workspace API
 and Huawei IAM, STS and BSS on one port. Each flag can also be set by the
 environment variable shown; a flag given on the command line wins.
+
+The control plane (/_mock/...) answers only to the mock's own names (its
+address, -public-url, localhost, IP addresses), refuses requests from other
+origins, and takes a change (POST, DELETE) only with the header
+X-Mock-Control: 1 and a JSON body, so that no web page can drive it:
+
+  curl -X POST -H 'X-Mock-Control: 1' http://127.0.0.1:8080/_mock/reset
 
 Flags:
 `)
@@ -132,7 +181,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	opts := []mockserver.Option{mockserver.WithAddr(o.addr), mockserver.WithRateLimit(o.rateLimit),
-		mockserver.WithTokenTTL(o.tokenTTL), mockserver.WithMaxBodyBytes(o.maxBody)}
+		mockserver.WithTokenTTL(o.tokenTTL), mockserver.WithMaxBodyBytes(o.maxBody),
+		mockserver.WithOutboxLimits(o.outbox), mockserver.WithTimeouts(o.timeouts)}
+	if o.controlToken != "" {
+		opts = append(opts, mockserver.WithControlToken(o.controlToken))
+	}
 	if o.noDemo {
 		opts = append(opts, mockserver.WithoutDemoFixture())
 	}
@@ -147,16 +200,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer srv.Close()
-	printBanner(stdout, srv, !o.noDemo, o.publicURL != "")
+	printBanner(stdout, srv, !o.noDemo, o.publicURL != "", o.controlToken != "")
 	if ready != nil {
 		ready <- srv
 	}
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "truewatch-mock: shutting down")
+	fmt.Fprintf(stdout, "truewatch-mock: shutting down (at most %s)\n", o.timeouts.ShutdownGrace)
+	srv.Close()
+	fmt.Fprintln(stdout, "truewatch-mock: stopped")
 	return nil
 }
 
-func printBanner(w io.Writer, srv *mockserver.Server, demo, public bool) {
+func printBanner(w io.Writer, srv *mockserver.Server, demo, public, token bool) {
 	fmt.Fprintf(w, "truewatch-mock listening on %s, serving %s\n", srv.Addr(), srv.URL())
 	if host, _, err := net.SplitHostPort(srv.Addr()); !public && err == nil && net.ParseIP(host).IsUnspecified() {
 		fmt.Fprintf(w, "  (on every interface: set -public-url to the URL clients reach it at; the URLs below and in its answers use it)\n")
@@ -170,7 +225,11 @@ func printBanner(w io.Writer, srv *mockserver.Server, demo, public bool) {
 		login, _ := eps.LoginURL(c)
 		fmt.Fprintf(w, "  %-4s console-api %s\n       login       %s\n", c, api, login)
 	}
-	fmt.Fprintf(w, "\nControl plane (JSON; errors are {\"error\": ...}):\n")
+	fmt.Fprintf(w, "\nControl plane (JSON; errors are {\"error\": ...}; POST and DELETE need the header %s: 1", mockserver.ControlHeader)
+	if token {
+		fmt.Fprintf(w, ";\n  every request but GET /_mock/health needs Authorization: Bearer <the control token>")
+	}
+	fmt.Fprintf(w, "):\n")
 	for _, ep := range srv.ControlEndpoints() {
 		fmt.Fprintf(w, "  %-6s %s%s\n         %s\n", ep.Method, srv.URL(), ep.Path, ep.Summary)
 	}

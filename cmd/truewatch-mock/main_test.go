@@ -26,14 +26,20 @@ func env(vars map[string]string) func(string) string {
 func TestParseOptions(t *testing.T) {
 	o, err := parseOptions(nil, env(nil), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{addr: "127.0.0.1:8080", tokenTTL: time.Hour, maxBody: 1 << 20}, o)
+	assert.Equal(t, options{addr: "127.0.0.1:8080", tokenTTL: time.Hour, maxBody: 1 << 20,
+		outbox: mockserver.DefaultOutboxLimits(), timeouts: mockserver.DefaultTimeouts()}, o)
 
 	o, err = parseOptions(nil, env(map[string]string{"TRUEWATCH_MOCK_ADDR": "0.0.0.0:9000", "TRUEWATCH_MOCK_NO_DEMO": "true",
 		"TRUEWATCH_MOCK_RATE_LIMIT": "20", "TRUEWATCH_MOCK_TOKEN_TTL": "5m", "TRUEWATCH_MOCK_SEED": "s", "TRUEWATCH_MOCK_MAX_BODY": "10",
-		"TRUEWATCH_MOCK_PUBLIC_URL": "http://localhost:9000"}), io.Discard)
+		"TRUEWATCH_MOCK_PUBLIC_URL": "http://localhost:9000", "TRUEWATCH_MOCK_CONTROL_TOKEN": "tok-0123456789abcdef",
+		"TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS": "3", "TRUEWATCH_MOCK_OUTBOX_TOTAL": "30",
+		"TRUEWATCH_MOCK_READ_HEADER_TIMEOUT": "1s", "TRUEWATCH_MOCK_READ_TIMEOUT": "2s", "TRUEWATCH_MOCK_WRITE_TIMEOUT": "3s",
+		"TRUEWATCH_MOCK_IDLE_TIMEOUT": "4s", "TRUEWATCH_MOCK_SHUTDOWN_GRACE": "5s"}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, options{addr: "0.0.0.0:9000", publicURL: "http://localhost:9000", noDemo: true, seed: "s", rateLimit: 20,
-		tokenTTL: 5 * time.Minute, maxBody: 10}, o)
+		tokenTTL: 5 * time.Minute, maxBody: 10, controlToken: "tok-0123456789abcdef",
+		outbox:   mockserver.OutboxLimits{PerAddress: 3, Total: 30},
+		timeouts: mockserver.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second, Write: 3 * time.Second, Idle: 4 * time.Second, ShutdownGrace: 5 * time.Second}}, o)
 
 	// Flags win over the environment.
 	o, err = parseOptions([]string{"-addr", "127.0.0.1:0", "-no-demo=false"},
@@ -88,7 +94,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 
 	cancel()
 	require.NoError(t, <-done)
-	assert.True(t, strings.HasSuffix(out.String(), "shutting down\n"))
+	assert.True(t, strings.HasSuffix(out.String(), "shutting down (at most 5s)\ntruewatch-mock: stopped\n"), out.String())
 	_, err = http.Get(srv.URL() + "/_mock/health")
 	assert.Error(t, err, "the listener is closed")
 }
@@ -130,7 +136,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 7, n)
+	assert.Equal(t, 15, n)
 }
 
 // startRun runs the binary's run with args until the test ends and returns
