@@ -93,7 +93,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	srv := mockserver.Start(t, mockserver.WithTimeouts(mockserver.Timeouts{Idle: 300 * time.Millisecond}))
 	c, err := net.Dial("tcp", srv.Addr())
 	require.NoError(t, err)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_, err = io.WriteString(c, "GET /_mock/health HTTP/1.1\r\nHost: "+srv.Addr()+"\r\n\r\n")
 	require.NoError(t, err)
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))

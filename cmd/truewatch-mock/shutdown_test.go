@@ -108,7 +108,7 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	}()
 	slow, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
-	defer slow.Close()
+	defer func() { _ = slow.Close() }()
 	_, err = io.WriteString(slow, "POST /billing-center/api/v1/verification_code/send HTTP/1.1\r\nHost: "+addr+
 		"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
 	require.NoError(t, err)

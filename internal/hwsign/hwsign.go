@@ -307,12 +307,12 @@ type Kind int
 // Huawei's gateway.
 const (
 	KindMissing      Kind = iota + 1 // no Authorization or X-Sdk-Date
-	KindMalformed                    // Authorization or X-Sdk-Date cannot be parsed
+	KindMalformed                    // a part cannot be parsed or is ambiguous (given twice, an escaped '/')
 	KindUnknownKey                   // the AK does not exist
 	KindExpired                      // X-Sdk-Date is more than MaxSkew from now
-	KindBadToken                     // security token missing, unsigned or wrong
+	KindBadToken                     // security token missing, wrong, or given with a permanent key
 	KindBadSignature                 // the signature does not match
-	KindUnsigned                     // a part that changes the request's meaning is not signed
+	KindUnsigned                     // a header that must be signed is not, or UNSIGNED-PAYLOAD where not allowed
 )
 
 // Error is a verification failure. Its message never contains the SK or
