@@ -581,9 +581,9 @@ func TestUnimplementedVendor(t *testing.T) {
 	caller, _ := NewCaller("http://vendor.invalid/saasproduce", s, WithCallerHandler(h))
 	for body, want := range map[string]ResultCode{
 		newInstanceBody: ResultInternalError,
-		`{"activity":"orderNotify","orderId":"CS1"}`:                                ResultSuccess,
-		`{"activity":"changeInstanceCheck","instanceId":"i","productInfo":{}}`:      ResultSuccess,
-		`{"activity":"updateInstanceStatus","instanceId":"i","status":"FREEZE"}`:    ResultInternalError,
+		`{"activity":"orderNotify","orderId":"CS1"}`:                                    ResultSuccess,
+		`{"activity":"changeInstanceCheck","instanceId":"i","productInfo":{}}`:          ResultSuccess,
+		`{"activity":"updateInstanceStatus","instanceId":"i","status":"FREEZE"}`:        ResultInternalError,
 		`{"activity":"refreshInstance","instanceId":"i","expireTime":"20300101000000"}`: ResultInternalError,
 	} {
 		r, err := caller.SendBody(context.Background(), []byte(body))

@@ -196,7 +196,9 @@ type KitVendor interface {
 type UnimplementedKitVendor struct{}
 
 // TenantSync returns ErrNotImplemented.
-func (UnimplementedKitVendor) TenantSync(context.Context, *TenantSync) error { return ErrNotImplemented }
+func (UnimplementedKitVendor) TenantSync(context.Context, *TenantSync) error {
+	return ErrNotImplemented
+}
 
 // ApplicationSync returns ErrNotImplemented.
 func (UnimplementedKitVendor) ApplicationSync(context.Context, *ApplicationSync) error {
