@@ -45,7 +45,6 @@ type serverConfig struct {
 	now            func() time.Time
 	window, skew   time.Duration
 	nonces         NonceStore
-	nonceCapacity  int
 	forms          BodyForms
 	maxBody        int64
 	log            *slog.Logger
@@ -60,7 +59,6 @@ type serverConfig struct {
 	padding        RSAPadding
 	produceOnly    []string
 	kitOnly        []string
-	defaultStores  bool
 	instancesGiven bool
 }
 

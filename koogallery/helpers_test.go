@@ -2,7 +2,6 @@ package koogallery
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -160,13 +159,4 @@ func (f *fixture) signed(body string) *Response {
 		f.t.Fatalf("HTTP %d", rec.Code)
 	}
 	return resp
-}
-
-func readAll(t *testing.T, r io.Reader) string {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -276,6 +276,20 @@ func (p *jsonParser) number() (jsonValue, error) {
 
 func (p *jsonParser) str() (string, error) {
 	p.pos++ // "
+	// Fast path: no escapes, the common case.
+	for i := p.pos; i < len(p.data); i++ {
+		c := p.data[i]
+		if c == '"' {
+			if seg := p.data[p.pos:i]; utf8.Valid(seg) {
+				p.pos = i + 1
+				return string(seg), nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	var b strings.Builder
 	for {
 		if p.pos >= len(p.data) {
