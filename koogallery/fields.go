@@ -173,46 +173,37 @@ func (f fields) time(key string, required bool) time.Time {
 // object returns a nested object, also accepted as a string holding JSON
 // (V1 and some V2 pages send nested data as strings).
 func (f fields) object(key string, required bool) (*jsonValue, bool) {
-	v, ok := f.lookup(key)
-	if !ok {
-		if required {
-			f.p.Add(f.name(key), "is required")
-		}
-		return nil, false
-	}
-	if v.kind == jsonString {
-		inner, err := parseJSON([]byte(v.s))
-		if err == nil {
-			v = &inner
-		}
-	}
-	if v.kind != jsonObject {
-		f.p.Add(f.name(key), "must be an object")
-		return nil, false
-	}
-	return v, true
+	return f.nested(key, required, jsonObject)
 }
 
-// array returns a nested array, also accepted as a string holding JSON.
+// array returns a nested array's elements, also accepted as a string
+// holding JSON.
 func (f fields) array(key string, required bool) ([]jsonValue, bool) {
-	v, ok := f.lookup(key)
+	v, ok := f.nested(key, required, jsonArray)
 	if !ok {
-		if required {
-			f.p.Add(f.name(key), "is required")
-		}
-		return nil, false
-	}
-	if v.kind == jsonString {
-		inner, err := parseJSON([]byte(v.s))
-		if err == nil {
-			v = &inner
-		}
-	}
-	if v.kind != jsonArray {
-		f.p.Add(f.name(key), "must be an array")
 		return nil, false
 	}
 	return v.arr, true
+}
+
+func (f fields) nested(key string, required bool, kind jsonKind) (*jsonValue, bool) {
+	v, ok := f.lookup(key)
+	if !ok {
+		if required {
+			f.p.Add(f.name(key), "is required")
+		}
+		return nil, false
+	}
+	if v.kind == jsonString {
+		if inner, err := parseJSON([]byte(v.s)); err == nil {
+			v = &inner
+		}
+	}
+	if v.kind != kind {
+		f.p.Add(f.name(key), "must be an %s", kind)
+		return nil, false
+	}
+	return v, true
 }
 
 // each calls fn with a fields reader for each object element of an array.
