@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -72,15 +71,42 @@ func WithClientSecretPublicKey(pub *rsa.PublicKey, padding RSAPadding) CallerOpt
 	}
 }
 
+// handlerTransport is a RoundTripper that serves each request with a
+// handler in-process.
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
 	if r.Body != nil {
 		defer func() { _ = r.Body.Close() }()
 	}
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
+	w := &memResponse{header: http.Header{}}
+	t.h.ServeHTTP(w, r)
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return &http.Response{Status: fmt.Sprintf("%d %s", w.code, http.StatusText(w.code)), StatusCode: w.code,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: w.header, Body: io.NopCloser(&w.body),
+		ContentLength: int64(w.body.Len()), Request: r}, nil
+}
+
+// memResponse is the http.ResponseWriter of handlerTransport.
+type memResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (m *memResponse) Header() http.Header { return m.header }
+
+func (m *memResponse) WriteHeader(code int) {
+	if m.code == 0 {
+		m.code = code
+	}
+}
+
+func (m *memResponse) Write(b []byte) (int, error) {
+	m.WriteHeader(http.StatusOK)
+	return m.body.Write(b)
 }
 
 func newCallerConfig(target string, opts []CallerOption) (*url.URL, *callerConfig, error) {
