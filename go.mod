@@ -1,6 +1,6 @@
 module github.com/truewatch-labs/marketplace-go
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/getkin/kin-openapi v0.153.0
@@ -8,6 +8,7 @@ require (
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
 	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/oauth2 v0.36.0
 )
 
 require (

@@ -112,6 +112,13 @@ const (
 	CodeHuaweiInternal          = "CBC.0999"
 	CodeHuaweiIAMForbidden      = "IAM.0002"
 	CodeHuaweiIAMInvalidRequest = "IAM.0001"
+	// KooGallery's seller Open API (query order): rate limited (HTTP 406),
+	// no such order or instance (HTTP 500), no authority, illegal token.
+	CodeMarketplaceRateLimited = "CBC.0250"
+	CodeMarketplaceNotFound    = "MKT.9001"
+	CodeBillingNotFound        = "CBC.9001"
+	CodeMarketplaceNoAuthority = "CBC.0151"
+	CodeMarketplaceBadToken    = "CBC.0154"
 )
 
 // Error is a failed API call: the service answered with an error, or the
@@ -203,14 +210,15 @@ func (e *Error) Is(target error) bool {
 		// ft.RouteNotFound says the URL is wrong (a misconfigured base
 		// URL), not that the addressed resource is missing.
 		return e.HTTPStatus == 404 && e.ErrorCode != CodeRouteNotFound || isOneOf(e.ErrorCode, CodeNotFound, CodeAccountNotFound,
-			CodeWorkspaceNotFound, CodeBillingAccountNotFound, CodeSubscriptionNotFound, CodeHuaweiResourceNotFound)
+			CodeWorkspaceNotFound, CodeBillingAccountNotFound, CodeSubscriptionNotFound, CodeHuaweiResourceNotFound,
+			CodeMarketplaceNotFound, CodeBillingNotFound)
 	case ErrRateLimited:
 		return e.HTTPStatus == 429 && e.ErrorCode != CodeCodeResendTooSoon ||
-			isOneOf(e.ErrorCode, CodeAkRateLimited, CodeWorkspaceRateLimited, CodeHuaweiThrottled)
+			isOneOf(e.ErrorCode, CodeAkRateLimited, CodeWorkspaceRateLimited, CodeHuaweiThrottled, CodeMarketplaceRateLimited)
 	case ErrUnauthorized:
 		return (e.HTTPStatus == 401 && !e.Is(ErrRateLimited)) || isOneOf(e.ErrorCode, CodeUnauthorized, CodeTokenExpired, CodeHuaweiUnauthorized)
 	case ErrForbidden:
-		return e.HTTPStatus == 403
+		return e.HTTPStatus == 403 || isOneOf(e.ErrorCode, CodeHuaweiAccessDenied, CodeMarketplaceNoAuthority)
 	case ErrInvalidCode:
 		return e.ErrorCode == CodeInvalidCode
 	case ErrCodeExpired:
