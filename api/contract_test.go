@@ -200,7 +200,7 @@ func TestContract(t *testing.T) {
 	// sendVerificationCode: sent; resend too soon.
 	adaCode := h.code("ada@example.com", billing.PurposeRegister)
 	_, err = h.bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister})
-	assertAPIError(t, err, apierror.ErrTooManyRequests, 429, "ft.VerificationCodeResendTooSoon")
+	assertAPIError(t, err, apierror.ErrResendTooSoon, 429, "ft.VerificationCodeResendTooSoon")
 
 	// register: wrong code; a password the schema allows but the rules do
 	// not (classes); registered; replayed with the same key; the same key

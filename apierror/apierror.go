@@ -3,7 +3,24 @@
 // errors.Is, and the validation error that lists every problem in a request.
 //
 // It lives in its own small package so that billing, workspace, huawei and
-// truewatch can all return the same type without importing each other:
+// truewatch can all return the same type without importing each other.
+// The family is small:
+//
+//   - *Error: a call failed. Every client returns one for every failed
+//     call: the service answered with an error (HTTPStatus, ErrorCode,
+//     Message, TraceID, RequestID), no answer came (HTTPStatus 0, matching
+//     ErrTransport), or the client concluded from good answers that the
+//     call cannot succeed; the cause (Err) then says what: a *PagingError
+//     (the service repeated or ignored paging), or a client's own typed
+//     result such as huawei's *PurchaseSelectionError.
+//   - *ValidationError: input refused before anything was sent, listing
+//     every problem.
+//   - *OptionError: a client constructor refused its options, listing every
+//     bad one.
+//   - Sentinels for errors.Is, matched by all three (ErrNotFound,
+//     ErrRateLimited, ErrValidation, ...).
+//
+// For example:
 //
 //	var apiErr *apierror.Error
 //	if errors.As(err, &apiErr) {
@@ -54,15 +71,32 @@ var (
 	// ErrIdempotencyKeyReused: an Idempotency-Key was reused with a
 	// different request body.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
-	// ErrTooManyRequests: a verification code was requested again before the
-	// resend interval passed.
-	ErrTooManyRequests = errors.New("too many requests")
+	// ErrResendTooSoon: a verification code was requested again before the
+	// resend interval passed (HTTP 429 ft.VerificationCodeResendTooSoon). It
+	// is not retried: the *Error's RetryAfter says how long to wait. A 429
+	// that throttles calls is ErrRateLimited instead.
+	ErrResendTooSoon = errors.New("verification code requested again too soon")
+	// ErrTooManyRequests is the old name of ErrResendTooSoon, the same value.
+	//
+	// Deprecated: use ErrResendTooSoon; the name read like HTTP 429, which
+	// is ErrRateLimited.
+	ErrTooManyRequests = ErrResendTooSoon
 	// ErrServer: the service failed (HTTP 5xx) after every retry.
 	ErrServer = errors.New("server error")
 	// ErrTransport: the request never got an HTTP response (DNS, connection
 	// refused, TLS, timeout), or its body was cut short, after every retry.
 	// A call whose context was cancelled does not match it.
 	ErrTransport = errors.New("transport error")
+	// ErrMalformedResponse: the service answered 2xx with a body that cannot
+	// be decoded or lacks what the API promises. It is not retried.
+	ErrMalformedResponse = errors.New("malformed response")
+	// ErrAmbiguous: several candidates qualify where exactly one is needed
+	// (for example two active purchases where one is looked for).
+	ErrAmbiguous = errors.New("several candidates qualify")
+	// ErrPaging: a listing stopped because the service repeated a page or
+	// ignored the page asked for; asking for more would never end. The
+	// cause is a *PagingError.
+	ErrPaging = errors.New("inconsistent paging")
 )
 
 // TrueWatch error codes used by the Billing Center and workspace contract
@@ -121,17 +155,20 @@ const (
 	CodeMarketplaceBadToken    = "CBC.0154"
 )
 
-// Error is a failed API call: the service answered with an error, or the
-// call never got an answer. It carries what support needs to find the call
-// (operation, HTTP status, trace and request IDs, attempts) and never any
-// secret from the request.
+// Error is a failed API call: the service answered with an error, the call
+// never got an answer, or the client concluded from the answers that the
+// call cannot succeed (HTTPStatus 0, the cause in Err). It carries what
+// support needs to find the call (operation, HTTP status, trace and request
+// IDs, attempts) and never any secret from the request.
 type Error struct {
 	// Service is the API family: "billing", "workspace", "huawei-iam",
 	// "huawei-sts" or "huawei-bss".
 	Service string
 	// Operation is the client method, e.g. "BindBillingAccount".
 	Operation string
-	// HTTPStatus is the HTTP status code; 0 when no response was received.
+	// HTTPStatus is the HTTP status of the failed answer; 0 when no response
+	// was received, or when the failure is not one answer's (a conclusion
+	// such as a *PagingError, see Err).
 	HTTPStatus int
 	// Code is the envelope's numeric code (TrueWatch mirrors HTTP status).
 	Code int
@@ -150,25 +187,33 @@ type Error struct {
 	// example when a verification code was requested again too soon); 0
 	// when the response had none.
 	RetryAfter time.Duration
-	// Err is the underlying cause (a transport error, a decode error, or the
-	// Huawei SDK's *sdkerr.ServiceResponseError); reachable with errors.As.
+	// Err is the underlying cause (a transport error, a decode error, the
+	// Huawei SDK's *sdkerr.ServiceResponseError, a *PagingError or a
+	// client's own typed result); reachable with errors.As.
 	Err error
 }
 
 // Error renders the operation, status, code, message and IDs on one line.
 func (e *Error) Error() string {
 	var b strings.Builder
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+	}
 	if e.Service != "" {
 		b.WriteString(e.Service)
-		b.WriteString(": ")
 	}
 	if e.Operation != "" {
+		sep()
 		b.WriteString(e.Operation)
-		b.WriteString(": ")
 	}
-	if e.HTTPStatus != 0 {
+	switch {
+	case e.HTTPStatus != 0:
+		sep()
 		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
-	} else {
+	case !e.concluded():
+		sep()
 		b.WriteString("no response")
 	}
 	if e.ErrorCode != "" {
@@ -176,11 +221,11 @@ func (e *Error) Error() string {
 		b.WriteString(e.ErrorCode)
 	}
 	if e.Message != "" {
-		b.WriteString(": ")
+		sep()
 		b.WriteString(e.Message)
 	}
 	if e.Err != nil && e.Message == "" {
-		b.WriteString(": ")
+		sep()
 		b.WriteString(e.Err.Error())
 	}
 	if e.TraceID != "" {
@@ -197,6 +242,14 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
 	return b.String()
+}
+
+// concluded reports whether the error is a conclusion the client drew from
+// good answers (no single answer failed): its cause is a paging failure, or
+// says that what was looked for is missing or ambiguous.
+func (e *Error) concluded() bool {
+	return e.HTTPStatus == 0 && e.Err != nil &&
+		(errors.Is(e.Err, ErrPaging) || errors.Is(e.Err, ErrNotFound) || errors.Is(e.Err, ErrAmbiguous))
 }
 
 // Unwrap returns the underlying cause, if any.
@@ -235,13 +288,14 @@ func (e *Error) Is(target error) bool {
 		return e.HTTPStatus == 409
 	case ErrIdempotencyKeyReused:
 		return e.ErrorCode == CodeIdempotencyKeyReused
-	case ErrTooManyRequests:
+	case ErrResendTooSoon:
 		return e.ErrorCode == CodeCodeResendTooSoon
 	case ErrServer:
 		return e.HTTPStatus >= 500
 	case ErrTransport:
-		// A call the caller cancelled is not a network failure.
-		return e.HTTPStatus == 0 && e.Err != nil && !errors.Is(e.Err, context.Canceled)
+		// A call the caller cancelled is not a network failure, nor is a
+		// conclusion drawn from good answers.
+		return e.HTTPStatus == 0 && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !e.concluded()
 	}
 	return false
 }

@@ -28,6 +28,9 @@ func TestErrorString(t *testing.T) {
 		{"message wins over cause", &apierror.Error{HTTPStatus: 200, Message: "malformed response body", Err: errors.New("unexpected EOF")},
 			"HTTP 200: malformed response body"},
 		{"bare", &apierror.Error{}, "no response"},
+		{"a conclusion is not 'no response'", &apierror.Error{Service: "billing", Operation: "AllBindableWorkspaces",
+			Err: &apierror.PagingError{Unit: "page", Asked: 2, Got: 1}},
+			"billing: AllBindableWorkspaces: inconsistent paging: asked for page 2, got page 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +54,7 @@ func TestIsMatrix(t *testing.T) {
 		"Forbidden": apierror.ErrForbidden, "InvalidCode": apierror.ErrInvalidCode, "CodeExpired": apierror.ErrCodeExpired,
 		"AlreadyBound": apierror.ErrAlreadyBound, "NameTaken": apierror.ErrNameTaken, "Validation": apierror.ErrValidation,
 		"Conflict": apierror.ErrConflict, "IdempotencyKeyReused": apierror.ErrIdempotencyKeyReused,
-		"TooManyRequests": apierror.ErrTooManyRequests, "Server": apierror.ErrServer, "Transport": apierror.ErrTransport,
+		"ResendTooSoon": apierror.ErrResendTooSoon, "Server": apierror.ErrServer, "Transport": apierror.ErrTransport,
 	}
 	tests := []struct {
 		status int
@@ -63,7 +66,7 @@ func TestIsMatrix(t *testing.T) {
 		{400, apierror.CodeWorkspaceNotFound, nil, []string{"NotFound"}},
 		{404, apierror.CodeHuaweiResourceNotFound, nil, []string{"NotFound"}},
 		{429, "", nil, []string{"RateLimited"}},
-		{429, apierror.CodeCodeResendTooSoon, nil, []string{"TooManyRequests"}},
+		{429, apierror.CodeCodeResendTooSoon, nil, []string{"ResendTooSoon"}},
 		{401, apierror.CodeAkRateLimited, nil, []string{"RateLimited"}},
 		{401, apierror.CodeWorkspaceRateLimited, nil, []string{"RateLimited"}},
 		{429, apierror.CodeHuaweiThrottled, nil, []string{"RateLimited"}},
@@ -131,4 +134,38 @@ func TestValidationError(t *testing.T) {
 	assert.Len(t, ve.Problems, 3)
 
 	assert.Equal(t, "invalid request: x: y", (&apierror.ValidationError{Problems: []apierror.Problem{{Field: "x", Message: "y"}}}).Error())
+}
+
+func TestResendTooSoonKeepsItsOldName(t *testing.T) {
+	assert.Same(t, apierror.ErrResendTooSoon, apierror.ErrTooManyRequests) //nolint:staticcheck // the deprecated alias is the test's subject
+	e := &apierror.Error{HTTPStatus: 429, ErrorCode: apierror.CodeCodeResendTooSoon}
+	assert.ErrorIs(t, e, apierror.ErrTooManyRequests) //nolint:staticcheck // the deprecated alias is the test's subject
+	assert.NotErrorIs(t, e, apierror.ErrRateLimited, "a refused resend is not throttling")
+}
+
+func TestConclusionsAreNotTransportFailures(t *testing.T) {
+	// An Error whose cause is a conclusion drawn from good answers has no
+	// HTTP status, yet nothing is wrong with the network.
+	notFound := fmt.Errorf("no such purchase: %w", apierror.ErrNotFound)
+	ambiguous := fmt.Errorf("two purchases: %w", apierror.ErrAmbiguous)
+	paging := &apierror.PagingError{Unit: "offset", Asked: 100, Items: 100}
+	for _, cause := range []error{notFound, ambiguous, paging} {
+		e := &apierror.Error{Service: "huawei-bss", Operation: "Op", Err: cause}
+		assert.NotErrorIs(t, e, apierror.ErrTransport, "%v", cause)
+		assert.NotContains(t, e.Error(), "no response")
+		assert.ErrorIs(t, e, cause)
+	}
+	assert.ErrorIs(t, &apierror.Error{Err: paging}, apierror.ErrPaging)
+	assert.ErrorIs(t, &apierror.Error{Err: notFound}, apierror.ErrNotFound)
+	assert.Equal(t, "inconsistent paging: offset 100 repeats earlier pages (100 items, none new)", paging.Error())
+}
+
+func TestOptionError(t *testing.T) {
+	err := error(&apierror.OptionError{Constructor: "billing.NewClient", Problems: []apierror.Problem{
+		{Field: "WithBaseURL", Message: "must not be empty"}, {Field: "WithLogger", Message: "must not be nil"}}})
+	assert.Equal(t, "billing.NewClient: invalid options: WithBaseURL: must not be empty; WithLogger: must not be nil", err.Error())
+	assert.ErrorIs(t, err, apierror.ErrValidation)
+	var oe *apierror.OptionError
+	require.ErrorAs(t, fmt.Errorf("wrapped: %w", err), &oe)
+	assert.Len(t, oe.Problems, 2)
 }

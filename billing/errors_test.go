@@ -21,7 +21,7 @@ var sentinels = map[string]error{
 	"ErrInvalidCode": apierror.ErrInvalidCode, "ErrCodeExpired": apierror.ErrCodeExpired,
 	"ErrAlreadyBound": apierror.ErrAlreadyBound, "ErrNameTaken": apierror.ErrNameTaken,
 	"ErrValidation": apierror.ErrValidation, "ErrConflict": apierror.ErrConflict,
-	"ErrIdempotencyKeyReused": apierror.ErrIdempotencyKeyReused, "ErrTooManyRequests": apierror.ErrTooManyRequests,
+	"ErrIdempotencyKeyReused": apierror.ErrIdempotencyKeyReused, "ErrResendTooSoon": apierror.ErrResendTooSoon,
 	"ErrServer": apierror.ErrServer, "ErrTransport": apierror.ErrTransport,
 }
 
@@ -46,7 +46,7 @@ func TestErrorDecoding(t *testing.T) {
 		{testkit.Fail(400, apierror.CodePasswordPolicy, "weak"), 400, apierror.CodePasswordPolicy, []string{"ErrValidation"}},
 		{testkit.Fail(409, apierror.CodeSettlementChangeLimit, "once a month"), 409, apierror.CodeSettlementChangeLimit, []string{"ErrConflict"}},
 		{testkit.Fail(409, apierror.CodeIdempotencyKeyReused, "reused"), 409, apierror.CodeIdempotencyKeyReused, []string{"ErrIdempotencyKeyReused", "ErrConflict"}},
-		{testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait 60s"), 429, apierror.CodeCodeResendTooSoon, []string{"ErrTooManyRequests"}},
+		{testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait 60s"), 429, apierror.CodeCodeResendTooSoon, []string{"ErrResendTooSoon"}},
 		{testkit.Fail(429, "", "slow down"), 429, "", []string{"ErrRateLimited"}},
 		{testkit.Fail(401, apierror.CodeAkRateLimited, "limited"), 401, apierror.CodeAkRateLimited, []string{"ErrRateLimited"}},
 		{testkit.Fail(500, apierror.CodeInternal, "boom"), 500, apierror.CodeInternal, []string{"ErrServer"}},
@@ -148,7 +148,7 @@ func TestResendTooSoonSaysHowLongToWait(t *testing.T) {
 	res, err := bc.SendVerificationCode(ctx, req)
 	require.NoError(t, err)
 	_, err = bc.SendVerificationCode(ctx, req)
-	require.ErrorIs(t, err, apierror.ErrTooManyRequests)
+	require.ErrorIs(t, err, apierror.ErrResendTooSoon)
 	var apiErr *apierror.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Positive(t, apiErr.RetryAfter)

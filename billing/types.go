@@ -27,7 +27,7 @@ func (p Purpose) Valid() bool {
 // SendCodeRequest asks for an email verification code.
 //
 // Codes are 6 digits and expire after 10 minutes; a new code for the same
-// email and purpose is refused for 60 seconds (apierror.ErrTooManyRequests);
+// email and purpose is refused for 60 seconds (apierror.ErrResendTooSoon);
 // 5 wrong attempts invalidate the code. Sending a new code replaces the old.
 type SendCodeRequest struct {
 	Email   string  `json:"email"`

@@ -9,7 +9,7 @@ import (
 // SendVerificationCode emails a 6-digit verification code for req.Purpose.
 //
 // A second code for the same email and purpose within 60 seconds is refused
-// with an error matching apierror.ErrTooManyRequests (not retried: waiting
+// with an error matching apierror.ErrResendTooSoon (not retried: waiting
 // is the caller's decision); that *apierror.Error's RetryAfter says how long
 // to wait. After a successful send, the result's ResendAfter says when the
 // next code may be requested.

@@ -187,7 +187,7 @@ func TestClientsCodeErrors(t *testing.T) {
 	ctx := t.Context()
 	code := c.code(t, "ada@example.com", billing.PurposeRegister)
 	_, err := c.bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister})
-	assert.ErrorIs(t, err, apierror.ErrTooManyRequests)
+	assert.ErrorIs(t, err, apierror.ErrResendTooSoon)
 	assert.Empty(t, *c.waits, "a resend refusal is not retried")
 
 	req := registerReq("ada", "ada@example.com", wrongCode(code))

@@ -574,7 +574,7 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 	}
 	req := &billing.SendCodeRequest{Email: email, Purpose: purpose}
 	res, err := r.bc.sendCode(ctx, req)
-	if errors.Is(err, apierror.ErrTooManyRequests) {
+	if errors.Is(err, apierror.ErrResendTooSoon) {
 		wait := resendWait(err)
 		if !resend {
 			r.log.LogAttrs(ctx, slog.LevelInfo, "verification code sent recently; using it", slog.String("step", string(step)),

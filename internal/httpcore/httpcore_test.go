@@ -247,7 +247,7 @@ func TestDo_DoesNotRetryPermanentFailures(t *testing.T) {
 		{"404", testkit.Fail(404, apierror.CodeNotFound, "none"), apierror.ErrNotFound},
 		{"409", testkit.Fail(409, apierror.CodeIdempotencyKeyReused, "reused"), apierror.ErrIdempotencyKeyReused},
 		{"409 already bound", testkit.Fail(409, apierror.CodeAlreadyBound, "bound"), apierror.ErrAlreadyBound},
-		{"429 resend too soon", testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait"), apierror.ErrTooManyRequests},
+		{"429 resend too soon", testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait"), apierror.ErrResendTooSoon},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -576,7 +576,7 @@ func TestDo_ErrorCarriesRetryAfter(t *testing.T) {
 	_, _, err := c.Do(context.Background(), httpcore.Request{Operation: "Op", Method: http.MethodPost, Path: "/api/v1/x", Body: map[string]int{}}, nil)
 	var apiErr *apierror.Error
 	require.ErrorAs(t, err, &apiErr)
-	assert.ErrorIs(t, err, apierror.ErrTooManyRequests)
+	assert.ErrorIs(t, err, apierror.ErrResendTooSoon)
 	assert.Equal(t, 42*time.Second, apiErr.RetryAfter)
 	assert.Empty(t, w.All(), "a refused resend is not retried")
 	assert.Equal(t, 1, rec.Count())
