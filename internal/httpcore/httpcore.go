@@ -1,11 +1,12 @@
-// Package httpcore is the one HTTP core under the billing and workspace
-// clients: go-retryablehttp configured deliberately (which failures retry,
-// capped and context-aware waits, the last response kept), TrueWatch's
-// response envelope, Idempotency-Key handling, and logging without secrets.
+// Package httpcore is the one HTTP core under every client of this module:
+// retries through go-retryablehttp used as designed (Retrier: which
+// failures retry, capped and context-aware waits, the last response kept),
+// shared with the huawei package through Retrier.Transport; and, for the
+// billing and workspace clients (Client), TrueWatch's response envelope,
+// Idempotency-Key handling, and logging without secrets.
 package httpcore
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,10 +15,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,9 +46,8 @@ type Config struct {
 type Client struct {
 	service   string
 	base      *url.URL
-	rc        *retryablehttp.Client
+	retrier   *Retrier
 	log       *slog.Logger
-	policy    retry.Policy
 	userAgent string
 }
 
@@ -81,23 +79,11 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{service: cfg.Service, base: u, log: log, policy: cfg.Retry.Normalize()}
+	c := &Client{service: cfg.Service, base: u, log: log, retrier: NewRetrier(cfg.Service, hc, cfg.Retry, log, Rules{})}
 	c.userAgent = DefaultUserAgent
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
 	}
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = hc
-	rc.Logger = nil
-	rc.RetryMax = c.policy.MaxRetries
-	rc.CheckRetry = c.checkRetry
-	// The wait happens inside checkRetry, where the context, the reason and
-	// an injectable sleeper are all at hand; retryablehttp itself waits 0.
-	rc.Backoff = func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
-	rc.ErrorHandler = func(resp *http.Response, err error, numTries int) (*http.Response, error) {
-		return resp, err
-	}
-	c.rc = rc
 	return c, nil
 }
 
@@ -119,6 +105,13 @@ type Request struct {
 	// NoIdempotencyKey keeps a POST without a key (and so without retries
 	// that could repeat it), for calls that must never be replayed.
 	NoIdempotencyKey bool
+	// PrepareAttempt, when set, is called before every attempt, the first
+	// included, with the request about to be sent (its headers set, its
+	// body rewound), to add what must be fresh on each attempt, such as a
+	// signature over the attempt's time. Retries run it through
+	// go-retryablehttp's PrepareRetry, after the wait. An error ends the
+	// call with that error; nothing more is sent.
+	PrepareAttempt func(*http.Request) error
 }
 
 // CallInfo describes how a call went, for callers that want trace IDs,
@@ -151,13 +144,6 @@ type Envelope struct {
 	TraceID   string          `json:"traceId"`
 }
 
-type callState struct {
-	req      *Request
-	attempts int
-}
-
-type stateKey struct{}
-
 // Do sends req, retrying per the policy, and decodes the envelope's content
 // into out (which may be nil). It returns the page info for list calls.
 func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallInfo, error) {
@@ -186,8 +172,6 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		}
 		body = b
 	}
-	st := &callState{req: &req}
-	ctx = context.WithValue(ctx, stateKey{}, st)
 	hr, err := retryablehttp.NewRequestWithContext(ctx, req.Method, u.String(), body)
 	if err != nil {
 		return nil, info, c.fail(&req, info, err)
@@ -203,9 +187,16 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 	if req.IdempotencyKey != "" {
 		hr.Header.Set("Idempotency-Key", req.IdempotencyKey)
 	}
+	a := c.retrier.newAttempts(ctx, req.Operation, req.Method != http.MethodPost || req.IdempotencyKey != "")
+	if req.PrepareAttempt != nil {
+		a.prepare = req.PrepareAttempt
+		if err := req.PrepareAttempt(hr.Request); err != nil {
+			return nil, info, c.fail(&req, info, err)
+		}
+	}
 	start := time.Now()
-	resp, err := c.rc.Do(hr)
-	info.Attempts = max(st.attempts, 1)
+	resp, err := a.rc.Do(hr)
+	info.Attempts = max(a.n, 1)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
@@ -303,134 +294,6 @@ func decodeContent(raw json.RawMessage, out any) error {
 
 func (c *Client) fail(req *Request, info CallInfo, err error) error {
 	return &apierror.Error{Service: c.service, Operation: req.Operation, Attempts: info.Attempts, Err: err}
-}
-
-// checkRetry decides whether to retry and, if so, waits (context-aware,
-// through the policy's sleeper) before returning true.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st, _ := ctx.Value(stateKey{}).(*callState)
-	if st == nil {
-		st = &callState{req: &Request{}}
-	}
-	st.attempts++
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, ctxErr
-	}
-	reason, retryAfter, retryable, serverActed := classify(resp, err)
-	if !retryable {
-		return false, nil
-	}
-	// A POST without an Idempotency-Key is retried only when the answer
-	// proves the server did not act on it (rate limited).
-	if st.req.Method == http.MethodPost && st.req.IdempotencyKey == "" && serverActed {
-		return false, nil
-	}
-	if st.attempts > c.policy.MaxRetries {
-		return false, nil
-	}
-	wait := c.policy.Backoff(st.attempts, retryAfter)
-	c.policy.Notify(ctx, retry.Event{Service: c.service, Operation: st.req.Operation, Attempt: st.attempts, Reason: reason, Wait: wait})
-	c.log.LogAttrs(ctx, slog.LevelInfo, "retrying", slog.String("service", c.service),
-		slog.String("op", st.req.Operation), slog.Int("attempt", st.attempts), slog.String("reason", reason),
-		slog.Duration("wait", wait))
-	if werr := c.policy.Wait(ctx, wait); werr != nil {
-		return false, werr
-	}
-	return true, nil
-}
-
-// classify reports why an attempt failed, the server's Retry-After, whether
-// the failure is retryable, and whether the server may have acted on it.
-func classify(resp *http.Response, err error) (reason string, retryAfter time.Duration, retryable, serverActed bool) {
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Err != nil {
-			err = ue.Err
-		}
-		if isPermanentTransportError(err) {
-			return err.Error(), 0, false, true
-		}
-		return "connection error: " + err.Error(), 0, true, true
-	}
-	if resp == nil {
-		return "", 0, false, true
-	}
-	retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		code := peekErrorCode(resp)
-		if code == apierror.CodeCodeResendTooSoon {
-			return "", 0, false, true
-		}
-		return "rate limited (HTTP 429)", retryAfter, true, false
-	case http.StatusConflict:
-		// The first request with this key is still running, so this
-		// attempt did nothing; a later one gets the first answer replayed.
-		if peekErrorCode(resp) == apierror.CodeIdempotencyKeyInFlight {
-			return "idempotency key in flight (" + apierror.CodeIdempotencyKeyInFlight + ")", retryAfter, true, false
-		}
-		return "", 0, false, true
-	case http.StatusUnauthorized:
-		code := peekErrorCode(resp)
-		if code == apierror.CodeAkRateLimited || code == apierror.CodeWorkspaceRateLimited {
-			return "rate limited (" + code + ")", retryAfter, true, false
-		}
-		return "", 0, false, true
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return "HTTP " + strconv.Itoa(resp.StatusCode), retryAfter, true, true
-	}
-	return "", 0, false, true
-}
-
-func isPermanentTransportError(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"stopped after", "unsupported protocol scheme", "invalid header", "certificate is not trusted", "x509:"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// peekErrorCode reads the envelope's errorCode from the first 64 KiB of the
-// body and puts those bytes back in front of the rest, so that the body can
-// still be read in full.
-func peekErrorCode(resp *http.Response) string {
-	if resp.Body == nil {
-		return ""
-	}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
-	var env struct {
-		ErrorCode string `json:"errorCode"`
-	}
-	_ = json.Unmarshal(raw, &env)
-	return env.ErrorCode
-}
-
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if strings.Trim(v, "0123456789") == "" {
-		// Seconds too many for a Duration mean "a very long time": the
-		// longest Duration, which the policy then caps.
-		s, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || s > int64(math.MaxInt64/time.Second) {
-			return math.MaxInt64
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // RedactURL drops the query string from URL errors (it could carry
