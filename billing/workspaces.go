@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/paging"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -73,6 +73,10 @@ func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String
 // page, after the page that reaches the service's totalCount (or, when the
 // service gives no totalCount, after a short page), or as soon as the
 // consumer stops ranging. An error is yielded once, and ends the iteration.
+// A service that answers with another page than the one asked for, or
+// repeats an earlier page, ends it with an *apierror.Error whose cause is
+// an *apierror.PagingError (errors.Is(err, apierror.ErrPaging)) instead of
+// being asked for pages for ever.
 //
 // Request options apply to every page request; a CallInfo describes the
 // last page requested.
@@ -83,19 +87,16 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 			cur = *opts
 		}
 		cur.PageIndex, cur.PageSize = cur.page()
-		prevFirst := ""
+		var guard paging.Guard
 		for {
 			items, page, err := c.ListBindableWorkspaces(ctx, token, &cur, reqOpts...)
 			if err != nil {
 				yield(BindableWorkspace{}, err)
 				return
 			}
-			if err := checkPaging(cur.PageIndex, page, items, prevFirst); err != nil {
-				yield(BindableWorkspace{}, err)
+			if err := checkPaging(&guard, cur.PageIndex, page, items); err != nil {
+				yield(BindableWorkspace{}, &apierror.Error{Service: serviceName, Operation: "AllBindableWorkspaces", Err: err})
 				return
-			}
-			if len(items) > 0 {
-				prevFirst = items[0].ID
 			}
 			for _, ws := range items {
 				if !yield(ws, nil) {
@@ -111,20 +112,15 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 }
 
 // checkPaging refuses a page that cannot be the one asked for: the service
-// says it is another page, or it starts with the item the previous page
-// started with. A service that ignored pageIndex would otherwise make the
-// iterator ask for pages forever.
-func checkPaging(asked int, page *PageInfo, items []BindableWorkspace, prevFirst string) error {
-	const op = "AllBindableWorkspaces"
+// says it is another page, or it repeats an earlier page.
+func checkPaging(guard *paging.Guard, asked int, page *PageInfo, items []BindableWorkspace) error {
 	if page != nil && page.PageIndex > 0 && page.PageIndex != asked {
-		return &apierror.Error{Service: serviceName, Operation: op, Code: 200, HTTPStatus: 200,
-			Message: fmt.Sprintf("inconsistent paging: asked for page %d, got page %d", asked, page.PageIndex)}
+		return &apierror.PagingError{Unit: "page", Asked: asked, Got: page.PageIndex}
 	}
-	if prevFirst != "" && len(items) > 0 && items[0].ID == prevFirst {
-		return &apierror.Error{Service: serviceName, Operation: op, Code: 200, HTTPStatus: 200,
-			Message: fmt.Sprintf("inconsistent paging: page %d repeats page %d", asked, asked-1)}
+	for _, ws := range items {
+		guard.See(ws.ID)
 	}
-	return nil
+	return guard.EndPage("page", asked)
 }
 
 // morePages reports whether pages follow the one just read: index and size

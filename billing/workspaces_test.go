@@ -210,8 +210,32 @@ func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
 		assert.Equal(t, []string{"a", "b"}, got)
 		var apiErr *apierror.Error
 		require.ErrorAs(t, gotErr, &apiErr)
-		assert.Contains(t, apiErr.Message, "inconsistent paging")
+		assert.Equal(t, "AllBindableWorkspaces", apiErr.Operation)
+		assert.Zero(t, apiErr.HTTPStatus, "a client-side check, not an API error")
+		var pe *apierror.PagingError
+		require.ErrorAs(t, gotErr, &pe)
+		assert.Equal(t, apierror.PagingError{Unit: "page", Asked: 2, Got: 1}, *pe)
+		assert.ErrorIs(t, gotErr, apierror.ErrPaging)
+		assert.NotErrorIs(t, gotErr, apierror.ErrTransport)
+		assert.Contains(t, gotErr.Error(), "inconsistent paging")
 		assert.Equal(t, []string{"1", "2"}, pageIndexes(e), "no third request")
+	})
+	t.Run("echoes the page asked for but cycles through two", func(t *testing.T) {
+		e := setup(t, listPage(1, 2, 100, "a", "b"), listPage(2, 2, 100, "c", "d"), listPage(3, 2, 100, "a", "b"), listPage(4, 2, 100, "c", "d"))
+		var gotErr error
+		n := 0
+		for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}) {
+			if err != nil {
+				gotErr = err
+				continue
+			}
+			n++
+		}
+		assert.Equal(t, 4, n)
+		var pe *apierror.PagingError
+		require.ErrorAs(t, gotErr, &pe)
+		assert.Equal(t, 3, pe.Asked)
+		assert.Equal(t, []string{"1", "2", "3"}, pageIndexes(e))
 	})
 	t.Run("repeats the previous page without paging info", func(t *testing.T) {
 		same := testkit.OK([]map[string]any{{"uuid": "a", "name": "a", "site": "us1"}, {"uuid": "b", "name": "b", "site": "us1"}})
@@ -226,8 +250,10 @@ func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
 			n++
 		}
 		assert.Equal(t, 2, n)
-		require.Error(t, gotErr)
-		assert.Contains(t, gotErr.Error(), "repeats page 1")
+		var pe *apierror.PagingError
+		require.ErrorAs(t, gotErr, &pe)
+		assert.Equal(t, apierror.PagingError{Unit: "page", Asked: 2, Items: 2}, *pe)
+		assert.Contains(t, gotErr.Error(), "page 2 repeats earlier pages")
 		assert.Len(t, e.rec.Requests(), 2)
 	})
 }

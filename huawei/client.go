@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +25,7 @@ import (
 	stsregion "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sts/v1/region"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
-	"github.com/truewatch-labs/marketplace-go/retry"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 )
 
 // Service names reported in apierror.Error.Service and retry events.
@@ -43,9 +41,10 @@ const userAgent = "truewatch-marketplace-go"
 // is safe for concurrent use. Build it with NewClient.
 type Client struct {
 	cfg      config
-	policy   retry.Policy
 	log      *slog.Logger
-	base     http.RoundTripper
+	iamRetry *httpcore.Retrier
+	stsRetry *httpcore.Retrier
+	bssRetry *httpcore.Retrier
 	iamEP    string
 	stsEP    string
 	bssEP    string
@@ -75,13 +74,22 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.chineseMainland && !cfg.regionSet {
 		cfg.region = DefaultChineseMainlandRegion
 	}
-	c := &Client{cfg: cfg, policy: cfg.policy.Normalize(), log: cfg.logger, base: cfg.transport, products: cfg.productIDs}
+	c := &Client{cfg: cfg, log: cfg.logger, products: cfg.productIDs}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.base == nil {
-		c.base = http.DefaultTransport.(*http.Transport).Clone()
+	base := cfg.transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	// Each attempt is bounded by the timeout; redirects are not followed,
+	// as the SDK's own client does not follow them.
+	hc := &http.Client{Transport: base, Timeout: cfg.timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	rules := httpcore.Rules{InternalServerErrors: true}
+	c.iamRetry = httpcore.NewRetrier(ServiceIAM, hc, cfg.policy, c.log, rules)
+	c.stsRetry = httpcore.NewRetrier(ServiceSTS, hc, cfg.policy, c.log, rules)
+	c.bssRetry = httpcore.NewRetrier(ServiceBSS, hc, cfg.policy, c.log, rules)
 	var err error
 	if c.iamEP, err = pick(cfg.iamEndpoint, cfg.endpoint, func() (string, error) {
 		r, err := iamregion.SafeValueOf(cfg.region)
@@ -134,17 +142,18 @@ type service struct {
 	name     string
 	endpoint string
 	builder  func() *core.HcHttpClientBuilder
-	// cred returns the credentials for one attempt; global credentials
-	// carry the domain ID for BSS.
-	cred func() (auth.ICredential, error)
+	// cred returns the credentials for one call; global credentials carry
+	// the domain ID for BSS.
+	cred    func() (auth.ICredential, error)
+	retrier *httpcore.Retrier
 }
 
 func (c *Client) iamService() service {
-	return service{name: ServiceIAM, endpoint: c.iamEP, builder: iam.IamClientBuilder, cred: c.globalCred("")}
+	return service{name: ServiceIAM, endpoint: c.iamEP, builder: iam.IamClientBuilder, cred: c.globalCred(""), retrier: c.iamRetry}
 }
 
 func (c *Client) stsService() service {
-	return service{name: ServiceSTS, endpoint: c.stsEP, builder: sts.StsClientBuilder, cred: func() (auth.ICredential, error) {
+	return service{name: ServiceSTS, endpoint: c.stsEP, builder: sts.StsClientBuilder, retrier: c.stsRetry, cred: func() (auth.ICredential, error) {
 		b := basic.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
 		if c.cfg.token != "" {
 			b = b.WithSecurityToken(c.cfg.token.Reveal())
@@ -158,7 +167,7 @@ func (c *Client) bssService(domainID string) service {
 	if c.cfg.chineseMainland {
 		b = bss.BssClientBuilder
 	}
-	return service{name: ServiceBSS, endpoint: c.bssEP, builder: b, cred: c.globalCred(domainID)}
+	return service{name: ServiceBSS, endpoint: c.bssEP, builder: b, cred: c.globalCred(domainID), retrier: c.bssRetry}
 }
 
 func (c *Client) globalCred(domainID string) func() (auth.ICredential, error) {
@@ -174,76 +183,69 @@ func (c *Client) globalCred(domainID string) func() (auth.ICredential, error) {
 	}
 }
 
-// attemptTransport binds one attempt's context to the SDK's requests (the
-// SDK takes no context) and remembers the response's Retry-After.
-type attemptTransport struct {
-	ctx        context.Context
-	base       http.RoundTripper
-	retryAfter time.Duration
-}
+// How retries and signatures meet. The SDK signs each request once, before
+// it reaches the transport (X-Sdk-Date, SDK-HMAC-SHA256), and the retries
+// happen in the transport (httpcore.Retrier.Transport), so every attempt
+// re-sends the request exactly as signed. Huawei's gateway accepts a
+// signature within 15 minutes of its X-Sdk-Date; no retry starts later than
+// RetrySignatureWindow after signing, which leaves 5 minutes for the
+// clocks' skew, and a call refused then returns its last failure. (Signing
+// each attempt again would need the SDK's signer on an *http.Request, which
+// the SDK does not expose.) Every call this package makes is a query,
+// including BSS's POST .../resources/query, so every call is marked
+// repeatable; a call that changes state must not be.
 
-func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(r.WithContext(t.ctx))
-	if err == nil {
-		t.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+// RetrySignatureWindow is how long after a request was signed a retry of it
+// may start.
+const RetrySignatureWindow = 10 * time.Minute
+
+// signatureExpiry is when retries of a signed request must stop (zero for a
+// request without X-Sdk-Date).
+func signatureExpiry(r *http.Request) time.Time {
+	t, err := time.Parse("20060102T150405Z", r.Header.Get("X-Sdk-Date"))
+	if err != nil {
+		return time.Time{}
 	}
-	return resp, err
+	return t.Add(RetrySignatureWindow)
 }
 
-func parseRetryAfter(v string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	return 0
-}
-
-// invoke runs one SDK call with the client's retry policy: each attempt
-// gets a fresh SDK client bound to a per-attempt context (the SDK builds
-// clients without I/O when given endpoints), failures are classified, and
-// waits go through retry.Policy so they honour ctx and test sleepers.
+// invoke runs one SDK call: an SDK client bound to this call's transport
+// (the SDK takes no context, so the transport carries ctx) sends the
+// request with the client's retry policy, shared with the TrueWatch
+// clients, and SDK failures become *apierror.Error.
 func invoke[T any](ctx context.Context, c *Client, svc service, op string, call func(*core.HcHttpClient) (T, error)) (T, error) {
 	var zero T
 	if ctx == nil {
-		return zero, &apierror.Error{Service: svc.name, Operation: op, Err: errors.New("nil context")}
+		var p apierror.Problems
+		p.Add("ctx", "must not be nil")
+		return zero, p.Err(op)
 	}
 	if svc.endpoint == "" {
 		return zero, &apierror.Error{Service: svc.name, Operation: op,
-			Err: fmt.Errorf("no %s endpoint known for region %s", svc.name, c.cfg.region)}
+			Message: fmt.Sprintf("no %s endpoint known for region %s", svc.name, c.cfg.region)}
 	}
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return zero, &apierror.Error{Service: svc.name, Operation: op, Attempts: attempt - 1, Err: err}
-		}
-		res, rt, err := runAttempt(ctx, c, svc, call)
-		if err == nil {
-			c.log.LogAttrs(ctx, slog.LevelDebug, "huawei call", slog.String("service", svc.name),
-				slog.String("op", op), slog.Int("attempts", attempt))
-			return res, nil
-		}
-		reason, retryable := classify(ctx, err)
-		if !retryable || attempt > c.policy.MaxRetries {
-			c.log.LogAttrs(ctx, slog.LevelWarn, "huawei call failed", slog.String("service", svc.name),
-				slog.String("op", op), slog.Int("attempts", attempt), slog.String("reason", reason))
-			return zero, wrapErr(ctx, svc.name, op, attempt, err)
-		}
-		wait := c.policy.Backoff(attempt, rt)
-		c.policy.Notify(ctx, retry.Event{Service: svc.name, Operation: op, Attempt: attempt, Reason: reason, Wait: wait})
-		c.log.LogAttrs(ctx, slog.LevelInfo, "retrying", slog.String("service", svc.name), slog.String("op", op),
-			slog.Int("attempt", attempt), slog.String("reason", reason), slog.Duration("wait", wait))
-		if werr := c.policy.Wait(ctx, wait); werr != nil {
-			return zero, &apierror.Error{Service: svc.name, Operation: op, Attempts: attempt, Err: werr}
-		}
+	if err := ctx.Err(); err != nil {
+		return zero, &apierror.Error{Service: svc.name, Operation: op, Err: err}
 	}
+	tr := svc.retrier.Transport(ctx, op, httpcore.TransportOptions{Repeatable: true, RetryUntil: signatureExpiry})
+	res, err := runCall(c, svc, tr, call)
+	attempts := max(tr.Attempts(), 1)
+	if err != nil {
+		err = wrapErr(ctx, svc.name, op, attempts, tr.RetryAfter(), err)
+		c.log.LogAttrs(ctx, slog.LevelWarn, "huawei call failed", slog.String("service", svc.name),
+			slog.String("op", op), slog.Int("attempts", attempts), slog.String("error", err.Error()))
+		return zero, err
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "huawei call", slog.String("service", svc.name),
+		slog.String("op", op), slog.Int("attempts", attempts))
+	return res, nil
 }
 
 // errSDKPanic marks a panic inside the SDK, turned into an error.
 var errSDKPanic = errors.New("huawei SDK panicked")
 
-// runAttempt makes one HTTP attempt under its own timeout.
-func runAttempt[T any](ctx context.Context, c *Client, svc service, call func(*core.HcHttpClient) (T, error)) (res T, retryAfter time.Duration, err error) {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
-	defer cancel()
-	rt := &attemptTransport{ctx: actx, base: c.base}
+// runCall builds the SDK client for one call on tr and makes the call.
+func runCall[T any](c *Client, svc service, tr http.RoundTripper, call func(*core.HcHttpClient) (T, error)) (res T, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: %v", errSDKPanic, v)
@@ -251,18 +253,17 @@ func runAttempt[T any](ctx context.Context, c *Client, svc service, call func(*c
 	}()
 	cred, err := svc.cred()
 	if err != nil {
-		return res, 0, err
+		return res, err
 	}
 	hc, err := svc.builder().
 		WithEndpoints([]string{svc.endpoint}).
 		WithCredential(cred).
-		WithHttpConfig(sdkconfig.DefaultHttpConfig().WithTimeout(0).WithUserAgent(userAgent).WithHttpRoundTripper(rt)).
+		WithHttpConfig(sdkconfig.DefaultHttpConfig().WithTimeout(0).WithUserAgent(userAgent).WithHttpRoundTripper(tr)).
 		SafeBuild()
 	if err != nil {
-		return res, 0, err
+		return res, err
 	}
-	res, err = call(hc)
-	return res, rt.retryAfter, err
+	return call(hc)
 }
 
 // String describes the client without its credentials' secrets, so that

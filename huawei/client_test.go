@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -381,4 +382,85 @@ func TestHuaweiSDKErrorIsUnwrappable(t *testing.T) {
 	require.True(t, errors.As(err, &sre))
 	assert.Equal(t, "CBC.0101", sre.ErrorCode)
 	assert.Contains(t, err.Error(), "huawei-bss: ShowCustomerOrderDetails: HTTP 404 CBC.0101: no such order (requestId req-abc)")
+}
+
+func TestHuaweiRetryAfterHTTPDateAndOnTheError(t *testing.T) {
+	c, mt, events := mockClient(t)
+	at := time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
+		hwErr(429, "APIGW.0308", "slow down").HeaderAdd(http.Header{"Retry-After": {at}}).
+			Then(hwErr(429, "APIGW.0308", "slow down").HeaderAdd(http.Header{"Retry-After": {"4"}})))
+	_, err := c.AccountID(context.Background())
+	var ae *apierror.Error
+	require.ErrorAs(t, err, &ae)
+	assert.ErrorIs(t, err, apierror.ErrRateLimited)
+	assert.Equal(t, 4*time.Second, ae.RetryAfter, "the last answer's Retry-After")
+	require.NotEmpty(t, *events)
+	first := (*events)[0].Wait
+	assert.Greater(t, first, time.Second, "an HTTP date is honoured")
+	assert.LessOrEqual(t, first, 3*time.Second)
+}
+
+func TestHuaweiBSSQueryPOSTIsRetriedAsSigned(t *testing.T) {
+	// The resources query is a POST but changes nothing: it is retried on
+	// 5xx and connection errors, each attempt the request the SDK signed.
+	c, mt, events := mockClient(t, huawei.WithDomainID(fakeAcct))
+	var auths, dates []string
+	n := 0
+	mt.RegisterResponder("POST", fakeEP+"/v2/orders/suscriptions/resources/query", func(r *http.Request) (*http.Response, error) {
+		auths = append(auths, r.Header.Get("Authorization"))
+		dates = append(dates, r.Header.Get("X-Sdk-Date"))
+		n++
+		switch n {
+		case 1:
+			return hwErr(500, "CBC.0999", "busy")(r)
+		case 2:
+			return nil, errors.New("connection reset by peer")
+		}
+		return jsonOK(`{"total_count":0,"data":[]}`)(r)
+	})
+	_, err := c.ListPurchases(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Len(t, *events, 2)
+	assert.Equal(t, []string{auths[0], auths[0], auths[0]}, auths)
+	assert.Equal(t, []string{dates[0], dates[0], dates[0]}, dates)
+}
+
+func TestHuaweiNoRetryOutlivesTheSignature(t *testing.T) {
+	// A wait that would end after RetrySignatureWindow is not waited: the
+	// signed request would be refused by then. The last failure is returned.
+	mt := httpmock.NewMockTransport()
+	var events []retry.Event
+	pol := retry.Policy{MaxRetries: 3, RetryAfterMax: time.Hour, NoJitter: true,
+		Sleep:   func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		OnRetry: func(e retry.Event) { events = append(events, e) }}
+	c, err := huawei.NewClient(huawei.WithCredentials("AKSIGWINDOW", "sk"), huawei.WithEndpoint(fakeEP),
+		huawei.WithHTTPRoundTripper(mt), huawei.WithRetryPolicy(pol))
+	require.NoError(t, err)
+	long := int((huawei.RetrySignatureWindow + time.Minute) / time.Second)
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
+		hwErr(503, "APIGW.0201", "busy").HeaderAdd(http.Header{"Retry-After": {strconv.Itoa(long)}}).Then(jsonOK(domainsOK)))
+	_, err = c.AccountID(context.Background())
+	var ae *apierror.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 503, ae.HTTPStatus)
+	assert.Equal(t, 1, ae.Attempts)
+	assert.Empty(t, events)
+
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains",
+		hwErr(503, "APIGW.0201", "busy").HeaderAdd(http.Header{"Retry-After": {"60"}}).Then(jsonOK(domainsOK)))
+	_, err = c.AccountID(context.Background())
+	require.NoError(t, err, "a wait well inside the window is waited")
+	require.Len(t, events, 1)
+	assert.Equal(t, time.Minute, events[0].Wait)
+}
+
+func TestHuaweiNilContextIsRefused(t *testing.T) {
+	c, mt, _ := mockClient(t)
+	//lint:ignore SA1012 the test checks that a nil context is refused
+	_, err := c.AccountID(nil) //nolint:staticcheck // the test checks that a nil context is refused
+	require.ErrorIs(t, err, apierror.ErrValidation)
+	assert.NotErrorIs(t, err, apierror.ErrTransport)
+	assert.Zero(t, mt.GetTotalCallCount())
 }

@@ -105,19 +105,36 @@
 // # Errors and retries
 //
 // Failed calls return *apierror.Error (Service "huawei-iam", "huawei-sts"
-// or "huawei-bss") carrying the HTTP status, Huawei's error_code and
-// error_msg and the X-Request-Id. It matches apierror.ErrUnauthorized
-// (HTTP 401, APIGW.0301), ErrForbidden, ErrNotFound, ErrRateLimited,
-// ErrServer and ErrTransport with errors.Is, and unwraps to the SDK's
-// *sdkerr.ServiceResponseError with errors.As. A 2xx whose body cannot be
-// decoded or lacks what the API promises (a domain list, a purchase's
-// resource_id or status, a list's total_count, the list itself while
-// items remain) matches ErrMalformedResponse: a truncated answer is never
-// read as "nothing (more) to list". Invalid arguments are refused
-// before any call with *apierror.ValidationError.
+// or "huawei-bss"), as every client of this module does, carrying the HTTP
+// status, Huawei's error_code and error_msg, the X-Request-Id, the attempts
+// made and the last answer's Retry-After. It matches
+// apierror.ErrUnauthorized (HTTP 401, APIGW.0301), ErrForbidden,
+// ErrNotFound, ErrRateLimited, ErrServer and ErrTransport with errors.Is,
+// and unwraps to the SDK's *sdkerr.ServiceResponseError with errors.As. A
+// 2xx whose body cannot be decoded or lacks what the API promises (a domain
+// list, a purchase's resource_id or status, a list's total_count, the list
+// itself while items remain) matches ErrMalformedResponse: a truncated
+// answer is never read as "nothing (more) to list". What the client
+// concludes from good answers is an *apierror.Error too (HTTPStatus 0),
+// whose cause says what: *NotFoundError, *PurchaseSelectionError,
+// *OrderMatchError, or *apierror.PagingError when BSS repeats a page or
+// ignores the offset (every listing checks, so none asks for pages for
+// ever). Invalid arguments are refused before any call with
+// *apierror.ValidationError, bad options by NewClient with
+// *apierror.OptionError.
 //
-// All calls are read-only and are retried on throttling, 5xx (except 501)
-// and connection errors per WithRetryPolicy (the SDK's
-// HttpConfig.WithRetries does nothing). Waits honour the context, and each
-// attempt is bounded by WithTimeout.
+// Retries use the module's one HTTP core (the same retry.Policy, Retry-After
+// parsing, in seconds or as an HTTP date, and classification as the
+// billing and workspace clients), placed under the SDK as its round
+// tripper: throttling (429, APIGW.0308), 5xx except 501, and connection
+// errors are retried per WithRetryPolicy (the SDK's HttpConfig.WithRetries
+// does nothing). Waits honour the context, each attempt is bounded by
+// WithTimeout, and the failed answer's body is closed before each wait.
+//
+// Every call is read-only (BSS's resource query is a POST that changes
+// nothing), so every call may be repeated. The SDK signs a request once,
+// before the transport, and each attempt re-sends it as signed: Huawei
+// accepts a signature within 15 minutes of its X-Sdk-Date, and no retry
+// starts later than RetrySignatureWindow after signing (the rest is left
+// for clock skew); a call stopped there returns its last failure.
 package huawei

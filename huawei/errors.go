@@ -2,18 +2,16 @@ package huawei
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
-	"net"
-	"net/url"
 	"strings"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 )
 
 // Sentinels specific to this package, for errors.Is. The apierror
@@ -22,57 +20,21 @@ import (
 var (
 	// ErrAmbiguous: several candidates qualify where exactly one is needed:
 	// purchases (ActiveTrueWatchPurchase) or orders (OrderFor).
-	ErrAmbiguous = errors.New("huawei: several candidates qualify")
+	// It is apierror.ErrAmbiguous.
+	ErrAmbiguous = apierror.ErrAmbiguous
 	// ErrMalformedResponse: Huawei answered 2xx with a body that cannot be
-	// decoded or lacks required fields.
-	ErrMalformedResponse = errors.New("huawei: malformed response")
+	// decoded or lacks required fields. It is apierror.ErrMalformedResponse.
+	ErrMalformedResponse = apierror.ErrMalformedResponse
 	// ErrAccountIDUnavailable: neither IAM nor STS revealed the account ID,
 	// usually because the IAM user lacks permission (iam:users:getUser or
 	// sts:callerIdentity:get); give it with WithDomainID instead.
 	ErrAccountIDUnavailable = errors.New("huawei: account ID unavailable: IAM listed no domain and STS did not answer (missing permission?); set it with WithDomainID")
 )
 
-// classify says whether a failed attempt may be retried, and why it
-// failed. Every call this package makes is read-only, so throttling, 5xx
-// (except 501) and connection errors are all retried.
-func classify(ctx context.Context, err error) (reason string, retryable bool) {
-	if ctx.Err() != nil {
-		return ctx.Err().Error(), false
-	}
-	var sre *sdkerr.ServiceResponseError
-	if errors.As(err, &sre) {
-		switch {
-		case sre.ErrorCode == apierror.CodeHuaweiThrottled:
-			return "rate limited (" + sre.ErrorCode + ")", true
-		case sre.StatusCode == 429:
-			return "HTTP 429", true
-		case sre.StatusCode >= 500 && sre.StatusCode != 501:
-			return fmt.Sprintf("HTTP %d", sre.StatusCode), true
-		}
-		return fmt.Sprintf("HTTP %d", sre.StatusCode), false
-	}
-	if errors.Is(err, errSDKPanic) {
-		return err.Error(), false
-	}
-	var ue *url.Error
-	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) {
-		var ua x509.UnknownAuthorityError
-		var hn x509.HostnameError
-		var ci x509.CertificateInvalidError
-		if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) ||
-			strings.Contains(err.Error(), "unsupported protocol scheme") {
-			return "connection error: " + httpcore.RedactURL(err).Error(), false
-		}
-		return "connection error: " + httpcore.RedactURL(err).Error(), true
-	}
-	return err.Error(), false
-}
-
 // wrapErr turns an SDK failure into *apierror.Error; the SDK's error stays
 // reachable with errors.As.
-func wrapErr(ctx context.Context, svc, op string, attempts int, err error) error {
-	e := &apierror.Error{Service: svc, Operation: op, Attempts: attempts}
+func wrapErr(ctx context.Context, svc, op string, attempts int, retryAfter time.Duration, err error) error {
+	e := &apierror.Error{Service: svc, Operation: op, Attempts: attempts, RetryAfter: retryAfter}
 	var sre *sdkerr.ServiceResponseError
 	switch {
 	case errors.As(err, &sre):
@@ -124,7 +86,7 @@ type NotFoundError struct {
 	ID   string // the purchase's instance ID
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("huawei: no %s %q", e.Kind, e.ID) }
+func (e *NotFoundError) Error() string { return fmt.Sprintf("no %s %q", e.Kind, e.ID) }
 
 // Is makes errors.Is(err, apierror.ErrNotFound) true.
 func (e *NotFoundError) Is(target error) bool { return target == apierror.ErrNotFound }
@@ -150,11 +112,11 @@ func (e *PurchaseSelectionError) active() int {
 func (e *PurchaseSelectionError) Error() string {
 	var b strings.Builder
 	if n := e.active(); n > 1 {
-		fmt.Fprintf(&b, "huawei: %d active TrueWatch purchases, expected one; pass the instance ID explicitly:", n)
+		fmt.Fprintf(&b, "%d active TrueWatch purchases, expected one; pass the instance ID explicitly:", n)
 	} else if len(e.Candidates) == 0 {
-		return "huawei: no TrueWatch purchase found for these credentials"
+		return "no TrueWatch purchase found for these credentials"
 	} else {
-		fmt.Fprintf(&b, "huawei: no active TrueWatch purchase among %d:", len(e.Candidates))
+		fmt.Fprintf(&b, "no active TrueWatch purchase among %d:", len(e.Candidates))
 	}
 	for _, p := range e.Candidates {
 		expires := "no expire time"
@@ -188,7 +150,7 @@ type OrderMatchError struct {
 }
 
 func (e *OrderMatchError) Error() string {
-	return fmt.Sprintf("huawei: %d orders match purchase %q: %s", len(e.OrderIDs), e.InstanceID, strings.Join(e.OrderIDs, ", "))
+	return fmt.Sprintf("%d orders match purchase %q: %s", len(e.OrderIDs), e.InstanceID, strings.Join(e.OrderIDs, ", "))
 }
 
 // Is makes errors.Is(err, ErrAmbiguous) true.

@@ -12,6 +12,7 @@ import (
 	intl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2/model"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/paging"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 )
 
@@ -130,6 +131,7 @@ func (c *Client) Order(ctx context.Context, orderID string) (*Order, error) {
 func (c *Client) orderDetails(ctx context.Context, domainID, orderID string) (*Order, error) {
 	const op = "ShowCustomerOrderDetails"
 	var o *Order
+	var guard paging.Guard
 	for offset := 0; ; {
 		resp, err := c.orderPage(ctx, domainID, orderID, offset)
 		if err != nil {
@@ -156,7 +158,11 @@ func (c *Client) orderDetails(ctx context.Context, domainID, orderID string) (*O
 			if err != nil {
 				return nil, err
 			}
+			guard.See(line.key())
 			o.Lines = append(o.Lines, line)
+		}
+		if err := guard.EndPage("offset", offset); err != nil {
+			return nil, &apierror.Error{Service: ServiceBSS, Operation: op, Err: err}
 		}
 		offset += len(lines)
 		if len(lines) == 0 || offset >= total {
@@ -203,9 +209,11 @@ const (
 // Two purchases of the same product bought for the same term at the same
 // moment cannot be told apart.
 //
-// With no match the error is a *NotFoundError (matching
-// apierror.ErrNotFound); with several, an *OrderMatchError listing the
-// candidate order IDs (matching ErrAmbiguous). Each call is retried like
+// With no match the error is an *apierror.Error whose cause is a
+// *NotFoundError (matching apierror.ErrNotFound); with several, one whose
+// cause is an *OrderMatchError listing the candidate order IDs (matching
+// ErrAmbiguous). Listings that repeat a page end with an
+// *apierror.PagingError cause (apierror.ErrPaging). Each call is retried like
 // every other call of the package. It makes one list call per page and one
 // details call per candidate order, so it suits occasional use, not loops
 // over many purchases.
@@ -258,7 +266,7 @@ func (c *Client) OrderFor(ctx context.Context, p Purchase) (*Order, error) {
 	}
 	switch len(matches) {
 	case 0:
-		return nil, &NotFoundError{Kind: "order for purchase", ID: purchaseName(p)}
+		return nil, &apierror.Error{Service: ServiceBSS, Operation: op, Err: &NotFoundError{Kind: "order for purchase", ID: purchaseName(p)}}
 	case 1:
 		return matches[0], nil
 	}
@@ -266,7 +274,7 @@ func (c *Client) OrderFor(ctx context.Context, p Purchase) (*Order, error) {
 	for i, o := range matches {
 		ids[i] = o.ID
 	}
-	return nil, &OrderMatchError{InstanceID: purchaseName(p), OrderIDs: ids}
+	return nil, &apierror.Error{Service: ServiceBSS, Operation: op, Err: &OrderMatchError{InstanceID: purchaseName(p), OrderIDs: ids}}
 }
 
 func purchaseName(p Purchase) string {
@@ -289,6 +297,7 @@ func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchas
 	end := p.EffectiveTime.Add(OrderSearchAfter).UTC().Format(bssTimeFormat)
 	status, limit, orderBy := int32(OrderCompleted), int32(ordersPage), "createTime"
 	var ids []string
+	var guard paging.Guard
 	for offset := 0; ; {
 		off := int32(offset)
 		req := &intl.ListCustomerOrdersRequest{CreateTimeBegin: &begin, CreateTimeEnd: &end, Status: &status,
@@ -310,9 +319,14 @@ func (c *Client) candidateOrders(ctx context.Context, domainID string, p Purchas
 			page = *resp.OrderInfos
 		}
 		for _, o := range page {
-			if id := str(o.OrderId); id != "" && !slices.Contains(ids, id) {
+			id := str(o.OrderId)
+			guard.See(id)
+			if id != "" && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
+		}
+		if err := guard.EndPage("offset", offset); err != nil {
+			return nil, &apierror.Error{Service: ServiceBSS, Operation: op, Err: err}
 		}
 		offset += len(page)
 		if len(page) == 0 || offset >= total {
@@ -372,6 +386,15 @@ func toOrderLine(op string, l intl.OrderLineItemEntityV2) (OrderLine, error) {
 		return OrderLine{}, malformed(ServiceBSS, op, "", "order line %s: expire_time: %v", line.ID, err)
 	}
 	return line, nil
+}
+
+// key identifies a line for the paging guard: its ID, or what it bought
+// when BSS gives none.
+func (l OrderLine) key() string {
+	if l.ID != "" {
+		return l.ID
+	}
+	return l.ProductID + "|" + l.EffectiveTime.String() + "|" + l.ExpireTime.String()
 }
 
 func f64(p *float64) float64 {

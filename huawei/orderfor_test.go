@@ -133,7 +133,7 @@ func TestHuaweiOrderForNotFound(t *testing.T) {
 			var nf *huawei.NotFoundError
 			require.ErrorAs(t, err, &nf)
 			assert.Equal(t, huawei.NotFoundError{Kind: "order for purchase", ID: "nf-1"}, *nf)
-			assert.Equal(t, `huawei: no order for purchase "nf-1"`, err.Error())
+			assert.Equal(t, `huawei-bss: OrderFor: no order for purchase "nf-1"`, err.Error())
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	intl "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bssintl/v2/model"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/paging"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 )
 
@@ -196,6 +197,8 @@ type PurchasePage struct {
 	Offset, NextOffset int
 	// Scanned is how many resources BSS returned in this page.
 	Scanned int
+
+	resourceIDs []string // of every resource scanned, for the paging guard
 }
 
 // HasMore reports whether another page follows.
@@ -244,6 +247,7 @@ func (c *Client) ListPurchases(ctx context.Context, q *PurchaseQuery) (*Purchase
 		if err != nil {
 			return nil, err
 		}
+		pg.resourceIDs = append(pg.resourceIDs, p.ResourceID)
 		if q.AllProducts && isMarketplace(p) || !q.AllProducts && slices.Contains(products, p.ProductID) {
 			pg.Purchases = append(pg.Purchases, p)
 		}
@@ -264,7 +268,11 @@ func isMarketplace(p Purchase) bool {
 // starting point). Iteration stops at the first error, which is yielded
 // with a zero Purchase. BSS pages by offset, so a purchase made or removed
 // while the pages are read can shift entries: one may then be yielded
-// twice or skipped.
+// twice or skipped. A page that holds only resources earlier pages already
+// held (BSS repeating a page, or ignoring the offset) ends the iteration
+// with an *apierror.Error whose cause is an *apierror.PagingError
+// (errors.Is(err, apierror.ErrPaging)), instead of asking for pages for
+// ever.
 func (c *Client) Purchases(ctx context.Context, q *PurchaseQuery) iter.Seq2[Purchase, error] {
 	var query PurchaseQuery
 	if q != nil {
@@ -274,10 +282,18 @@ func (c *Client) Purchases(ctx context.Context, q *PurchaseQuery) iter.Seq2[Purc
 		query.ProductIDs = slices.Clone(q.ProductIDs)
 	}
 	return func(yield func(Purchase, error) bool) {
+		var guard paging.Guard
 		for {
 			pg, err := c.ListPurchases(ctx, &query)
 			if err != nil {
 				yield(Purchase{}, err)
+				return
+			}
+			for _, id := range pg.resourceIDs {
+				guard.See(id)
+			}
+			if err := guard.EndPage("offset", pg.Offset); err != nil {
+				yield(Purchase{}, &apierror.Error{Service: ServiceBSS, Operation: "Purchases", Err: err})
 				return
 			}
 			for _, p := range pg.Purchases {
@@ -294,8 +310,9 @@ func (c *Client) Purchases(ctx context.Context, q *PurchaseQuery) iter.Seq2[Purc
 }
 
 // Purchase returns the purchase whose instance ID (or BSS resource ID) is
-// id, among the configured products, in any status. The error matches
-// apierror.ErrNotFound when there is none.
+// id, among the configured products, in any status. When there is none the
+// error is an *apierror.Error whose cause is a *NotFoundError (matching
+// apierror.ErrNotFound).
 func (c *Client) Purchase(ctx context.Context, id string) (*Purchase, error) {
 	var p apierror.Problems
 	rules.InstanceID(&p, "instanceId", id)
@@ -322,12 +339,13 @@ func (c *Client) Purchase(ctx context.Context, id string) (*Purchase, error) {
 			}
 		}
 	}
-	return nil, &NotFoundError{Kind: "purchase", ID: id}
+	return nil, &apierror.Error{Service: ServiceBSS, Operation: "Purchase", Err: &NotFoundError{Kind: "purchase", ID: id}}
 }
 
 // ActiveTrueWatchPurchase returns the one TrueWatch purchase in use. With
-// none, or several, it returns a *PurchaseSelectionError listing the
-// candidates (matching apierror.ErrNotFound or ErrAmbiguous).
+// none, or several, it returns an *apierror.Error whose cause is a
+// *PurchaseSelectionError listing the candidates (matching
+// apierror.ErrNotFound or ErrAmbiguous).
 //
 // Only BSS status 2 (in use) counts as active, as for the Billing Center's
 // subscription: a frozen purchase (4) cannot be activated until Huawei
@@ -352,13 +370,14 @@ func (c *Client) ActiveTrueWatchPurchase(ctx context.Context) (*Purchase, error)
 			active = append(active, p)
 		}
 	}
+	sel := &PurchaseSelectionError{Candidates: active}
 	switch len(active) {
 	case 1:
 		return &active[0], nil
 	case 0:
-		return nil, &PurchaseSelectionError{Candidates: all}
+		sel.Candidates = all
 	}
-	return nil, &PurchaseSelectionError{Candidates: active}
+	return nil, &apierror.Error{Service: ServiceBSS, Operation: "ActiveTrueWatchPurchase", Err: sel}
 }
 
 func (c *Client) toPurchase(op string, r intl.OrderInstanceV2) (Purchase, error) {
