@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -32,8 +31,8 @@ type options struct {
 	core httpcore.Config
 }
 
-// Option configures a Client. Options report bad values as errors from
-// NewClient.
+// Option configures a Client. Options report bad values through NewClient,
+// which lists every bad option in one *apierror.OptionError.
 type Option func(*options) error
 
 // WithBaseURL sets the Billing Center base URL (absolute http or https,
@@ -42,7 +41,7 @@ type Option func(*options) error
 func WithBaseURL(u string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(u) == "" {
-			return errors.New("base URL must not be empty")
+			return httpcore.BadOption("WithBaseURL", "must not be empty")
 		}
 		o.core.BaseURL = u
 		return nil
@@ -72,23 +71,22 @@ func WithUserAgent(ua string) Option {
 }
 
 // NewClient builds a Client. WithBaseURL is required. It makes no network
-// call.
+// call. Bad options are reported together in an *apierror.OptionError
+// (matching apierror.ErrValidation).
 func NewClient(opts ...Option) (*Client, error) {
 	o := options{core: httpcore.Config{Service: serviceName}}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&o); err != nil {
-			return nil, errors.New("billing: " + err.Error())
-		}
+	p := httpcore.ApplyOptions(&o, opts)
+	if len(p) > 0 {
+		return nil, httpcore.OptionErr("billing.NewClient", p)
 	}
 	if o.core.BaseURL == "" {
-		return nil, errors.New("billing: base URL is required (WithBaseURL)")
+		p.Add("WithBaseURL", "is required: the Billing Center has no default URL")
+		return nil, httpcore.OptionErr("billing.NewClient", p)
 	}
 	core, err := httpcore.New(o.core)
 	if err != nil {
-		return nil, err
+		p = append(p, httpcore.AsProblem("WithBaseURL", err))
+		return nil, httpcore.OptionErr("billing.NewClient", p)
 	}
 	return &Client{core: core}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
@@ -41,4 +42,29 @@ func TestNewClient_MakesNoCall(t *testing.T) {
 	_, err := billing.NewClient(billing.WithBaseURL(baseURL), billing.WithHTTPClient(&http.Client{Transport: e.mt}))
 	require.NoError(t, err)
 	assert.Equal(t, 0, e.mt.GetTotalCallCount())
+}
+
+func TestNewClient_ListsEveryBadOption(t *testing.T) {
+	_, err := billing.NewClient(billing.WithBaseURL(" "), billing.WithHTTPClient(nil), nil,
+		billing.WithLogger(nil), billing.WithUserAgent("a\nb"))
+	var oe *apierror.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.ErrorIs(t, err, apierror.ErrValidation)
+	assert.Equal(t, "billing.NewClient", oe.Constructor)
+	assert.Equal(t, []apierror.Problem{
+		{Field: "WithBaseURL", Message: "must not be empty"},
+		{Field: "WithHTTPClient", Message: "must not be nil"},
+		{Field: "WithLogger", Message: "must not be nil"},
+		{Field: "WithUserAgent", Message: "must be printable ASCII"},
+	}, oe.Problems)
+
+	_, err = billing.NewClient(billing.WithBaseURL("https://user:hunter2@billing.test"))
+	require.ErrorAs(t, err, &oe)
+	require.Len(t, oe.Problems, 1)
+	assert.Equal(t, "WithBaseURL", oe.Problems[0].Field)
+	assert.NotContains(t, err.Error(), "hunter2")
+
+	_, err = billing.NewClient()
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "WithBaseURL", oe.Problems[0].Field, "the missing required option is named")
 }

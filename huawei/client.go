@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,22 +56,19 @@ type Client struct {
 	account *Account // set by the first successful AccountID
 }
 
-// NewClient builds a Client. It validates the options and resolves
+// NewClient builds a Client. It validates the options (listing every bad
+// one in an *apierror.OptionError, matching apierror.ErrValidation) and resolves
 // endpoints but makes no network call. Credentials are required: leaving
 // both AK and SK empty is an error, never a silent fallback to the ECS
 // metadata service.
 func NewClient(opts ...Option) (*Client, error) {
+	const constructor = "huawei.NewClient"
 	cfg := config{region: DefaultRegion, timeout: DefaultTimeout, productIDs: []string{TrueWatchProductID}}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
-	}
+	p := httpcore.ApplyOptions(&cfg, opts)
 	if cfg.ak == "" || cfg.sk == "" {
-		return nil, errors.New("huawei: credentials are required: use WithCredentials or WithCredentialsFromEnv")
+		if !slices.ContainsFunc(p, func(pr apierror.Problem) bool { return strings.HasPrefix(pr.Field, "WithCredentials") }) {
+			p.Add("", "credentials are required: use WithCredentials or WithCredentialsFromEnv")
+		}
 	}
 	if cfg.chineseMainland && !cfg.regionSet {
 		cfg.region = DefaultChineseMainlandRegion
@@ -95,7 +94,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		r, err := iamregion.SafeValueOf(cfg.region)
 		return firstEndpoint(r, err)
 	}); err != nil {
-		return nil, fmt.Errorf("huawei: no IAM endpoint for region %s (use WithIAMEndpoint): %w", cfg.region, err)
+		p.Add("WithRegion", "no IAM endpoint for region %s (use WithIAMEndpoint): %v", cfg.region, err)
 	}
 	// STS is only needed when IAM lists no domain; a missing endpoint is
 	// reported then.
@@ -112,7 +111,10 @@ func NewClient(opts ...Option) (*Client, error) {
 		}
 		return firstEndpoint(bssintlregion.AP_SOUTHEAST_1, nil)
 	}); err != nil {
-		return nil, fmt.Errorf("huawei: no BSS endpoint (use WithBSSEndpoint): %w", err)
+		p.Add("WithBSSEndpoint", "no BSS endpoint: %v", err)
+	}
+	if err := httpcore.OptionErr(constructor, p); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -464,3 +464,23 @@ func TestHuaweiNilContextIsRefused(t *testing.T) {
 	assert.NotErrorIs(t, err, apierror.ErrTransport)
 	assert.Zero(t, mt.GetTotalCallCount())
 }
+
+func TestHuaweiNewClientListsEveryBadOption(t *testing.T) {
+	_, err := huawei.NewClient(huawei.WithCredentials("", "SK"), huawei.WithRegion("Hong Kong"),
+		huawei.WithEndpoint("http://user:pw-secret@127.0.0.1:1/prefix"), huawei.WithTimeout(0))
+	var oe *apierror.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.ErrorIs(t, err, apierror.ErrValidation)
+	assert.Equal(t, "huawei.NewClient", oe.Constructor)
+	var fields []string
+	for _, p := range oe.Problems {
+		fields = append(fields, p.Field)
+	}
+	assert.Equal(t, []string{"WithCredentials", "WithRegion", "WithEndpoint", "WithTimeout"}, fields,
+		"one problem per bad option; no second one for the credentials it refused")
+	assert.NotContains(t, err.Error(), "pw-secret")
+
+	_, err = huawei.NewClient()
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, []apierror.Problem{{Message: "credentials are required: use WithCredentials or WithCredentialsFromEnv"}}, oe.Problems)
+}

@@ -2,7 +2,6 @@ package huawei
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -41,8 +41,8 @@ const (
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$`)
 
-// Option configures a Client. Options validate their input and NewClient
-// returns the first error.
+// Option configures a Client. Options validate their input; NewClient lists
+// every bad option in one *apierror.OptionError.
 type Option func(*config) error
 
 type config struct {
@@ -68,10 +68,10 @@ type config struct {
 func WithCredentials(ak string, sk secret.String) Option {
 	return func(c *config) error {
 		if err := checkAK(ak); err != nil {
-			return err
+			return httpcore.BadOption("WithCredentials", "%v", err)
 		}
 		if sk == "" {
-			return errors.New("huawei: secret key is empty")
+			return httpcore.BadOption("WithCredentials", "secret key is empty")
 		}
 		c.ak, c.sk = ak, sk
 		return nil
@@ -80,10 +80,10 @@ func WithCredentials(ak string, sk secret.String) Option {
 
 func checkAK(ak string) error {
 	if ak == "" {
-		return errors.New("huawei: access key is empty")
+		return errors.New("access key is empty")
 	}
 	if len(ak) > 128 || strings.ContainsFunc(ak, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return errors.New("huawei: access key must be printable ASCII without spaces")
+		return errors.New("access key must be printable ASCII without spaces")
 	}
 	return nil
 }
@@ -93,7 +93,7 @@ func checkAK(ak string) error {
 func WithSecurityToken(token secret.String) Option {
 	return func(c *config) error {
 		if token == "" {
-			return errors.New("huawei: security token is empty")
+			return httpcore.BadOption("WithSecurityToken", "security token is empty")
 		}
 		c.token = token
 		return nil
@@ -105,18 +105,23 @@ func WithSecurityToken(token secret.String) Option {
 // when the option is applied. AK and SK must both be set.
 func WithCredentialsFromEnv() Option {
 	return func(c *config) error {
+		const name = "WithCredentialsFromEnv"
 		ak, sk := os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey)
 		if ak == "" || sk == "" {
-			return fmt.Errorf("huawei: %s and %s must both be set", EnvAccessKey, EnvSecretKey)
+			return httpcore.BadOption(name, "%s and %s must both be set", EnvAccessKey, EnvSecretKey)
 		}
-		if err := WithCredentials(ak, secret.String(sk))(c); err != nil {
-			return err
+		if err := checkAK(ak); err != nil {
+			return httpcore.BadOption(name, "%s: %v", EnvAccessKey, err)
 		}
+		c.ak, c.sk = ak, secret.String(sk)
 		if t := os.Getenv(EnvSecurityToken); t != "" {
 			c.token = secret.String(t)
 		}
 		if d := os.Getenv(EnvDomainID); d != "" {
-			return WithDomainID(d)(c)
+			if !rules.IsHuaweiAccountID(d) {
+				return httpcore.BadOption(name, "%s %q must be 32 lower-case hexadecimal characters", EnvDomainID, d)
+			}
+			c.domainID = d
 		}
 		return nil
 	}
@@ -127,7 +132,7 @@ func WithCredentialsFromEnv() Option {
 func WithRegion(region string) Option {
 	return func(c *config) error {
 		if !regionPattern.MatchString(region) {
-			return fmt.Errorf("huawei: invalid region %q", region)
+			return httpcore.BadOption("WithRegion", "invalid region %q", region)
 		}
 		c.region, c.regionSet = region, true
 		return nil
@@ -138,7 +143,7 @@ func WithRegion(region string) Option {
 func WithDomainID(id string) Option {
 	return func(c *config) error {
 		if !rules.IsHuaweiAccountID(id) {
-			return fmt.Errorf("huawei: domain ID %q must be 32 lower-case hexadecimal characters", id)
+			return httpcore.BadOption("WithDomainID", "domain ID %q must be 32 lower-case hexadecimal characters", id)
 		}
 		c.domainID = id
 		return nil
@@ -147,21 +152,32 @@ func WithDomainID(id string) Option {
 
 // checkEndpoint accepts an http(s) URL without a path: the SDK replaces
 // any path with the API's, so a path would be silently ignored.
-func checkEndpoint(name, raw string) (string, error) {
+func checkEndpoint(option, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("huawei: %s endpoint %q must be an http or https URL", name, raw)
+		return "", httpcore.BadOption(option, "endpoint %q must be an http or https URL", redactedURL(raw))
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("huawei: %s endpoint %q must have no path, query or user info (the APIs are served at the root)", name, raw)
+		return "", httpcore.BadOption(option, "endpoint %q must have no path, query or user info (the APIs are served at the root)", u.Redacted())
 	}
 	return u.Scheme + "://" + u.Host, nil
 }
 
-func endpointOption(name string, dst func(*config) *string) func(string) Option {
+// redactedURL hides a password in a URL that may not even parse.
+func redactedURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "…" + raw[at:]
+	}
+	return raw
+}
+
+func endpointOption(option string, dst func(*config) *string) func(string) Option {
 	return func(raw string) Option {
 		return func(c *config) error {
-			ep, err := checkEndpoint(name, raw)
+			ep, err := checkEndpoint(option, raw)
 			if err != nil {
 				return err
 			}
@@ -174,23 +190,23 @@ func endpointOption(name string, dst func(*config) *string) func(string) Option 
 // WithEndpoint sends every call (IAM, STS, BSS) to one URL, e.g. the mock
 // server's HuaweiEndpoint(). Service-specific options win over it.
 func WithEndpoint(url string) Option {
-	return endpointOption("service", func(c *config) *string { return &c.endpoint })(url)
+	return endpointOption("WithEndpoint", func(c *config) *string { return &c.endpoint })(url)
 }
 
 // WithIAMEndpoint overrides the IAM endpoint.
 func WithIAMEndpoint(url string) Option {
-	return endpointOption("IAM", func(c *config) *string { return &c.iamEndpoint })(url)
+	return endpointOption("WithIAMEndpoint", func(c *config) *string { return &c.iamEndpoint })(url)
 }
 
 // WithSTSEndpoint overrides the STS endpoint (used when IAM lists no
 // domain). Unlike HUAWEICLOUD_SDK_STS_ENDPOINT, http:// URLs work.
 func WithSTSEndpoint(url string) Option {
-	return endpointOption("STS", func(c *config) *string { return &c.stsEndpoint })(url)
+	return endpointOption("WithSTSEndpoint", func(c *config) *string { return &c.stsEndpoint })(url)
 }
 
 // WithBSSEndpoint overrides the BSS (or BSS international) endpoint.
 func WithBSSEndpoint(url string) Option {
-	return endpointOption("BSS", func(c *config) *string { return &c.bssEndpoint })(url)
+	return endpointOption("WithBSSEndpoint", func(c *config) *string { return &c.bssEndpoint })(url)
 }
 
 // WithChineseMainland queries BSS for Chinese mainland accounts
@@ -205,11 +221,11 @@ func WithChineseMainland() Option {
 func WithProductIDs(ids ...string) Option {
 	return func(c *config) error {
 		if len(ids) == 0 {
-			return errors.New("huawei: at least one product ID is required")
+			return httpcore.BadOption("WithProductIDs", "at least one product ID is required")
 		}
 		for _, id := range ids {
 			if !rules.IsInstanceID(id) {
-				return fmt.Errorf("huawei: invalid product ID %q", id)
+				return httpcore.BadOption("WithProductIDs", "invalid product ID %q", id)
 			}
 		}
 		c.productIDs = append([]string(nil), ids...)
@@ -217,10 +233,16 @@ func WithProductIDs(ids ...string) Option {
 	}
 }
 
-// WithRetryPolicy sets how read-only calls are retried on throttling, 5xx
-// and connection errors (default retry.Default()).
+// WithRetryPolicy sets how calls are retried on throttling, 5xx and
+// connection errors (default retry.Default()).
 func WithRetryPolicy(p retry.Policy) Option {
-	return func(c *config) error { c.policy = p; return nil }
+	return func(c *config) error {
+		if p.WaitMin < 0 || p.WaitMax < 0 || p.RetryAfterMax < 0 {
+			return httpcore.BadOption("WithRetryPolicy", "durations must not be negative")
+		}
+		c.policy = p
+		return nil
+	}
 }
 
 // WithHTTPTransport sets the transport every call uses (proxies, TLS,
@@ -228,7 +250,7 @@ func WithRetryPolicy(p retry.Policy) Option {
 func WithHTTPTransport(t *http.Transport) Option {
 	return func(c *config) error {
 		if t == nil {
-			return errors.New("huawei: nil transport")
+			return httpcore.BadOption("WithHTTPTransport", "must not be nil")
 		}
 		c.transport = t
 		return nil
@@ -240,7 +262,7 @@ func WithHTTPTransport(t *http.Transport) Option {
 func WithHTTPRoundTripper(rt http.RoundTripper) Option {
 	return func(c *config) error {
 		if rt == nil {
-			return errors.New("huawei: nil round tripper")
+			return httpcore.BadOption("WithHTTPRoundTripper", "must not be nil")
 		}
 		c.transport = rt
 		return nil
@@ -258,7 +280,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
-			return errors.New("huawei: timeout must be positive")
+			return httpcore.BadOption("WithTimeout", "must be positive")
 		}
 		c.timeout = d
 		return nil
@@ -271,7 +293,7 @@ func WithTimeout(d time.Duration) Option {
 func WithInstanceIDFunc(fn func(Purchase) string) Option {
 	return func(c *config) error {
 		if fn == nil {
-			return errors.New("huawei: nil instance ID function")
+			return httpcore.BadOption("WithInstanceIDFunc", "must not be nil")
 		}
 		c.instanceID = fn
 		return nil

@@ -2,8 +2,6 @@ package workspace
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -34,8 +32,8 @@ type options struct {
 	endpoints site.Endpoints
 }
 
-// Option configures a Client. Options report bad values as errors from
-// NewClient.
+// Option configures a Client. Options report bad values through NewClient,
+// which lists every bad option in one *apierror.OptionError.
 type Option func(*options) error
 
 // WithEndpoints sets where each site's console API is (default: the public
@@ -70,30 +68,30 @@ func WithUserAgent(ua string) Option {
 }
 
 // NewClient builds a Client with one HTTP core per site. It makes no
-// network call.
+// network call. Bad options are reported together in an
+// *apierror.OptionError (matching apierror.ErrValidation).
 func NewClient(opts ...Option) (*Client, error) {
+	const constructor = "workspace.NewClient"
 	o := options{core: httpcore.Config{Service: serviceName}}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&o); err != nil {
-			return nil, errors.New("workspace: " + err.Error())
-		}
-	}
+	p := httpcore.ApplyOptions(&o, opts)
 	c := &Client{endpoints: o.endpoints, sites: make(map[site.Code]*httpcore.Client)}
 	for _, code := range site.Codes() {
 		u, err := o.endpoints.URL(code, site.ConsoleAPI)
 		if err != nil {
-			return nil, fmt.Errorf("workspace: %w", err)
+			p.Add("WithEndpoints", "%v", err)
+			continue
 		}
 		cfg := o.core
 		cfg.BaseURL = u
 		core, err := httpcore.New(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("workspace: site %s: %w", code, err)
+			p.Add("WithEndpoints", "site %s: %v", code, err)
+			continue
 		}
 		c.sites[code] = core
+	}
+	if err := httpcore.OptionErr(constructor, p); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

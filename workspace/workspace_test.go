@@ -90,7 +90,10 @@ func TestNewClient(t *testing.T) {
 		"bad user agent":  workspace.WithUserAgent("a\nb"),
 	} {
 		_, err := workspace.NewClient(opt)
-		assert.Error(t, err, name)
+		var oe *apierror.OptionError
+		require.ErrorAs(t, err, &oe, name)
+		assert.Equal(t, "workspace.NewClient", oe.Constructor)
+		assert.Len(t, oe.Problems, 1, name)
 	}
 }
 

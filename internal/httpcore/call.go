@@ -124,49 +124,40 @@ func isHeaderToken(v string) bool {
 	return true
 }
 
-// checkUserAgent refuses a User-Agent suffix that could not be sent as a
-// header value.
-func checkUserAgent(ua string) error {
-	for i := 0; i < len(ua); i++ {
-		if ua[i] < ' ' || ua[i] > '~' {
-			return errors.New("user agent must be printable ASCII")
-		}
-	}
-	return nil
-}
-
 // SetHTTPClient sets the HTTP client after checking it; the clients' own
 // WithHTTPClient options call it.
 func (cfg *Config) SetHTTPClient(hc *http.Client) error {
 	if hc == nil {
-		return errors.New("HTTP client must not be nil")
+		return BadOption("WithHTTPClient", "must not be nil")
 	}
 	cfg.HTTPClient = hc
 	return nil
 }
 
-// SetLogger sets the logger after checking it.
+// SetLogger sets the logger after checking it (WithLogger).
 func (cfg *Config) SetLogger(l *slog.Logger) error {
 	if l == nil {
-		return errors.New("logger must not be nil")
+		return BadOption("WithLogger", "must not be nil")
 	}
 	cfg.Logger = l
 	return nil
 }
 
-// SetRetryPolicy sets the retry policy after checking it.
+// SetRetryPolicy sets the retry policy after checking it (WithRetryPolicy).
 func (cfg *Config) SetRetryPolicy(p retry.Policy) error {
 	if p.WaitMin < 0 || p.WaitMax < 0 || p.RetryAfterMax < 0 {
-		return errors.New("retry policy durations must not be negative")
+		return BadOption("WithRetryPolicy", "durations must not be negative")
 	}
 	cfg.Retry = p
 	return nil
 }
 
-// SetUserAgent sets the User-Agent suffix after checking it.
+// SetUserAgent sets the User-Agent suffix after checking it (WithUserAgent).
 func (cfg *Config) SetUserAgent(ua string) error {
-	if err := checkUserAgent(ua); err != nil {
-		return err
+	for i := 0; i < len(ua); i++ {
+		if ua[i] < ' ' || ua[i] > '~' {
+			return BadOption("WithUserAgent", "must be printable ASCII")
+		}
 	}
 	cfg.UserAgent = strings.TrimSpace(ua)
 	return nil

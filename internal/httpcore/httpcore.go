@@ -54,7 +54,7 @@ type Client struct {
 // New validates cfg and builds a Client. It makes no network call.
 func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.BaseURL) == "" {
-		return nil, fmt.Errorf("%s: base URL is required", cfg.Service)
+		return nil, errors.New("base URL is required")
 	}
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/"))
 	if err != nil {
@@ -63,13 +63,13 @@ func New(cfg Config) (*Client, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%s: invalid base URL: %w", cfg.Service, err)
+		return nil, fmt.Errorf("invalid base URL: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s: base URL %q must be absolute http or https", cfg.Service, u.Redacted())
+		return nil, fmt.Errorf("base URL %q must be absolute http or https", u.Redacted())
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%s: base URL %q must not contain credentials (calls authenticate with tokens)", cfg.Service, u.Redacted())
+		return nil, fmt.Errorf("base URL %q must not contain credentials (calls authenticate with tokens)", u.Redacted())
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {

@@ -298,9 +298,13 @@ func TestTransport_ConnectionErrorsAndContext(t *testing.T) {
 	assert.Contains(t, (*events)[0].Reason, "connection error: ")
 
 	type key struct{}
+	var mu sync.Mutex
+	var seen []any
 	mt := httpmock.NewMockTransport()
 	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-		assert.Equal(t, "v", r.Context().Value(key{}), "the call's context reaches each attempt")
+		mu.Lock()
+		seen = append(seen, r.Context().Value(key{}))
+		mu.Unlock()
 		return testkit.OK(nil)(r)
 	})
 	r := httpcore.NewRetrier("huawei-iam", &http.Client{Transport: mt}, retry.Policy{}, nil, httpcore.Rules{})
@@ -308,8 +312,11 @@ func TestTransport_ConnectionErrorsAndContext(t *testing.T) {
 	resp, err := (&http.Client{Transport: r.Transport(ctx, "Op", httpcore.TransportOptions{})}).Get("https://iam.test/v3/x")
 	require.NoError(t, err)
 	_ = resp.Body.Close()
+	mu.Lock()
+	assert.Equal(t, []any{"v"}, seen, "the call's context reaches the attempt")
+	mu.Unlock()
 
-	cctx, cancel := context.WithCancel(context.Background())
+	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = (&http.Client{Transport: r.Transport(cctx, "Op", httpcore.TransportOptions{})}).Get("https://iam.test/v3/x")
 	require.ErrorIs(t, err, context.Canceled)
