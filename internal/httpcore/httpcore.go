@@ -240,6 +240,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 			e.Err = fmt.Errorf("decode response envelope: %w", decErr)
 			if e.Message == "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				e.Message = "malformed response body"
+				e.Err = fmt.Errorf("%w: %w", apierror.ErrMalformedResponse, e.Err)
 			} else if e.Message == "" {
 				e.Message = http.StatusText(resp.StatusCode)
 			}
@@ -255,7 +256,8 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		if err := decodeContent(env.Content, out); err != nil {
 			return nil, info, &apierror.Error{Service: c.service, Operation: req.Operation,
 				HTTPStatus: resp.StatusCode, Code: env.Code, Message: "malformed response content",
-				TraceID: env.TraceID, RequestID: info.RequestID, Attempts: info.Attempts, Err: err}
+				TraceID: env.TraceID, RequestID: info.RequestID, Attempts: info.Attempts,
+				Err: fmt.Errorf("%w: %w", apierror.ErrMalformedResponse, err)}
 		}
 	}
 	return env.PageInfo, info, nil

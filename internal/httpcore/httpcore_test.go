@@ -193,6 +193,7 @@ func TestDo_MalformedBodies(t *testing.T) {
 			assert.Equal(t, tt.status, apiErr.HTTPStatus)
 			assert.Equal(t, tt.message, apiErr.Message)
 			assert.Equal(t, "Get", apiErr.Operation)
+			assert.Equal(t, tt.status == 200 && strings.HasPrefix(tt.message, "malformed"), errors.Is(err, apierror.ErrMalformedResponse))
 			assert.Equal(t, 1, rec.Count(), "a malformed answer is not retried")
 		})
 	}
