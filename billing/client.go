@@ -135,9 +135,13 @@ func send[T any](ctx context.Context, c *Client, req httpcore.Request, invalid e
 	return out, nil
 }
 
-// post validates req and sends it as the JSON body of a POST to path.
+// post validates req and sends its wire form as the JSON body of a POST to
+// path.
 func post[Out, In any, P httpcore.Validator[In]](ctx context.Context, c *Client, op, path string, req P, opts []RequestOption) (*Out, error) {
-	return send[Out](ctx, c, httpcore.Request{
-		Operation: op, Method: http.MethodPost, Path: path, Body: req,
-	}, httpcore.Check(op, nil, req), opts)
+	invalid := httpcore.Check(op, nil, req)
+	hr := httpcore.Request{Operation: op, Method: http.MethodPost, Path: path}
+	if invalid == nil {
+		hr.Body = wireBody(req)
+	}
+	return send[Out](ctx, c, hr, invalid, opts)
 }

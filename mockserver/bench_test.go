@@ -5,7 +5,6 @@ package mockserver_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
@@ -21,7 +21,7 @@ func serve(b *testing.B, h http.Handler, method, path string, body any) *httptes
 	b.Helper()
 	var rd *bytes.Reader
 	if body != nil {
-		raw, err := json.Marshal(body)
+		raw, err := testkit.WireJSON(body)
 		if err != nil {
 			b.Fatal(err)
 		}

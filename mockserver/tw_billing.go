@@ -9,7 +9,6 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
-	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
@@ -203,7 +202,15 @@ func (s *Server) opBindAccount(_ *call, req *billing.BindAccountRequest) (any, *
 	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeBindBillingAccount)
 	tok, exp := s.issueTokenLocked(bca.ID, k)
-	return billing.BindAccountResult{BillingAccount: *bca, Token: secret.String(tok), ExpiresAt: exp}, nil
+	return bindAccountReply{BillingAccount: *bca, Token: tok, ExpiresAt: exp}, nil
+}
+
+// bindAccountReply is billing.BindAccountResult on the wire: the token in
+// clear, which the public type never writes.
+type bindAccountReply struct {
+	BillingAccount billing.BillingAccount `json:"billingAccount"`
+	Token          string                 `json:"token"`
+	ExpiresAt      workspace.Timestamp    `json:"expiresAt"`
 }
 
 // bindability says whether w can be bound to subscription k, and why not.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/site"
 )
 
@@ -43,7 +44,7 @@ func FuzzTrueWatchHandlers(f *testing.F) {
 	trace := regexp.MustCompile(`^TRACE-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`)
 
 	seed := func(route int, v any) {
-		raw, err := json.Marshal(v)
+		raw, err := testkit.WireJSON(v)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
@@ -111,7 +112,7 @@ func (h *harness) send(method, path string, body any, opts ...reqOpt) (*wireResp
 	case []byte:
 		rd = bytes.NewReader(b)
 	default:
-		raw, err := json.Marshal(b)
+		raw, err := testkit.WireJSON(b)
 		if err != nil {
 			return nil, err
 		}
@@ -323,7 +324,7 @@ func (s *Server) liveCode(email string, p billing.Purpose) *codeRec {
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := json.Marshal(v)
+	b, err := testkit.WireJSON(v)
 	require.NoError(t, err)
 	return b
 }

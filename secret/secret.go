@@ -14,9 +14,10 @@ const Redacted = "[REDACTED]"
 
 // String is a secret value. It prints as "[REDACTED]" everywhere: through
 // fmt (%v, %+v, %#v, %s, %q), slog (text and JSON handlers) and
-// encoding/json. The request and response types that must carry a secret
-// on the wire say so explicitly: their MarshalJSON puts the value in clear
-// with Reveal. So a struct of your own that holds a String stays redacted
+// encoding/json, however deeply it is nested. No public type of this
+// module writes one in clear: the clients put the value on the wire
+// through unexported structs built when a request is sent. So a request, a
+// result, or a struct of your own that holds a String stays redacted
 // however it is logged or encoded.
 type String string
 
@@ -57,8 +58,7 @@ func (s String) Format(f fmt.State, verb rune) {
 // LogValue redacts the value in slog output.
 func (s String) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// MarshalJSON writes "[REDACTED]" (or "" for an empty secret). Wire types
-// that must send the value implement MarshalJSON themselves with Reveal.
+// MarshalJSON writes "[REDACTED]" (or "" for an empty secret).
 func (s String) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // MarshalText is deliberately not implemented: encoders that use it for map

@@ -1,28 +1,27 @@
 package workspace
 
-import "encoding/json"
+// The requests hold their secrets as secret.String, which redacts itself in
+// JSON, fmt and slog, however the value is nested. Only the request the HTTP
+// core encodes for the wire carries them: each call sends its request's
+// wire form, an unexported struct built at send time whose secret fields
+// are plain strings. The embedded pointer keeps every other field's
+// encoding, and the outer fields, being shallower, win over the embedded
+// secret ones.
 
-// secret.String encodes as "[REDACTED]" everywhere. The requests below carry
-// secrets on the wire, so their MarshalJSON puts those fields in clear; the
-// embedded copy keeps every other field's encoding, and the outer fields,
-// being shallower, win over the embedded secret ones.
-
-// MarshalJSON encodes the request for the wire, code in clear.
-func (r CreateWorkspaceRequest) MarshalJSON() ([]byte, error) {
+func (r *CreateWorkspaceRequest) wire() any {
 	type plain CreateWorkspaceRequest
-	return json.Marshal(struct {
-		plain
+	return struct {
+		*plain
 		EmailCode string `json:"emailCode"`
-	}{plain(r), r.EmailCode.Reveal()})
+	}{(*plain)(r), r.EmailCode.Reveal()}
 }
 
-// MarshalJSON encodes the request for the wire, password and code in clear.
-func (r RegisterAndCreateRequest) MarshalJSON() ([]byte, error) {
+func (r *RegisterAndCreateRequest) wire() any {
 	type plain RegisterAndCreateRequest
-	return json.Marshal(struct {
-		plain
+	return struct {
+		*plain
 		Password        string `json:"password"`
 		PasswordConfirm string `json:"passwordConfirm"`
 		EmailCode       string `json:"emailCode"`
-	}{plain(r), r.Password.Reveal(), r.PasswordConfirm.Reveal(), r.EmailCode.Reveal()})
+	}{(*plain)(r), r.Password.Reveal(), r.PasswordConfirm.Reveal(), r.EmailCode.Reveal()}
 }

@@ -55,6 +55,7 @@ func (c *Client) GetWorkspace(ctx context.Context, token secret.String, siteCode
 type createRequest[T any] interface {
 	httpcore.Validator[T]
 	site() site.Code
+	wire() any
 }
 
 func (r *CreateWorkspaceRequest) site() site.Code   { return r.Site }
@@ -66,11 +67,13 @@ func create[T any, P createRequest[T]](ctx context.Context, c *Client, op, path 
 	var p apierror.Problems
 	httpcore.Token(&p, "token", token)
 	invalid := httpcore.Check(op, p, req)
+	hr := httpcore.Request{Operation: op, Method: http.MethodPost, Path: path, Token: token.Reveal()}
 	var code site.Code
 	if req != nil {
 		code = req.site()
 	}
-	return send[CreateResult](ctx, c, code, httpcore.Request{
-		Operation: op, Method: http.MethodPost, Path: path, Body: req, Token: token.Reveal(),
-	}, invalid, opts)
+	if invalid == nil {
+		hr.Body = req.wire()
+	}
+	return send[CreateResult](ctx, c, code, hr, invalid, opts)
 }

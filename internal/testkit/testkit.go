@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/retry"
+	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
 // TraceID is the traceId every reply carries.
@@ -208,4 +210,44 @@ func Refusal(err error) (op string, fields []string, ok bool) {
 		fields = append(fields, p.Field)
 	}
 	return ve.Operation, fields, true
+}
+
+// WireJSON encodes v as the clients send it: json.Marshal, except that the
+// secret.String fields of a struct (or pointer to one) are in clear. The
+// public request types never write their secrets (they redact in JSON);
+// tests that post raw requests to the mock encode them with WireJSON.
+// Only top-level fields are revealed, which covers every request type.
+func WireJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return b, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	secretType := reflect.TypeFor[secret.String]()
+	for i := range rv.NumField() {
+		f := rv.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Type != secretType || !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		clear, err := json.Marshal(rv.Field(i).Interface().(secret.String).Reveal())
+		if err != nil {
+			return nil, err
+		}
+		fields[name] = clear
+	}
+	return json.Marshal(fields)
 }
