@@ -26,6 +26,7 @@ import (
 	sts "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sts/v1"
 	stsregion "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sts/v1/region"
 
+	marketplace "github.com/truewatch-labs/marketplace-go"
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 )
@@ -37,7 +38,8 @@ const (
 	ServiceBSS = "huawei-bss"
 )
 
-const userAgent = "truewatch-marketplace-go"
+// userAgent is appended to the SDK's own User-Agent.
+const userAgent = marketplace.UserAgent
 
 // Client calls Huawei Cloud IAM, STS and BSS through the official SDK. It
 // is safe for concurrent use. Build it with NewClient.

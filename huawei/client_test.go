@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	marketplace "github.com/truewatch-labs/marketplace-go"
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/retry"
@@ -483,4 +484,17 @@ func TestHuaweiNewClientListsEveryBadOption(t *testing.T) {
 	_, err = huawei.NewClient()
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, []apierror.Problem{{Message: "credentials are required: use WithCredentials or WithCredentialsFromEnv"}}, oe.Problems)
+}
+
+func TestHuaweiUserAgentNamesTheModuleVersion(t *testing.T) {
+	c, mt, _ := mockClient(t)
+	var ua string
+	mt.RegisterResponder("GET", fakeEP+"/v3/auth/domains", func(r *http.Request) (*http.Response, error) {
+		ua = r.Header.Get("User-Agent")
+		return jsonOK(domainsOK)(r)
+	})
+	_, err := c.AccountID(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, ua, "huaweicloud-usdk-go/3.0", "the SDK's own token stays")
+	assert.Contains(t, ua, marketplace.UserAgent)
 }

@@ -22,12 +22,14 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	marketplace "github.com/truewatch-labs/marketplace-go"
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
-// DefaultUserAgent prefixes every request's User-Agent.
-const DefaultUserAgent = "marketplace-go/0.1"
+// DefaultUserAgent prefixes every request's User-Agent: the module's name
+// and version.
+const DefaultUserAgent = marketplace.UserAgent
 
 // maxResponseBody caps how much of a response is read.
 const maxResponseBody = 8 << 20
