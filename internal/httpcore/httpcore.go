@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -279,8 +280,17 @@ func (c *Client) resolve(escapedPath string) (url.URL, error) {
 }
 
 // decodeContent accepts a list as a bare array or as {"data": [...]}, the two
-// shapes TrueWatch's APIs use.
+// shapes TrueWatch's APIs use. A list in {"data": ...} is decoded in one
+// pass, straight into out.
 func decodeContent(raw json.RawMessage, out any) error {
+	if isSlicePointer(out) && firstByte(raw) == '{' {
+		wrapped := struct {
+			Data any `json:"data"`
+		}{Data: out}
+		if json.Unmarshal(raw, &wrapped) == nil {
+			return nil
+		}
+	}
 	err := json.Unmarshal(raw, out)
 	if err == nil {
 		return nil
@@ -294,6 +304,20 @@ func decodeContent(raw json.RawMessage, out any) error {
 		}
 	}
 	return err
+}
+
+func isSlicePointer(v any) bool {
+	t := reflect.TypeOf(v)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Slice
+}
+
+func firstByte(raw []byte) byte {
+	for _, c := range raw {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+	}
+	return 0
 }
 
 func (c *Client) fail(req *Request, info CallInfo, err error) error {

@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
@@ -250,4 +252,49 @@ func WireJSON(v any) ([]byte, error) {
 		fields[name] = clear
 	}
 	return json.Marshal(fields)
+}
+
+// Paired benchmarks a call against its floor in the same run: each
+// iteration makes both, in alternating order, so that drift on a shared
+// machine and order effects (a warm connection, the server's garbage) hit
+// both alike. Besides ns/op (the pair) it reports each side's mean
+// ("floor-ns/op", "call-ns/op") and the median of the per-iteration ratios
+// call/floor ("median-ratio"), the figure a target is checked against.
+func Paired(b *testing.B, floor, call func() error) {
+	b.Helper()
+	for range 20 { // warm connections, caches and the server
+		if err := floor(); err != nil {
+			b.Fatal(err)
+		}
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	timed := func(f func() error) time.Duration {
+		t := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t)
+	}
+	var ratios []float64
+	var sumFloor, sumCall time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		var df, dc time.Duration
+		if i%2 == 0 {
+			df, dc = timed(floor), timed(call)
+		} else {
+			dc, df = timed(call), timed(floor)
+		}
+		sumFloor += df
+		sumCall += dc
+		ratios = append(ratios, float64(dc)/float64(df))
+	}
+	slices.Sort(ratios)
+	n := float64(len(ratios))
+	b.ReportMetric(float64(sumFloor.Nanoseconds())/n, "floor-ns/op")
+	b.ReportMetric(float64(sumCall.Nanoseconds())/n, "call-ns/op")
+	b.ReportMetric(ratios[len(ratios)/2], "median-ratio")
 }
