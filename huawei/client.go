@@ -55,7 +55,8 @@ type Client struct {
 	products []string
 
 	mu      sync.Mutex
-	account *Account // set by the first successful AccountID
+	account *Account                    // set by the first successful AccountID
+	creds   map[string]auth.ICredential // by kind and domain ID, see credential
 }
 
 // NewClient builds a Client. It validates the options (listing every bad
@@ -153,17 +154,13 @@ type service struct {
 }
 
 func (c *Client) iamService() service {
-	return service{name: ServiceIAM, endpoint: c.iamEP, builder: iam.IamClientBuilder, cred: c.globalCred(""), retrier: c.iamRetry}
+	return service{name: ServiceIAM, endpoint: c.iamEP, builder: iam.IamClientBuilder, retrier: c.iamRetry,
+		cred: func() (auth.ICredential, error) { return c.credential("iam", "") }}
 }
 
 func (c *Client) stsService() service {
-	return service{name: ServiceSTS, endpoint: c.stsEP, builder: sts.StsClientBuilder, retrier: c.stsRetry, cred: func() (auth.ICredential, error) {
-		b := basic.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
-		if c.cfg.token != "" {
-			b = b.WithSecurityToken(c.cfg.token.Reveal())
-		}
-		return b.SafeBuild()
-	}}
+	return service{name: ServiceSTS, endpoint: c.stsEP, builder: sts.StsClientBuilder, retrier: c.stsRetry,
+		cred: func() (auth.ICredential, error) { return c.credential("sts", "") }}
 }
 
 func (c *Client) bssService(domainID string) service {
@@ -171,11 +168,30 @@ func (c *Client) bssService(domainID string) service {
 	if c.cfg.chineseMainland {
 		b = bss.BssClientBuilder
 	}
-	return service{name: ServiceBSS, endpoint: c.bssEP, builder: b, cred: c.globalCred(domainID), retrier: c.bssRetry}
+	return service{name: ServiceBSS, endpoint: c.bssEP, builder: b, retrier: c.bssRetry,
+		cred: func() (auth.ICredential, error) { return c.credential("bss", domainID) }}
 }
 
-func (c *Client) globalCred(domainID string) func() (auth.ICredential, error) {
-	return func() (auth.ICredential, error) {
+// credential returns the SDK credentials for kind ("iam" and "bss": global,
+// with domainID when set; "sts": basic), built once per Client and domain
+// ID. Built with endpoints and neither an IdP nor a region, the SDK's
+// credentials are only read when signing, so calls may share them.
+func (c *Client) credential(kind, domainID string) (auth.ICredential, error) {
+	key := kind + "|" + domainID
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cred, ok := c.creds[key]; ok {
+		return cred, nil
+	}
+	var cred auth.ICredential
+	var err error
+	if kind == "sts" {
+		b := basic.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
+		if c.cfg.token != "" {
+			b = b.WithSecurityToken(c.cfg.token.Reveal())
+		}
+		cred, err = b.SafeBuild()
+	} else {
 		b := global.NewCredentialsBuilder().WithAk(c.cfg.ak).WithSk(c.cfg.sk.Reveal())
 		if c.cfg.token != "" {
 			b = b.WithSecurityToken(c.cfg.token.Reveal())
@@ -183,8 +199,16 @@ func (c *Client) globalCred(domainID string) func() (auth.ICredential, error) {
 		if domainID != "" {
 			b = b.WithDomainId(domainID)
 		}
-		return b.SafeBuild()
+		cred, err = b.SafeBuild()
 	}
+	if err != nil {
+		return nil, err
+	}
+	if c.creds == nil {
+		c.creds = make(map[string]auth.ICredential)
+	}
+	c.creds[key] = cred
+	return cred, nil
 }
 
 // How retries and signatures meet. The SDK signs each request once, before
