@@ -337,7 +337,14 @@ func (e *ValidationError) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString("invalid request: ")
-	for i, p := range e.Problems {
+	writeProblems(&b, e.Problems)
+	return b.String()
+}
+
+// writeProblems lists problems as "field: message", separated by
+// semicolons.
+func writeProblems(b *strings.Builder, problems []Problem) {
+	for i, p := range problems {
 		if i > 0 {
 			b.WriteString("; ")
 		}
@@ -347,7 +354,6 @@ func (e *ValidationError) Error() string {
 		}
 		b.WriteString(p.Message)
 	}
-	return b.String()
 }
 
 // Is makes errors.Is(err, ErrValidation) true.

@@ -19,16 +19,7 @@ func (e *OptionError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Constructor)
 	b.WriteString(": invalid options: ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		if p.Field != "" {
-			b.WriteString(p.Field)
-			b.WriteString(": ")
-		}
-		b.WriteString(p.Message)
-	}
+	writeProblems(&b, e.Problems)
 	return b.String()
 }
 

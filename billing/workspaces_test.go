@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/url"
 	"testing"
 
@@ -222,15 +223,7 @@ func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
 	})
 	t.Run("echoes the page asked for but cycles through two", func(t *testing.T) {
 		e := setup(t, listPage(1, 2, 100, "a", "b"), listPage(2, 2, 100, "c", "d"), listPage(3, 2, 100, "a", "b"), listPage(4, 2, 100, "c", "d"))
-		var gotErr error
-		n := 0
-		for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}) {
-			if err != nil {
-				gotErr = err
-				continue
-			}
-			n++
-		}
+		n, gotErr := drain(e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}))
 		assert.Equal(t, 4, n)
 		var pe *apierror.PagingError
 		require.ErrorAs(t, gotErr, &pe)
@@ -240,15 +233,7 @@ func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
 	t.Run("repeats the previous page without paging info", func(t *testing.T) {
 		same := testkit.OK([]map[string]any{{"uuid": "a", "name": "a", "site": "us1"}, {"uuid": "b", "name": "b", "site": "us1"}})
 		e := setup(t, same, same, same)
-		var gotErr error
-		n := 0
-		for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}) {
-			if err != nil {
-				gotErr = err
-				continue
-			}
-			n++
-		}
+		n, gotErr := drain(e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 2}))
 		assert.Equal(t, 2, n)
 		var pe *apierror.PagingError
 		require.ErrorAs(t, gotErr, &pe)
@@ -256,4 +241,17 @@ func TestAllBindableWorkspaces_StopsWhenTheServiceIgnoresPaging(t *testing.T) {
 		assert.Contains(t, gotErr.Error(), "page 2 repeats earlier pages")
 		assert.Len(t, e.rec.Requests(), 2)
 	})
+}
+
+// drain ranges over a listing and returns how many items it yielded and
+// the error that ended it.
+func drain(seq iter.Seq2[billing.BindableWorkspace, error]) (n int, err error) {
+	for _, e := range seq {
+		if e != nil {
+			err = e
+			continue
+		}
+		n++
+	}
+	return n, err
 }
