@@ -97,47 +97,87 @@ var (
 	// ignored the page asked for; asking for more would never end. The
 	// cause is a *PagingError.
 	ErrPaging = errors.New("inconsistent paging")
+
+	// ErrOwnershipProof matches every refused proof of ownership of a
+	// Huawei account (any ft.OwnershipProof* code); the sentinels below
+	// say which refusal it was.
+	ErrOwnershipProof = errors.New("ownership proof refused")
+	// ErrProofRequired: the call is keyed by a Huawei account and carried
+	// no proof that the caller controls it (ft.OwnershipProofRequired).
+	ErrProofRequired = errors.New("ownership proof required")
+	// ErrProofInvalid: the proof is malformed, or Huawei refused its
+	// signature (ft.OwnershipProofInvalid).
+	ErrProofInvalid = errors.New("ownership proof invalid")
+	// ErrProofAudience: the proof names another Billing Center, or does not
+	// sign the audience header (ft.OwnershipProofAudience).
+	ErrProofAudience = errors.New("ownership proof for another audience")
+	// ErrProofExpired: the proof's signing time is outside the window the
+	// Billing Center accepts, in the past or the future
+	// (ft.OwnershipProofExpired).
+	ErrProofExpired = errors.New("ownership proof expired")
+	// ErrProofReused: the proof was already used; every call, and every
+	// retry of a call, needs a fresh one (ft.OwnershipProofReused).
+	ErrProofReused = errors.New("ownership proof already used")
+	// ErrProofEndpoint: the proof's request is not addressed to a Huawei
+	// identity endpoint the Billing Center trusts (ft.OwnershipProofEndpoint).
+	ErrProofEndpoint = errors.New("ownership proof for an endpoint that is not trusted")
+	// ErrProofAccountMismatch: the proof is valid but proves another Huawei
+	// account than the one the call names (ft.OwnershipProofAccountMismatch).
+	ErrProofAccountMismatch = errors.New("ownership proof for another Huawei account")
+	// ErrProofUnverifiable: the Billing Center could not get an answer from
+	// Huawei to check the proof (ft.OwnershipProofUnverifiable); worth
+	// retrying with a fresh proof.
+	ErrProofUnverifiable = errors.New("ownership proof could not be verified")
 )
 
 // TrueWatch error codes used by the Billing Center and workspace contract
 // (api/openapi.yaml). They follow TrueWatch's "ft." prefix convention.
 const (
-	CodeValidation              = "ft.ValidationFailed"
-	CodeInvalidJSON             = "ft.InvalidJSON"
-	CodeBodyTooLarge            = "ft.BodyTooLarge"
-	CodeNotFound                = "ft.NotFound"
-	CodeRouteNotFound           = "ft.RouteNotFound"
-	CodeMethodNotAllowed        = "ft.MethodNotAllowed"
-	CodeUnauthorized            = "ft.Unauthorized"
-	CodeTokenExpired            = "ft.TokenExpired"
-	CodeForbidden               = "ft.Forbidden"
-	CodeInvalidCode             = "ft.InvalidVerificationCode"
-	CodeCodeExpired             = "ft.VerificationCodeExpired"
-	CodeCodeResendTooSoon       = "ft.VerificationCodeResendTooSoon"
-	CodeUsernameTaken           = "ft.UsernameTaken"
-	CodeEmailTaken              = "ft.EmailTaken"
-	CodeWorkspaceNameTaken      = "ft.WorkspaceNameTaken"
-	CodeSubscriptionNotFound    = "ft.SubscriptionNotFound"
-	CodeSubscriptionInactive    = "ft.SubscriptionInactive"
-	CodeAlreadyBound            = "ft.AlreadyBound"
-	CodeSettlementLocked        = "ft.SettlementLocked"
-	CodeSettlementChangeLimit   = "ft.SettlementChangeLimit"
-	CodeAccountNotFound         = "ft.AccountNotFound"
-	CodeWorkspaceNotFound       = "ft.WorkspaceNotFound"
-	CodeBillingAccountNotFound  = "ft.BillingAccountNotFound"
-	CodeIdempotencyKeyReused    = "ft.IdempotencyKeyReused"
-	CodeIdempotencyKeyInFlight  = "ft.IdempotencyKeyInFlight"
-	CodeAkRateLimited           = "ft.TriggerApiAkCurrentLimiting"
-	CodeWorkspaceRateLimited    = "ft.TriggerApiWorkspaceCurrentLimiting"
-	CodeInternal                = "ft.InternalError"
-	CodeInjectedFault           = "ft.InjectedFault"
-	CodeTermsNotAccepted        = "ft.TermsNotAccepted"
-	CodePasswordPolicy          = "ft.PasswordPolicy"
-	CodeInvalidHuaweiAccountID  = "ft.InvalidHuaweiAccountId"
-	CodeInvalidInstanceID       = "ft.InvalidInstanceId"
-	CodeUnknownSite             = "ft.UnknownSite"
-	CodeUnsupportedLanguage     = "ft.UnsupportedLanguage"
-	CodeImmutableField          = "ft.ImmutableField"
+	CodeValidation             = "ft.ValidationFailed"
+	CodeInvalidJSON            = "ft.InvalidJSON"
+	CodeBodyTooLarge           = "ft.BodyTooLarge"
+	CodeNotFound               = "ft.NotFound"
+	CodeRouteNotFound          = "ft.RouteNotFound"
+	CodeMethodNotAllowed       = "ft.MethodNotAllowed"
+	CodeUnauthorized           = "ft.Unauthorized"
+	CodeTokenExpired           = "ft.TokenExpired"
+	CodeForbidden              = "ft.Forbidden"
+	CodeInvalidCode            = "ft.InvalidVerificationCode"
+	CodeCodeExpired            = "ft.VerificationCodeExpired"
+	CodeCodeResendTooSoon      = "ft.VerificationCodeResendTooSoon"
+	CodeUsernameTaken          = "ft.UsernameTaken"
+	CodeEmailTaken             = "ft.EmailTaken"
+	CodeWorkspaceNameTaken     = "ft.WorkspaceNameTaken"
+	CodeSubscriptionNotFound   = "ft.SubscriptionNotFound"
+	CodeSubscriptionInactive   = "ft.SubscriptionInactive"
+	CodeAlreadyBound           = "ft.AlreadyBound"
+	CodeSettlementLocked       = "ft.SettlementLocked"
+	CodeSettlementChangeLimit  = "ft.SettlementChangeLimit"
+	CodeAccountNotFound        = "ft.AccountNotFound"
+	CodeWorkspaceNotFound      = "ft.WorkspaceNotFound"
+	CodeBillingAccountNotFound = "ft.BillingAccountNotFound"
+	CodeIdempotencyKeyReused   = "ft.IdempotencyKeyReused"
+	CodeIdempotencyKeyInFlight = "ft.IdempotencyKeyInFlight"
+	CodeAkRateLimited          = "ft.TriggerApiAkCurrentLimiting"
+	CodeWorkspaceRateLimited   = "ft.TriggerApiWorkspaceCurrentLimiting"
+	CodeInternal               = "ft.InternalError"
+	CodeInjectedFault          = "ft.InjectedFault"
+	CodeTermsNotAccepted       = "ft.TermsNotAccepted"
+	CodePasswordPolicy         = "ft.PasswordPolicy"
+	CodeInvalidHuaweiAccountID = "ft.InvalidHuaweiAccountId"
+	CodeInvalidInstanceID      = "ft.InvalidInstanceId"
+	CodeUnknownSite            = "ft.UnknownSite"
+	CodeUnsupportedLanguage    = "ft.UnsupportedLanguage"
+	CodeImmutableField         = "ft.ImmutableField"
+	// Proofs of ownership of a Huawei account (see ErrOwnershipProof).
+	CodeProofRequired           = "ft.OwnershipProofRequired"
+	CodeProofInvalid            = "ft.OwnershipProofInvalid"
+	CodeProofAudience           = "ft.OwnershipProofAudience"
+	CodeProofExpired            = "ft.OwnershipProofExpired"
+	CodeProofReused             = "ft.OwnershipProofReused"
+	CodeProofEndpoint           = "ft.OwnershipProofEndpoint"
+	CodeProofAccountMismatch    = "ft.OwnershipProofAccountMismatch"
+	CodeProofUnverifiable       = "ft.OwnershipProofUnverifiable"
 	CodeHuaweiUnauthorized      = "APIGW.0301"
 	CodeHuaweiThrottled         = "APIGW.0308"
 	CodeHuaweiInvalidParameter  = "CBC.0100"
@@ -296,8 +336,36 @@ func (e *Error) Is(target error) bool {
 		// A call the caller cancelled is not a network failure, nor is a
 		// conclusion drawn from good answers.
 		return e.HTTPStatus == 0 && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !e.concluded()
+	case ErrOwnershipProof:
+		return strings.HasPrefix(e.ErrorCode, "ft.OwnershipProof")
+	}
+	if code := proofCode(target); code != "" {
+		return e.ErrorCode == code
 	}
 	return false
+}
+
+// proofCode is the error code of an ownership-proof sentinel, or "".
+func proofCode(target error) string {
+	switch target {
+	case ErrProofRequired:
+		return CodeProofRequired
+	case ErrProofInvalid:
+		return CodeProofInvalid
+	case ErrProofAudience:
+		return CodeProofAudience
+	case ErrProofExpired:
+		return CodeProofExpired
+	case ErrProofReused:
+		return CodeProofReused
+	case ErrProofEndpoint:
+		return CodeProofEndpoint
+	case ErrProofAccountMismatch:
+		return CodeProofAccountMismatch
+	case ErrProofUnverifiable:
+		return CodeProofUnverifiable
+	}
+	return ""
 }
 
 func isOneOf(code string, codes ...string) bool {

@@ -55,6 +55,11 @@ func TestIsMatrix(t *testing.T) {
 		"AlreadyBound": apierror.ErrAlreadyBound, "NameTaken": apierror.ErrNameTaken, "Validation": apierror.ErrValidation,
 		"Conflict": apierror.ErrConflict, "IdempotencyKeyReused": apierror.ErrIdempotencyKeyReused,
 		"ResendTooSoon": apierror.ErrResendTooSoon, "Server": apierror.ErrServer, "Transport": apierror.ErrTransport,
+		"OwnershipProof": apierror.ErrOwnershipProof, "ProofRequired": apierror.ErrProofRequired,
+		"ProofInvalid": apierror.ErrProofInvalid, "ProofAudience": apierror.ErrProofAudience,
+		"ProofExpired": apierror.ErrProofExpired, "ProofReused": apierror.ErrProofReused,
+		"ProofEndpoint": apierror.ErrProofEndpoint, "ProofAccountMismatch": apierror.ErrProofAccountMismatch,
+		"ProofUnverifiable": apierror.ErrProofUnverifiable,
 	}
 	tests := []struct {
 		status int
@@ -97,6 +102,14 @@ func TestIsMatrix(t *testing.T) {
 		{0, "", context.DeadlineExceeded, []string{"Transport"}},
 		{404, apierror.CodeRouteNotFound, nil, nil},
 		{200, "", errors.New("unexpected EOF"), nil},
+		{401, apierror.CodeProofRequired, nil, []string{"Unauthorized", "OwnershipProof", "ProofRequired"}},
+		{401, apierror.CodeProofInvalid, nil, []string{"Unauthorized", "OwnershipProof", "ProofInvalid"}},
+		{401, apierror.CodeProofAudience, nil, []string{"Unauthorized", "OwnershipProof", "ProofAudience"}},
+		{401, apierror.CodeProofExpired, nil, []string{"Unauthorized", "OwnershipProof", "ProofExpired"}},
+		{401, apierror.CodeProofReused, nil, []string{"Unauthorized", "OwnershipProof", "ProofReused"}},
+		{401, apierror.CodeProofEndpoint, nil, []string{"Unauthorized", "OwnershipProof", "ProofEndpoint"}},
+		{403, apierror.CodeProofAccountMismatch, nil, []string{"Forbidden", "OwnershipProof", "ProofAccountMismatch"}},
+		{502, apierror.CodeProofUnverifiable, nil, []string{"Server", "OwnershipProof", "ProofUnverifiable"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s", tt.status, tt.code), func(t *testing.T) {
