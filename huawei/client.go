@@ -66,7 +66,7 @@ type Client struct {
 // metadata service.
 func NewClient(opts ...Option) (*Client, error) {
 	const constructor = "huawei.NewClient"
-	cfg := config{region: DefaultRegion, timeout: DefaultTimeout, productIDs: []string{TrueWatchProductID}}
+	cfg := config{region: DefaultRegion, timeout: DefaultTimeout, productIDs: []string{TrueWatchProductID}, now: time.Now}
 	p := httpcore.ApplyOptions(&cfg, opts)
 	if cfg.ak == "" || cfg.sk == "" {
 		if !slices.ContainsFunc(p, func(pr apierror.Problem) bool { return strings.HasPrefix(pr.Field, "WithCredentials") }) {

@@ -62,6 +62,7 @@ type config struct {
 	logger          *slog.Logger
 	timeout         time.Duration
 	instanceID      func(Purchase) string
+	now             func() time.Time // OwnershipProof's clock
 }
 
 // WithCredentials sets the AK/SK pair. Both are required.
