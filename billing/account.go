@@ -16,7 +16,7 @@ import (
 // The call carries an Idempotency-Key (see WithIdempotencyKey), so a retry
 // after a lost response replays the first result instead of failing.
 func (c *Client) Register(ctx context.Context, req *RegisterRequest, opts ...RequestOption) (*RegisterResult, error) {
-	return post[RegisterResult](ctx, c, "Register", routes.Register, req, opts)
+	return post[RegisterResult](ctx, c, "Register", routes.Register, proofRequired, req, opts)
 }
 
 // BindBillingAccount binds an existing Billing Center account to a Huawei
@@ -28,5 +28,5 @@ func (c *Client) Register(ctx context.Context, req *RegisterRequest, opts ...Req
 // Binding the same account to the same subscription again succeeds and
 // returns a fresh token.
 func (c *Client) BindBillingAccount(ctx context.Context, req *BindAccountRequest, opts ...RequestOption) (*BindAccountResult, error) {
-	return post[BindAccountResult](ctx, c, "BindBillingAccount", routes.BindAccount, req, opts)
+	return post[BindAccountResult](ctx, c, "BindBillingAccount", routes.BindAccount, proofRequired, req, opts)
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
@@ -23,12 +25,16 @@ type CallInfo = httpcore.CallInfo
 
 // Client calls the Billing Center API. It is safe for concurrent use.
 type Client struct {
-	core *httpcore.Client
+	core     *httpcore.Client
+	prover   OwnershipProver
+	audience string
 }
 
 // options collects what the Options set before NewClient builds the client.
 type options struct {
-	core httpcore.Config
+	core     httpcore.Config
+	prover   OwnershipProver
+	audience string
 }
 
 // Option configures a Client. Options report bad values through NewClient,
@@ -88,15 +94,25 @@ func NewClient(opts ...Option) (*Client, error) {
 		p = append(p, httpcore.AsProblem("WithBaseURL", err))
 		return nil, httpcore.OptionErr("billing.NewClient", p)
 	}
-	return &Client{core: core}, nil
+	c := &Client{core: core, prover: o.prover, audience: o.audience}
+	if c.audience == "" {
+		if c.audience, err = proof.Audience(core.BaseURL()); err != nil {
+			return nil, httpcore.OptionErr("billing.NewClient", apierror.Problems{httpcore.AsProblem("WithBaseURL", err)})
+		}
+	}
+	return c, nil
 }
 
 // BaseURL returns the Billing Center base URL the client sends to.
 func (c *Client) BaseURL() string { return c.core.BaseURL() }
 
-// requestOptions holds the per-call options; the plumbing is shared with the
-// workspace client.
-type requestOptions = httpcore.CallOptions
+// requestOptions holds the per-call options: the plumbing shared with the
+// workspace client, and the call's ownership prover.
+type requestOptions struct {
+	httpcore.CallOptions
+	prover    OwnershipProver
+	proverSet bool
+}
 
 // RequestOption configures one call.
 type RequestOption func(*requestOptions)
@@ -115,21 +131,23 @@ func WithCallInfo(info *CallInfo) RequestOption {
 	return func(o *requestOptions) { o.SetCallInfo(info) }
 }
 
-// call applies the per-call options and sends req unless invalid is set.
-func (c *Client) call(ctx context.Context, req httpcore.Request, invalid error, out any, opts []RequestOption) (*PageInfo, error) {
+// call applies the per-call options, attaches the ownership proof the call
+// needs and sends req unless invalid is set.
+func (c *Client) call(ctx context.Context, req httpcore.Request, need proofNeed, invalid error, out any, opts []RequestOption) (*PageInfo, error) {
 	var o requestOptions
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
 	}
-	return c.core.Call(ctx, req, out, invalid, o)
+	invalid = c.attachProof(&req, need, &o, invalid)
+	return c.core.Call(ctx, req, out, invalid, o.CallOptions)
 }
 
 // send is call for calls that return one T.
-func send[T any](ctx context.Context, c *Client, req httpcore.Request, invalid error, opts []RequestOption) (*T, error) {
+func send[T any](ctx context.Context, c *Client, req httpcore.Request, need proofNeed, invalid error, opts []RequestOption) (*T, error) {
 	out := new(T)
-	if _, err := c.call(ctx, req, invalid, out, opts); err != nil {
+	if _, err := c.call(ctx, req, need, invalid, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -137,11 +155,11 @@ func send[T any](ctx context.Context, c *Client, req httpcore.Request, invalid e
 
 // post validates req and sends its wire form as the JSON body of a POST to
 // path.
-func post[Out, In any, P httpcore.Validator[In]](ctx context.Context, c *Client, op, path string, req P, opts []RequestOption) (*Out, error) {
+func post[Out, In any, P httpcore.Validator[In]](ctx context.Context, c *Client, op, path string, need proofNeed, req P, opts []RequestOption) (*Out, error) {
 	invalid := httpcore.Check(op, nil, req)
 	hr := httpcore.Request{Operation: op, Method: http.MethodPost, Path: path}
 	if invalid == nil {
 		hr.Body = wireBody(req)
 	}
-	return send[Out](ctx, c, hr, invalid, opts)
+	return send[Out](ctx, c, hr, need, invalid, opts)
 }

@@ -2,7 +2,9 @@ package billing_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,10 +41,29 @@ func setup(t *testing.T, replies ...testkit.Reply) env {
 	e := env{mt: httpmock.NewMockTransport(), rec: testkit.NewRecorder(replies...), waits: &testkit.Waits{}}
 	e.mt.RegisterNoResponder(e.rec.Respond)
 	c, err := billing.NewClient(billing.WithBaseURL(baseURL), billing.WithHTTPClient(&http.Client{Transport: e.mt}),
-		billing.WithRetryPolicy(e.waits.Policy(3)), billing.WithUserAgent("billing-test/1.0"))
+		billing.WithRetryPolicy(e.waits.Policy(3)), billing.WithUserAgent("billing-test/1.0"),
+		billing.WithOwnershipProver(&countingProver{name: "client"}))
 	require.NoError(t, err)
 	e.c = c
 	return e
+}
+
+// countingProver makes proofs "<name>-<n>:<audience>", a new n per call.
+type countingProver struct {
+	name string
+	mu   sync.Mutex
+	n    int
+	err  error
+}
+
+func (p *countingProver) OwnershipProof(_ context.Context, audience string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return "", p.err
+	}
+	p.n++
+	return fmt.Sprintf("%s-%d:%s", p.name, p.n, audience), nil
 }
 
 func validRegister() *billing.RegisterRequest {

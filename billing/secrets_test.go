@@ -17,7 +17,9 @@ import (
 	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
-var secrets = []string{password, emailCode, token.Reveal()}
+const proofMarker = "PROOF-DO-NOT-LEAK"
+
+var secrets = []string{password, emailCode, token.Reveal(), proofMarker}
 
 func assertNoSecret(t *testing.T, s string) {
 	t.Helper()
@@ -45,7 +47,8 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 	e := setup(t)
 	e.mt.RegisterNoResponder(mtRec.Respond)
 	c, err := billing.NewClient(billing.WithBaseURL(baseURL), billing.WithHTTPClient(&http.Client{Transport: e.mt}),
-		billing.WithRetryPolicy(e.waits.Policy(3)), billing.WithLogger(logger))
+		billing.WithRetryPolicy(e.waits.Policy(3)), billing.WithLogger(logger),
+		billing.WithOwnershipProver(&countingProver{name: proofMarker}))
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -76,4 +79,5 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 
 	// The secrets did go on the wire, where they belong.
 	assert.Contains(t, string(mtRec.Requests()[0].Body), password)
+	assert.Contains(t, mtRec.Requests()[0].Header.Get(billing.ProofHeader), proofMarker)
 }

@@ -12,8 +12,15 @@ import (
 )
 
 // GetSubscription reads the Billing Center's view of a Huawei Cloud
-// Marketplace purchase: its status, whether a Billing Center account is
-// bound, and which workspaces it settles. It needs no token.
+// Marketplace purchase. It needs no token.
+//
+// With a proof of ownership of the Huawei account (WithOwnershipProver or
+// WithOwnershipProof) the answer is complete: whether a Billing Center
+// account is bound and which, and which workspaces the subscription
+// settles; OwnershipProven is true. Without one the Billing Center answers
+// only what anyone who knows both IDs may learn (the status and whether it
+// is active) and OwnershipProven is false. A proof for another account is
+// refused (apierror.ErrProofAccountMismatch), not answered partially.
 //
 // huaweiAccountID is the buyer's Huawei Cloud account ID (32 lower-case hex
 // characters); instanceID is the marketplace instance ID. An unknown
@@ -26,5 +33,5 @@ func (c *Client) GetSubscription(ctx context.Context, huaweiAccountID, instanceI
 	return send[Subscription](ctx, c, httpcore.Request{
 		Operation: op, Method: http.MethodGet, Path: routes.GetSubscription,
 		Query: url.Values{"huaweiAccountId": {huaweiAccountID}, "instanceId": {instanceID}},
-	}, p.Err(op), opts)
+	}, proofOptional, p.Err(op), opts)
 }

@@ -81,6 +81,11 @@ type Subscription struct {
 	Status          SubscriptionStatus `json:"status"`
 	// Active is true when the subscription is in use and can be activated.
 	Active bool `json:"active"`
+	// OwnershipProven is true when the lookup carried a valid proof of
+	// ownership of the Huawei account, and so the answer is complete. When
+	// false, Bound, the Billing Center account, Workspaces and LoginURL are
+	// not reported (they read as zero), whatever the binding state.
+	OwnershipProven bool `json:"ownershipProven"`
 	// Bound is true when a Billing Center account is bound to it.
 	Bound bool `json:"bound"`
 	// BillingAccountID and BillingUsername name the bound Billing Center
@@ -95,7 +100,9 @@ type Subscription struct {
 }
 
 // Activated reports whether the subscription needs nothing more: a Billing
-// Center account is bound and at least one workspace is settled by it.
+// Center account is bound and at least one workspace is settled by it. It
+// is always false for an answer without OwnershipProven, which does not
+// tell.
 func (s *Subscription) Activated() bool { return s.Bound && len(s.Workspaces) > 0 }
 
 // BillingAccount is a Billing Center account.

@@ -14,5 +14,5 @@ import (
 // to wait. After a successful send, the result's ResendAfter says when the
 // next code may be requested.
 func (c *Client) SendVerificationCode(ctx context.Context, req *SendCodeRequest, opts ...RequestOption) (*SendCodeResult, error) {
-	return post[SendCodeResult](ctx, c, "SendVerificationCode", routes.SendCode, req, opts)
+	return post[SendCodeResult](ctx, c, "SendVerificationCode", routes.SendCode, proofNone, req, opts)
 }

@@ -58,7 +58,7 @@ func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String
 	var out []BindableWorkspace
 	page, err := c.call(ctx, httpcore.Request{
 		Operation: op, Method: http.MethodGet, Path: routes.ListWorkspaces, Query: q, Token: token.Reveal(),
-	}, p.Err(op), &out, reqOpts)
+	}, proofNone, p.Err(op), &out, reqOpts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +162,7 @@ func (c *Client) BindWorkspace(ctx context.Context, token secret.String, req *Bi
 	httpcore.Token(&p, "token", token)
 	return send[BindWorkspaceResult](ctx, c, httpcore.Request{
 		Operation: op, Method: http.MethodPost, Path: routes.BindWorkspace, Body: req, Token: token.Reveal(),
-	}, httpcore.Check(op, p, req), opts)
+	}, proofNone, httpcore.Check(op, p, req), opts)
 }
 
 // GetBinding reads the binding of the token's Billing Center account and
@@ -173,5 +173,5 @@ func (c *Client) GetBinding(ctx context.Context, token secret.String, opts ...Re
 	httpcore.Token(&p, "token", token)
 	return send[Binding](ctx, c, httpcore.Request{
 		Operation: op, Method: http.MethodGet, Path: routes.GetBinding, Token: token.Reveal(),
-	}, p.Err(op), opts)
+	}, proofNone, p.Err(op), opts)
 }
