@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -16,14 +17,22 @@ import (
 )
 
 // A new TrueWatch user activates the demo purchase: the mock "mails" the
-// verification code to its outbox, and registration binds everything.
+// verification code to its outbox, and registration binds everything. The
+// buyer's Huawei client, with the demo account's keys, proves to the
+// Billing Center that the caller owns the Huawei account.
 func Example() {
 	srv, err := mockserver.New(mockserver.WithoutListener())
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
+		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+		billing.WithOwnershipProver(hw))
 	if err != nil {
 		log.Fatal(err)
 	}

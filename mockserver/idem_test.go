@@ -151,23 +151,58 @@ func TestFingerprint(t *testing.T) {
 	assert.NotEqual(t, fingerprint("POST", "/p", []byte(`not json`)), fingerprint("POST", "/p", []byte(`not json!`)))
 }
 
-func TestIdempotencySweepsExpiredKeys(t *testing.T) {
+// storeIdem stores a 200 answer under slot, as a finished request does.
+func (s *Server) storeIdem(t *testing.T, slot string) {
+	t.Helper()
+	rec, _, e := s.idemBegin(slot, fingerprint(http.MethodPost, "/p", nil))
+	require.Nil(t, e)
+	rw := &recordingWriter{ResponseWriter: httptest.NewRecorder()}
+	rw.WriteHeader(http.StatusOK)
+	s.idemFinish(slot, rec, rw)
+}
+
+func (s *Server) idemCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.st.tw.idem)
+}
+
+func TestIdempotencyExpiresRecordsInOrder(t *testing.T) {
 	h := newHarness(t)
+	for i := range 300 {
+		h.srv.storeIdem(t, "old-"+strconv.Itoa(i))
+	}
+	h.clock.Advance(12 * time.Hour)
+	for i := range 100 {
+		h.srv.storeIdem(t, "newer-"+strconv.Itoa(i))
+	}
+	require.Equal(t, 400, h.srv.idemCount())
+	h.clock.Advance(12 * time.Hour)
 	path := bcPath(routes.SendCode)
-	for i := range idemSweepEvery - 1 {
-		_, _, e := h.srv.idemBegin(idemSlot(path, "", "old-"+strconv.Itoa(i)), fingerprint(http.MethodPost, path, nil))
-		require.Nil(t, e)
-	}
-	h.srv.mu.Lock()
-	for _, rec := range h.srv.st.tw.idem {
-		rec.inFlight = false
-	}
-	h.srv.mu.Unlock()
-	h.clock.Advance(24 * time.Hour)
 	h.requireOK(h.do(http.MethodPost, path, billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister}, withKey("new")), nil)
+	assert.Equal(t, 101, h.srv.idemCount(), "the records older than 24 hours are dropped, the newer kept")
+	h.clock.Advance(12 * time.Hour)
+	h.srv.storeIdem(t, "last")
+	assert.Equal(t, 2, h.srv.idemCount())
 	h.srv.mu.Lock()
-	defer h.srv.mu.Unlock()
-	assert.Equal(t, 1, len(h.srv.st.tw.idem), "expired records are dropped")
+	assert.Equal(t, 2, h.srv.st.tw.idemQ.len(), "the queue gives back what it dropped")
+	h.srv.mu.Unlock()
+}
+
+func TestIdempotencyRecordLimit(t *testing.T) {
+	h := newHarness(t, WithMaxIdempotencyRecords(3))
+	for i := range 5 {
+		h.srv.storeIdem(t, "k"+strconv.Itoa(i))
+	}
+	assert.Equal(t, 3, h.srv.idemCount())
+	h.srv.mu.Lock()
+	_, oldest := h.srv.st.tw.idem["k0"]
+	_, newest := h.srv.st.tw.idem["k4"]
+	h.srv.mu.Unlock()
+	assert.False(t, oldest, "the oldest go first")
+	assert.True(t, newest)
+	_, err := New(WithoutListener(), WithMaxIdempotencyRecords(0))
+	assert.Error(t, err)
 }
 
 // TestIdempotencyNeedsTheToken: on token routes the key does not stand in

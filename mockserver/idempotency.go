@@ -12,16 +12,24 @@ import (
 )
 
 // Idempotency as the contract describes it: a POST with an Idempotency-Key
-// header is done at most once. Keys are scoped by path and, on token
-// routes, by the token's Billing Center account (the token is checked
-// first: a key never stands in for it). Repeating the key with the same
-// request (method, path and canonical JSON body without the one-time secret
-// fields) replays the first 2xx answer with Idempotent-Replayed: true and
-// does no work; repeating it with another request is 409
-// ft.IdempotencyKeyReused; repeating it while the first is still running
-// is 409 ft.IdempotencyKeyInFlight. Failed answers are not stored, so a
-// failed request can be retried with the same key. Keys expire after 24
-// hours of mock time.
+// header is done at most once. Keys are scoped by path and by the proven
+// caller: on token routes the token's Billing Center account, on routes
+// keyed by a Huawei account the account the request's ownership proof
+// proved (the token and the proof are checked first: a key never stands in
+// for them). So one caller's key never replays, blocks or collides with
+// another's, and a replay, which may hand out a credential (a token), only
+// ever answers a request that proves what the first one proved. Repeating
+// the key with the same request (method, path and canonical JSON body
+// without the one-time secret fields) replays the first 2xx answer with
+// Idempotent-Replayed: true and does no work; repeating it with another
+// request is 409 ft.IdempotencyKeyReused; repeating it while the first is
+// still running is 409 ft.IdempotencyKeyInFlight. Failed answers are not
+// stored, so a failed request can be retried with the same key.
+//
+// Stored answers expire 24 hours (mock time) after they were stored, from
+// a queue in the order they were stored, so that dropping them costs only
+// what is dropped; at most maxIdemRecords are kept, the oldest going first
+// when there are more.
 
 const (
 	// IdempotencyKeyHeader is the request header that makes a POST
@@ -31,8 +39,8 @@ const (
 	IdempotentReplayedHeader = "Idempotent-Replayed"
 
 	idemKeyMaxLen = 255
-	// idemSweepEvery bounds the work of dropping expired records.
-	idemSweepEvery = 256
+	// defaultMaxIdemRecords bounds the stored answers (WithMaxIdempotencyRecords).
+	defaultMaxIdemRecords = 100_000
 )
 
 type idemRecord struct {
@@ -45,7 +53,8 @@ type idemRecord struct {
 }
 
 // idempotent runs h for a POST, honouring Idempotency-Key within the scope
-// of principal (the token's Billing Center account, "" on public routes).
+// of principal (who the request proved to be; "" on sendCode, the one
+// anonymous POST).
 // It reads the body (enforcing the size limit) and hands h a fresh reader
 // over it.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal string, h http.HandlerFunc) {
@@ -117,14 +126,7 @@ func (s *Server) idemBegin(slot string, fp [sha256.Size]byte) (rec, stored *idem
 		cp := *old
 		return nil, &cp, nil
 	}
-	s.st.tw.idemInserts++
-	if s.st.tw.idemInserts%idemSweepEvery == 0 {
-		for k, v := range idem {
-			if !v.inFlight && !now.Before(v.expiresAt) {
-				delete(idem, k)
-			}
-		}
-	}
+	s.expireIdemLocked(now)
 	rec = &idemRecord{fingerprint: fp, inFlight: true, expiresAt: now.Add(s.cfg.idemTTL)}
 	idem[slot] = rec
 	return rec, nil, nil
@@ -146,6 +148,27 @@ func (s *Server) idemFinish(slot string, rec *idemRecord, rw *recordingWriter) {
 	rec.status = rw.status
 	rec.contentType = rw.Header().Get("Content-Type")
 	rec.body = rw.body.Bytes()
+	rec.expiresAt = s.cfg.clock.Now().Add(s.cfg.idemTTL)
+	s.st.tw.idemQ.push(rec.expiresAt, slot)
+	s.expireIdemLocked(s.cfg.clock.Now())
+}
+
+// expireIdemLocked drops the stored answers that have expired, then the
+// oldest while there are more than the limit. Records still in flight are
+// not in the queue (they are queued when their answer is stored).
+func (s *Server) expireIdemLocked(now time.Time) {
+	idem := s.st.tw.idem
+	drop := func(slot string) {
+		if rec := idem[slot]; rec != nil && !rec.inFlight && !now.Before(rec.expiresAt) {
+			delete(idem, slot)
+		}
+	}
+	s.st.tw.idemQ.expire(now, drop)
+	for len(idem) > s.cfg.maxIdem && s.st.tw.idemQ.len() > 0 {
+		if slot := s.st.tw.idemQ.pop(); idem[slot] != nil && !idem[slot].inFlight {
+			delete(idem, slot)
+		}
+	}
 }
 
 // fingerprint identifies a request for idempotency: method, path, and the

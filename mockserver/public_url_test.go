@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
@@ -77,8 +78,16 @@ func TestPublicURLEverywhere(t *testing.T) {
 	_, err = srv.SeedBinding(bca.ID, DemoHuaweiAccountID, DemoInstanceID)
 	require.NoError(t, err)
 
+	// The owner's proof names the public URL, as the SDK's Huawei client
+	// pointed at HuaweiEndpoint signs it; the mock checks it all the same.
 	hc := srv.HTTPClient()
-	resp, err := hc.Get(srv.BillingURL() + routes.GetSubscription + "?huaweiAccountId=" + DemoHuaweiAccountID + "&instanceId=" + DemoInstanceID)
+	p, err := proof.Sign(srv.HuaweiEndpoint(), proof.PathCallerIdentity, srv.Audience(), DemoAccessKey, DemoSecretKey, "", srv.Now())
+	require.NoError(t, err)
+	assert.Equal(t, public+"/billing-center", srv.Audience())
+	req, err := http.NewRequest(http.MethodGet, srv.BillingURL()+routes.GetSubscription+"?huaweiAccountId="+DemoHuaweiAccountID+"&instanceId="+DemoInstanceID, nil)
+	require.NoError(t, err)
+	req.Header.Set(proof.Header, p)
+	resp, err := hc.Do(req)
 	require.NoError(t, err, "HTTPClient sends requests for the public URL to the listener")
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

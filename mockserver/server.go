@@ -236,6 +236,8 @@ type config struct {
 	controlToken secret.String
 	timeouts     Timeouts
 	outboxLimits OutboxLimits
+	maxIdem      int
+	audience     string
 }
 
 // WithClock makes the server use c for every time decision.
@@ -349,6 +351,19 @@ func WithRateLimit(n int) Option {
 	}
 }
 
+// WithMaxIdempotencyRecords bounds the answers kept for Idempotency-Key
+// replays (default 100,000); past it the oldest go first, before their 24
+// hours.
+func WithMaxIdempotencyRecords(n int) Option {
+	return func(cfg *config) error {
+		if n < 1 {
+			return errors.New("mockserver: the idempotency record limit must be at least 1")
+		}
+		cfg.maxIdem = n
+		return nil
+	}
+}
+
 // Server is a running mock. All methods are safe for concurrent use.
 type Server struct {
 	cfg     config
@@ -368,13 +383,17 @@ type Server struct {
 	closeOnce sync.Once
 	rt        http.RoundTripper // behind HTTPClient
 	transport interface{ CloseIdleConnections() }
+	// proofOrigins are the Huawei identity endpoints ownership proofs may
+	// name: this server, by its public and its listener's URL.
+	proofOrigins []string
 }
 
 // New builds and (unless WithoutListener) starts a Server. It fails only for
 // invalid options or when the address cannot be listened on.
 func New(opts ...Option) (*Server, error) {
 	cfg := config{clock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
-		idemTTL: 24 * time.Hour, tokenTTL: time.Hour, timeouts: DefaultTimeouts(), outboxLimits: DefaultOutboxLimits()}
+		idemTTL: 24 * time.Hour, tokenTTL: time.Hour, timeouts: DefaultTimeouts(), outboxLimits: DefaultOutboxLimits(),
+		maxIdem: defaultMaxIdemRecords}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -403,6 +422,7 @@ func New(opts ...Option) (*Server, error) {
 		s.url = cfg.publicURL
 	}
 	s.newTransport()
+	s.proofOrigins = proofOriginsFor(s.url, s.listenerURL())
 	return s, nil
 }
 

@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,18 +87,43 @@ func (s *Server) bindLocked(billingAccountID string, k subKey) {
 	}
 }
 
+// issueTokenLocked makes a Billing Center token: "bctk_" and 32 hex
+// characters from crypto/rand, unrelated to any ID or seed. Expired tokens
+// are freed as new ones are made.
 func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, workspace.Timestamp) {
-	tok := s.ids.next("bctk_")
+	s.expireTokensLocked()
+	tok := newToken()
 	exp := s.now().Add(s.cfg.tokenTTL)
 	s.st.tw.tokens[tok] = &tokenRec{billingAccountID: billingAccountID, sub: k, expiresAt: exp}
+	// An expired token is kept for one more lifetime, so that using it
+	// says ft.TokenExpired rather than that it never existed.
+	s.st.tw.tokenQ.push(exp.Add(s.cfg.tokenTTL), tok)
 	return tok, workspace.Timestamp{Time: exp}
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "bctk_" + hex.EncodeToString(b[:])
+}
+
+// expireTokensLocked frees the tokens that expired more than a token
+// lifetime ago.
+func (s *Server) expireTokensLocked() {
+	now := s.cfg.clock.Now()
+	tw := &s.st.tw
+	tw.tokenQ.expire(now, func(tok string) {
+		if rec := tw.tokens[tok]; rec != nil && !now.Before(rec.expiresAt.Add(s.cfg.tokenTTL)) {
+			delete(tw.tokens, tok)
+		}
+	})
 }
 
 // subscriptionViewLocked is a subscription as GetSubscription shows it.
 func (s *Server) subscriptionViewLocked(p *Purchase) billing.Subscription {
 	k := subKey{p.AccountID, p.InstanceID}
 	out := billing.Subscription{HuaweiAccountID: p.AccountID, InstanceID: p.InstanceID, ProductID: p.ProductID,
-		Status: subscriptionStatus(p.Status), Active: p.Status == PurchaseInUse,
+		Status: subscriptionStatus(p.Status), Active: p.Status == PurchaseInUse, OwnershipProven: true,
 		Workspaces: s.workspacesSettledByLocked(k)}
 	if b := s.st.tw.bindings[k]; b != nil {
 		out.Bound = true
@@ -109,8 +136,22 @@ func (s *Server) subscriptionViewLocked(p *Purchase) billing.Subscription {
 	return out
 }
 
+// publicSubscription is what the subscription lookup answers without a
+// proof of ownership: what anyone who knows both IDs may learn. Never who
+// bound it or which workspaces it settles.
+type publicSubscription struct {
+	HuaweiAccountID string                     `json:"huaweiAccountId"`
+	InstanceID      string                     `json:"instanceId"`
+	ProductID       string                     `json:"productId"`
+	Status          billing.SubscriptionStatus `json:"status"`
+	Active          bool                       `json:"active"`
+	OwnershipProven bool                       `json:"ownershipProven"`
+}
+
 // opGetSubscription: GET /api/v1/subscription/get?huaweiAccountId=&instanceId=.
-func (s *Server) opGetSubscription(_ *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
+// The complete answer needs a proof of ownership of the account; a proof
+// of another account is refused rather than answered in part.
+func (s *Server) opGetSubscription(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
 	if e := checkQuery(q, "huaweiAccountId", "instanceId"); e != nil {
 		return nil, nil, e
 	}
@@ -120,9 +161,19 @@ func (s *Server) opGetSubscription(_ *call, q url.Values) (any, *httpcore.PageIn
 	if len(p) > 0 {
 		return nil, nil, validationErr(p)
 	}
-	pur, e := s.existingSubscriptionLocked(subKey{q.Get("huaweiAccountId"), q.Get("instanceId")})
+	k := subKey{q.Get("huaweiAccountId"), q.Get("instanceId")}
+	if c.proven != "" {
+		if e := c.ownerOf(k.huaweiAccountID); e != nil {
+			return nil, nil, e
+		}
+	}
+	pur, e := s.existingSubscriptionLocked(k)
 	if e != nil {
 		return nil, nil, e
+	}
+	if c.proven == "" {
+		return publicSubscription{HuaweiAccountID: pur.AccountID, InstanceID: pur.InstanceID, ProductID: pur.ProductID,
+			Status: subscriptionStatus(pur.Status), Active: pur.Status == PurchaseInUse}, nil, nil
 	}
 	return s.subscriptionViewLocked(pur), nil, nil
 }
@@ -130,8 +181,11 @@ func (s *Server) opGetSubscription(_ *call, q url.Values) (any, *httpcore.PageIn
 // opRegister: POST /api/v1/account/register. Creates the console account,
 // the Billing Center account, the first workspace settled by the
 // subscription, and the binding; all or nothing.
-func (s *Server) opRegister(_ *call, req *billing.RegisterRequest) (any, *twError) {
+func (s *Server) opRegister(c *call, req *billing.RegisterRequest) (any, *twError) {
 	k := subKey{req.HuaweiAccountID, req.InstanceID}
+	if e := c.ownerOf(k.huaweiAccountID); e != nil {
+		return nil, e
+	}
 	if e := s.checkCodeLocked(req.Email, billing.PurposeRegister, req.EmailCode); e != nil {
 		return nil, e
 	}
@@ -186,8 +240,11 @@ func huaweiSettlement(k subKey) workspace.Settlement {
 }
 
 // opBindAccount: POST /api/v1/billing_account/bind.
-func (s *Server) opBindAccount(_ *call, req *billing.BindAccountRequest) (any, *twError) {
+func (s *Server) opBindAccount(c *call, req *billing.BindAccountRequest) (any, *twError) {
 	k := subKey{req.HuaweiAccountID, req.InstanceID}
+	if e := c.ownerOf(k.huaweiAccountID); e != nil {
+		return nil, e
+	}
 	if e := s.checkCodeLocked(req.Email, billing.PurposeBindBillingAccount, req.EmailCode); e != nil {
 		return nil, e
 	}

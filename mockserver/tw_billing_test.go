@@ -79,7 +79,8 @@ func TestGetSubscription(t *testing.T) {
 	var sub billing.Subscription
 	h.requireOK(get(DemoHuaweiAccountID, DemoInstanceID), &sub)
 	assert.Equal(t, billing.Subscription{HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
-		ProductID: TrueWatchProductID, Status: billing.StatusInUse, Active: true, Workspaces: []billing.BoundWorkspace{}}, sub)
+		ProductID: TrueWatchProductID, Status: billing.StatusInUse, Active: true, OwnershipProven: true,
+		Workspaces: []billing.BoundWorkspace{}}, sub)
 	assert.False(t, sub.Activated())
 	assert.Contains(t, string(get(DemoHuaweiAccountID, DemoInstanceID).raw), `"workspaces":[]`, "an empty list, not null")
 

@@ -36,7 +36,7 @@ func newClients(t *testing.T, opts ...Option) *clients {
 		return nil
 	}}
 	bc, err := billing.NewClient(billing.WithBaseURL(h.srv.BillingURL()), billing.WithHTTPClient(h.srv.HTTPClient()),
-		billing.WithRetryPolicy(policy))
+		billing.WithRetryPolicy(policy), billing.WithOwnershipProver(h.prover(DemoHuaweiAccountID)))
 	require.NoError(t, err)
 	ws, err := workspace.NewClient(workspace.WithEndpoints(h.srv.SiteEndpoints()), workspace.WithHTTPClient(h.srv.HTTPClient()),
 		workspace.WithRetryPolicy(policy))
@@ -81,6 +81,8 @@ func TestClientsNewUser(t *testing.T) {
 	assert.ErrorIs(t, err, apierror.ErrAlreadyBound)
 	req2.InstanceID, req2.HuaweiAccountID, req2.Username = otherInstance, otherHuaweiID, "ada"
 	_, err = c.bc.Register(ctx, &req2)
+	assert.ErrorIs(t, err, apierror.ErrProofAccountMismatch, "the client's prover proves the demo account, not this one")
+	_, err = c.bc.Register(ctx, &req2, billing.WithOwnershipProof(c.h.prover(otherHuaweiID)))
 	assert.ErrorIs(t, err, apierror.ErrNameTaken)
 	var apiErr *apierror.Error
 	require.ErrorAs(t, err, &apiErr)

@@ -1,10 +1,11 @@
 package mockserver
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
+	"math/big"
 	"net/http"
-	"strconv"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -27,9 +28,14 @@ func (s *Server) opSendCode(_ *call, req *billing.SendCodeRequest) (any, *twErro
 			return nil, e
 		}
 	}
-	code := s.newCode()
+	s.expireCodesLocked()
+	code := newCode()
 	s.st.tw.codes[k] = &codeRec{code: code, expiresAt: now.Add(codeTTL)}
 	s.st.tw.lastSent[k] = now
+	// An expired code is kept for one more lifetime, so that using it says
+	// ft.VerificationCodeExpired rather than that there is none.
+	s.st.tw.codeQ.push(now.Add(2*codeTTL), k)
+	s.st.tw.sentQ.push(now.Add(codeResendInterval), k)
 	s.st.tw.outbox.add(Email{
 		To:      req.Email,
 		Purpose: req.Purpose,
@@ -44,10 +50,35 @@ func (s *Server) opSendCode(_ *call, req *billing.SendCodeRequest) (any, *twErro
 		ResendAfter: workspace.Timestamp{Time: now.Add(codeResendInterval)}}, nil
 }
 
-// newCode makes a deterministic 6-digit code from the ID generator.
-func (s *Server) newCode() string {
-	n, _ := strconv.ParseUint(s.ids.hex32("code")[:8], 16, 64)
-	return fmt.Sprintf("%06d", n%1_000_000)
+// newCode makes a 6-digit code from crypto/rand, uniform over 000000 to
+// 999999: a code must not be predictable from anything an attacker can
+// see (IDs, the seed, earlier codes). Tests read codes from the outbox.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		// crypto/rand does not fail on supported platforms; a code nobody
+		// can type is the safe answer if it ever does.
+		return "no-code"
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// expireCodesLocked frees the codes that expired more than a code lifetime
+// ago (used ones are freed when used) and the resend marks older than the
+// resend interval.
+func (s *Server) expireCodesLocked() {
+	now := s.cfg.clock.Now()
+	tw := &s.st.tw
+	tw.codeQ.expire(now, func(k codeKey) {
+		if rec := tw.codes[k]; rec != nil && !now.Before(rec.expiresAt.Add(codeTTL)) {
+			delete(tw.codes, k)
+		}
+	})
+	tw.sentQ.expire(now, func(k codeKey) {
+		if last, ok := tw.lastSent[k]; ok && !now.Before(last.Add(codeResendInterval)) {
+			delete(tw.lastSent, k)
+		}
+	})
 }
 
 // checkCodeLocked verifies a code for email and purpose without using it

@@ -21,7 +21,7 @@ func TestConcurrentRegistrations(t *testing.T) {
 	const n = 24
 	srv := Start(t, WithoutDemoFixture())
 	hwID := "00000000000000000000000000000abc"
-	require.NoError(t, srv.AddHuaweiAccount(HuaweiAccount{ID: hwID}))
+	require.NoError(t, srv.AddHuaweiAccount(HuaweiAccount{ID: hwID, Keys: []AccessKey{{AK: "CONCURRENTAK0001", SK: "sk"}}}))
 	for i := range n {
 		_, err := srv.AddPurchase(Purchase{AccountID: hwID, InstanceID: fmt.Sprintf("inst-%02d", i)})
 		require.NoError(t, err)

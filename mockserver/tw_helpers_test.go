@@ -15,6 +15,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -84,6 +85,79 @@ func withKey(key string) reqOpt {
 
 func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
 
+// noProofMark marks a request the harness must not prove on its own.
+const noProofMark = "X-Test-No-Proof"
+
+// withoutProof sends a request keyed by a Huawei account with no ownership
+// proof, as a stranger who knows only the IDs would.
+func withoutProof() reqOpt { return withHeader(noProofMark, "1") }
+
+// withProof sends the given proof (see harness.proofFor).
+func withProof(p string) reqOpt {
+	return func(r *http.Request) {
+		r.Header.Set(noProofMark, "1")
+		r.Header.Set(proof.Header, p)
+	}
+}
+
+// proofFor signs a proof of the Huawei account huaweiID with its first key,
+// at the mock's time, for the mock's audience, over STS.
+func (h *harness) proofFor(huaweiID string) string {
+	h.t.Helper()
+	return h.proofAt(huaweiID, h.srv.Now())
+}
+
+func (h *harness) proofAt(huaweiID string, at time.Time) string {
+	h.t.Helper()
+	h.srv.mu.Lock()
+	acc := h.srv.st.huawei.accounts[huaweiID]
+	h.srv.mu.Unlock()
+	require.NotNil(h.t, acc, "no Huawei account %s", huaweiID)
+	require.NotEmpty(h.t, acc.Keys, "Huawei account %s has no key to prove it with", huaweiID)
+	k := acc.Keys[0]
+	p, err := proof.Sign(h.srv.URL(), proof.PathCallerIdentity, h.srv.Audience(), k.AK, k.SK, k.SecurityToken, at)
+	require.NoError(h.t, err)
+	return p
+}
+
+// prover is an OwnershipProver for the Huawei account huaweiID, signing at
+// the mock's time.
+func (h *harness) prover(huaweiID string) billing.OwnershipProver {
+	return h.srv.OwnershipProver(huaweiID)
+}
+
+// provedAccount is the Huawei account the harness proves a request to an
+// owner route with: the account the request names, when the mock has it.
+// A registration or binding that names no known account (a malformed or
+// made-up ID) is proved as the demo account, if there is one, so that its
+// other problems are reached; a lookup is sent without a proof, as a
+// stranger would. "" for routes not keyed by a Huawei account.
+func (h *harness) provedAccount(req *http.Request, body []byte) string {
+	var named string
+	switch req.URL.Path {
+	case bcPath(routes.GetSubscription):
+		if id := req.URL.Query().Get("huaweiAccountId"); h.srv.hasHuaweiAccount(id) {
+			return id
+		}
+		return ""
+	case bcPath(routes.Register), bcPath(routes.BindAccount):
+		var b struct {
+			HuaweiAccountID string `json:"huaweiAccountId"`
+		}
+		_ = json.Unmarshal(body, &b)
+		named = b.HuaweiAccountID
+	default:
+		return ""
+	}
+	switch {
+	case h.srv.hasHuaweiAccount(named):
+		return named
+	case h.srv.hasHuaweiAccount(DemoHuaweiAccountID):
+		return DemoHuaweiAccountID
+	}
+	return ""
+}
+
 // do sends a request to path (relative to the server root). body may be
 // nil, a string or []byte (sent as is), or a value to marshal.
 func (h *harness) do(method, path string, body any, opts ...reqOpt) *wireResp {
@@ -105,17 +179,20 @@ func (h *harness) doAsync(method, path string, body any, opts ...reqOpt) *wireRe
 
 func (h *harness) send(method, path string, body any, opts ...reqOpt) (*wireResp, error) {
 	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
-		raw, err := testkit.WireJSON(b)
-		if err != nil {
+		var err error
+		if raw, err = testkit.WireJSON(b); err != nil {
 			return nil, err
 		}
+	}
+	if body != nil {
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, h.srv.URL()+path, rd)
@@ -128,12 +205,20 @@ func (h *harness) send(method, path string, body any, opts ...reqOpt) (*wireResp
 	for _, o := range opts {
 		o(req)
 	}
+	// The harness acts as the owner of the Huawei account a request names,
+	// as the SDK does with that account's keys, unless told otherwise.
+	if req.Header.Get(noProofMark) == "" {
+		if id := h.provedAccount(req, raw); id != "" {
+			req.Header.Set(proof.Header, h.proofFor(id))
+		}
+	}
+	req.Header.Del(noProofMark)
 	resp, err := h.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err = io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -233,11 +318,13 @@ func (h *harness) bind(username, email, huaweiID, instanceID string) billing.Bin
 	return out
 }
 
-// addSubscription adds a Huawei account (once) and an in-use purchase.
+// addSubscription adds a Huawei account (once, with a key to prove it
+// with) and an in-use purchase.
 func (h *harness) addSubscription(huaweiID, instanceID string) {
 	h.t.Helper()
 	if !h.srv.hasHuaweiAccount(huaweiID) {
-		require.NoError(h.t, h.srv.AddHuaweiAccount(HuaweiAccount{ID: huaweiID}))
+		require.NoError(h.t, h.srv.AddHuaweiAccount(HuaweiAccount{ID: huaweiID,
+			Keys: []AccessKey{{AK: "AK" + strings.ToUpper(huaweiID[:16]), SK: "sk-" + huaweiID}}}))
 	}
 	_, err := h.srv.AddPurchase(Purchase{AccountID: huaweiID, InstanceID: instanceID})
 	require.NoError(h.t, err)

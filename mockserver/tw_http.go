@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type twError struct {
 	msg        string
 	detail     any
 	retryAfter time.Duration
+	challenge  string // WWW-Authenticate of a 401, when not the Bearer one
 }
 
 func (e *twError) Error() string { return e.code + ": " + e.msg }
@@ -57,7 +59,10 @@ func writeTWErr(w http.ResponseWriter, r *http.Request, e *twError) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
-	if e.status == http.StatusUnauthorized && e.code != apierror.CodeAkRateLimited {
+	switch {
+	case e.status == http.StatusUnauthorized && e.challenge != "":
+		w.Header().Set("WWW-Authenticate", e.challenge)
+	case e.status == http.StatusUnauthorized && e.code != apierror.CodeAkRateLimited:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="truewatch-billing-center"`)
 	}
 	writeTWError(w, r, e.status, e.code, e.msg, e.detail)
@@ -223,22 +228,25 @@ func (s *Server) rateLimit(r *http.Request) *twError {
 
 // call is one decoded TrueWatch API call as an operation sees it.
 type call struct {
-	r     *http.Request
-	site  site.Code // from the path, for site routes
-	token *tokenRec // for token routes
+	r      *http.Request
+	site   site.Code // from the path, for site routes
+	token  *tokenRec // for token routes
+	proven string    // the Huawei account the ownership proof proved, for owner routes
 }
 
-// twHandler is a TrueWatch API operation ready to serve, and whether it
-// needs a Billing Center token.
+// twHandler is a TrueWatch API operation ready to serve, and who may call
+// it.
 type twHandler struct {
-	auth  bool
-	serve http.HandlerFunc
+	access access
+	serve  http.HandlerFunc
 }
 
 // twRoute wraps every TrueWatch API handler: rate limiting, the path's site,
-// the token (for token routes), then idempotency for POSTs. The token is
-// checked before idempotency so that a key never stands in for it, and keys
-// are scoped to the token's Billing Center account.
+// the token (token routes) or the ownership proof (routes keyed by a Huawei
+// account), then idempotency for POSTs. The credential is checked before
+// idempotency so that a key never stands in for it, and keys are scoped to
+// who the credential proves: the token's Billing Center account, or the
+// proof's Huawei account.
 func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if e := s.rateLimit(r); e != nil {
@@ -250,13 +258,24 @@ func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 			return
 		}
 		principal := ""
-		if h.auth {
+		switch h.access {
+		case tokenHolder:
 			tok, e := s.authenticate(r)
 			if e != nil {
 				writeTWErr(w, r, e)
 				return
 			}
-			principal = tok.billingAccountID
+			principal = "billing-account:" + tok.billingAccountID
+		case owner, ownerForDetail:
+			account, e := s.checkProof(r, h.access)
+			if e != nil {
+				writeTWErr(w, r, e)
+				return
+			}
+			if account != "" {
+				principal = "huawei-account:" + account
+				r = r.WithContext(context.WithValue(r.Context(), provenKey{}, account))
+			}
 		}
 		if r.Method == http.MethodPost {
 			s.idempotent(w, r, principal, h.serve)
@@ -267,13 +286,13 @@ func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 }
 
 // postOp builds the handler of a JSON POST operation: strict decoding and
-// validation, then op under s.mu (after the token check, when auth). op
-// checks every precondition before changing anything.
+// validation, then op under s.mu (after the token check, for token
+// routes). op checks every precondition before changing anything.
 func postOp[T any, PT interface {
 	*T
 	validator
-}](s *Server, auth bool, op func(c *call, req PT) (any, *twError)) twHandler {
-	return twHandler{auth: auth, serve: func(w http.ResponseWriter, r *http.Request) {
+}](s *Server, who access, op func(c *call, req PT) (any, *twError)) twHandler {
+	return twHandler{access: who, serve: func(w http.ResponseWriter, r *http.Request) {
 		body, e := readBody(r)
 		if e != nil {
 			writeTWErr(w, r, e)
@@ -284,7 +303,7 @@ func postOp[T any, PT interface {
 			writeTWErr(w, r, e)
 			return
 		}
-		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) {
+		s.serveOp(w, r, who == tokenHolder, func(c *call) (any, *httpcore.PageInfo, *twError) {
 			out, e := op(c, req)
 			return out, nil, e
 		})
@@ -292,22 +311,22 @@ func postOp[T any, PT interface {
 }
 
 // getOp builds the handler of a GET operation; op checks the query itself.
-func getOp(s *Server, auth bool, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) twHandler {
-	return twHandler{auth: auth, serve: func(w http.ResponseWriter, r *http.Request) {
+func getOp(s *Server, who access, op func(c *call, q url.Values) (any, *httpcore.PageInfo, *twError)) twHandler {
+	return twHandler{access: who, serve: func(w http.ResponseWriter, r *http.Request) {
 		// r.URL.Query would drop pairs it cannot parse.
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
 			writeTWErr(w, r, twErr(http.StatusBadRequest, apierror.CodeValidation, "malformed query string"))
 			return
 		}
-		s.serveOp(w, r, auth, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, q) })
+		s.serveOp(w, r, who == tokenHolder, func(c *call) (any, *httpcore.PageInfo, *twError) { return op(c, q) })
 	}}
 }
 
 // serveOp runs op under s.mu (after checking the token again, under the
 // same lock, for token routes) and writes its answer.
 func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op func(c *call) (any, *httpcore.PageInfo, *twError)) {
-	c := &call{r: r, site: site.Code(r.PathValue("site"))}
+	c := &call{r: r, site: site.Code(r.PathValue("site")), proven: provenAccount(r)}
 	out, page, e := func() (any, *httpcore.PageInfo, *twError) {
 		s.mu.Lock()
 		defer s.mu.Unlock() // even if op panics: the router answers 500, the server lives on
@@ -351,20 +370,20 @@ func (s *Server) registerTrueWatch(mux *http.ServeMux) {
 	bc := func(method, path string, h twHandler) {
 		mux.HandleFunc(method+" "+routes.MockBillingPrefix+path, s.twRoute(h))
 	}
-	bc(http.MethodPost, routes.SendCode, postOp(s, false, s.opSendCode))
-	bc(http.MethodGet, routes.GetSubscription, getOp(s, false, s.opGetSubscription))
-	bc(http.MethodPost, routes.Register, postOp(s, false, s.opRegister))
-	bc(http.MethodPost, routes.BindAccount, postOp(s, false, s.opBindAccount))
-	bc(http.MethodGet, routes.ListWorkspaces, getOp(s, true, s.opListWorkspaces))
-	bc(http.MethodPost, routes.BindWorkspace, postOp(s, true, s.opBindWorkspace))
-	bc(http.MethodGet, routes.GetBinding, getOp(s, true, s.opGetBinding))
+	bc(http.MethodPost, routes.SendCode, postOp(s, anyone, s.opSendCode))
+	bc(http.MethodGet, routes.GetSubscription, getOp(s, ownerForDetail, s.opGetSubscription))
+	bc(http.MethodPost, routes.Register, postOp(s, owner, s.opRegister))
+	bc(http.MethodPost, routes.BindAccount, postOp(s, owner, s.opBindAccount))
+	bc(http.MethodGet, routes.ListWorkspaces, getOp(s, tokenHolder, s.opListWorkspaces))
+	bc(http.MethodPost, routes.BindWorkspace, postOp(s, tokenHolder, s.opBindWorkspace))
+	bc(http.MethodGet, routes.GetBinding, getOp(s, tokenHolder, s.opGetBinding))
 
 	api := func(method, path string, h twHandler) {
 		mux.HandleFunc(method+" "+routes.MockSitesPrefix+"{site}/"+string(site.ConsoleAPI)+path, s.twRoute(h))
 	}
-	api(http.MethodPost, routes.CreateWorkspace, postOp(s, true, s.opCreateWorkspace))
-	api(http.MethodPost, routes.RegisterAndCreate, postOp(s, true, s.opRegisterAndCreate))
-	api(http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, true, s.opGetWorkspace))
+	api(http.MethodPost, routes.CreateWorkspace, postOp(s, tokenHolder, s.opCreateWorkspace))
+	api(http.MethodPost, routes.RegisterAndCreate, postOp(s, tokenHolder, s.opRegisterAndCreate))
+	api(http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, tokenHolder, s.opGetWorkspace))
 
 	mux.HandleFunc("GET "+routes.MockSitesPrefix+"{site}/"+string(site.Auth)+"/login/pwd", s.loginPage)
 }

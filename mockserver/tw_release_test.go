@@ -42,7 +42,8 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 
 			sub, _ := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
 			assert.Equal(t, billing.Subscription{HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
-				ProductID: TrueWatchProductID, Status: subscriptionStatus(status), Workspaces: []billing.BoundWorkspace{}}, sub)
+				ProductID: TrueWatchProductID, Status: subscriptionStatus(status), OwnershipProven: true,
+				Workspaces: []billing.BoundWorkspace{}}, sub)
 
 			// The old token still reads, but cannot settle anything.
 			var binding billing.Binding

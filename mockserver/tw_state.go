@@ -28,20 +28,29 @@ const (
 // are not stored here: a subscription is a Huawei purchase (huaweiState),
 // the one source of truth for whether it exists and is in use.
 type twState struct {
-	accounts    map[string]*workspace.Account      // by ID
-	accountIDs  []string                           // creation order
-	billing     map[string]*billing.BillingAccount // by ID
-	billingIDs  []string                           // creation order
-	workspaces  map[string]*workspace.Workspace    // by ID
-	wsIDs       []string                           // creation order
-	bindings    map[subKey]*bindingRec             // subscription -> Billing Center account
-	tokens      map[string]*tokenRec               // by token
-	codes       map[codeKey]*codeRec               // the live code per email and purpose
-	lastSent    map[codeKey]time.Time              // when a code was last sent, for the resend rule
-	idem        map[string]*idemRecord             // by path + key
-	idemInserts int                                // keys claimed, to sweep expired records now and then
-	outbox      *outboxStore                       // the emails sent, bounded
-	windows     map[string]*rateWindow             // by client address
+	accounts   map[string]*workspace.Account      // by ID
+	accountIDs []string                           // creation order
+	billing    map[string]*billing.BillingAccount // by ID
+	billingIDs []string                           // creation order
+	workspaces map[string]*workspace.Workspace    // by ID
+	wsIDs      []string                           // creation order
+	bindings   map[subKey]*bindingRec             // subscription -> Billing Center account
+	tokens     map[string]*tokenRec               // by token
+	codes      map[codeKey]*codeRec               // the live code per email and purpose
+	lastSent   map[codeKey]time.Time              // when a code was last sent, for the resend rule
+	idem       map[string]*idemRecord             // by path + principal + key
+	proofsUsed map[string]time.Time               // ownership proofs used, by signature, until their window ends
+	outbox     *outboxStore                       // the emails sent, bounded
+	windows    map[string]*rateWindow             // by client address
+
+	// Queues that free what expires, oldest first, without sweeping the
+	// maps: tokens, codes (and their resend marks), stored idempotent
+	// answers and used proofs.
+	tokenQ expiryQueue[string]
+	codeQ  expiryQueue[codeKey]
+	sentQ  expiryQueue[codeKey]
+	idemQ  expiryQueue[string]
+	proofQ expiryQueue[string]
 
 	// Indexes for the uniqueness rules; usernames and emails never change.
 	accountByUser  map[siteKey]string  // site + folded username -> account ID
@@ -68,6 +77,7 @@ func newTWState() twState {
 		codes:      map[codeKey]*codeRec{},
 		lastSent:   map[codeKey]time.Time{},
 		idem:       map[string]*idemRecord{},
+		proofsUsed: map[string]time.Time{},
 		windows:    map[string]*rateWindow{},
 		outbox:     newOutboxStore(DefaultOutboxLimits()),
 
