@@ -8,9 +8,19 @@
 // sending anything when the input breaks a documented rule. Failed calls
 // return an *apierror.Error that matches the apierror sentinels.
 //
-// Usage:
+// Calls keyed by a Huawei account and instance (GetSubscription, Register,
+// BindBillingAccount) carry a proof that the caller controls that Huawei
+// account: a Huawei STS request signed with the buyer's own AK/SK, which
+// the Billing Center has Huawei verify (see OwnershipProver and
+// docs/security.md). The secret key never leaves the process. A
+// *huawei.Client with the buyer's credentials is the prover:
 //
-//	bc, err := billing.NewClient(billing.WithBaseURL("https://billing.example.com"))
+//	hw, err := huawei.NewClient(huawei.WithCredentialsFromEnv())
+//	if err != nil {
+//		return err
+//	}
+//	bc, err := billing.NewClient(billing.WithBaseURL("https://billing.example.com"),
+//		billing.WithOwnershipProver(hw))
 //	if err != nil {
 //		return err
 //	}
@@ -35,7 +45,11 @@
 //		fmt.Println(ws.Name, ws.Bindable, ws.Reason)
 //	}
 //
+// Without a prover, Register and BindBillingAccount are refused before
+// anything is sent, and GetSubscription answers only the status.
+//
 // POST calls carry an Idempotency-Key (generated, or set with
 // WithIdempotencyKey) that every retry of the call reuses, so a retried
-// registration or binding never happens twice.
+// registration or binding never happens twice; every attempt carries a
+// fresh proof.
 package billing

@@ -9,6 +9,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -17,13 +18,21 @@ import (
 
 // newMock starts an in-process mock server (no port) and a Billing Center
 // client that reaches it. Its demo fixture is a Huawei account with one
-// TrueWatch purchase in use, bound to nothing.
+// TrueWatch purchase in use, bound to nothing. The buyer's Huawei client,
+// with that account's keys, proves ownership of the account on the calls
+// keyed by it.
 func newMock() (*mockserver.Server, *billing.Client) {
 	srv, err := mockserver.New(mockserver.WithoutListener())
 	if err != nil {
 		log.Fatal(err)
 	}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
+		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+		billing.WithOwnershipProver(hw))
 	if err != nil {
 		log.Fatal(err)
 	}
