@@ -208,10 +208,22 @@ type BindAccountResult struct {
 type BindableWorkspace struct {
 	workspace.Workspace
 	Bindable bool `json:"bindable"`
-	// Reason explains why Bindable is false: "settled by another active
-	// subscription", "settlement already changed this month", "already bound".
+	// Reason explains why Bindable is false: one of the Reason constants.
 	Reason string `json:"reason,omitempty"`
 }
+
+// Why a workspace cannot be bound (BindableWorkspace.Reason).
+const (
+	// ReasonAlreadyBound: it is already settled by the token's
+	// subscription; binding it again succeeds and changes nothing.
+	ReasonAlreadyBound = "already bound"
+	// ReasonSettlementLocked: it is settled by another subscription that
+	// has not been released.
+	ReasonSettlementLocked = "settled by another active subscription"
+	// ReasonMonthlyLimit: its settlement method already changed this
+	// calendar month (UTC).
+	ReasonMonthlyLimit = "settlement already changed this month"
+)
 
 // ListOptions pages a list call. Zero values mean page 1 and 20 items.
 type ListOptions struct {

@@ -17,9 +17,9 @@ import (
 
 // Reasons a workspace cannot be bound, as ListWorkspaces reports them.
 const (
-	reasonLocked       = "settled by another active subscription"
-	reasonMonthlyLimit = "settlement already changed this month"
-	reasonAlreadyBound = "already bound"
+	reasonLocked       = billing.ReasonSettlementLocked
+	reasonMonthlyLimit = billing.ReasonMonthlyLimit
+	reasonAlreadyBound = billing.ReasonAlreadyBound
 )
 
 const defaultPageSize = 20
