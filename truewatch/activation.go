@@ -106,6 +106,7 @@ type Activation struct {
 	huaweiFromEnv  bool
 	httpClient     *http.Client
 	retryPolicy    *retry.Policy
+	prover         OwnershipProver
 
 	// Identity.
 	accountID  string
@@ -219,8 +220,10 @@ func (a *Activation) WithHuaweiEndpoint(url string) *Activation {
 }
 
 // WithHuaweiCredentials sets the Huawei Cloud access key the builder's
-// Huawei client signs with, to look up the account ID (IAM) and the
-// instance ID (BSS) when they are not given.
+// Huawei client signs with: to look up the account ID (IAM) and the
+// instance ID (BSS) when they are not given, and to prove to the Billing
+// Center that the caller controls the account (see OwnershipProver). The
+// secret key never leaves the process.
 func (a *Activation) WithHuaweiCredentials(ak string, sk secret.String) *Activation {
 	if ak == "" || sk.IsZero() {
 		return a.problem("huaweiCredentials", "access key and secret key are required")
@@ -240,6 +243,27 @@ func (a *Activation) WithHuaweiSecurityToken(token secret.String) *Activation {
 // credentials from the environment (see huawei.WithCredentialsFromEnv).
 func (a *Activation) WithHuaweiCredentialsFromEnv() *Activation {
 	a.huaweiFromEnv = true
+	return a
+}
+
+// OwnershipProver proves to the Billing Center that the caller controls the
+// Huawei account being activated; it is billing.OwnershipProver,
+// re-exported. The Huawei client the builder makes from Huawei credentials
+// (or the one given with WithHuaweiClient) is the prover unless
+// WithOwnershipProver names another.
+type OwnershipProver = billing.OwnershipProver
+
+// WithOwnershipProver sets how the activation proves ownership of the
+// Huawei account: a prover of your own, for proofs that do not come from
+// AK/SK credentials in this process (a signing service, or later the
+// marketplace's activation link). By default the Huawei client signs the
+// proofs. Without either, Plan still reads what it can, and Run refuses any
+// change with an *OwnershipProofError.
+func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
+	if p == nil {
+		return a.problem("ownershipProver", "is nil")
+	}
+	a.prover = p
 	return a
 }
 

@@ -3,6 +3,8 @@ package truewatch
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strings"
@@ -166,17 +168,18 @@ func TestRegisterBranch(t *testing.T) {
 	assert.False(t, plan.AlreadyActivated)
 	require.Len(t, plan.ChangeSteps(), 1)
 	assert.Equal(t, StepRegister, plan.ChangeSteps()[0].Name)
-	assert.Equal(t, IdempotencyKey(plan.ActivationID, StepRegister, 0), plan.ChangeSteps()[0].IdempotencyKey)
+	assert.Empty(t, plan.ChangeSteps()[0].IdempotencyKey, "a Plan before the first Run has no key yet")
 	assert.Contains(t, plan.String(), "site us1")
 
 	res, err := a.Run(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, plan.Steps, res.Steps, "Run took the planned steps")
+	assert.Equal(t, plan.Steps, keyless(res.Steps), "Run took the planned steps")
+	assertKeyed(t, res.Steps)
 	assert.Equal(t, "bcac_1", res.BillingAccount.ID)
 	assert.Equal(t, "wksp_reg", res.WorkspaceID)
 	assert.Equal(t, SiteUS1, res.Site)
 	assert.Equal(t, "https://login/us1", res.LoginURL)
-	assert.Equal(t, plan.ChangeSteps()[0].IdempotencyKey, f.keys["Register"])
+	assert.Equal(t, changeSteps(res.Steps)[0].IdempotencyKey, f.keys["Register"], "the key the step reports is the key sent")
 	require.Len(t, codes.reqs, 1)
 	assert.Equal(t, billing.PurposeRegister, codes.reqs[0].Purpose)
 
@@ -243,7 +246,8 @@ func TestBindBranches(t *testing.T) {
 
 			res, err := a.Run(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, plan.Steps, res.Steps)
+			assert.Equal(t, plan.Steps, keyless(res.Steps))
+			assertKeyed(t, res.Steps)
 			assert.Equal(t, tt.wsID, res.WorkspaceID)
 			assert.Equal(t, "bcac_1", res.BillingAccount.ID)
 			assert.Equal(t, "https://login/us1", res.LoginURL)
@@ -463,6 +467,16 @@ func TestCodes(t *testing.T) {
 			assert.Equal(t, sends, count(f.callList(), "SendVerificationCode:register"))
 		})
 	}
+	t.Run("a code already refused is not sent again", func(t *testing.T) {
+		f, codes := newFake(), &fixedCodes{codes: []string{"000001", "000001"}}
+		res, err := base(f, codes).Register(registerInfo()).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "wksp_reg", res.WorkspaceID)
+		assert.Equal(t, 2, count(f.callList(), "Register"), "the repeated code is not sent")
+		assert.Equal(t, 2, count(f.callList(), "SendVerificationCode:register"), "a new code is sent instead")
+		require.Len(t, codes.reqs, 3)
+		assert.Equal(t, "that code was already refused; a new one was sent", codes.reqs[2].Reason)
+	})
 	t.Run("provider error stops", func(t *testing.T) {
 		f := newFake()
 		boom := errors.New("no terminal")
@@ -472,7 +486,7 @@ func TestCodes(t *testing.T) {
 		assert.Zero(t, count(f.callList(), "Register"))
 	})
 	t.Run("other errors are not code errors", func(t *testing.T) {
-		f, codes := newFake(), &fixedCodes{}
+		f, codes := newFake(), &fixedCodes{codes: []string{"000001"}}
 		f.failNext("Register", invalid, &apierror.Error{HTTPStatus: 409, ErrorCode: apierror.CodeUsernameTaken})
 		_, err := base(f, codes).Register(registerInfo()).Run(context.Background())
 		assert.ErrorIs(t, err, apierror.ErrNameTaken)
@@ -492,11 +506,12 @@ func TestExpiredTokenRebindsOnceWithNewKey(t *testing.T) {
 	first, rebind := changeSteps(res.Steps)[0], changeSteps(res.Steps)[1]
 	assert.Equal(t, StepBindBillingAccount, rebind.Name)
 	assert.NotEqual(t, first.IdempotencyKey, rebind.IdempotencyKey)
-	assert.Equal(t, IdempotencyKey(res.ActivationID, StepBindBillingAccount, 1), rebind.IdempotencyKey)
 	assert.Equal(t, 2, count(f.callList(), "BindBillingAccount"))
 	cp, err := store.Load(context.Background(), res.ActivationID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, cp.BindGeneration)
+	assert.Equal(t, stepKey(cp.KeySecret, res.ActivationID, StepBindBillingAccount, 1), rebind.IdempotencyKey)
+	assert.Equal(t, stepKey(cp.KeySecret, res.ActivationID, StepBindBillingAccount, 0), first.IdempotencyKey)
 
 	// A second refusal is not retried again.
 	f2 := newFake()
@@ -506,24 +521,57 @@ func TestExpiredTokenRebindsOnceWithNewKey(t *testing.T) {
 	assert.Equal(t, 2, count(f2.callList(), "BindBillingAccount"))
 }
 
-func TestIdempotencyKeysAreDeterministic(t *testing.T) {
+func TestActivationIDIsDeterministic(t *testing.T) {
 	id := activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister)
 	assert.Equal(t, id, activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister))
 	assert.NotEqual(t, id, activationID(testAccountID, testInstanceID, SiteEU1, BranchRegister))
 	assert.NotEqual(t, id, activationID(testAccountID, testInstanceID, SiteUS1, BranchCreateWorkspace))
 	assert.Regexp(t, `^actv_[0-9a-f]{32}$`, id)
-	k := IdempotencyKey(id, StepRegister, 0)
-	assert.Regexp(t, `^act_[0-9a-f]{32}$`, k)
-	assert.Equal(t, k, IdempotencyKey(id, StepRegister, 0))
-	assert.NotEqual(t, k, IdempotencyKey(id, StepBindBillingAccount, 0))
-	assert.NotEqual(t, IdempotencyKey(id, StepBindBillingAccount, 0), IdempotencyKey(id, StepBindBillingAccount, 1))
+}
 
-	// Two builders (two processes) plan the same keys.
-	p1, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
+// TestIdempotencyKeysNeedTheSecret: keys derive from the activation's
+// secret, so that nobody can compute them from the public identifiers: two
+// activations of the same subscription with their own stores send other
+// keys, and the key is not the public-data hash keys used to be.
+func TestIdempotencyKeysNeedTheSecret(t *testing.T) {
+	id := activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister)
+	s1, err := newKeySecret()
 	require.NoError(t, err)
-	p2, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
+	s2, err := newKeySecret()
 	require.NoError(t, err)
-	assert.Equal(t, p1.Steps, p2.Steps)
+	k := stepKey(s1, id, StepRegister, 0)
+	assert.Regexp(t, `^act_[0-9a-f]{32}$`, k)
+	assert.Equal(t, k, stepKey(s1, id, StepRegister, 0))
+	assert.NotEqual(t, k, stepKey(s2, id, StepRegister, 0))
+	assert.NotEqual(t, k, stepKey(s1, id, StepBindBillingAccount, 0))
+	assert.NotEqual(t, stepKey(s1, id, StepBindBillingAccount, 0), stepKey(s1, id, StepBindBillingAccount, 1))
+	public := sha256.Sum256([]byte(id + "/" + string(StepRegister)))
+	assert.NotEqual(t, "act_"+hex.EncodeToString(public[:])[:32], k, "not the old key from public data")
+
+	r1, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Run(context.Background())
+	require.NoError(t, err)
+	r2, err := base(newFake(), &fixedCodes{}).Register(registerInfo()).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, r1.ActivationID, r2.ActivationID)
+	assert.NotEqual(t, changeSteps(r1.Steps)[0].IdempotencyKey, changeSteps(r2.Steps)[0].IdempotencyKey)
+}
+
+// keyless is steps without their idempotency keys, as a Plan before the
+// first Run shows them.
+func keyless(steps []Step) []Step {
+	out := append([]Step(nil), steps...)
+	for i := range out {
+		out[i].IdempotencyKey = ""
+	}
+	return out
+}
+
+// assertKeyed checks that every change step carries a key.
+func assertKeyed(t *testing.T, steps []Step) {
+	t.Helper()
+	for _, s := range changeSteps(steps) {
+		assert.Regexp(t, `^act_[0-9a-f]{32}$`, s.IdempotencyKey, s.Name)
+	}
 }
 
 func TestFailedStepResumes(t *testing.T) {

@@ -2,8 +2,8 @@ package truewatch
 
 import (
 	"context"
-	"github.com/truewatch-labs/marketplace-go/apierror"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -38,8 +38,7 @@ type apis struct {
 }
 
 // clients returns the given clients and makes the missing ones, recording
-// why one cannot be made as a problem. It makes no network call. The Huawei
-// client is made only when an ID must be looked up.
+// why one cannot be made as a problem. It makes no network call.
 func (a *Activation) clients(p *apierror.Problems) apis {
 	bc, ws, hw := a.billingAPI, a.workspaceAPI, a.huaweiAPI
 	policy := a.clientPolicy()
@@ -74,7 +73,9 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 			ws = workspaceAdapter{c}
 		}
 	}
-	if hw == nil && (a.accountID == "" || a.instanceID == "") && (a.huaweiAK != "" || a.huaweiFromEnv) {
+	// The Huawei client is made whenever there are credentials: it looks up
+	// missing IDs and signs the proofs of ownership.
+	if hw == nil && (a.huaweiAK != "" || a.huaweiFromEnv) {
 		if c, err := a.newHuaweiClient(); err != nil {
 			p.Add("huaweiCredentials", "%v", err)
 		} else {
@@ -106,19 +107,28 @@ func (b billingAdapter) sendCode(ctx context.Context, req *billing.SendCodeReque
 	return b.c.SendVerificationCode(ctx, req)
 }
 
-func (b billingAdapter) subscription(ctx context.Context, accountID, instanceID string) (*billing.Subscription, error) {
-	return b.c.GetSubscription(ctx, accountID, instanceID)
+// proofOption gives a call the activation's prover, when it has one (else
+// the billing client's own, if it was given one).
+func proofOption(p billing.OwnershipProver) billing.RequestOption {
+	if p == nil {
+		return nil
+	}
+	return billing.WithOwnershipProof(p)
 }
 
-func (b billingAdapter) register(ctx context.Context, req *billing.RegisterRequest, key string) (*billing.RegisterResult, callMeta, error) {
+func (b billingAdapter) subscription(ctx context.Context, accountID, instanceID string, p billing.OwnershipProver) (*billing.Subscription, error) {
+	return b.c.GetSubscription(ctx, accountID, instanceID, proofOption(p))
+}
+
+func (b billingAdapter) register(ctx context.Context, req *billing.RegisterRequest, key string, p billing.OwnershipProver) (*billing.RegisterResult, callMeta, error) {
 	var info billing.CallInfo
-	res, err := b.c.Register(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info))
+	res, err := b.c.Register(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info), proofOption(p))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
 
-func (b billingAdapter) bindAccount(ctx context.Context, req *billing.BindAccountRequest, key string) (*billing.BindAccountResult, callMeta, error) {
+func (b billingAdapter) bindAccount(ctx context.Context, req *billing.BindAccountRequest, key string, p billing.OwnershipProver) (*billing.BindAccountResult, callMeta, error) {
 	var info billing.CallInfo
-	res, err := b.c.BindBillingAccount(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info))
+	res, err := b.c.BindBillingAccount(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info), proofOption(p))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
 

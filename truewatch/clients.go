@@ -19,11 +19,13 @@ type callMeta struct {
 // that its logic can be tested with fakes; adapters.go makes the module's
 // clients satisfy them.
 
+// The calls keyed by a Huawei account take the prover of ownership of the
+// account (nil: none, and the subscription answer is partial).
 type billingAPI interface {
 	sendCode(ctx context.Context, req *billing.SendCodeRequest) (*billing.SendCodeResult, error)
-	subscription(ctx context.Context, accountID, instanceID string) (*billing.Subscription, error)
-	register(ctx context.Context, req *billing.RegisterRequest, key string) (*billing.RegisterResult, callMeta, error)
-	bindAccount(ctx context.Context, req *billing.BindAccountRequest, key string) (*billing.BindAccountResult, callMeta, error)
+	subscription(ctx context.Context, accountID, instanceID string, p billing.OwnershipProver) (*billing.Subscription, error)
+	register(ctx context.Context, req *billing.RegisterRequest, key string, p billing.OwnershipProver) (*billing.RegisterResult, callMeta, error)
+	bindAccount(ctx context.Context, req *billing.BindAccountRequest, key string, p billing.OwnershipProver) (*billing.BindAccountResult, callMeta, error)
 	// workspaces lists every workspace of the token's Billing Center account.
 	workspaces(ctx context.Context, token secret.String) ([]billing.BindableWorkspace, error)
 	bindWorkspace(ctx context.Context, token secret.String, req *billing.BindWorkspaceRequest, key string) (*billing.BindWorkspaceResult, callMeta, error)

@@ -216,7 +216,7 @@ func TestEndToEndEveryBranch(t *testing.T) {
 
 			res, err := a.Run(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, plan.Steps, res.Steps, "Run did what Plan said")
+			assert.Equal(t, plan.Steps, asPlanned(t, plan.Steps, res.Steps), "Run did what Plan said")
 			assert.Equal(t, plan.ActivationID, res.ActivationID)
 			assertOneOutcome(t, e, b, res)
 			if wsID != "" {
@@ -269,6 +269,32 @@ func (e *env) failRun(a *truewatch.Activation, f mockserver.Fault) {
 	e.srv.ClearFaults()
 }
 
+// plannedKey is the key a Plan of a (resumed) activation shows for step.
+func (e *env) plannedKey(a *truewatch.Activation, step truewatch.StepName) string {
+	e.t.Helper()
+	plan, err := a.Plan(context.Background())
+	require.NoError(e.t, err)
+	for _, s := range plan.ChangeSteps() {
+		if s.Name == step {
+			require.NotEmpty(e.t, s.IdempotencyKey, "a resumed activation plans its keys")
+			return s.IdempotencyKey
+		}
+	}
+	e.t.Fatalf("no %s step planned", step)
+	return ""
+}
+
+// assertNextBindKey checks that the bind moved from the first key to the
+// next generation's, which the checkpoint records.
+func (e *env) assertNextBindKey(res *truewatch.Result, first, used string) {
+	e.t.Helper()
+	assert.Regexp(e.t, `^act_[0-9a-f]{32}$`, used)
+	assert.NotEqual(e.t, first, used, "bound under the next key")
+	cp, err := e.store.Load(context.Background(), res.ActivationID)
+	require.NoError(e.t, err)
+	assert.Equal(e.t, 1, cp.BindGeneration)
+}
+
 // loseChangeResponses loses, once, the response of each change step of b
 // after the work is done.
 func (e *env) loseChangeResponses(b branch) {
@@ -278,12 +304,22 @@ func (e *env) loseChangeResponses(b branch) {
 	}
 }
 
-// asPlanned drops what only a run can know (whether the server replayed a
-// step's response), for comparing steps taken with steps planned.
-func asPlanned(steps []truewatch.Step) []truewatch.Step {
+// asPlanned drops from steps taken what only a run can know, for comparing
+// them with the steps planned: whether the server replayed a step's
+// response, and the idempotency keys a Plan did not know yet (made by the
+// first Run; a Plan after a Run that saved a checkpoint knows them, and
+// they must be the keys Run sent). Every change step taken has a key.
+func asPlanned(t *testing.T, planned, steps []truewatch.Step) []truewatch.Step {
+	t.Helper()
 	out := slices.Clone(steps)
 	for i := range out {
 		out[i].Replayed = false
+		if out[i].Action == truewatch.ActionChange {
+			assert.Regexp(t, `^act_[0-9a-f]{32}$`, out[i].IdempotencyKey, out[i].Name)
+		}
+		if i < len(planned) && planned[i].IdempotencyKey == "" {
+			out[i].IdempotencyKey = ""
+		}
 	}
 	return out
 }
@@ -338,7 +374,7 @@ func TestCrashAtEveryStepThenResume(t *testing.T) {
 					assert.Equal(t, files, e.checkpointFiles(), "Plan wrote no checkpoint")
 					res, err := b.build(e.builder(), wsID).Run(context.Background())
 					require.NoError(t, err)
-					assert.Equal(t, plan.Steps, asPlanned(res.Steps), "plan-then-run equivalence after a crash")
+					assert.Equal(t, plan.Steps, asPlanned(t, plan.Steps, res.Steps), "plan-then-run equivalence after a crash")
 					assertOneOutcome(t, e, b, res)
 				})
 			}
@@ -389,6 +425,7 @@ func TestExpiredTokenAfterLostBind(t *testing.T) {
 	b.seed(e)
 	e.failRun(b.build(e.builder(), ""), mockserver.Fault{Path: bindPath, AfterHandler: true})
 	e.clock.Advance(2 * time.Minute)
+	first := e.plannedKey(b.build(e.builder(), ""), truewatch.StepBindBillingAccount)
 
 	e.events = nil
 	res, err := b.build(e.builder(), "").Run(context.Background())
@@ -401,8 +438,7 @@ func TestExpiredTokenAfterLostBind(t *testing.T) {
 		}
 	}
 	require.Len(t, binds, 1)
-	assert.Equal(t, truewatch.IdempotencyKey(res.ActivationID, truewatch.StepBindBillingAccount, 1), binds[0].IdempotencyKey,
-		"bound under the next key")
+	e.assertNextBindKey(res, first, binds[0].IdempotencyKey)
 	assert.Contains(t, binds[0].Reason, "expired")
 	asked := 0
 	for _, ev := range e.events {

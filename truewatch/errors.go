@@ -43,7 +43,46 @@ var (
 	ErrBadCheckpoint = errors.New("truewatch: checkpoint cannot be used")
 	// ErrNilContext: Plan or Run was given a nil context.
 	ErrNilContext = errors.New("truewatch: nil context")
+	// ErrOwnershipUnproven: the activation cannot prove that the caller
+	// controls the Huawei account (no Huawei credentials, no
+	// OwnershipProver), so the Billing Center will neither change the
+	// subscription nor say how it is bound. It is matched by the
+	// *OwnershipProofError that says what is missing.
+	ErrOwnershipUnproven = errors.New("truewatch: no proof of ownership of the Huawei account")
 )
+
+// OwnershipProofError is what Run returns, before any call that changes
+// anything, when the activation has a branch but no way to prove that the
+// caller controls the Huawei account: the account and instance IDs are
+// known to others (they are on invoices, in screenshots, in support
+// tickets) and prove nothing. A check (no branch) returns it, inside a
+// *StepError for StepCheckSubscription, when the Billing Center would not
+// say whether an active subscription is activated without a proof. It
+// matches ErrOwnershipUnproven and apierror.ErrProofRequired.
+type OwnershipProofError struct {
+	HuaweiAccountID string
+	InstanceID      string
+	Branch          Branch
+	// Subscription is what the Billing Center tells without a proof (its
+	// status), when the activation asked; nil otherwise.
+	Subscription *billing.Subscription
+}
+
+func (e *OwnershipProofError) Error() string {
+	what := "activating it changes it"
+	if e.Branch == BranchCheck {
+		what = "the Billing Center says whether it is activated only to its owner"
+	}
+	return fmt.Sprintf("truewatch: instance %s of Huawei account %s: %s, which needs proof that you control the Huawei account; "+
+		"the IDs alone prove nothing: give Huawei credentials of the account (WithHuaweiCredentials, WithHuaweiCredentialsFromEnv "+
+		"or WithHuaweiClient) or an OwnershipProver (WithOwnershipProver)", e.InstanceID, e.HuaweiAccountID, what)
+}
+
+// Is makes errors.Is(err, ErrOwnershipUnproven) and
+// errors.Is(err, apierror.ErrProofRequired) true.
+func (e *OwnershipProofError) Is(target error) bool {
+	return target == ErrOwnershipUnproven || target == apierror.ErrProofRequired || target == apierror.ErrOwnershipProof
+}
 
 // errNilActivation is returned by the methods of a nil *Activation.
 var errNilActivation = errors.New("truewatch: nil *Activation; make one with NewActivation")

@@ -154,7 +154,10 @@ func ExampleActivation_BindWorkspaceByName() {
 
 // With no branch, an activation only checks: a provisioning service asks
 // whether a tenant's subscription needs work, without choosing a site or
-// giving a code provider. Nothing changes either way.
+// giving a code provider. Nothing changes either way. The Billing Center
+// tells how a subscription is bound only to whoever proves they control its
+// Huawei account, here with the tenant's Huawei credentials; the IDs alone
+// get no further than its status.
 func ExampleActivation_Run_check() {
 	srv, err := mockserver.New()
 	if err != nil {
@@ -162,12 +165,20 @@ func ExampleActivation_Run_check() {
 		return
 	}
 	defer srv.Close()
-	check := func() *truewatch.Activation {
+	byIDs := func() *truewatch.Activation {
 		return truewatch.NewActivation().
 			WithBillingURL(srv.BillingURL()).
 			WithHuaweiAccountID(mockserver.DemoHuaweiAccountID).
 			WithInstanceID(mockserver.DemoInstanceID)
 	}
+	check := func() *truewatch.Activation {
+		return byIDs().
+			WithHuaweiEndpoint(srv.HuaweiEndpoint()).
+			WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey)
+	}
+
+	_, err = byIDs().Run(context.Background())
+	fmt.Println("IDs alone:", errors.Is(err, truewatch.ErrOwnershipUnproven))
 
 	_, err = check().Run(context.Background())
 	var nb *truewatch.NeedsBranchError
@@ -197,6 +208,7 @@ func ExampleActivation_Run_check() {
 	fmt.Println("billing account:", res.BillingAccount.Username, "workspaces:", len(res.Workspaces), "site:", res.Site)
 	fmt.Println("login:", strings.TrimPrefix(res.LoginURL, srv.URL()))
 	// Output:
+	// IDs alone: true
 	// needs a branch: true [register bind_workspace create_workspace register_and_create_workspace]
 	// branch: check already activated: true
 	// billing account: ada workspaces: 1 site: eu1

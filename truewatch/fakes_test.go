@@ -96,22 +96,40 @@ func (f *fakeServices) sendCode(_ context.Context, req *billing.SendCodeRequest)
 		ResendAfter: workspace.Timestamp{Time: now.Add(f.resendAfter)}}, nil
 }
 
-func (f *fakeServices) subscription(_ context.Context, accountID, instanceID string) (*billing.Subscription, error) {
+func (f *fakeServices) subscription(_ context.Context, accountID, instanceID string, p billing.OwnershipProver) (*billing.Subscription, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("GetSubscription", ""); err != nil {
 		return nil, err
 	}
+	if p == nil {
+		return &billing.Subscription{HuaweiAccountID: f.sub.HuaweiAccountID, InstanceID: f.sub.InstanceID,
+			ProductID: f.sub.ProductID, Status: f.sub.Status, Active: f.sub.Active}, nil
+	}
 	s := f.sub
+	s.OwnershipProven = true
 	s.Workspaces = append([]billing.BoundWorkspace(nil), f.sub.Workspaces...)
 	return &s, nil
 }
 
-func (f *fakeServices) register(_ context.Context, req *billing.RegisterRequest, key string) (*billing.RegisterResult, callMeta, error) {
+// errNoProof is the Billing Center's answer to a call without a proof.
+func errNoProof(op string) error {
+	return &apierror.Error{Service: "billing", Operation: op, HTTPStatus: 401, ErrorCode: apierror.CodeProofRequired}
+}
+
+// OwnershipProof makes the fake a prover, as the Huawei client is.
+func (f *fakeServices) OwnershipProof(context.Context, string) (string, error) {
+	return "fake-proof", nil
+}
+
+func (f *fakeServices) register(_ context.Context, req *billing.RegisterRequest, key string, p billing.OwnershipProver) (*billing.RegisterResult, callMeta, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("Register", key); err != nil {
 		return nil, callMeta{}, err
+	}
+	if p == nil {
+		return nil, callMeta{}, errNoProof("Register")
 	}
 	if err := f.checkCode(req.EmailCode); err != nil {
 		return nil, callMeta{}, err
@@ -124,11 +142,14 @@ func (f *fakeServices) register(_ context.Context, req *billing.RegisterRequest,
 	return &billing.RegisterResult{BillingAccount: ba, Workspace: ws, LoginURL: f.sub.LoginURL}, callMeta{}, nil
 }
 
-func (f *fakeServices) bindAccount(_ context.Context, req *billing.BindAccountRequest, key string) (*billing.BindAccountResult, callMeta, error) {
+func (f *fakeServices) bindAccount(_ context.Context, req *billing.BindAccountRequest, key string, p billing.OwnershipProver) (*billing.BindAccountResult, callMeta, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("BindBillingAccount", key); err != nil {
 		return nil, callMeta{}, err
+	}
+	if p == nil {
+		return nil, callMeta{}, errNoProof("BindBillingAccount")
 	}
 	if err := f.checkCode(req.EmailCode); err != nil {
 		return nil, callMeta{}, err

@@ -7,8 +7,9 @@ import (
 )
 
 // WithHuaweiClient sets the Huawei Cloud client that looks up the account
-// ID (IAM) and the instance ID (BSS) when they are not given, instead of the
-// one the builder would make from WithHuaweiCredentials.
+// ID (IAM) and the instance ID (BSS) when they are not given and signs the
+// proofs of ownership of the account, instead of the one the builder would
+// make from WithHuaweiCredentials.
 func (a *Activation) WithHuaweiClient(c *huawei.Client) *Activation {
 	if c == nil {
 		return a.problem("huaweiClient", "is nil")
@@ -56,6 +57,11 @@ func (h huaweiAdapter) accountID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return acc.ID, nil
+}
+
+// OwnershipProof signs a proof of the account (billing.OwnershipProver).
+func (h huaweiAdapter) OwnershipProof(ctx context.Context, audience string) (string, error) {
+	return h.c.OwnershipProof(ctx, audience)
 }
 
 func (h huaweiAdapter) instanceID(ctx context.Context) (string, error) {

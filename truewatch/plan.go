@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -81,24 +80,33 @@ type Step struct {
 	Name   StepName `json:"name"`
 	Action Action   `json:"action"`
 	// IdempotencyKey is the key a change step sends; running the activation
-	// again, from any process, sends the same key. The one exception is the
-	// bind of the Billing Center account, which moves to the next key when
-	// the server refuses the planned one (an earlier run sent other inputs
-	// under it) or replays an expired token; the Result's step then carries
-	// the key used and its Reason says why.
+	// again, from any process with the same Store, sends the same key. Keys
+	// derive from a random secret the activation's first Run makes and
+	// checkpoints (Checkpoint.KeySecret), so nobody can compute them from
+	// public data; a Plan made before the first Run has none yet (empty).
+	// The one exception is the bind of the Billing Center account, which
+	// moves to the next key when the server refuses the planned one (an
+	// earlier run sent other inputs under it) or replays an expired token;
+	// the Result's step then carries the key used and its Reason says why.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Reason says why the step is taken and what it changes.
 	Reason string `json:"reason"`
 	// Replayed is true when the server answered a change step from its
 	// idempotency store: the work had been done by an earlier attempt.
 	Replayed bool `json:"replayed,omitempty"`
+	// FoundDone is true when another run of the same activation, running
+	// at the same time (another process, another Store), made the change
+	// first: the Billing Center refused this run's call as already done,
+	// and the subscription, read again, is exactly what this run wanted.
+	FoundDone bool `json:"foundDone,omitempty"`
 }
 
 // Plan is what Run would do, found with read-only calls.
 type Plan struct {
 	// ActivationID identifies the activation: derived from the Huawei
-	// account ID, the instance ID, the site and the branch. Checkpoints and
-	// idempotency keys derive from it.
+	// account ID, the instance ID, the site and the branch. Checkpoints are
+	// saved under it; it is public, and idempotency keys derive from it
+	// and the activation's secret.
 	ActivationID    string
 	HuaweiAccountID string
 	InstanceID      string
@@ -114,6 +122,11 @@ type Plan struct {
 	Resuming bool
 	// Subscription is the subscription as the Billing Center reported it.
 	Subscription *billing.Subscription
+	// OwnershipProven is true when the activation proved ownership of the
+	// Huawei account, so the Billing Center reported the subscription's
+	// binding. Without a proof a Plan lists no change step: the binding
+	// state is unknown, and Run refuses to change anything.
+	OwnershipProven bool
 	// Steps are the steps, in order, with their reasons.
 	Steps []Step
 	// Notes are facts worth knowing that are not steps (site immutability,
@@ -162,15 +175,13 @@ func activationID(accountID, instanceID string, s Site, b Branch) string {
 	return "actv_" + hex.EncodeToString(sum[:])[:32]
 }
 
-// IdempotencyKey returns the key of a step of an activation. generation
-// counts re-binds after an expired token (0 for the first bind).
-func IdempotencyKey(activationID string, step StepName, generation int) string {
-	s := activationID + "/" + string(step)
-	if generation > 0 {
-		s += "/" + strconv.Itoa(generation)
+// key is the idempotency key of a step, or "" before the activation has
+// its secret (a Plan before the first Run).
+func (r *runner) key(step StepName, generation int) string {
+	if r.cp.KeySecret.IsZero() {
+		return ""
 	}
-	sum := sha256.Sum256([]byte(s))
-	return "act_" + hex.EncodeToString(sum[:])[:32]
+	return stepKey(r.cp.KeySecret, r.id, step, generation)
 }
 
 // branch is the configured branch: BranchCheck when no branch method was
@@ -262,6 +273,13 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 	if r.branchName != BranchCheck {
 		cp, err = r.store.Load(ctx, r.id)
 	}
+	if err == nil && cp != nil && cp.Version == 1 && cp.ActivationID == r.id {
+		// Version 1 derived keys from public data: carry on under new,
+		// secret keys. A step an earlier run did under an old key is found
+		// done from the subscription's state rather than done twice.
+		cp.Version = checkpointVersion
+		plan.Notes = append(plan.Notes, "the checkpoint is of version 1: the activation goes on under new, secret idempotency keys")
+	}
 	if err == nil && cp != nil && (cp.Version != checkpointVersion || cp.ActivationID != r.id) {
 		err = fmt.Errorf("%w: it has version %d and activation %q; want version %d and %q",
 			ErrBadCheckpoint, cp.Version, cp.ActivationID, checkpointVersion, r.id)
@@ -272,21 +290,34 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 	if err != nil {
 		return fmt.Errorf("load checkpoint %s: %w", r.id, err)
 	}
-	if cp == nil {
+	switch {
+	case cp == nil:
 		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,
 			InstanceID: r.instanceID, Site: r.a.site, Branch: r.branchName}
-	} else if len(cp.Steps) > 0 && !cp.Completed {
+	case len(cp.Steps) > 0 && !cp.Completed:
 		plan.Resuming = true
 		plan.Notes = append(plan.Notes, fmt.Sprintf("resuming: an earlier run completed %s", stepNames(cp.Steps)))
+		r.saved = true
+	default:
+		r.saved = true
+	}
+	// A Run makes the secret its keys derive from; a Plan, which saves
+	// nothing, shows keys only once a Run has made it.
+	if cp.KeySecret.IsZero() && r.live && r.branchName != BranchCheck {
+		if cp.KeySecret, err = newKeySecret(); err != nil {
+			return err
+		}
+		r.saved = false
 	}
 	r.cp = cp
 
-	sub, err := r.bc.subscription(ctx, r.accountID, r.instanceID)
+	sub, err := r.bc.subscription(ctx, r.accountID, r.instanceID, r.prover)
 	if err != nil {
 		return err
 	}
 	r.sub = sub
 	plan.Subscription = sub
+	plan.OwnershipProven = sub.OwnershipProven
 	plan.Steps = append(plan.Steps, Step{Name: StepCheckSubscription, Action: ActionRead, Reason: describeSubscription(sub)})
 	return r.decide(plan)
 }
@@ -294,6 +325,10 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 func describeSubscription(s *billing.Subscription) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "subscription status %s", s.Status)
+	if !s.OwnershipProven {
+		b.WriteString("; its binding is not shown without a proof of ownership of the Huawei account")
+		return b.String()
+	}
 	if s.Bound {
 		fmt.Fprintf(&b, ", bound to Billing Center account %q", s.BillingUsername)
 	} else {
@@ -333,6 +368,14 @@ func (r *runner) decide(plan *Plan) error {
 		return newKindError(ErrSubscriptionInactive, nil,
 			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status)
 	}
+	if !sub.OwnershipProven {
+		if r.live || r.branchName == BranchCheck {
+			return &OwnershipProofError{HuaweiAccountID: r.accountID, InstanceID: r.instanceID, Branch: r.branchName, Subscription: sub}
+		}
+		plan.Notes = append(plan.Notes, "no proof of ownership of the Huawei account: the Billing Center does not say how the subscription is bound, "+
+			"so no change step is planned, and Run refuses to change anything until Huawei credentials or an OwnershipProver are given")
+		return nil
+	}
 	if r.branchName == BranchCheck {
 		return newNeedsBranchError(sub)
 	}
@@ -352,7 +395,7 @@ func (r *runner) decide(plan *Plan) error {
 
 	change := func(name StepName, gen int, reason string, args ...any) {
 		plan.Steps = append(plan.Steps, Step{Name: name, Action: ActionChange,
-			IdempotencyKey: IdempotencyKey(r.id, name, gen), Reason: fmt.Sprintf(reason, args...)})
+			IdempotencyKey: r.key(name, gen), Reason: fmt.Sprintf(reason, args...)})
 	}
 	if ri := a.register; ri != nil {
 		change(StepRegister, 0, "no Billing Center account is bound: register TrueWatch account %q and a Billing Center account for %s (company %q), create workspace %q (%s) on site %s settled by instance %s",

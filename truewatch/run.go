@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ type runner struct {
 	bc         billingAPI
 	ws         workspaceAPI
 	hw         huaweiAPI
+	prover     OwnershipProver // nil: the activation cannot prove ownership
 	log        *slog.Logger
 	clock      Clock
 	store      Store
@@ -63,6 +65,7 @@ type runner struct {
 	accountID, instanceID string
 	id                    string
 	cp                    *Checkpoint
+	saved                 bool // cp, as it is, is in the store
 	sub                   *billing.Subscription
 
 	token        secret.String
@@ -92,7 +95,16 @@ func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) 
 	if sleep == nil {
 		sleep = retry.Policy{}.Wait
 	}
-	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, sleep: sleep,
+	// The prover: the one given, else the Huawei client's, else the one
+	// the given billing client was made with.
+	prover := a.prover
+	if p, ok := c.hw.(OwnershipProver); ok && prover == nil {
+		prover = p
+	}
+	if b, ok := c.bc.(billingAdapter); ok && prover == nil && b.c.OwnershipProver() != nil {
+		prover = b.c.OwnershipProver()
+	}
+	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, prover: prover, sleep: sleep,
 		log: a.logger(), clock: a.now(), store: a.checkpoints(), attempts: a.codeAttempts(),
 		branchName: a.branch(), resendAfter: map[string]time.Time{}, spare: map[string]secret.String{}}, nil
 }
@@ -175,10 +187,17 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 // binding, the settled workspaces, the login URL); otherwise a
 // *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the branches
 // that apply, before any change.
+//
+// A branch needs a proof that the caller controls the Huawei account (the
+// Huawei credentials, or WithOwnershipProver); without one Run returns an
+// *OwnershipProofError before any call.
 func (a *Activation) Run(ctx context.Context) (*Result, error) {
 	r, err := a.newRunner(ctx, true)
 	if err != nil {
 		return nil, err
+	}
+	if r.branchName != BranchCheck && r.prover == nil {
+		return nil, &OwnershipProofError{HuaweiAccountID: a.accountID, InstanceID: a.instanceID, Branch: r.branchName}
 	}
 	plan, err := r.discover(ctx)
 	if err != nil {
@@ -203,6 +222,13 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 			r.emit(Event{Type: StepSkipped, Step: st.Name, Reason: st.Reason})
 			r.res.Steps = append(r.res.Steps, st)
 		case ActionChange:
+			// The key secret is in the store before the first key is sent,
+			// so that a run after a crash sends the same keys.
+			if !r.saved {
+				if err := r.save(ctx); err != nil {
+					return nil, r.failed(ctx, st.Name, st.IdempotencyKey, err)
+				}
+			}
 			if err := r.change(ctx, st); err != nil {
 				return nil, err
 			}
@@ -239,6 +265,7 @@ func (r *runner) save(ctx context.Context) error {
 	if err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp); err != nil {
 		return fmt.Errorf("truewatch: save checkpoint: %w", err)
 	}
+	r.saved = true
 	return nil
 }
 
@@ -268,6 +295,11 @@ func (r *runner) change(ctx context.Context, st Step) error {
 	default:
 		err = fmt.Errorf("unknown step %q", st.Name)
 	}
+	if err != nil && r.foundDone(sctx, err) {
+		err = nil
+		st.FoundDone = true
+		st.Reason += "; another run of this activation made this change first, and the subscription is as this run wanted it"
+	}
 	if err != nil {
 		return r.failed(ctx, st.Name, st.IdempotencyKey, err)
 	}
@@ -289,7 +321,7 @@ func (r *runner) doRegister(ctx context.Context, st Step) (callMeta, error) {
 	var meta callMeta
 	err := r.withCode(ctx, st.Name, info.Email, billing.PurposeRegister, func(code secret.String) error {
 		req.EmailCode = code
-		res, m, err := r.bc.register(ctx, req, st.IdempotencyKey)
+		res, m, err := r.bc.register(ctx, req, st.IdempotencyKey, r.prover)
 		if err != nil {
 			return err
 		}
@@ -302,6 +334,72 @@ func (r *runner) doRegister(ctx context.Context, st Step) (callMeta, error) {
 		return nil
 	})
 	return meta, err
+}
+
+// foundDone handles two runs of one activation at once (two processes, two
+// Stores): the one that comes second finds its change refused as already
+// done (the subscription bound, the name taken, the workspace settled). It
+// reads the subscription again, with the proof, and when it is exactly what
+// this run wanted (the Billing Center account, and the workspace by ID or
+// by name on the chosen site) takes the outcome as its own.
+func (r *runner) foundDone(ctx context.Context, err error) bool {
+	// A twin also uses up the codes both runs read from one mailbox.
+	if errors.Is(err, apierror.ErrIdempotencyKeyReused) || !(errors.Is(err, apierror.ErrAlreadyBound) ||
+		errors.Is(err, apierror.ErrNameTaken) || errors.Is(err, apierror.ErrConflict) || errors.Is(err, ErrNotBindable) ||
+		errors.Is(err, apierror.ErrInvalidCode)) {
+		return false
+	}
+	sub, serr := r.bc.subscription(ctx, r.accountID, r.instanceID, r.prover)
+	if serr != nil {
+		return false
+	}
+	w, ok := r.wanted(sub)
+	if !ok {
+		return false
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "activation found its change made by another run", slog.String("activation", r.id),
+		slog.String("workspace", w.ID))
+	r.sub = sub
+	r.res.BillingAccount = billing.BillingAccount{ID: sub.BillingAccountID, Username: sub.BillingUsername}
+	r.res.WorkspaceID, r.res.Site, r.res.LoginURL = w.ID, w.Site, sub.LoginURL
+	r.res.Notes = append(r.res.Notes, "another run of this activation, at the same time, made part of it; this run found it done")
+	return true
+}
+
+// wanted finds, in a subscription, the outcome the activation was
+// configured for: bound to its Billing Center account, settling its
+// workspace (by ID, or by name) on its site.
+func (r *runner) wanted(sub *billing.Subscription) (billing.BoundWorkspace, bool) {
+	a := r.a
+	if !sub.OwnershipProven || !sub.Bound {
+		return billing.BoundWorkspace{}, false
+	}
+	var user, id, name string
+	switch {
+	case a.register != nil:
+		user, name = a.register.Username, a.register.WorkspaceName
+	case a.bindAccount != nil:
+		user = a.bindAccount.username
+		switch {
+		case a.bindWSID != "":
+			id = a.bindWSID
+		case a.bindWSName != "":
+			name = a.bindWSName
+		case a.create != nil:
+			name = a.create.Name
+		case a.newAccount != nil:
+			name = a.newAccount.WorkspaceName
+		}
+	}
+	if user == "" || !strings.EqualFold(sub.BillingUsername, user) {
+		return billing.BoundWorkspace{}, false
+	}
+	for _, w := range sub.Workspaces {
+		if w.Site == a.site && (id != "" && w.ID == id || id == "" && w.Name == name) {
+			return w, true
+		}
+	}
+	return billing.BoundWorkspace{}, false
 }
 
 // maxBindGenerations bounds how many keys one bind tries.
@@ -317,7 +415,7 @@ const maxBindGenerations = 16
 // a fresh key was needed.
 func (r *runner) bindAccount(ctx context.Context, step StepName) (key string, why []string, meta callMeta, err error) {
 	for tries := 1; ; tries++ {
-		key = IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)
+		key = r.key(StepBindBillingAccount, r.cp.BindGeneration)
 		meta, err = r.doBindAccount(ctx, step, key)
 		var reason string
 		switch {
@@ -340,7 +438,7 @@ func (r *runner) bindAccount(ctx context.Context, step StepName) (key string, wh
 		r.cp.BindGeneration++
 		r.log.LogAttrs(ctx, slog.LevelWarn, "activation binding again under a new key", slog.String("activation", r.id),
 			slog.String("step", string(step)), slog.String("reason", reason),
-			slog.String("idempotencyKey", IdempotencyKey(r.id, StepBindBillingAccount, r.cp.BindGeneration)))
+			slog.String("idempotencyKey", r.key(StepBindBillingAccount, r.cp.BindGeneration)))
 		r.emit(Event{Type: Retrying, Step: step, Attempt: tries, Reason: reason + "; binding again under a new key"})
 	}
 }
@@ -354,7 +452,7 @@ func (r *runner) doBindAccount(ctx context.Context, step StepName, key string) (
 	var meta callMeta
 	err := r.withCode(ctx, step, ba.email, billing.PurposeBindBillingAccount, func(code secret.String) error {
 		req.EmailCode = code
-		res, m, err := r.bc.bindAccount(ctx, req, key)
+		res, m, err := r.bc.bindAccount(ctx, req, key, r.prover)
 		if m.Replayed || errors.Is(err, apierror.ErrIdempotencyKeyReused) {
 			r.spare[codeKey(ba.email, billing.PurposeBindBillingAccount)] = code
 		}
@@ -460,7 +558,10 @@ func (r *runner) pickWorkspace(list []billing.BindableWorkspace) (billing.Bindab
 			"%s matches %d workspaces on site %s (%s); bind one by ID", what, len(onSite), want, strings.Join(ids, ", "))
 	}
 	w := onSite[0]
-	if !w.Bindable {
+	// A workspace already settled by this subscription (by an earlier or a
+	// twin run) is bound again, which the Billing Center answers without a
+	// change.
+	if !w.Bindable && w.Reason != billing.ReasonAlreadyBound {
 		return w, newKindError(ErrNotBindable, apierror.ErrConflict, "%s (%s) cannot be bound: %s", what, w.ID, w.Reason)
 	}
 	return w, nil
@@ -526,6 +627,7 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 	var last error
 	reason := ""
 	attempts := r.attempts
+	var refused []secret.String
 	for attempt := 1; attempt <= attempts; attempt++ {
 		req := CodeRequest{Email: email, Purpose: purpose, Attempt: attempt, Reason: reason}
 		r.emit(Event{Type: CodeRequested, Step: step, Attempt: attempt, Reason: reason})
@@ -541,7 +643,22 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 			last, reason = err, fmt.Sprintf("the code must be %d digits", rules.CodeLength)
 			continue
 		}
+		if slices.Contains(refused, code) {
+			// The provider gave a code already refused (a mailbox whose
+			// latest code was used up meanwhile, by another run of this
+			// activation): only a new code can work.
+			reason = "that code was already refused; a new one was sent"
+			if attempt < attempts {
+				if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		err = call(code)
+		if errors.Is(err, apierror.ErrInvalidCode) {
+			refused = append(refused, code)
+		}
 		switch {
 		case err == nil:
 			return nil

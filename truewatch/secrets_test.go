@@ -3,6 +3,7 @@ package truewatch_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,26 +14,48 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
 )
 
-// tokenTap records every bearer token sent, so tests can look for them
-// where they must not be.
+// tokenTap records every bearer token and ownership proof sent, so tests
+// can look for them where they must not be.
 type tokenTap struct {
 	next   http.RoundTripper
 	mu     sync.Mutex
 	tokens map[string]bool
+	proofs map[string]bool
 }
 
 func (t *tokenTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
 	if h := req.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		t.mu.Lock()
 		t.tokens[strings.TrimPrefix(h, "Bearer ")] = true
-		t.mu.Unlock()
 	}
+	if p := req.Header.Get(billing.ProofHeader); p != "" {
+		t.proofs[p] = true
+	}
+	t.mu.Unlock()
 	return t.next.RoundTrip(req)
+}
+
+// keySecretOf reads the key secret of an activation's checkpoint from its
+// JSON encoding, the one place it is in clear.
+func keySecretOf(t *testing.T, store truewatch.Store, id string) string {
+	t.Helper()
+	cp, err := store.Load(context.Background(), id)
+	require.NoError(t, err)
+	require.NotNil(t, cp)
+	raw, err := json.Marshal(cp)
+	require.NoError(t, err)
+	var enc struct {
+		KeySecret string `json:"keySecret"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &enc))
+	require.Regexp(t, `^[0-9a-f]{64}$`, enc.KeySecret)
+	return enc.KeySecret
 }
 
 // TestNoSecretInLogsEventsOrErrors runs every branch (and a check, wrong
@@ -64,7 +87,7 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 			if sc.setup != nil {
 				sc.setup(e)
 			}
-			tap := &tokenTap{next: e.srv.HTTPClient().Transport, tokens: map[string]bool{}}
+			tap := &tokenTap{next: e.srv.HTTPClient().Transport, tokens: map[string]bool{}, proofs: map[string]bool{}}
 			if tap.next == nil {
 				tap.next = http.DefaultTransport
 			}
@@ -81,6 +104,7 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 				return a
 			}
 			var errs []string
+			var activationID string
 			for i := 0; i < 2; i++ { // a second run: already activated, or a retry
 				plan, err := build().Plan(context.Background())
 				if err != nil {
@@ -93,6 +117,8 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 					errs = append(errs, err.Error(), fmt.Sprintf("%+v", err))
 				} else {
 					errs = append(errs, fmt.Sprintf("%+v", res))
+					activationID = res.ActivationID
+					log.Info("result", slog.Any("result", res), slog.Any("plan", plan))
 				}
 			}
 			chk, err := e.checker().WithLogger(log).Run(context.Background())
@@ -110,6 +136,20 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 			}
 			for tok := range tap.tokens {
 				secrets = append(secrets, tok)
+			}
+			require.NotEmpty(t, tap.proofs, "the activation proves ownership")
+			for p := range tap.proofs {
+				secrets = append(secrets, p)
+			}
+			if activationID != "" {
+				// The checkpoint's key secret, which it prints redacted
+				// (fmt and slog, JSON handler included).
+				ks := keySecretOf(t, e.store, activationID)
+				secrets = append(secrets, ks)
+				cp, err := e.store.Load(context.Background(), activationID)
+				require.NoError(t, err)
+				errs = append(errs, fmt.Sprintf("%v %+v %#v %s", cp, cp, cp, cp.KeySecret))
+				log.Info("checkpoint", slog.Any("cp", cp), slog.Any("secret", cp.KeySecret), slog.Any("value", *cp))
 			}
 			require.NotEmpty(t, jsonLog.String())
 			if sc.branch.name != branches[0].name && sc.codes == nil {

@@ -5,17 +5,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 )
 
-// Checkpoint is the progress of one activation, saved after every step so
-// that a later Run, in this process or another, picks up where it stopped.
-// It never holds a secret: no password, verification code or token.
+// Checkpoint is the progress of one activation, saved before the first
+// change and after every step so that a later Run, in this process or
+// another, picks up where it stopped.
+//
+// It holds one secret, KeySecret, from which the activation's idempotency
+// keys derive; no password, verification code or token. KeySecret prints
+// redacted, and so does a Checkpoint in fmt and slog; its JSON encoding
+// (what FileStore writes, and what a Store of your own should keep)
+// carries it, so protect stored checkpoints as credentials: whoever reads
+// one can compute the activation's keys (though a replay still needs the
+// owner's proof of the Huawei account; see docs/security.md).
 type Checkpoint struct {
-	// Version is the checkpoint format version (currently 1).
+	// Version is the checkpoint format version (currently 2; version 1,
+	// without KeySecret, is read and given a new secret).
 	Version int `json:"version"`
 	// ActivationID identifies the activation (see Plan.ActivationID).
 	ActivationID    string `json:"activationId"`
@@ -30,6 +40,9 @@ type Checkpoint struct {
 	// BindGeneration counts re-binds of the Billing Center account after its
 	// token expired; it is part of the bind step's idempotency key.
 	BindGeneration int `json:"bindGeneration,omitempty"`
+	// KeySecret is the random secret the idempotency keys derive from,
+	// made by the activation's first Run.
+	KeySecret KeySecret `json:"keySecret,omitzero"`
 	// BillingAccountID, BillingUsername, WorkspaceID and LoginURL are the
 	// outcome so far.
 	BillingAccountID string `json:"billingAccountId,omitempty"`
@@ -42,7 +55,13 @@ type Checkpoint struct {
 }
 
 // checkpointVersion is the Version this package writes.
-const checkpointVersion = 1
+const checkpointVersion = 2
+
+// LogValue renders the checkpoint for slog with KeySecret redacted (slog's
+// JSON handler would otherwise encode it as JSON, secret included).
+func (c Checkpoint) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", c))
+}
 
 func (c *Checkpoint) clone() *Checkpoint {
 	if c == nil {
