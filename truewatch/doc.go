@@ -17,6 +17,20 @@
 // registering a new TrueWatch account with its first workspace. A
 // subscription that is already activated is left as it is.
 //
+// # Proof of ownership
+//
+// The Huawei account and instance IDs are not secrets (they are on
+// invoices and in screenshots), so the Billing Center acts on a
+// subscription only for a caller who proves control of its Huawei account:
+// every call keyed by the account carries a Huawei STS request signed with
+// the account's AK/SK, which the Billing Center has Huawei verify (the
+// secret key never leaves the process; see docs/security.md). The Huawei
+// credentials that look the IDs up (WithHuaweiCredentials,
+// WithHuaweiCredentialsFromEnv, WithHuaweiClient) make the proofs;
+// WithOwnershipProver takes any other prover. Without one, Plan reads what
+// the Billing Center tells anyone (the subscription's status) and Run
+// refuses every change, before any call, with an *OwnershipProofError.
+//
 // # Checking without a branch
 //
 // A builder with no branch only asks whether the subscription is
@@ -25,6 +39,7 @@
 //
 //	res, err := truewatch.NewActivation().
 //		WithBillingURL("https://billing.example.com").
+//		WithHuaweiCredentials(ak, sk).           // the proof of ownership
 //		WithHuaweiAccountID(accountID).
 //		WithInstanceID(instanceID).
 //		Run(ctx)
@@ -45,17 +60,23 @@
 // Plan makes read-only calls and says which steps Run would take and why.
 // Run takes them. Every step that changes state carries an Idempotency-Key
 // derived from the activation's identity (Huawei account, instance, site,
-// branch) and the step, and progress is checkpointed to a Store, so running
-// again after a crash, a timeout or a cancelled context finishes the
-// activation without a second account, binding or workspace, from this
-// process or another one. Run decides from the subscription's state, not
-// from the checkpoint, so even a run that finds none (the default store is
-// in memory) is safe: binding the Billing Center account is the one step
-// that may move to the next key, when the server refuses its key because an
-// earlier run sent other inputs under it or replays a token that has since
-// expired, and binding an account again changes nothing. Progress is
-// reported through WithEvents and logged through WithLogger, never with a
-// secret.
+// branch), the step and a random secret the first Run makes and keeps in
+// the checkpoint (Checkpoint.KeySecret), so that nobody can compute the
+// keys from public data. Progress is checkpointed to a Store, the secret
+// before the first change, so running again after a crash, a timeout or a
+// cancelled context finishes the activation without a second account,
+// binding or workspace, from this process or another one with the same
+// Store. Run decides from the subscription's state, not from the
+// checkpoint, so even a run that finds none (the default store is in
+// memory, or another process has its own) is safe: a change refused
+// because it was made already (by an earlier run, or by a twin running at
+// the same time) is checked against the subscription and taken as done
+// when it is what this run wanted (Step.FoundDone); binding the Billing
+// Center account may move to the next key, when the server refuses its key
+// because an earlier run sent other inputs under it or replays a token
+// that has since expired, and binding an account again changes nothing.
+// Progress is reported through WithEvents and logged through WithLogger,
+// never with a secret.
 //
 // Nothing touches the network until Plan or Run, nothing panics, and bad
 // input is refused before any call with one *apierror.ValidationError that

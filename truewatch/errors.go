@@ -37,9 +37,10 @@ var (
 	// ErrBadCheckpoint: the checkpoint saved for the activation cannot be
 	// used (torn or unreadable, another format version, another
 	// activation). Plan and Run refuse it before any change; deleting it is
-	// safe, since the activation decides from the subscription's state and
-	// its idempotency keys do not depend on the checkpoint. A Store returns
-	// it (wrapped) for data it cannot decode.
+	// safe, since the activation decides from the subscription's state: the
+	// next Run makes new idempotency keys, and a change an earlier run made
+	// under the old ones is found done instead of done twice. A Store
+	// returns it (wrapped) for data it cannot decode.
 	ErrBadCheckpoint = errors.New("truewatch: checkpoint cannot be used")
 	// ErrNilContext: Plan or Run was given a nil context.
 	ErrNilContext = errors.New("truewatch: nil context")
