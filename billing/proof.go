@@ -68,6 +68,10 @@ func WithOwnershipProof(p OwnershipProver) RequestOption {
 	return func(o *requestOptions) { o.prover, o.proverSet = p, true }
 }
 
+// OwnershipProver returns the prover given with WithOwnershipProver, or
+// nil.
+func (c *Client) OwnershipProver() OwnershipProver { return c.prover }
+
 // Audience returns the audience the client's proofs name.
 func (c *Client) Audience() string { return c.audience }
 

@@ -107,6 +107,7 @@ type Activation struct {
 	httpClient     *http.Client
 	retryPolicy    *retry.Policy
 	prover         OwnershipProver
+	audience       string
 
 	// Identity.
 	accountID  string
@@ -264,6 +265,17 @@ func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
 		return a.problem("ownershipProver", "is nil")
 	}
 	a.prover = p
+	return a
+}
+
+// WithAudience sets the audience the proofs of ownership name, for the
+// billing client the builder makes (see billing.WithAudience): by default
+// the Billing Center URL given to WithBillingURL.
+func (a *Activation) WithAudience(audience string) *Activation {
+	if audience == "" {
+		return a.problem("audience", "is empty")
+	}
+	a.audience = audience
 	return a
 }
 

@@ -50,6 +50,9 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 		if policy != nil {
 			opts = append(opts, billing.WithRetryPolicy(*policy))
 		}
+		if a.audience != "" {
+			opts = append(opts, billing.WithAudience(a.audience))
+		}
 		if c, err := billing.NewClient(opts...); err != nil {
 			p.Add("billingURL", "%v", err)
 		} else {

@@ -18,13 +18,16 @@ import (
 
 // newMock starts an in-process mock server (no port) with a Billing Center
 // client and a workspace client that reach it. Its demo fixture is a Huawei
-// account with one TrueWatch purchase in use, bound to nothing.
+// account with one TrueWatch purchase in use, bound to nothing; the
+// Billing Center client proves ownership of that account with the mock's
+// prover (a real one uses the buyer's *huawei.Client).
 func newMock(opts ...mockserver.Option) (*mockserver.Server, *billing.Client, *workspace.Client) {
 	srv, err := mockserver.New(append([]mockserver.Option{mockserver.WithoutListener()}, opts...)...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+		billing.WithOwnershipProver(srv.OwnershipProver(mockserver.DemoHuaweiAccountID)))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,21 +5,26 @@
 //
 // Usage:
 //
-//	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-no-demo] [-seed S]
+//	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-audience URL] [-no-demo] [-seed S]
 //	               [-rate-limit N] [-token-ttl 1h] [-max-body 1048576]
 //	               [-control-token T] [-outbox-per-address 100] [-outbox-total 10000]
 //	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
 //	               [-idle-timeout 1m] [-shutdown-grace 5s]
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
-// TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_NO_DEMO, TRUEWATCH_MOCK_SEED,
-// TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
+// TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
+// TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
 // TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN,
 // TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
 // TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
 // TRUEWATCH_MOCK_WRITE_TIMEOUT, TRUEWATCH_MOCK_IDLE_TIMEOUT,
 // TRUEWATCH_MOCK_SHUTDOWN_GRACE. Flags win over the environment. -h lists
 // them.
+//
+// Calls keyed by a Huawei account need a proof of ownership of the account
+// (signed with its AK/SK; the SDK makes it from the Huawei credentials)
+// naming the mock's audience: by default its Billing Center URL, as
+// printed; -audience sets another.
 //
 // In a container, listen on every interface and say how clients reach the
 // mock, so that the URLs it prints and puts in its answers (login URLs)
@@ -88,6 +93,7 @@ func main() {
 type options struct {
 	addr      string
 	publicURL string
+	audience  string
 	noDemo    bool
 	seed      string
 	rateLimit int
@@ -132,6 +138,7 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.SetOutput(output)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.publicURL, "public-url", "", "URL clients reach the mock at, e.g. http://localhost:8080 when it listens on 0.0.0.0 in a container; every URL it prints and answers uses it (empty: the listener's URL)")
+	fs.StringVar(&o.audience, "audience", "", "audience ownership proofs must name (empty: the Billing Center URL, as printed)")
 	fs.BoolVar(&o.noDemo, "no-demo", false, "start empty, without the demo Huawei account and purchase")
 	fs.StringVar(&o.seed, "seed", "", "seed of the deterministic ID generator")
 	fs.IntVar(&o.rateLimit, "rate-limit", 0, "TrueWatch requests per minute per client before HTTP 401 ft.TriggerApiAkCurrentLimiting; 0 disables")
@@ -195,6 +202,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.publicURL != "" {
 		opts = append(opts, mockserver.WithPublicURL(o.publicURL))
 	}
+	if o.audience != "" {
+		opts = append(opts, mockserver.WithAudience(o.audience))
+	}
 	srv, err := mockserver.New(opts...)
 	if err != nil {
 		return err
@@ -217,7 +227,8 @@ func printBanner(w io.Writer, srv *mockserver.Server, demo, public, token bool) 
 		fmt.Fprintf(w, "  (on every interface: set -public-url to the URL clients reach it at; the URLs below and in its answers use it)\n")
 	}
 	fmt.Fprintf(w, "\nBilling Center:   %s\n", srv.BillingURL())
-	fmt.Fprintf(w, "Huawei endpoint:  %s   (IAM, STS, BSS)\n", srv.HuaweiEndpoint())
+	fmt.Fprintf(w, "  proof audience  %s   (ownership proofs must name it)\n", srv.Audience())
+	fmt.Fprintf(w, "Huawei endpoint:  %s   (IAM, STS, BSS; ownership proofs go to it)\n", srv.HuaweiEndpoint())
 	fmt.Fprintf(w, "Outbox:           %s/_mock/outbox?email=you@example.com\n\nSites:\n", srv.URL())
 	eps := srv.SiteEndpoints()
 	for _, c := range site.Codes() {

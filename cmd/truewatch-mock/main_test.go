@@ -136,7 +136,30 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 15, n)
+	assert.Equal(t, 16, n)
+}
+
+// TestRunAudience: the audience proofs must name is the Billing Center URL
+// unless -audience (or its variable) names another.
+func TestRunAudience(t *testing.T) {
+	srv, out := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	assert.Equal(t, srv.BillingURL(), srv.Audience())
+	assert.Contains(t, out.String(), "proof audience  "+srv.BillingURL())
+	for name, tc := range map[string]struct {
+		args []string
+		vars map[string]string
+	}{
+		"flag":        {[]string{"-addr", "127.0.0.1:0", "-audience", "https://Billing.Example.com/"}, nil},
+		"environment": {[]string{"-addr", "127.0.0.1:0"}, map[string]string{"TRUEWATCH_MOCK_AUDIENCE": "https://billing.example.com"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, out := startRun(t, tc.args, tc.vars)
+			assert.Equal(t, "https://billing.example.com", srv.Audience())
+			assert.Contains(t, out.String(), "proof audience  https://billing.example.com")
+		})
+	}
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-audience", "billing.example.com"}, env(nil), io.Discard, nil)
+	assert.ErrorContains(t, err, "invalid audience")
 }
 
 // startRun runs the binary's run with args until the test ends and returns

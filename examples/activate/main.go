@@ -15,7 +15,11 @@
 // Huawei credentials come from the SDK's standard environment variables
 // (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN),
 // passwords from TRUEWATCH_PASSWORD, and verification codes are prompted for
-// on the terminal:
+// on the terminal. The Huawei credentials are required: besides looking the
+// IDs up, they sign the proofs that you own the Huawei account, without
+// which the Billing Center changes nothing (the secret key never leaves
+// this process; -audience names the Billing Center in the proofs when it
+// is not the -billing-url):
 //
 //	export TRUEWATCH_BILLING_URL=https://billing.example.com
 //	export HUAWEICLOUD_SDK_AK=... HUAWEICLOUD_SDK_SK=... TRUEWATCH_PASSWORD=...
@@ -60,6 +64,7 @@ import (
 
 type options struct {
 	billingURL     string
+	audience       string
 	huaweiEndpoint string
 	sitesBase      string
 	site           string
@@ -94,6 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("activate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.billingURL, "billing-url", getenv("TRUEWATCH_BILLING_URL"), "Billing Center base URL; empty runs the demo against the embedded mock")
+	fs.StringVar(&o.audience, "audience", getenv("TRUEWATCH_AUDIENCE"), "audience the proofs of Huawei account ownership name (default: the Billing Center URL)")
 	fs.StringVar(&o.huaweiEndpoint, "huawei-endpoint", getenv("TRUEWATCH_HUAWEI_ENDPOINT"), "one endpoint for Huawei IAM, STS and BSS (default: Huawei Cloud's)")
 	fs.StringVar(&o.sitesBase, "sites-base", getenv("TRUEWATCH_SITES_BASE"), "serve every site from {base}/sites/{site}/{service} (the standalone mock's layout); default: https://{site}-{service}.truewatch.com")
 	fs.StringVar(&o.site, "site", envOr(getenv, "TRUEWATCH_SITE", "ap1"), "TrueWatch site: us1, eu1, ap1, za1 or id1 (chosen once, never changes)")
@@ -164,6 +170,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		act = act.WithBillingURL(o.billingURL).
 			WithHuaweiCredentialsFromEnv().
 			WithCodes(truewatch.PromptCodes(stdin, stderr))
+		if o.audience != "" {
+			act = act.WithAudience(o.audience)
+		}
 		if o.huaweiEndpoint != "" {
 			act = act.WithHuaweiEndpoint(o.huaweiEndpoint)
 		}

@@ -1,7 +1,8 @@
 // Command register shows the typed billing client on its own: against the
 // embedded mock server it requests a verification code, reads it from the
 // mock's outbox, registers a TrueWatch and Billing Center account for the
-// demo Huawei purchase, and prints what was created.
+// demo Huawei purchase, proving ownership of the Huawei account with the
+// demo account's keys, and prints what was created.
 //
 //	go run ./examples/register
 package main
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -37,7 +39,15 @@ func run(ctx context.Context) error {
 	}
 	defer srv.Close()
 
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	// The buyer's Huawei client signs the proofs of ownership; the secret
+	// key never leaves this process.
+	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
+		huawei.WithEndpoint(srv.HuaweiEndpoint()))
+	if err != nil {
+		return err
+	}
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+		billing.WithOwnershipProver(hw))
 	if err != nil {
 		return err
 	}

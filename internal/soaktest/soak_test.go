@@ -1,8 +1,9 @@
 // Package soaktest proves, under load and injected failures, the promise
 // the activation builder makes: however often a run fails (lost responses,
-// dropped connections, 5xx, rate limits, cancelled contexts), running it
-// again finishes the activation with exactly one Billing Center account,
-// one binding and one workspace per purchase.
+// dropped connections, 5xx, rate limits, cancelled contexts, Huawei failing
+// to confirm an ownership proof), running it again finishes the activation
+// with exactly one Billing Center account, one binding and one workspace
+// per purchase.
 //
 // The default run is short enough for CI. The long proof is behind a flag:
 //
@@ -70,6 +71,7 @@ func TestSoakActivationsUnderFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	paths := []struct{ method, path string }{
 		{http.MethodGet, "/v3/auth/domains"},
+		{http.MethodGet, "/v5/caller-identity"}, // the Billing Center checking ownership proofs
 		{http.MethodPost, "/v2/orders/suscriptions/resources/query"},
 		{http.MethodGet, routes.MockBillingPrefix + routes.GetSubscription},
 		{http.MethodPost, routes.MockBillingPrefix + routes.SendCode},
