@@ -18,6 +18,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/api"
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/retry"
@@ -47,7 +48,8 @@ type harness struct {
 	clock *mockserver.ManualClock
 	c     *contract
 	rec   *recorder
-	bc    *billing.Client
+	bc    *billing.Client // proves ownership of the demo account
+	anon  *billing.Client // proves nothing
 	wc    *workspace.Client
 }
 
@@ -58,11 +60,43 @@ func newHarness(t *testing.T, policy retry.Policy, opts ...mockserver.Option) *h
 	c := loadContract(t, srv.URL())
 	rec := newRecorder(c, srv.HTTPClient().Transport)
 	hc := &http.Client{Transport: rec}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(hc), billing.WithRetryPolicy(policy))
+	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(hc), billing.WithRetryPolicy(policy),
+		billing.WithOwnershipProver(srv.OwnershipProver(mockserver.DemoHuaweiAccountID)))
+	require.NoError(t, err)
+	anon, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(hc), billing.WithRetryPolicy(policy))
 	require.NoError(t, err)
 	wc, err := workspace.NewClient(workspace.WithEndpoints(srv.SiteEndpoints()), workspace.WithHTTPClient(hc), workspace.WithRetryPolicy(policy))
 	require.NoError(t, err)
-	return &harness{t: t, ctx: context.Background(), srv: srv, clock: clock, c: c, rec: rec, bc: bc, wc: wc}
+	return &harness{t: t, ctx: context.Background(), srv: srv, clock: clock, c: c, rec: rec, bc: bc, anon: anon, wc: wc}
+}
+
+// proof signs a proof of the demo account at the mock's time, for
+// audience, with secretKey, to endpoint (the mock when empty).
+func (h *harness) proof(audience, secretKey string, skew time.Duration, endpoint string) string {
+	h.t.Helper()
+	if endpoint == "" {
+		endpoint = h.srv.HuaweiEndpoint()
+	}
+	p, err := proof.Sign(endpoint, proof.PathCallerIdentity, audience, mockserver.DemoAccessKey, secretKey, "", h.clock.Now().Add(skew))
+	require.NoError(h.t, err)
+	return p
+}
+
+// rawProof is raw with an ownership proof.
+func (h *harness) rawProof(method, url, ownership string, body any) (int, string) {
+	h.t.Helper()
+	req := h.build(method, url, "", body)
+	req.Header.Set(proof.Header, ownership)
+	resp, err := h.rec.RoundTrip(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	var env struct {
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(b, &env)
+	return resp.StatusCode, env.ErrorCode
 }
 
 // code sends a verification code through the client and reads it from the
@@ -101,9 +135,9 @@ type rawResponse struct {
 	body      []byte
 }
 
-func (h *harness) send(rt http.RoundTripper, method, url, token string, body any) rawResponse {
+func (h *harness) send(rt http.RoundTripper, method, url, token string, body any, mods ...func(*http.Request)) rawResponse {
 	h.t.Helper()
-	req := h.build(method, url, token, body)
+	req := h.build(method, url, token, body, mods...)
 	resp, err := rt.RoundTrip(req)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()
@@ -116,7 +150,7 @@ func (h *harness) send(rt http.RoundTripper, method, url, token string, body any
 	return rawResponse{status: resp.StatusCode, errorCode: env.ErrorCode, header: resp.Header, body: b}
 }
 
-func (h *harness) build(method, url, token string, body any) *http.Request {
+func (h *harness) build(method, url, token string, body any, mods ...func(*http.Request)) *http.Request {
 	h.t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -136,6 +170,9 @@ func (h *harness) build(method, url, token string, body any) *http.Request {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for _, m := range mods {
+		m(req)
+	}
 	return req
 }
 
@@ -143,13 +180,13 @@ func (h *harness) build(method, url, token string, body any) *http.Request {
 // reject it, and the mock must refuse it with an error response that the
 // document describes for the operation (or, for a request that matches no
 // operation, with a well-formed error envelope).
-func (h *harness) rejected(method, url, token string, body any) (int, string) {
+func (h *harness) rejected(method, url, token string, body any, mods ...func(*http.Request)) (int, string) {
 	h.t.Helper()
-	req := h.build(method, url, token, body)
+	req := h.build(method, url, token, body, mods...)
 	_, reqErr := h.c.validateRequest(req)
 	require.Error(h.t, reqErr, "the document must reject %s %s", method, url)
 	route, params, routeErr := h.c.router.FindRoute(h.build(method, url, token, body))
-	resp := h.send(h.srv.HTTPClient().Transport, method, url, token, body)
+	resp := h.send(h.srv.HTTPClient().Transport, method, url, token, body, mods...)
 	assert.GreaterOrEqual(h.t, resp.status, 400)
 	assert.Less(h.t, resp.status, 500, "a bad request is the client's fault")
 	ex := exchange{Method: method, Path: req.URL.Path, Status: resp.status, ErrorCode: resp.errorCode}
@@ -196,6 +233,49 @@ func TestContract(t *testing.T) {
 	assert.Empty(t, sub.Workspaces)
 	_, err = h.bc.GetSubscription(ctx, demo, "tw-inst-missing")
 	assertAPIError(t, err, apierror.ErrNotFound, 404, "ft.SubscriptionNotFound")
+	assert.True(t, sub.OwnershipProven)
+
+	// Without a proof the lookup tells only the status.
+	public, err := h.anon.GetSubscription(ctx, demo, inst)
+	require.NoError(t, err)
+	assert.False(t, public.OwnershipProven)
+	assert.True(t, public.Active)
+	_, err = h.anon.Register(ctx, &billing.RegisterRequest{})
+	assert.ErrorIs(t, err, apierror.ErrValidation, "the client refuses to send a registration without a proof")
+
+	// Refused proofs, each answered in its documented shape and changing
+	// nothing: none, forged, for another Billing Center, expired, from the
+	// future, for an endpoint the Billing Center does not trust, used
+	// before, for another account, unverifiable.
+	aud, sk := h.srv.Audience(), mockserver.DemoSecretKey
+	subURL := bcURL + routes.GetSubscription + "?huaweiAccountId=" + demo + "&instanceId=" + inst
+	for _, tc := range []struct {
+		proof  string
+		status int
+		code   string
+	}{
+		{h.proof(aud, "forged-secret", 0, ""), 401, "ft.OwnershipProofInvalid"},
+		{h.proof("https://another-billing.example.com", sk, 0, ""), 401, "ft.OwnershipProofAudience"},
+		{h.proof(aud, sk, -20*time.Minute, ""), 401, "ft.OwnershipProofExpired"},
+		{h.proof(aud, sk, 20*time.Minute, ""), 401, "ft.OwnershipProofExpired"},
+		{h.proof(aud, sk, 0, "http://169.254.169.254"), 401, "ft.OwnershipProofEndpoint"},
+	} {
+		status, code := h.rawProof(http.MethodGet, subURL, tc.proof, nil)
+		assert.Equal(t, []any{tc.status, tc.code}, []any{status, code})
+	}
+	used := h.proof(aud, sk, 0, "")
+	status, code := h.rawProof(http.MethodGet, subURL, used, nil)
+	assert.Equal(t, 200, status)
+	status, code = h.rawProof(http.MethodGet, subURL, used, nil)
+	assert.Equal(t, []any{401, "ft.OwnershipProofReused"}, []any{status, code})
+	const stranger = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"
+	require.NoError(t, h.srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: stranger,
+		Keys: []mockserver.AccessKey{{AK: "STRANGERAKCONTRACT", SK: "stranger-sk"}}}))
+	_, err = h.bc.GetSubscription(ctx, demo, inst, billing.WithOwnershipProof(h.srv.OwnershipProver(stranger)))
+	assertAPIError(t, err, apierror.ErrProofAccountMismatch, 403, "ft.OwnershipProofAccountMismatch")
+	require.NoError(t, h.srv.InjectFault(mockserver.Fault{Method: http.MethodGet, Path: proof.PathCallerIdentity}))
+	_, err = h.bc.GetSubscription(ctx, demo, inst)
+	assertAPIError(t, err, apierror.ErrProofUnverifiable, 502, "ft.OwnershipProofUnverifiable")
 
 	// sendVerificationCode: sent; resend too soon.
 	adaCode := h.code("ada@example.com", billing.PurposeRegister)
@@ -216,9 +296,13 @@ func TestContract(t *testing.T) {
 	weak := map[string]any{"site": "za1", "username": "ada_lovelace", "password": "onlylowercase", "email": "ada@example.com",
 		"emailCode": adaCode.Reveal(), "company": map[string]any{"name": "Analytical Engines Ltd"}, "workspaceName": "Production",
 		"workspaceLanguage": "en", "huaweiAccountId": demo, "instanceId": inst, "termsAccepted": true}
-	status, code := h.raw(http.MethodPost, bcURL+routes.Register, "", weak)
+	status, code = h.rawProof(http.MethodPost, bcURL+routes.Register, h.proof(aud, sk, 0, ""), weak)
 	assert.Equal(t, 400, status)
 	assert.Equal(t, "ft.ValidationFailed", code)
+	// The proof comes first: without one, the registration is not even
+	// looked at.
+	status, code = h.rejected(http.MethodPost, bcURL+routes.Register, "", weak)
+	assert.Equal(t, []any{401, "ft.OwnershipProofRequired"}, []any{status, code})
 
 	reg.EmailCode = adaCode
 	var info billing.CallInfo
@@ -375,7 +459,8 @@ func TestContract(t *testing.T) {
 	// documented shape.
 	status, code = h.rejected(http.MethodPost, bcURL+routes.SendCode, "", map[string]any{"email": "ada@example.com", "purpose": "register", "lang": "en"})
 	assert.Equal(t, []any{400, "ft.InvalidJSON"}, []any{status, code})
-	status, code = h.rejected(http.MethodPost, bcURL+routes.Register, "", map[string]any{"site": "za1"})
+	status, code = h.rejected(http.MethodPost, bcURL+routes.Register, "", map[string]any{"site": "za1"},
+		func(r *http.Request) { r.Header.Set(proof.Header, h.proof(aud, sk, 0, "")) })
 	assert.Equal(t, []any{400, "ft.ValidationFailed"}, []any{status, code})
 	status, code = h.rejected(http.MethodGet, bcURL+routes.ListWorkspaces, "", nil)
 	assert.Equal(t, []any{401, "ft.Unauthorized"}, []any{status, code})

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 )
 
 // Hand-written requests and responses, valid and invalid, checked against
@@ -84,8 +87,23 @@ func exampleBillingAccount() obj {
 
 func exampleSubscription() obj {
 	return obj{"huaweiAccountId": exampleHuawei, "instanceId": exampleInstance,
-		"productId": "OFFI845592654693900288", "status": "in_use", "active": true, "bound": false,
-		"workspaces": []any{}}
+		"productId": "OFFI845592654693900288", "status": "in_use", "active": true, "ownershipProven": true,
+		"bound": false, "workspaces": []any{}}
+}
+
+func examplePublicSubscription() obj {
+	return obj{"huaweiAccountId": exampleHuawei, "instanceId": exampleInstance,
+		"productId": "OFFI845592654693900288", "status": "in_use", "active": true, "ownershipProven": false}
+}
+
+// exampleProof is a well-formed ownership proof (the document checks its
+// shape; only Huawei can check its signature).
+func exampleProof(t *testing.T) string {
+	t.Helper()
+	p, err := proof.Sign("https://sts.ap-southeast-1.myhuaweicloud.com", proof.PathCallerIdentity, exampleBilling,
+		"EXAMPLEAK0000000001", "example-secret", "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	return p
 }
 
 func ok(content any) obj {
@@ -113,6 +131,7 @@ type exampleRequest struct {
 	token       string
 	body        any
 	header      map[string]string
+	proven      bool // carries exampleProof
 }
 
 func (e exampleRequest) build(t *testing.T) *http.Request {
@@ -137,6 +156,9 @@ func (e exampleRequest) build(t *testing.T) *http.Request {
 	if e.token != "" {
 		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
+	if e.proven {
+		req.Header.Set(proof.Header, exampleProof(t))
+	}
 	for k, v := range e.header {
 		req.Header.Set(k, v)
 	}
@@ -149,6 +171,15 @@ func post(url string, body any) exampleRequest {
 func get(url string) exampleRequest { return exampleRequest{method: http.MethodGet, url: url} }
 
 func (e exampleRequest) auth(token string) exampleRequest { e.token = token; return e }
+
+// withProof makes the request carry a well-formed ownership proof.
+func (e exampleRequest) withProof() exampleRequest { e.proven = true; return e }
+
+// withHeader sets a header.
+func (e exampleRequest) withHeader(k, v string) exampleRequest {
+	e.header = with2(e.header, k, v)
+	return e
+}
 
 func TestExampleRequests(t *testing.T) {
 	c := loadContract(t, exampleBase)
@@ -167,11 +198,17 @@ func TestExampleRequests(t *testing.T) {
 		{"send code bad email", post(exampleBilling+"/api/v1/verification_code/send", obj{"email": "ada", "purpose": "register"}), false, ""},
 		{"send code no body", exampleRequest{method: http.MethodPost, url: exampleBilling + "/api/v1/verification_code/send"}, false, ""},
 		{"get subscription", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance), true, "getSubscription"},
+		{"get subscription with a proof", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance).withProof(), true, "getSubscription"},
+		{"get subscription with a proof that is not base64", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance).
+			withHeader("X-TrueWatch-Ownership-Proof", "not base64!"), false, ""},
 		{"get subscription missing instance", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei), false, ""},
 		{"get subscription upper-case account", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + strings.ToUpper(exampleHuawei) + "&instanceId=x"), false, ""},
 		{"get subscription instance too long", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + strings.Repeat("i", 65)), false, ""},
-		{"register", post(exampleBilling+"/api/v1/account/register", exampleRegister()), true, "register"},
-		{"register without optional mobile", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "mobile", nil)), true, "register"},
+		{"register", post(exampleBilling+"/api/v1/account/register", exampleRegister()).withProof(), true, "register"},
+		{"register without optional mobile", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "mobile", nil)).withProof(), true, "register"},
+		{"register without a proof", post(exampleBilling+"/api/v1/account/register", exampleRegister()), false, ""},
+		{"register with a proof that is not one", post(exampleBilling+"/api/v1/account/register", exampleRegister()).
+			withHeader("X-TrueWatch-Ownership-Proof", "bm90IGEgcHJvb2Y="), false, ""},
 		{"register short password", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "password", "Ab1!")), false, ""},
 		{"register password with space", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "password", "Analytical Engine 1843")), false, ""},
 		{"register terms not accepted", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "termsAccepted", false)), false, ""},
@@ -187,7 +224,9 @@ func TestExampleRequests(t *testing.T) {
 		{"register company without name", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "company", obj{"country": "ZA"})), false, ""},
 		{"register company unknown field", post(exampleBilling+"/api/v1/account/register", with(exampleRegister(), "company", obj{"name": "A", "vat": "1"})), false, ""},
 		{"bind account", post(exampleBilling+"/api/v1/billing_account/bind", obj{"username": "ada_lovelace", "email": "ada@example.com",
-			"emailCode": "123456", "huaweiAccountId": exampleHuawei, "instanceId": exampleInstance}), true, "bindBillingAccount"},
+			"emailCode": "123456", "huaweiAccountId": exampleHuawei, "instanceId": exampleInstance}).withProof(), true, "bindBillingAccount"},
+		{"bind account without a proof", post(exampleBilling+"/api/v1/billing_account/bind", obj{"username": "ada_lovelace", "email": "ada@example.com",
+			"emailCode": "123456", "huaweiAccountId": exampleHuawei, "instanceId": exampleInstance}), false, ""},
 		{"bind account missing code", post(exampleBilling+"/api/v1/billing_account/bind", obj{"username": "ada_lovelace", "email": "ada@example.com",
 			"huaweiAccountId": exampleHuawei, "instanceId": exampleInstance}), false, ""},
 		{"list workspaces", get(exampleBilling + "/api/v1/billing_account/workspace/list?pageIndex=2&pageSize=100&site=za1").auth(exampleToken), true, "listWorkspaces"},
@@ -230,9 +269,9 @@ func TestExampleResponses(t *testing.T) {
 	c := loadContract(t, exampleBase)
 	sendCode := post(exampleBilling+"/api/v1/verification_code/send", obj{"email": "ada@example.com", "purpose": "register"})
 	getSub := get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance)
-	register := post(exampleBilling+"/api/v1/account/register", exampleRegister())
+	register := post(exampleBilling+"/api/v1/account/register", exampleRegister()).withProof()
 	bindAcct := post(exampleBilling+"/api/v1/billing_account/bind", obj{"username": "ada_lovelace", "email": "ada@example.com",
-		"emailCode": "123456", "huaweiAccountId": exampleHuawei, "instanceId": exampleInstance})
+		"emailCode": "123456", "huaweiAccountId": exampleHuawei, "instanceId": exampleInstance}).withProof()
 	list := get(exampleBilling + "/api/v1/billing_account/workspace/list").auth(exampleToken)
 	bindWS := post(exampleBilling+"/api/v1/billing_account/workspace/bind", obj{"workspaceUUID": exampleWS}).auth(exampleToken)
 	binding := get(exampleBilling + "/api/v1/billing_account/binding/get").auth(exampleToken)
@@ -284,6 +323,21 @@ func TestExampleResponses(t *testing.T) {
 			"billingUsername", "ada_lovelace", "workspaces", []any{obj{"uuid": exampleWS, "name": "Production", "site": "za1"}},
 			"loginUrl", "https://za1-console.truewatch.com/login/pwd")), true, ""},
 		{"subscription workspaces null", getSub, 200, headers, ok(with(exampleSubscription(), "workspaces", nil)), false, "workspaces is required"},
+		{"subscription without a proof", getSub, 200, headers, ok(examplePublicSubscription()), true, ""},
+		{"subscription without a proof tells who bound it", getSub, 200, headers, ok(with(examplePublicSubscription(),
+			"bound", true, "billingUsername", "ada_lovelace")), false, "the partial answer never says how it is bound"},
+		{"subscription without a proof lists workspaces", getSub, 200, headers, ok(with(examplePublicSubscription(),
+			"workspaces", []any{})), false, ""},
+		{"complete subscription not proven", getSub, 200, headers, ok(with(exampleSubscription(), "ownershipProven", false)), false, ""},
+		{"proof refused", register, 401, with2(headers, "WWW-Authenticate", `HuaweiOwnershipProof audience="`+exampleBilling+`"`),
+			fail(401, "ft.OwnershipProofReused", "used"), true, ""},
+		{"proof required", bindAcct, 401, headers, fail(401, "ft.OwnershipProofRequired", "none"), true, ""},
+		{"proof refused on a lookup", getSub, 401, headers, fail(401, "ft.OwnershipProofExpired", "old"), true, ""},
+		{"proof refused with a bearer-token code", register, 401, headers, fail(401, "ft.Unauthorized", "?"), false, ""},
+		{"proof for another account", register, 403, headers, fail(403, "ft.OwnershipProofAccountMismatch", "not yours"), true, ""},
+		{"proof unverifiable", getSub, 502, headers, fail(502, "ft.OwnershipProofUnverifiable", "Huawei down"), true, ""},
+		{"proof challenge of another scheme", register, 401, with2(headers, "WWW-Authenticate", "Basic"),
+			fail(401, "ft.OwnershipProofInvalid", "forged"), false, ""},
 		{"subscription unknown status", getSub, 200, headers, ok(with(exampleSubscription(), "status", "2")), false, ""},
 		{"subscription not found", getSub, 404, headers, fail(404, "ft.SubscriptionNotFound", "no such subscription"), true, ""},
 		{"registered", register, 200, headers, ok(obj{"account": exampleAccount(), "billingAccount": exampleBillingAccount(),

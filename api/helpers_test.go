@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/api"
+	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 )
 
@@ -74,6 +75,16 @@ func (c *contract) options() *openapi3filter.Options {
 		IncludeResponseStatus: true,
 		MultiError:            true,
 		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			if in.SecuritySchemeName == "huaweiOwnershipProof" {
+				v := in.RequestValidationInput.Request.Header.Get(proof.Header)
+				if v == "" {
+					return errors.New("no ownership proof")
+				}
+				if _, err := proof.Decode(v); err != nil {
+					return fmt.Errorf("ownership proof: %w", err)
+				}
+				return nil
+			}
 			if in.SecurityScheme == nil || in.SecurityScheme.Type != "http" || in.SecurityScheme.Scheme != "bearer" {
 				return fmt.Errorf("unexpected security scheme %q", in.SecuritySchemeName)
 			}
