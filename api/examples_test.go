@@ -199,7 +199,7 @@ func TestExampleRequests(t *testing.T) {
 		{"send code no body", exampleRequest{method: http.MethodPost, url: exampleBilling + "/api/v1/verification_code/send"}, false, ""},
 		{"get subscription", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance), true, "getSubscription"},
 		{"get subscription with a proof", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance).withProof(), true, "getSubscription"},
-		{"get subscription with a proof that is not base64", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei + "&instanceId=" + exampleInstance).
+		{"get subscription with a proof that is not base64", get(exampleBilling+"/api/v1/subscription/get?huaweiAccountId="+exampleHuawei+"&instanceId="+exampleInstance).
 			withHeader("X-TrueWatch-Ownership-Proof", "not base64!"), false, ""},
 		{"get subscription missing instance", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + exampleHuawei), false, ""},
 		{"get subscription upper-case account", get(exampleBilling + "/api/v1/subscription/get?huaweiAccountId=" + strings.ToUpper(exampleHuawei) + "&instanceId=x"), false, ""},
