@@ -43,10 +43,17 @@
 // settlement change in UTC), each checked before anything changes, so a
 // refused request changes nothing and uses up no verification code.
 // Verification codes are not mailed but put in an outbox (Outbox,
-// LatestCode, GET /_mock/outbox). POSTs honour Idempotency-Key, scoped to
-// the token's Billing Center account on token routes. Tokens expire
-// (WithTokenTTL) and rate limiting is opt-in (WithRateLimit). All time
-// comes from the server's Clock (WithClock, ManualClock).
+// LatestCode, GET /_mock/outbox). Calls keyed by a Huawei account
+// (register, bind a Billing Center account, and the complete subscription
+// lookup) need a proof of ownership of the account, which the mock checks
+// against its own Huawei half (tw_proof.go; WithAudience,
+// OwnershipProver for tests). POSTs honour Idempotency-Key, scoped to the
+// proven caller: the token's Billing Center account, or the proof's Huawei
+// account. Tokens and codes come from crypto/rand; tokens expire
+// (WithTokenTTL); expired tokens, codes, used proofs and stored idempotent
+// answers are freed as they expire. Rate limiting is opt-in
+// (WithRateLimit). All time comes from the server's Clock (WithClock,
+// ManualClock).
 //
 // State that would take many calls to build is seeded directly:
 // SeedBillingAccount, SeedAccount, SeedWorkspace (with any settlement,
@@ -149,7 +156,8 @@
 // code, idempotency record, outbox email, rate-limit window and fault,
 // restarts the IDs and reseeds the demo fixture, atomically. IDs are
 // deterministic: two servers given the same calls (and WithIDSeed) make the
-// same IDs.
+// same IDs. Credentials are not: tokens and verification codes are random,
+// so tests read them from the answers and the outbox.
 //
 // # Demo fixture
 //
