@@ -85,18 +85,8 @@ func (h *harness) proof(audience, secretKey string, skew time.Duration, endpoint
 // rawProof is raw with an ownership proof.
 func (h *harness) rawProof(method, url, ownership string, body any) (int, string) {
 	h.t.Helper()
-	req := h.build(method, url, "", body)
-	req.Header.Set(proof.Header, ownership)
-	resp, err := h.rec.RoundTrip(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	var env struct {
-		ErrorCode string `json:"errorCode"`
-	}
-	_ = json.Unmarshal(b, &env)
-	return resp.StatusCode, env.ErrorCode
+	resp := h.send(h.rec, method, url, "", body, func(r *http.Request) { r.Header.Set(proof.Header, ownership) })
+	return resp.status, resp.errorCode
 }
 
 // code sends a verification code through the client and reads it from the
