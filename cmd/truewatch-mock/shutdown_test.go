@@ -62,8 +62,8 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
+	// Wait closes the pipe, so it runs only once the output is read in full.
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
@@ -84,6 +84,7 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 			b.WriteString(lines.Text() + "\n")
 		}
 		rest <- b.String()
+		exited <- cmd.Wait()
 	}()
 	base := "http://" + addr
 
