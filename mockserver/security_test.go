@@ -177,8 +177,7 @@ func TestSubscriptionLookupTellsStrangersNothing(t *testing.T) {
 // scope of the proven account, and the proof is checked first.
 func TestComputedKeyReplayGetsNoToken(t *testing.T) {
 	a := newAttack(t)
-	ada := a.seedExisting("ada", "ada@example.com")
-	_ = ada
+	a.seedExisting("ada", "ada@example.com")
 	const key = "act_the-owners-key"
 	owner := billing.BindAccountRequest{Username: "ada", Email: "ada@example.com",
 		EmailCode:       a.sendCode("ada@example.com", billing.PurposeBindBillingAccount),
