@@ -56,7 +56,8 @@ type harness struct {
 func newHarness(t *testing.T, policy retry.Policy, opts ...mockserver.Option) *harness {
 	t.Helper()
 	clock := mockserver.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
-	srv := mockserver.Start(t, append([]mockserver.Option{mockserver.WithClock(clock)}, opts...)...)
+	// Proofs are signed at this clock, signature checks included.
+	srv := mockserver.Start(t, append([]mockserver.Option{mockserver.WithClock(clock), mockserver.WithSignatureClock(clock)}, opts...)...)
 	c := loadContract(t, srv.URL())
 	rec := newRecorder(c, srv.HTTPClient().Transport)
 	hc := &http.Client{Transport: rec}

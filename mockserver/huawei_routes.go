@@ -80,7 +80,7 @@ func (s *Server) registerHuawei(mux *http.ServeMux) {
 func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v3") {
-			w.Header().Set("X-IAM-Trace-Id", strings.TrimPrefix(requestIDFrom(r), "req-"))
+			w.Header().Set("X-IAM-Trace-Id", requestIDFrom(r))
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -117,7 +117,7 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 			}
 			return hwsign.Key{SK: ref.key.SK, SecurityToken: ref.key.SecurityToken}, true
 		}
-		ak, err := hwsign.Verify(r, body, lookup, s.Now())
+		ak, err := hwsign.Verify(r, body, lookup, s.cfg.sigClock.Now())
 		if err != nil {
 			writeHuaweiError(w, r, http.StatusUnauthorized, apierror.CodeHuaweiUnauthorized,
 				"Incorrect IAM authentication information: "+strings.TrimPrefix(err.Error(), "signature verification failed: "))

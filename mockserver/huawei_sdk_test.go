@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,6 +29,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/internal/hwsign"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
@@ -104,7 +107,7 @@ func sdkErr(t *testing.T, err error) *sdkerr.ServiceResponseError {
 	t.Helper()
 	var sre *sdkerr.ServiceResponseError
 	require.True(t, errors.As(err, &sre), "want *sdkerr.ServiceResponseError, got %T: %v", err, err)
-	assert.NotEmpty(t, sre.RequestId, "every answer carries X-Request-Id")
+	assert.Regexp(t, `^[0-9a-f]{32}$`, sre.RequestId, "every answer carries X-Request-Id in Huawei's format")
 	return sre
 }
 
@@ -217,7 +220,7 @@ func TestHuaweiRejectsStaleAndFutureDates(t *testing.T) {
 	for name, skew := range map[string]time.Duration{"stale": 16 * time.Minute, "future": -16 * time.Minute, "within": 14 * time.Minute} {
 		t.Run(name, func(t *testing.T) {
 			clock := mockserver.NewManualClock(time.Now().Add(skew))
-			srv := mockserver.Start(t, mockserver.WithoutDemoFixture(), mockserver.WithClock(clock))
+			srv := mockserver.Start(t, mockserver.WithoutDemoFixture(), mockserver.WithSignatureClock(clock))
 			a := newHWAcct(t, srv, name, false)
 			_, err := a.iam(t).KeystoneListAuthDomains(&iammodel.KeystoneListAuthDomainsRequest{})
 			if name == "within" {
@@ -229,6 +232,26 @@ func TestHuaweiRejectsStaleAndFutureDates(t *testing.T) {
 			assert.Equal(t, "APIGW.0301", sre.ErrorCode)
 		})
 	}
+}
+
+// TestHuaweiSignaturesIgnoreTheMockClock: moving the mock's clock (to
+// expire codes, tokens or subscriptions) leaves Huawei calls working, as
+// the SDK signs with the wall clock; WithSignatureClock is what moves the
+// skew window.
+func TestHuaweiSignaturesIgnoreTheMockClock(t *testing.T) {
+	clock := mockserver.NewManualClock(time.Now())
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture(), mockserver.WithClock(clock))
+	a := newHWAcct(t, srv, "", false)
+	a.buy(t, mockserver.Purchase{InstanceID: "clock-1"})
+	clock.Advance(400 * 24 * time.Hour)
+	_, err := a.iam(t).KeystoneListAuthDomains(&iammodel.KeystoneListAuthDomainsRequest{})
+	require.NoError(t, err, "IAM after the mock's clock moved on")
+	resp, err := a.bss(t).ListPayPerUseCustomerResources(&intl.ListPayPerUseCustomerResourcesRequest{Body: &intl.QueryResourcesReq{}})
+	require.NoError(t, err, "BSS after the mock's clock moved on")
+	assert.EqualValues(t, 1, *resp.TotalCount)
+
+	_, err = mockserver.New(mockserver.WithSignatureClock(nil))
+	assert.Error(t, err)
 }
 
 // raw sends a request signed by hwsign (so tests can break it on purpose).
@@ -258,7 +281,7 @@ func (a hwAcct) raw(t *testing.T, method, path, body string, mutate func(r *http
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &out.body), "body %s", data)
-	assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+	assert.Regexp(t, `^[0-9a-f]{32}$`, resp.Header.Get("X-Request-Id"), "Huawei's request ID format")
 	return out
 }
 
@@ -626,4 +649,26 @@ func TestHuaweiOneSourceOfTruth(t *testing.T) {
 	st, active = subscription()
 	assert.Equal(t, "closed", st)
 	assert.False(t, active)
+}
+
+// TestOwnershipProofsIgnoreTheMockClock: proofs of ownership are Huawei
+// signatures, so their window follows the signature clock too: the buyer's
+// Huawei client and the mock's own prover both prove ownership after the
+// mock's clock has moved on by a year.
+func TestOwnershipProofsIgnoreTheMockClock(t *testing.T) {
+	clock := mockserver.NewManualClock(time.Now())
+	srv := mockserver.Start(t, mockserver.WithClock(clock))
+	clock.Advance(400 * 24 * time.Hour)
+	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
+		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	require.NoError(t, err)
+	for name, prover := range map[string]billing.OwnershipProver{"huawei client": hw,
+		"mock prover": srv.OwnershipProver(mockserver.DemoHuaweiAccountID)} {
+		bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
+			billing.WithOwnershipProver(prover))
+		require.NoError(t, err)
+		sub, err := bc.GetSubscription(context.Background(), mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+		require.NoError(t, err, name)
+		assert.True(t, sub.OwnershipProven, name)
+	}
 }

@@ -35,7 +35,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // derived from the request ID so logs on both sides line up.
 func traceID(r *http.Request) string {
 	id := requestIDFrom(r)
-	h := strings.ToUpper(strings.TrimPrefix(id, "req-"))
+	h := strings.ToUpper(id)
 	for len(h) < 32 {
 		h += "0"
 	}

@@ -12,11 +12,15 @@ import (
 
 type requestIDKey struct{}
 
+// requestIDFrom is the request's ID, sent as X-Request-Id on every answer
+// and as request_id in Huawei's error bodies: 32 lower-case hex
+// characters, the format Huawei's API gateway documents and answers with
+// (deterministic here, derived from the ID seed).
 func requestIDFrom(r *http.Request) string {
 	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
 		return id
 	}
-	return "req-00000000000000000000000000000000"
+	return "00000000000000000000000000000000"
 }
 
 // routes builds the handler: the control plane, the TrueWatch half and the
@@ -29,7 +33,7 @@ func (s *Server) routes() http.Handler {
 	s.registerTrueWatch(mux)
 	s.registerHuawei(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := "req-" + s.ids.hex32("request")
+		id := s.ids.hex32("request")
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		w.Header().Set("X-Request-Id", id)
 		defer func() {

@@ -53,7 +53,9 @@
 // (WithTokenTTL); expired tokens, codes, used proofs and stored idempotent
 // answers are freed as they expire. Rate limiting is opt-in
 // (WithRateLimit). All time comes from the server's Clock (WithClock,
-// ManualClock).
+// ManualClock), except the clock-skew check of Huawei signatures, which
+// uses the wall clock (as the SDK signs with it) unless WithSignatureClock
+// says otherwise.
 //
 // State that would take many calls to build is seeded directly:
 // SeedBillingAccount, SeedAccount, SeedWorkspace (with any settlement,
@@ -188,7 +190,9 @@ import (
 )
 
 // Clock tells the mock what time it is. Inject one with WithClock to test
-// code expiry, resend limits, signature skew and calendar-month rules.
+// code expiry, resend limits, token and subscription expiry and
+// calendar-month rules, and with WithSignatureClock to test the Huawei
+// signature's clock-skew window.
 type Clock interface{ Now() time.Time }
 
 type systemClock struct{}
@@ -231,6 +235,7 @@ type Option func(*config) error
 
 type config struct {
 	clock      Clock
+	sigClock   Clock
 	addr       string
 	noListener bool
 	noFixture  bool
@@ -255,6 +260,23 @@ func WithClock(c Clock) Option {
 			return errors.New("mockserver: nil clock")
 		}
 		cfg.clock = c
+		return nil
+	}
+}
+
+// WithSignatureClock makes the Huawei half check the X-Sdk-Date of
+// signatures (the 15-minute skew window) against c. By default it checks
+// them against the wall clock, not WithClock's: Huawei SDKs sign with the
+// time of the machine they run on, so a test that moves the mock's clock
+// (to expire a code or a subscription) would otherwise find every Huawei
+// call refused as skewed. Give a ManualClock here to test the skew window
+// itself.
+func WithSignatureClock(c Clock) Option {
+	return func(cfg *config) error {
+		if c == nil {
+			return errors.New("mockserver: nil signature clock")
+		}
+		cfg.sigClock = c
 		return nil
 	}
 }
@@ -399,7 +421,7 @@ type Server struct {
 // New builds and (unless WithoutListener) starts a Server. It fails only for
 // invalid options or when the address cannot be listened on.
 func New(opts ...Option) (*Server, error) {
-	cfg := config{clock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
+	cfg := config{clock: systemClock{}, sigClock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
 		idemTTL: 24 * time.Hour, tokenTTL: time.Hour, timeouts: DefaultTimeouts(), outboxLimits: DefaultOutboxLimits(),
 		maxIdem: defaultMaxIdemRecords}
 	for _, o := range opts {

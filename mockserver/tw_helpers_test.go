@@ -40,8 +40,10 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...Option) *harness {
 	t.Helper()
+	// One clock for everything, signatures included: these tests sign
+	// proofs and requests at a fixed time and move it to expire them.
 	clock := NewManualClock(testStart)
-	srv := Start(t, append([]Option{WithoutListener(), WithClock(clock)}, opts...)...)
+	srv := Start(t, append([]Option{WithoutListener(), WithClock(clock), WithSignatureClock(clock)}, opts...)...)
 	return &harness{t: t, srv: srv, clock: clock, hc: srv.HTTPClient()}
 }
 

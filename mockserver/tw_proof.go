@@ -110,7 +110,7 @@ func (s *Server) checkProof(r *http.Request, need access) (string, *twError) {
 		header = vals[0]
 	}
 	aud := s.Audience()
-	c, perr := proof.Check(header, proof.Policy{Audience: aud, Endpoints: s.proofOrigins, Now: s.cfg.clock.Now()})
+	c, perr := proof.Check(header, proof.Policy{Audience: aud, Endpoints: s.proofOrigins, Now: s.cfg.sigClock.Now()})
 	if perr != nil {
 		return "", proofErr(perr, aud)
 	}
@@ -166,11 +166,13 @@ func (s *Server) proofUsed(id string) bool {
 }
 
 // useProof marks a proof used until its window ends; false if it already
-// was. Proofs whose window has ended are freed first.
+// was. Proofs whose window has ended are freed first. The window is that
+// of the signature, so it is measured by the signature clock
+// (WithSignatureClock), like the signature's own skew check.
 func (s *Server) useProof(id string, until time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.cfg.clock.Now()
+	now := s.cfg.sigClock.Now()
 	tw := &s.st.tw
 	tw.proofQ.expire(now, func(k string) {
 		if at, ok := tw.proofsUsed[k]; ok && !now.Before(at) {
@@ -205,7 +207,8 @@ func (c *call) ownerOf(huaweiAccountID string) *twError {
 
 // OwnershipProver returns a prover for the Huawei account huaweiAccountID,
 // for tests: it signs with the account's first access key, at the
-// server's clock (so a ManualClock anywhere in time works), against the
+// server's signature clock (the wall clock unless WithSignatureClock; so
+// a ManualClock given WithClock anywhere in time works), against the
 // server's own STS endpoint. A real caller proves with its own keys
 // instead, through *huawei.Client, which is a billing.OwnershipProver too.
 // A prover for an account without keys fails when asked for a proof.
@@ -230,7 +233,7 @@ func (p serverProver) OwnershipProof(_ context.Context, audience string) (string
 	if key.AK == "" {
 		return "", fmt.Errorf("mockserver: Huawei account %s has no access key to prove it with", p.account)
 	}
-	return proof.Sign(s.HuaweiEndpoint(), proof.PathCallerIdentity, audience, key.AK, key.SK, key.SecurityToken, s.Now())
+	return proof.Sign(s.HuaweiEndpoint(), proof.PathCallerIdentity, audience, key.AK, key.SK, key.SecurityToken, s.cfg.sigClock.Now())
 }
 
 // listenerURL is the URL of the server's own listener, "" without one.

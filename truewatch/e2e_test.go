@@ -45,8 +45,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T, opts ...mockserver.Option) *env {
-	// Huawei signatures are checked against the mock's clock, so it starts
-	// at the real time.
+	// The activation's clock follows the mock's, so it starts at the real
+	// time (Huawei signatures are checked against the wall clock).
 	clock := mockserver.NewManualClock(time.Now().UTC())
 	srv := mockserver.Start(t, append([]mockserver.Option{mockserver.WithClock(clock)}, opts...)...)
 	dir := t.TempDir()
