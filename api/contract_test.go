@@ -264,7 +264,8 @@ func TestContract(t *testing.T) {
 		Keys: []mockserver.AccessKey{{AK: "STRANGERAKCONTRACT", SK: "stranger-sk"}}}))
 	_, err = h.bc.GetSubscription(ctx, demo, inst, billing.WithOwnershipProof(h.srv.OwnershipProver(stranger)))
 	assertAPIError(t, err, apierror.ErrProofAccountMismatch, 403, "ft.OwnershipProofAccountMismatch")
-	require.NoError(t, h.srv.InjectFault(mockserver.Fault{Method: http.MethodGet, Path: proof.PathCallerIdentity}))
+	_, err = h.srv.InjectFault(mockserver.Fault{Method: http.MethodGet, Path: proof.PathCallerIdentity})
+	require.NoError(t, err)
 	_, err = h.bc.GetSubscription(ctx, demo, inst)
 	assertAPIError(t, err, apierror.ErrProofUnverifiable, 502, "ft.OwnershipProofUnverifiable")
 
@@ -477,7 +478,8 @@ func TestContract(t *testing.T) {
 	// stored answer, replayed.
 	lost := newHarness(t, retry.Policy{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond,
 		Sleep: func(context.Context, time.Duration) error { return nil }})
-	require.NoError(t, lost.srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: routes.MockBillingPrefix + routes.Register, AfterHandler: true}))
+	_, err = lost.srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: routes.MockBillingPrefix + routes.Register, AfterHandler: true})
+	require.NoError(t, err)
 	lostReg := *reg
 	lostReg.EmailCode = lost.code("ada@example.com", billing.PurposeRegister)
 	_, err = lost.bc.Register(ctx, &lostReg, billing.WithCallInfo(&info))

@@ -46,7 +46,8 @@ func TestHuaweiAccountIDUnavailable(t *testing.T) {
 	_, err = c.ListPurchases(context.Background(), nil)
 	require.ErrorIs(t, err, huawei.ErrAccountIDUnavailable, "BSS needs the account ID")
 
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v5/caller-identity", Status: 403, ErrorCode: "IAM.0002", Message: "no permission"}))
+	_, err = f.srv.InjectFault(mockserver.Fault{Path: "/v5/caller-identity", Status: 403, ErrorCode: "IAM.0002", Message: "no permission"})
+	require.NoError(t, err)
 	_, err = f.client(t).AccountID(context.Background())
 	require.ErrorIs(t, err, huawei.ErrAccountIDUnavailable)
 	require.ErrorIs(t, err, apierror.ErrForbidden)
@@ -249,8 +250,9 @@ func TestHuaweiChineseMainlandUsesBSS(t *testing.T) {
 func TestHuaweiWithDomainIDSkipsIAM(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "d-1"})
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Status: http.StatusInternalServerError, Times: 100}))
-	_, err := f.client(t, huawei.WithDomainID(f.accountID)).Purchase(context.Background(), "d-1")
+	_, err := f.srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Status: http.StatusInternalServerError, Times: 100})
+	require.NoError(t, err)
+	_, err = f.client(t, huawei.WithDomainID(f.accountID)).Purchase(context.Background(), "d-1")
 	require.NoError(t, err)
 	assert.Equal(t, []int{0}, f.srv.FaultHits())
 }
@@ -258,10 +260,11 @@ func TestHuaweiWithDomainIDSkipsIAM(t *testing.T) {
 func TestHuaweiRetriesAgainstTheMock(t *testing.T) {
 	f := newFixture(t, mockserver.HuaweiAccount{})
 	f.purchase(t, mockserver.Purchase{InstanceID: "r-1"})
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/suscriptions/resources/query", Status: 503, Times: 2}))
+	_, err := f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/suscriptions/resources/query", Status: 503, Times: 2})
+	require.NoError(t, err)
 	var waits []time.Duration
 	c := f.client(t, huawei.WithDomainID(f.accountID), huawei.WithRetryPolicy(retryRecorder(&waits)))
-	_, err := c.Purchase(context.Background(), "r-1")
+	_, err = c.Purchase(context.Background(), "r-1")
 	require.NoError(t, err)
 	assert.Len(t, waits, 2)
 	assert.Equal(t, []int{2}, f.srv.FaultHits())

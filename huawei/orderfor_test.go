@@ -164,17 +164,20 @@ func TestHuaweiOrderForRetriesAndFails(t *testing.T) {
 	p, err := c.Purchase(ctx, "rt-1")
 	require.NoError(t, err)
 
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders", Status: 503, Times: 1}))
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders/details/" + bought.OrderID,
-		Status: 429, ErrorCode: "APIGW.0308", Times: 1}))
+	_, err = f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders", Status: 503, Times: 1})
+	require.NoError(t, err)
+	_, err = f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders/details/" + bought.OrderID,
+		Status: 429, ErrorCode: "APIGW.0308", Times: 1})
+	require.NoError(t, err)
 	o, err := c.OrderFor(ctx, *p)
 	require.NoError(t, err)
 	assert.Equal(t, bought.OrderID, o.ID)
 	assert.Len(t, waits, 2)
 
 	f.srv.ClearFaults()
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders", Status: http.StatusForbidden,
-		ErrorCode: "CBC.0150", Message: "Access denied.", Times: 1}))
+	_, err = f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/customer-orders", Status: http.StatusForbidden,
+		ErrorCode: "CBC.0150", Message: "Access denied.", Times: 1})
+	require.NoError(t, err)
 	_, err = c.OrderFor(ctx, *p)
 	require.ErrorIs(t, err, apierror.ErrForbidden)
 	var ae *apierror.Error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -62,9 +63,11 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	                                              workspace.Workspace
 //	POST   /_mock/bindings                        bind a Billing Center account to a subscription
 //	                                              (BindingSeed); answers a SeededBinding, token in clear
-//	GET    /_mock/faults                          the faults added, each with its "hits"
-//	POST   /_mock/faults                          add a Fault (durations in seconds or "1.5s")
+//	GET    /_mock/faults                          the faults in place, each with its "id" and "hits"
+//	POST   /_mock/faults                          add a Fault (durations in seconds or "1.5s");
+//	                                              answers {"id":...}
 //	DELETE /_mock/faults                          clear faults
+//	DELETE /_mock/faults/{id}                     remove one fault
 //	GET    /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
 //	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 func (s *Server) registerControl(mux *http.ServeMux) {
@@ -115,14 +118,24 @@ func (s *Server) controlRoutes() []controlRoute {
 			controlAdd(s.seedBinding)},
 		{ControlEndpoint{http.MethodGet, "/_mock/faults", "the faults added, with their hits"},
 			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) }},
-		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {method, path, status, times, afterHandler, ...}"},
+		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {method, path, status, times, delay, afterHandler, ...}; answers its id"},
 			controlAdd(func(f Fault) (map[string]string, error) {
-				return map[string]string{"status": "added"}, s.InjectFault(f)
+				id, err := s.InjectFault(f)
+				return map[string]string{"id": id, "status": "added"}, err
 			})},
 		{ControlEndpoint{http.MethodDelete, "/_mock/faults", "clear faults"},
 			func(w http.ResponseWriter, r *http.Request) {
 				s.ClearFaults()
 				writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
+			}},
+		{ControlEndpoint{http.MethodDelete, "/_mock/faults/{id}", "remove one fault by its id"},
+			func(w http.ResponseWriter, r *http.Request) {
+				id := r.PathValue("id")
+				if !s.RemoveFault(id) {
+					controlError(w, http.StatusNotFound, fmt.Errorf("mockserver: no fault %q", id))
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": "removed"})
 			}},
 		{ControlEndpoint{http.MethodGet, "/_mock/outbox", "verification emails sent, oldest first (?email= filters)"},
 			s.handleOutbox},
@@ -137,7 +150,8 @@ func (s *Server) controlRoutes() []controlRoute {
 // controlAdd serves a control-plane POST that adds something: decode a T,
 // add it, answer 201 with what add returns or a 4xx with its error: the
 // status the API gives the same refusal (409 for a name taken, 404 for an
-// unknown subscription), 400 otherwise.
+// unknown subscription), 409 for a Huawei account, access key or purchase
+// that exists already, 400 otherwise.
 func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var v T
@@ -147,8 +161,11 @@ func controlAdd[T, R any](add func(T) (R, error)) http.HandlerFunc {
 		out, err := add(v)
 		if err != nil {
 			status := http.StatusBadRequest
+			var ce *conflictError
 			if te := (*twError)(nil); errors.As(err, &te) && te.status >= 400 && te.status < 500 {
 				status = te.status
+			} else if errors.As(err, &ce) {
+				status = http.StatusConflict
 			}
 			controlError(w, status, err)
 			return
@@ -187,6 +204,16 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// conflictError refuses to add what exists already (a Huawei account, an
+// access key, a purchase): 409 on the control plane.
+type conflictError struct{ msg string }
+
+func (e *conflictError) Error() string { return e.msg }
+
+func conflictf(format string, args ...any) error {
+	return &conflictError{msg: fmt.Sprintf(format, args...)}
 }
 
 func controlError(w http.ResponseWriter, status int, err error) {

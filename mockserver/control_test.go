@@ -93,12 +93,15 @@ func TestInjectFaultValidates(t *testing.T) {
 		{Path: bcPath(routes.Register), Delay: -time.Second},
 		{Path: bcPath(routes.Register), RetryAfter: -time.Second},
 	} {
-		assert.Error(t, h.srv.InjectFault(f), "%+v", f)
+		_, err := h.srv.InjectFault(f)
+		assert.Error(t, err, "%+v", f)
 	}
 	assert.Empty(t, h.srv.FaultHits())
 	// Site routes and Huawei routes match by pattern.
-	require.NoError(t, h.srv.InjectFault(Fault{Path: sitePath("eu1", routes.CreateWorkspace)}))
-	require.NoError(t, h.srv.InjectFault(Fault{Path: "/v3/auth/domains", Method: "get"}))
+	_, err := h.srv.InjectFault(Fault{Path: sitePath("eu1", routes.CreateWorkspace)})
+	require.NoError(t, err)
+	_, err = h.srv.InjectFault(Fault{Path: "/v3/auth/domains", Method: "get"})
+	require.NoError(t, err)
 }
 
 // TestControlPlaneBodies: the other control endpoints are as strict.
@@ -111,4 +114,105 @@ func TestControlPlaneBodies(t *testing.T) {
 		}
 	}
 	assert.Len(t, h.srv.Purchases(), 1)
+}
+
+// TestLatencyOnlyFaultDelaysThenServes: a fault with a delay and nothing
+// else slows the request down and then lets it be served, in Go and over
+// HTTP; it still counts its hits.
+func TestLatencyOnlyFaultDelaysThenServes(t *testing.T) {
+	h := newHarness(t)
+	path := bcPath(routes.SendCode)
+	const delay = 30 * time.Millisecond
+	_, err := h.srv.InjectFault(Fault{Path: path, Delay: delay})
+	require.NoError(t, err)
+	start := time.Now()
+	r := h.do(http.MethodPost, path, `{"email":"ada@example.com","purpose":"register"}`)
+	assert.GreaterOrEqual(t, time.Since(start), delay)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.True(t, r.env.Success)
+	got := h.srv.Faults()
+	require.Len(t, got, 1)
+	assert.Equal(t, 1, got[0].Hits)
+	assert.Zero(t, got[0].Status, "a latency-only fault answers with the handler's status")
+
+	h.srv.ClearFaults()
+	status, raw := h.control(http.MethodPost, "/_mock/faults", `{"path":"`+path+`","delay":"30ms"}`)
+	require.Equal(t, http.StatusCreated, status, "%s", raw)
+	start = time.Now()
+	r = h.do(http.MethodPost, path, `{"email":"grace@example.com","purpose":"register"}`)
+	assert.GreaterOrEqual(t, time.Since(start), delay)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+
+	// A delay with anything that makes an error still answers the error.
+	_, err = h.srv.InjectFault(Fault{Path: path, Delay: time.Millisecond, RetryAfter: time.Second})
+	require.NoError(t, err)
+	r = h.do(http.MethodPost, path, `{"email":"alan@example.com","purpose":"register"}`)
+	requireErr(t, r, http.StatusServiceUnavailable, apierror.CodeInjectedFault)
+}
+
+// TestRemoveFaultByID: faults have IDs (InjectFault's result, POST's answer,
+// GET's list) and can be removed one at a time, in Go and over HTTP.
+func TestRemoveFaultByID(t *testing.T) {
+	h := newHarness(t)
+	path := bcPath(routes.SendCode)
+	body := `{"email":"ada@example.com","purpose":"register"}`
+	first, err := h.srv.InjectFault(Fault{Path: path, Status: http.StatusBadGateway, Times: 10})
+	require.NoError(t, err)
+	status, raw := h.control(http.MethodPost, "/_mock/faults", `{"path":"`+path+`","status":429,"times":10}`)
+	require.Equal(t, http.StatusCreated, status, "%s", raw)
+	var added struct{ ID, Status string }
+	require.NoError(t, json.Unmarshal(raw, &added))
+	assert.NotEqual(t, first, added.ID)
+	assert.Regexp(t, `^fault-\d+$`, added.ID)
+
+	status, raw = h.control(http.MethodGet, "/_mock/faults", nil)
+	require.Equal(t, http.StatusOK, status)
+	var listed []FaultStatus
+	require.NoError(t, json.Unmarshal(raw, &listed), "%s", raw)
+	require.Len(t, listed, 2)
+	assert.Equal(t, []string{first, added.ID}, []string{listed[0].ID, listed[1].ID})
+
+	requireErr(t, h.do(http.MethodPost, path, body), http.StatusBadGateway, apierror.CodeInjectedFault)
+	require.True(t, h.srv.RemoveFault(first))
+	assert.False(t, h.srv.RemoveFault(first), "removed once")
+	requireErr(t, h.do(http.MethodPost, path, body), http.StatusTooManyRequests, apierror.CodeInjectedFault)
+	assert.Equal(t, []int{1}, h.srv.FaultHits(), "the fault left keeps its count")
+
+	status, raw = h.control(http.MethodDelete, "/_mock/faults/"+added.ID, nil)
+	require.Equal(t, http.StatusOK, status, "%s", raw)
+	status, raw = h.control(http.MethodDelete, "/_mock/faults/"+added.ID, nil)
+	assert.Equal(t, http.StatusNotFound, status, "%s", raw)
+	assert.Empty(t, h.srv.Faults())
+	r := h.do(http.MethodPost, path, body)
+	assert.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+
+	// IDs are not reused after Reset.
+	require.NoError(t, h.srv.Reset())
+	again, err := h.srv.InjectFault(Fault{Path: path})
+	require.NoError(t, err)
+	assert.NotContains(t, []string{first, added.ID}, again)
+}
+
+// TestControlDuplicatesAre409: a Huawei account, access key or purchase
+// that exists already is a conflict, as the docs promise, and changes
+// nothing.
+func TestControlDuplicatesAre409(t *testing.T) {
+	h := newHarness(t)
+	for name, tc := range map[string]struct{ path, body string }{
+		"account": {"/_mock/huawei-accounts", `{"id":"` + DemoHuaweiAccountID + `"}`},
+		"access key": {"/_mock/huawei-accounts", `{"id":"ffffffffffffffffffffffffffffffff","keys":[{"ak":"` +
+			DemoAccessKey + `","sk":"x"}]}`},
+		"purchase": {"/_mock/purchases", `{"accountId":"` + DemoHuaweiAccountID + `","instanceId":"` + DemoInstanceID + `"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, raw := h.control(http.MethodPost, tc.path, tc.body)
+			assert.Equal(t, http.StatusConflict, status, "%s", raw)
+			var e controlErr
+			require.NoError(t, json.Unmarshal(raw, &e))
+			assert.Contains(t, e.Error, "already exists")
+		})
+	}
+	assert.Len(t, h.srv.Purchases(), 1)
+	status, raw := h.control(http.MethodPost, "/_mock/purchases", `{"accountId":"ffffffffffffffffffffffffffffffff","instanceId":"x"}`)
+	assert.Equal(t, http.StatusBadRequest, status, "an unknown account is no conflict: %s", raw)
 }

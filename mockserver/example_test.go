@@ -134,7 +134,7 @@ func ExampleServer_InjectFault() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/verification_code/send",
+	_, err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/verification_code/send",
 		AfterHandler: true, Status: http.StatusBadGateway})
 	if err != nil {
 		log.Fatal(err)

@@ -32,7 +32,10 @@ type Fault struct {
 	Skip int `json:"skip,omitempty"`
 	// Times is how many matching requests fail (default 1).
 	Times int `json:"times,omitempty"`
-	// Status is the HTTP status returned (default 503).
+	// Status is the HTTP status returned (default 503), except for a
+	// latency-only fault: one with a Delay and none of Status, ErrorCode,
+	// Message, RetryAfter, AfterHandler or DropConnection only holds the
+	// request for Delay, then lets it be served normally.
 	Status int `json:"status,omitempty"`
 	// ErrorCode and Message fill the error body, in the path's error shape.
 	// ErrorCode defaults to ft.InjectedFault (TrueWatch) or CBC.0999.
@@ -52,8 +55,16 @@ type Fault struct {
 	DropConnection bool `json:"dropConnection,omitempty"`
 }
 
+// latencyOnly reports whether f only delays: a Delay and nothing that
+// makes an error answer.
+func (f Fault) latencyOnly() bool {
+	return f.Delay > 0 && f.Status == 0 && f.ErrorCode == "" && f.Message == "" && f.RetryAfter == 0 &&
+		!f.AfterHandler && !f.DropConnection
+}
+
 type activeFault struct {
 	Fault
+	id   string
 	seen int
 	hits int
 }
@@ -61,12 +72,36 @@ type activeFault struct {
 type faultTable struct {
 	mu     sync.Mutex
 	faults []*activeFault
+	// added counts the faults ever added, for their IDs; Reset does not
+	// restart it, so an ID never names two faults of one server.
+	added int
 }
 
 func (t *faultTable) reset() {
 	t.mu.Lock()
 	t.faults = nil
 	t.mu.Unlock()
+}
+
+func (t *faultTable) add(f Fault) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.added++
+	id := "fault-" + strconv.Itoa(t.added)
+	t.faults = append(t.faults, &activeFault{Fault: f, id: id})
+	return id
+}
+
+func (t *faultTable) remove(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, f := range t.faults {
+		if f.id == id {
+			t.faults = slices.Delete(t.faults, i, i+1)
+			return true
+		}
+	}
+	return false
 }
 
 func (t *faultTable) match(r *http.Request) (Fault, bool) {
@@ -86,45 +121,49 @@ func (t *faultTable) match(r *http.Request) (Fault, bool) {
 	return Fault{}, false
 }
 
-// InjectFault adds a fault. Faults are checked in the order added; each
-// request triggers at most one. A fault that could never fire (a path, or a
-// method and path, that no route of the mock serves, or a /_mock/ path) is
-// refused, as are negative counts and durations.
-func (s *Server) InjectFault(f Fault) error {
+// InjectFault adds a fault and returns its ID ("fault-1", "fault-2", ...;
+// never reused by the server), which RemoveFault takes. Faults are checked
+// in the order added; each request triggers at most one. A fault that
+// could never fire (a path, or a method and path, that no route of the
+// mock serves, or a /_mock/ path) is refused, as are negative counts and
+// durations.
+func (s *Server) InjectFault(f Fault) (string, error) {
 	if f.Path == "" || f.Path[0] != '/' {
-		return errors.New("mockserver: fault path must start with /")
+		return "", errors.New("mockserver: fault path must start with /")
 	}
 	if familyOf(f.Path) == familyControl {
-		return errors.New("mockserver: faults never apply to the control plane (/_mock/)")
+		return "", errors.New("mockserver: faults never apply to the control plane (/_mock/)")
 	}
 	f.Method = strings.ToUpper(f.Method)
 	if f.Method != "" && !slices.Contains(faultMethods, f.Method) {
-		return fmt.Errorf("mockserver: fault method %q is not one of %s", f.Method, strings.Join(faultMethods, ", "))
+		return "", fmt.Errorf("mockserver: fault method %q is not one of %s", f.Method, strings.Join(faultMethods, ", "))
 	}
 	if !s.routed(f.Method, f.Path) {
-		return fmt.Errorf("mockserver: no route of the mock serves %s %s, so the fault would never fire",
+		return "", fmt.Errorf("mockserver: no route of the mock serves %s %s, so the fault would never fire",
 			cmp.Or(f.Method, "any method on"), f.Path)
 	}
 	if f.Times == 0 {
 		f.Times = 1
 	}
 	if f.Times < 0 || f.Skip < 0 {
-		return errors.New("mockserver: fault times and skip must not be negative")
+		return "", errors.New("mockserver: fault times and skip must not be negative")
 	}
 	if f.Delay < 0 || f.RetryAfter < 0 {
-		return errors.New("mockserver: fault delay and retryAfter must not be negative")
+		return "", errors.New("mockserver: fault delay and retryAfter must not be negative")
 	}
-	if f.Status == 0 {
+	if f.Status == 0 && !f.latencyOnly() {
 		f.Status = http.StatusServiceUnavailable
 	}
-	if f.Status < 400 || f.Status > 599 {
-		return fmt.Errorf("mockserver: fault status %d is not an error status", f.Status)
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+		return "", fmt.Errorf("mockserver: fault status %d is not an error status", f.Status)
 	}
-	s.faults.mu.Lock()
-	s.faults.faults = append(s.faults.faults, &activeFault{Fault: f})
-	s.faults.mu.Unlock()
-	return nil
+	return s.faults.add(f), nil
 }
+
+// RemoveFault removes the fault with the given ID (from InjectFault or GET
+// /_mock/faults) and reports whether there was one; the other faults keep
+// their counts.
+func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
 
 // faultMethods are the methods a fault may name.
 var faultMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
@@ -151,20 +190,22 @@ func (s *Server) routed(method, path string) bool {
 	return false
 }
 
-// Faults returns the faults added so far, in order, with the number of
-// requests each has failed.
+// Faults returns the faults in place (added and not removed), in order,
+// with their IDs and the number of requests each has failed (or delayed).
 func (s *Server) Faults() []FaultStatus {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	out := make([]FaultStatus, len(s.faults.faults))
 	for i, f := range s.faults.faults {
-		out[i] = FaultStatus{Fault: f.Fault, Hits: f.hits}
+		out[i] = FaultStatus{ID: f.id, Fault: f.Fault, Hits: f.hits}
 	}
 	return out
 }
 
-// FaultStatus is a fault and how many requests it has failed.
+// FaultStatus is a fault, its ID and how many requests it has failed (or
+// delayed, for a latency-only fault).
 type FaultStatus struct {
+	ID string `json:"id"`
 	Fault
 	Hits int `json:"hits"`
 }
@@ -179,14 +220,19 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 	}{plain(f), durationText(f.RetryAfter), durationText(f.Delay)})
 }
 
-// MarshalJSON keeps Hits next to the fault's fields (Fault's own
-// MarshalJSON would otherwise be promoted and drop it).
+// MarshalJSON keeps ID and Hits next to the fault's fields (Fault's own
+// MarshalJSON would otherwise be promoted and drop them).
 func (f FaultStatus) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(f.Fault)
 	if err != nil {
 		return nil, err
 	}
-	b = strconv.AppendInt(append(b[:len(b)-1], `,"hits":`...), int64(f.Hits), 10)
+	id, err := json.Marshal(f.ID)
+	if err != nil {
+		return nil, err
+	}
+	b = append(append(append(b[:len(b)-1], `,"id":`...), id...), `,"hits":`...)
+	b = strconv.AppendInt(b, int64(f.Hits), 10)
 	return append(b, '}'), nil
 }
 
@@ -196,11 +242,13 @@ func (f *FaultStatus) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	if h, ok := m["hits"]; ok {
-		if err := json.Unmarshal(h, &f.Hits); err != nil {
-			return err
+	for name, dst := range map[string]any{"hits": &f.Hits, "id": &f.ID} {
+		if v, ok := m[name]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return err
+			}
+			delete(m, name)
 		}
-		delete(m, "hits")
 	}
 	rest, err := json.Marshal(m)
 	if err != nil {
@@ -278,7 +326,7 @@ func (s *Server) FaultHits() []int {
 func (s *Server) ClearFaults() { s.faults.reset() }
 
 // applyFault answers r per f; it returns false when the request should go on
-// to the handler untouched (never, today; kept for clarity at the caller).
+// to the handler untouched (a latency-only fault, once its delay is over).
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, h http.Handler) bool {
 	if f.Delay > 0 {
 		// Wait on a timer, the client and Close, never in time.Sleep, so
@@ -300,6 +348,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, h h
 		if r.Context().Err() != nil {
 			return true // the client is gone
 		}
+	}
+	if f.Status == 0 { // latency only: InjectFault set a status on every other fault
+		return false
 	}
 	if f.AfterHandler {
 		// Let the real handler change state; throw its answer away.

@@ -19,10 +19,11 @@ import (
 func TestDropConnectionWithoutListener(t *testing.T) {
 	srv := mockserver.Start(t, mockserver.WithoutListener())
 	path := "/billing-center/api/v1/subscription/get"
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: path, DropConnection: true}))
+	_, err := srv.InjectFault(mockserver.Fault{Path: path, DropConnection: true})
+	require.NoError(t, err)
 	hc := srv.HTTPClient()
 
-	_, err := hc.Get(srv.URL() + path)
+	_, err = hc.Get(srv.URL() + path)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, io.ErrUnexpectedEOF), "got %v", err)
 

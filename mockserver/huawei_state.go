@@ -148,14 +148,14 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 	defer s.mu.Unlock()
 	hs := &s.st.huawei
 	if _, ok := hs.accounts[a.ID]; ok {
-		return fmt.Errorf("mockserver: Huawei account %s already exists", a.ID)
+		return conflictf("mockserver: Huawei account %s already exists", a.ID)
 	}
 	for _, k := range a.Keys {
 		if k.AK == "" || k.SK == "" {
 			return errors.New("mockserver: access keys need both AK and SK")
 		}
 		if _, ok := hs.keys[k.AK]; ok {
-			return fmt.Errorf("mockserver: access key %s already exists", k.AK)
+			return conflictf("mockserver: access key %s already exists", k.AK)
 		}
 	}
 	acc := a
@@ -200,7 +200,7 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 		return Purchase{}, fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID)
 	}
 	if _, ok := hs.byInst[p.InstanceID]; ok {
-		return Purchase{}, fmt.Errorf("mockserver: instance %s already exists", p.InstanceID)
+		return Purchase{}, conflictf("mockserver: instance %s already exists", p.InstanceID)
 	}
 	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
 	if p.ResourceID == "" {

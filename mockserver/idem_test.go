@@ -112,7 +112,8 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 func TestIdempotencyLostResponse(t *testing.T) {
 	h := newHarness(t)
 	path := bcPath(routes.Register)
-	require.NoError(t, h.srv.InjectFault(Fault{Path: path, AfterHandler: true, Status: http.StatusBadGateway}))
+	_, err := h.srv.InjectFault(Fault{Path: path, AfterHandler: true, Status: http.StatusBadGateway})
+	require.NoError(t, err)
 	req := registerReq("ada", "ada@example.com", h.sendCode("ada@example.com", billing.PurposeRegister))
 	requireErr(t, h.do(http.MethodPost, path, req, withKey("k")), http.StatusBadGateway, apierror.CodeInjectedFault)
 	require.Len(t, h.srv.Accounts(), 1, "the work was done")

@@ -112,7 +112,8 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 func TestFaultDelayOutlastsWriteTimeout(t *testing.T) {
 	srv := mockserver.Start(t, mockserver.WithTimeouts(mockserver.Timeouts{Write: 100 * time.Millisecond, Read: 100 * time.Millisecond}))
 	path := routes.MockBillingPrefix + routes.SendCode
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: path, Delay: 400 * time.Millisecond, AfterHandler: true, Status: 502}))
+	_, err := srv.InjectFault(mockserver.Fault{Path: path, Delay: 400 * time.Millisecond, AfterHandler: true, Status: 502})
+	require.NoError(t, err)
 	resp, err := srv.HTTPClient().Post(srv.URL()+path, "application/json",
 		strings.NewReader(`{"email":"ada@example.com","purpose":"register"}`))
 	require.NoError(t, err)
@@ -129,7 +130,8 @@ func TestCloseIsBounded(t *testing.T) {
 	srv, err := mockserver.New(mockserver.WithTimeouts(mockserver.Timeouts{ShutdownGrace: grace, Read: time.Hour, Write: time.Hour}))
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Delay: time.Hour}))
+	_, err = srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Delay: time.Hour})
+	require.NoError(t, err)
 
 	delayed := make(chan int, 1)
 	go func() {
@@ -171,7 +173,8 @@ func TestCloseIsBounded(t *testing.T) {
 func TestCloseInProcess(t *testing.T) {
 	srv, err := mockserver.New(mockserver.WithoutListener())
 	require.NoError(t, err)
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Delay: time.Hour}))
+	_, err = srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", Delay: time.Hour})
+	require.NoError(t, err)
 	done := make(chan int, 1)
 	go func() {
 		resp, err := srv.HTTPClient().Get(srv.URL() + "/v3/auth/domains")

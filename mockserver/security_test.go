@@ -269,10 +269,12 @@ func TestProofIsSingleUse(t *testing.T) {
 // fresh proof); the next proof goes through.
 func TestProofVerificationGoesThroughHuawei(t *testing.T) {
 	h := newHarness(t)
-	require.NoError(t, h.srv.InjectFault(Fault{Path: proof.PathCallerIdentity, Status: http.StatusServiceUnavailable}))
+	_, err := h.srv.InjectFault(Fault{Path: proof.PathCallerIdentity, Status: http.StatusServiceUnavailable})
+	require.NoError(t, err)
 	path := bcPath(routes.GetSubscription) + "?huaweiAccountId=" + DemoHuaweiAccountID + "&instanceId=" + DemoInstanceID
 	requireErr(t, h.do(http.MethodGet, path, nil), http.StatusBadGateway, apierror.CodeProofUnverifiable)
-	require.NoError(t, h.srv.InjectFault(Fault{Path: proof.PathCallerIdentity, DropConnection: true}))
+	_, err = h.srv.InjectFault(Fault{Path: proof.PathCallerIdentity, DropConnection: true})
+	require.NoError(t, err)
 	requireErr(t, h.do(http.MethodGet, path, nil), http.StatusBadGateway, apierror.CodeProofUnverifiable)
 	var sub billing.Subscription
 	h.requireOK(h.do(http.MethodGet, path, nil), &sub)

@@ -67,10 +67,12 @@
 // # Faults
 //
 // InjectFault scripts failures by method and path, counted (Skip, Times):
-// an error status with an optional Retry-After, a delay, a dropped
+// an error status with an optional Retry-After, a delay (alone, a delay
+// only slows the request down; it is then served normally), a dropped
 // connection, or a lost response (AfterHandler: the work is done, the
 // answer is replaced), which is how retries and idempotency are tested.
-// Faults and FaultHits report what fired; ClearFaults and Reset remove them.
+// It returns the fault's ID. Faults and FaultHits report what fired;
+// RemoveFault removes one fault by ID, ClearFaults and Reset all of them.
 //
 // # Control plane
 //
@@ -88,9 +90,10 @@
 //	POST   /_mock/accounts                        SeedAccount (AccountSeed)
 //	POST   /_mock/workspaces                      SeedWorkspace (WorkspaceSeed)
 //	POST   /_mock/bindings                        SeedBinding (BindingSeed -> SeededBinding, token in clear)
-//	GET    /_mock/faults                          Faults
-//	POST   /_mock/faults                          InjectFault (Fault)
+//	GET    /_mock/faults                          Faults (each with its id and hits)
+//	POST   /_mock/faults                          InjectFault (Fault; answers {"id":...})
 //	DELETE /_mock/faults                          ClearFaults
+//	DELETE /_mock/faults/{id}                     RemoveFault
 //	GET    /_mock/outbox[?email=]                 Outbox, OutboxFor
 //	GET    /_mock/openapi.yaml                    the contract, api/openapi.yaml
 //

@@ -208,8 +208,9 @@ func TestClientsCodeErrors(t *testing.T) {
 // the stored answer: one registration, not two.
 func TestClientsRetryLostResponse(t *testing.T) {
 	c := newClients(t)
-	require.NoError(t, c.h.srv.InjectFault(Fault{Path: bcPath(routes.Register), AfterHandler: true,
-		Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}))
+	_, err := c.h.srv.InjectFault(Fault{Path: bcPath(routes.Register), AfterHandler: true,
+		Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second})
+	require.NoError(t, err)
 	req := registerReq("ada", "ada@example.com", c.code(t, "ada@example.com", billing.PurposeRegister))
 	var info billing.CallInfo
 	res, err := c.bc.Register(t.Context(), &req, billing.WithCallInfo(&info))

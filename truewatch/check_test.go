@@ -126,8 +126,9 @@ func TestCheckOnlyHalfDoneAgainstMock(t *testing.T) {
 // long (through WithSleep, which moves the mock's clock) and sends again.
 func TestRefusedResendWaitsRetryAfterAgainstMock(t *testing.T) {
 	e := newEnv(t)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: sendPath, Skip: 1, Status: http.StatusTooManyRequests,
-		ErrorCode: apierror.CodeCodeResendTooSoon, RetryAfter: 37 * time.Second}))
+	_, err := e.srv.InjectFault(mockserver.Fault{Path: sendPath, Skip: 1, Status: http.StatusTooManyRequests,
+		ErrorCode: apierror.CodeCodeResendTooSoon, RetryAfter: 37 * time.Second})
+	require.NoError(t, err)
 	outbox := truewatch.CodesFromOutbox(e.srv)
 	codes := func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
 		if req.Attempt == 1 {

@@ -263,8 +263,9 @@ func (e *env) failRun(a *truewatch.Activation, f mockserver.Fault) {
 	if f.Times == 0 {
 		f.Times = 100 // every retry fails too
 	}
-	require.NoError(e.t, e.srv.InjectFault(f))
-	_, err := a.Run(context.Background())
+	_, err := e.srv.InjectFault(f)
+	require.NoError(e.t, err)
+	_, err = a.Run(context.Background())
 	require.Error(e.t, err)
 	e.srv.ClearFaults()
 }
@@ -300,7 +301,8 @@ func (e *env) assertNextBindKey(res *truewatch.Result, first, used string) {
 func (e *env) loseChangeResponses(b branch) {
 	e.t.Helper()
 	for _, p := range b.posts[1:] {
-		require.NoError(e.t, e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true}))
+		_, err := e.srv.InjectFault(mockserver.Fault{Path: p, AfterHandler: true})
+		require.NoError(e.t, err)
 	}
 }
 
@@ -359,9 +361,10 @@ func TestCrashAtEveryStepThenResume(t *testing.T) {
 					wsID := b.seed(e)
 					f := k.fault
 					f.Path, f.Times = path, 100 // every retry fails too
-					require.NoError(t, e.srv.InjectFault(f))
+					_, err := e.srv.InjectFault(f)
+					require.NoError(t, err)
 
-					_, err := b.build(e.builder(), wsID).Run(context.Background())
+					_, err = b.build(e.builder(), wsID).Run(context.Background())
 					require.Error(t, err)
 					var se *truewatch.StepError
 					require.ErrorAs(t, err, &se)
@@ -541,8 +544,9 @@ func TestFileStoreAcrossProcesses(t *testing.T) {
 
 func TestRetryEventsCarryReasonAndWait(t *testing.T) {
 	e := newEnv(t)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: subPath, Status: http.StatusServiceUnavailable, Times: 1}))
-	_, err := e.builder().Register(registerInfo()).Run(context.Background())
+	_, err := e.srv.InjectFault(mockserver.Fault{Path: subPath, Status: http.StatusServiceUnavailable, Times: 1})
+	require.NoError(t, err)
+	_, err = e.builder().Register(registerInfo()).Run(context.Background())
 	require.NoError(t, err)
 	var retries []truewatch.Event
 	for _, ev := range e.events {

@@ -118,7 +118,7 @@ func ExampleActivation_BindWorkspaceByName() {
 		return
 	}
 	// The Billing Center binds the account, but its answer is lost, every time.
-	_ = srv.InjectFault(mockserver.Fault{Path: routes.MockBillingPrefix + routes.BindAccount, AfterHandler: true, Times: 100})
+	_, _ = srv.InjectFault(mockserver.Fault{Path: routes.MockBillingPrefix + routes.BindAccount, AfterHandler: true, Times: 100})
 
 	store := truewatch.NewMemoryStore()
 	activation := func() *truewatch.Activation {

@@ -66,8 +66,9 @@ func TestProvisionSurvivesALostResponse(t *testing.T) {
 	// The registration happens, but its answer never arrives (a dropped
 	// connection); the retry carries the same Idempotency-Key and gets the
 	// stored answer instead of registering twice.
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Method: http.MethodPost,
-		Path: "/billing-center/api/v1/account/register", AfterHandler: true, Status: http.StatusBadGateway}))
+	_, err := srv.InjectFault(mockserver.Fault{Method: http.MethodPost,
+		Path: "/billing-center/api/v1/account/register", AfterHandler: true, Status: http.StatusBadGateway})
+	require.NoError(t, err)
 
 	id, err := p.Provision(context.Background(), demoCustomer())
 	require.NoError(t, err)

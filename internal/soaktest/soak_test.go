@@ -90,7 +90,8 @@ func TestSoakActivationsUnderFaults(t *testing.T) {
 		for skip := 0; skip < n; skip += 1 + rng.IntN(3) {
 			f := kinds[rng.IntN(len(kinds))]
 			f.Method, f.Path, f.Skip, f.Times = p.method, p.path, skip, 1
-			require.NoError(t, srv.InjectFault(f))
+			_, err := srv.InjectFault(f)
+			require.NoError(t, err)
 			faults++
 		}
 	}
