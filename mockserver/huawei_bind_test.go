@@ -101,7 +101,7 @@ func TestHuaweiAmbiguousRequestsAreRefused(t *testing.T) {
 		"/v2/products/service-types?limit=2&limit=1", "/v2/products/resource-types?offset=1&offset=0", "/v5/caller-identity?a=&a="} {
 		r := a.raw(t, http.MethodGet, path, "", nil)
 		assert.Equal(t, 400, r.status, "%s: %v", path, r.body)
-		assert.Contains(t, r.body["error_msg"], "more than once", path)
+		assert.Contains(t, r.msg(), "more than once", path)
 	}
 	r := a.raw(t, http.MethodGet, "/v3/users/"+a.userID+"/x", "", func(r *http.Request, _ *[]byte) {
 		r.URL.RawPath = "/v3/users/" + a.userID + "%2Fx"

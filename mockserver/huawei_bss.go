@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 )
 
@@ -98,8 +97,7 @@ func (s *Server) callerPurchases(accountID string) []Purchase {
 
 // partnerOnly refuses parameters only partners may use.
 func hwPartnerOnly(w http.ResponseWriter, r *http.Request, name string) {
-	writeHuaweiError(w, r, http.StatusForbidden, apierror.CodeHuaweiAccessDenied,
-		name+" is available to partners only")
+	hwFail(w, r, hwDenied, name+" is available to partners only")
 }
 
 // bssQueryResources answers ListPayPerUseCustomerResources with the
@@ -416,7 +414,7 @@ func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCa
 		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(o.lines), "order_info": o.info, "order_line_items": o.lines[lo:hi]})
 		return
 	}
-	writeHuaweiError(w, r, http.StatusNotFound, apierror.CodeHuaweiResourceNotFound, "The order "+id+" does not exist.")
+	hwFail(w, r, hwMissing, "The order "+id+" does not exist.")
 }
 
 type bssServiceType struct {

@@ -156,16 +156,8 @@ func FuzzHuaweiHandlers(f *testing.F) {
 		if !json.Valid(raw) {
 			t.Fatalf("HTTP %d for %s: body is not JSON: %q", resp.StatusCode, where, raw)
 		}
-		if resp.StatusCode >= 400 {
-			var e map[string]any
-			if err := json.Unmarshal(raw, &e); err != nil {
-				t.Fatalf("HTTP %d for %s: error body is not an object: %s", resp.StatusCode, where, raw)
-			}
-			code, ok1 := e["error_code"].(string)
-			msg, ok2 := e["error_msg"].(string)
-			if !ok1 || !ok2 || code == "" || msg == "" {
-				t.Fatalf("HTTP %d for %s: not Huawei's error shape: %s", resp.StatusCode, where, raw)
-			}
+		if resp.StatusCode >= 400 && !hwErrorShape(req.URL.Path, resp.StatusCode, raw) {
+			t.Fatalf("HTTP %d for %s: not Huawei's error shape: %s", resp.StatusCode, where, raw)
 		}
 		switch valid := mode%hwFuzzModes != hwFuzzUnsigned && mode%hwFuzzModes != hwFuzzSignedWrongKey; {
 		case !valid && resp.StatusCode < 300:
@@ -186,4 +178,27 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// hwErrorShape reports whether raw is an error body Huawei sends for path:
+// {"error_code","error_msg"} strings, or, from IAM's Keystone APIs
+// (/v3/...), {"error":{"code":status,"message","title"}}.
+func hwErrorShape(path string, status int, raw []byte) bool {
+	var e struct {
+		Code     *string `json:"error_code"`
+		Msg      *string `json:"error_msg"`
+		Keystone *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Title   string `json:"title"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) != nil {
+		return false
+	}
+	if e.Keystone != nil {
+		return hwServiceOf(path) == svcKeystone && e.Code == nil && e.Msg == nil &&
+			e.Keystone.Code == status && e.Keystone.Message != "" && e.Keystone.Title == http.StatusText(status)
+	}
+	return e.Code != nil && e.Msg != nil && *e.Code != "" && *e.Msg != ""
 }

@@ -118,7 +118,7 @@ func (s *Server) iamShowUser(w http.ResponseWriter, r *http.Request, c *hwCaller
 			return
 		}
 	}
-	writeHuaweiError(w, r, http.StatusNotFound, hwCodeIAMNotFound, "Could not find user: "+id)
+	hwFail(w, r, hwMissing, "Could not find user: "+id)
 }
 
 // iamShowCredential shows a permanent access key of the caller's account.
@@ -136,7 +136,7 @@ func (s *Server) iamShowCredential(w http.ResponseWriter, r *http.Request, c *hw
 			return
 		}
 	}
-	writeHuaweiError(w, r, http.StatusNotFound, hwCodeIAMNotFound, "Could not find credential: "+ak)
+	hwFail(w, r, hwMissing, "Could not find credential: "+ak)
 }
 
 // stsCallerIdentity answers STS GetCallerIdentity: the account ID even for

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/hwsign"
@@ -38,12 +41,6 @@ import (
 
 // hwTimeFormat is the UTC layout BSS uses for times.
 const hwTimeFormat = "2006-01-02T15:04:05Z"
-
-// Huawei error codes the mock uses besides those in apierror.
-const (
-	hwCodeBodyTooLarge = "APIGW.0201"
-	hwCodeIAMNotFound  = "IAM.0004"
-)
 
 // hwCaller is an authenticated Huawei request: the account and key that
 // signed it, and the exact body bytes.
@@ -97,13 +94,15 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 		// the same request, so refuse it before authentication. The
 		// signature sorts repeated values, so their order is not signed:
 		// no route takes a repeated parameter, so none is read first-wins.
+		// Names are checked in sorted order, so the error is the same on
+		// every run.
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
 			hwBadRequest(w, r, "malformed query string")
 			return
 		}
-		for k, v := range q {
-			if len(v) > 1 {
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			if len(q[k]) > 1 {
 				hwBadRequest(w, r, fmt.Sprintf("query parameter %q given more than once", k))
 				return
 			}
@@ -136,31 +135,17 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 			return
 		}
 		if d := r.Header.Get("X-Domain-Id"); d != "" && d != c.account.ID {
-			code := apierror.CodeHuaweiAccessDenied
-			if strings.HasPrefix(r.URL.Path, "/v3") {
-				code = apierror.CodeHuaweiIAMForbidden
-			}
-			writeHuaweiError(w, r, http.StatusForbidden, code,
-				"the X-Domain-Id header does not match the account of the access key")
+			hwFail(w, r, hwDenied, "the X-Domain-Id header does not match the account of the access key")
 			return
 		}
 		h(w, r, c)
 	}
 }
 
-// hwBadRequest writes HTTP 400 in the Huawei shape of the path's service.
-func hwBadRequest(w http.ResponseWriter, r *http.Request, msg string) {
-	code := apierror.CodeHuaweiInvalidParameter
-	if strings.HasPrefix(r.URL.Path, "/v3") || strings.HasPrefix(r.URL.Path, "/v5") {
-		code = apierror.CodeHuaweiIAMInvalidRequest
-	}
-	writeHuaweiError(w, r, http.StatusBadRequest, code, msg)
-}
-
 // hwCheckQuery refuses query parameters outside allowed (hwAuth has
-// refused repeated ones).
+// refused repeated ones), naming the first unknown one in sorted order.
 func hwCheckQuery(q url.Values, allowed ...string) error {
-	for k := range q {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("unknown query parameter %q", k)
 		}
@@ -194,11 +179,15 @@ func hwQueryTime(q url.Values, name string) (time.Time, error) {
 	return t, nil
 }
 
-// hwDecodeStrict decodes c's body, one JSON object, into v, refusing
-// unknown fields and trailing data. An empty body decodes as {}. A body is
-// read only when it is signed (not UNSIGNED-PAYLOAD, which the gateway
-// allows for non-JSON types) and under a JSON Content-Type, so every body
-// the mock reads is bound by the signature.
+// hwDecodeStrict decodes c's body into v as strictly as the TrueWatch
+// half decodes its own: exactly one JSON object (not null, an array or
+// anything after it), UTF-8, no unknown fields, every key spelled exactly
+// as documented (not "Limit" for "limit") and given once. A field given as
+// null counts as absent, as BSS documents ("If a parameter is set to null
+// ... it cannot be used as a filter criterion"). An empty body decodes as
+// {}. A body is read only when it is signed (not UNSIGNED-PAYLOAD, which
+// the gateway allows for non-JSON types) and under a JSON Content-Type, so
+// every body the mock reads is bound by the signature.
 func hwDecodeStrict(r *http.Request, c *hwCaller, v any) error {
 	body := c.body
 	if r.Header.Get(hwsign.HeaderContentSha256) == hwsign.UnsignedPayload {
@@ -210,13 +199,19 @@ func hwDecodeStrict(r *http.Request, c *hwCaller, v any) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return errors.New("the Content-Type of a JSON body must be application/json")
 	}
+	if !utf8.Valid(body) {
+		return errors.New("invalid JSON body: not UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("invalid JSON body: %v", err)
+		return fmt.Errorf("invalid JSON body: %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if dec.More() {
-		return errors.New("invalid JSON body: trailing data")
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid JSON body: it must hold exactly one JSON object, with nothing after it")
+	}
+	if msg := keyProblem(body, reflect.TypeOf(v)); msg != "" {
+		return errors.New("invalid JSON body: " + msg)
 	}
 	return nil
 }

@@ -285,13 +285,39 @@ func (a hwAcct) raw(t *testing.T, method, path, body string, mutate func(r *http
 	return out
 }
 
-// assertHuaweiError checks status and the Huawei error shape.
+// msg is the error message of either error shape.
+func (r raw) msg() string {
+	if m, ok := r.body["error_msg"].(string); ok {
+		return m
+	}
+	if e, ok := r.body["error"].(map[string]any); ok {
+		m, _ := e["message"].(string)
+		return m
+	}
+	return ""
+}
+
+// assertHuaweiError checks status and the Huawei error shape:
+// {"error_code","error_msg","request_id"}.
 func assertHuaweiError(t *testing.T, r raw, status int, code string) {
 	t.Helper()
 	assert.Equal(t, status, r.status, "body %v", r.body)
 	assert.Equal(t, code, r.body["error_code"], "body %v", r.body)
 	assert.NotEmpty(t, r.body["error_msg"])
 	assert.Equal(t, r.header.Get("X-Request-Id"), r.body["request_id"])
+}
+
+// assertKeystoneError checks status and the shape of IAM's Keystone APIs:
+// {"error":{"code":status,"message","title"}}, nothing else.
+func assertKeystoneError(t *testing.T, r raw, status int) {
+	t.Helper()
+	assert.Equal(t, status, r.status, "body %v", r.body)
+	require.Len(t, r.body, 1, "body %v", r.body)
+	e, ok := r.body["error"].(map[string]any)
+	require.True(t, ok, "body %v", r.body)
+	assert.EqualValues(t, status, e["code"], "body %v", r.body)
+	assert.Equal(t, http.StatusText(status), e["title"])
+	assert.NotEmpty(t, e["message"])
 }
 
 func TestHuaweiSignatureOnRawRequests(t *testing.T) {
@@ -353,7 +379,16 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 		{"GET", "/v2/orders/customer-orders?nope=1", "", 400, "CBC.0100"},
 		{"GET", "/v2/orders/customer-orders/details/NOPE", "", 404, "CBC.0101"},
 		{"GET", "/v2/products/service-types?limit=0", "", 400, "CBC.0100"},
-		{"GET", "/v3/auth/domains?x=1", "", 400, "IAM.0001"},
+		{"POST", q, `{"limit":5}]`, 400, "CBC.0100"},
+		{"POST", q, `{"limit":5}}`, 400, "CBC.0100"},
+		{"POST", q, `{"limit":5,"limit":6}`, 400, "CBC.0100"},
+		{"POST", q, `{"Limit":5}`, 400, "CBC.0100"},
+		{"POST", q, `{"STATUS_LIST":[2]}`, 400, "CBC.0100"},
+		{"POST", q, `null`, 400, "CBC.0100"},
+		{"POST", q, " null ", 400, "CBC.0100"},
+		{"POST", q, "{\"order_id\":\"\xff\"}", 400, "CBC.0100"},
+		{"GET", "/v3.0/OS-CREDENTIAL/credentials/x?y=1", "", 400, "IAM.0007"},
+		{"GET", "/v5/caller-identity?y=1", "", 400, "IAM.0001"},
 		{"GET", "/v3/nowhere", "", 404, "APIGW.0101"},
 		{"DELETE", "/v3/auth/domains", "", 405, "APIGW.0101"},
 	}
@@ -362,6 +397,63 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 			r := a.raw(t, tc.method, tc.path, tc.body, nil)
 			assertHuaweiError(t, r, tc.status, tc.code)
 		})
+	}
+}
+
+// TestHuaweiStrictBodiesAcceptDocumentedNulls: a field given as null is
+// absent, as BSS documents, while the body itself must be an object.
+func TestHuaweiStrictBodiesAcceptDocumentedNulls(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	a.buy(t, mockserver.Purchase{InstanceID: "null-1"})
+	r := a.raw(t, http.MethodPost, "/v2/orders/suscriptions/resources/query",
+		`{"resource_ids":null,"status_list":null,"order_id":null,"limit":null,"offset":null}`, nil)
+	require.Equal(t, 200, r.status, "%v", r.body)
+	assert.EqualValues(t, 1, r.body["total_count"])
+}
+
+// TestHuaweiKeystoneErrors: IAM's Keystone APIs (/v3/...) answer their own
+// refusals in Keystone's shape, which the SDK decodes with an empty
+// ErrorCode and the raw body as ErrorMessage, as it does from IAM; the
+// gateway's own refusals (the signature) keep the gateway's shape.
+func TestHuaweiKeystoneErrors(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	assertKeystoneError(t, a.raw(t, http.MethodGet, "/v3/auth/domains?x=1", "", nil), 400)
+	assertKeystoneError(t, a.raw(t, http.MethodGet, "/v3/users/nobody", "", nil), 404)
+	assertKeystoneError(t, a.raw(t, http.MethodGet, "/v3/auth/domains", "", func(r *http.Request, _ *[]byte) {
+		r.Header.Set("X-Domain-Id", "ffffffffffffffffffffffffffffffff")
+		r.Header.Del("Authorization")
+		hwsign.Sign(r, nil, a.ak, a.sk, time.Now())
+	}), 403)
+	assertHuaweiError(t, a.raw(t, http.MethodGet, "/v3/auth/domains", "", func(r *http.Request, _ *[]byte) {
+		r.Header.Del("Authorization")
+	}), 401, "APIGW.0301")
+	assertHuaweiError(t, a.raw(t, http.MethodGet, "/v3.0/OS-CREDENTIAL/credentials/NOPE", "", nil), 404, "IAM.0004")
+
+	_, err := a.iam(t).KeystoneShowUser(&iammodel.KeystoneShowUserRequest{UserId: "nobody"})
+	sre := sdkErr(t, err)
+	assert.Equal(t, 404, sre.StatusCode)
+	assert.Empty(t, sre.ErrorCode, "the SDK finds no string code in a Keystone error")
+	assert.JSONEq(t, `{"error":{"code":404,"message":"Could not find user: nobody","title":"Not Found"}}`, sre.ErrorMessage)
+}
+
+// TestHuaweiQueryErrorsAreDeterministic: with several bad parameters, the
+// error names the same one every time.
+func TestHuaweiQueryErrorsAreDeterministic(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	for path, want := range map[string]string{
+		"/v2/orders/customer-orders?zz=1&yy=1&aa=1&mm=1":    `unknown query parameter "aa"`,
+		"/v2/orders/customer-orders?zz=1&zz=2&bb=1&bb=2":    `query parameter "bb" given more than once`,
+		"/v2/products/service-types?zeta=1&alpha=1&omega=1": `unknown query parameter "alpha"`,
+		"/v3/auth/domains?q=1&p=1&r=1":                      `unknown query parameter "p"`,
+	} {
+		for range 20 {
+			r := a.raw(t, http.MethodGet, path, "", nil)
+			require.Equal(t, 400, r.status)
+			require.Equal(t, want, r.msg(), path)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -19,23 +20,32 @@ import (
 // would also slip past the idempotency fingerprint's secret fields). body
 // has already decoded into a value of type t.
 func checkKeys(body []byte, t reflect.Type) *twError {
+	if msg := keyProblem(body, t); msg != "" {
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "%s", msg)
+	}
+	return nil
+}
+
+// keyProblem is checkKeys for both halves: it describes what is wrong
+// with body's keys, or returns "" when nothing is.
+func keyProblem(body []byte, t reflect.Type) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
+		return "request body must be a JSON object"
 	}
 	return walkObject(dec, t, "")
 }
 
 // walkObject checks the keys of the object whose '{' was just read, then
 // reads its '}'. t is the Go type it decodes into.
-func walkObject(dec *json.Decoder, t reflect.Type, path string) *twError {
+func walkObject(dec *json.Decoder, t reflect.Type, path string) string {
 	fields := jsonFields(t)
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return decodeErr(err)
+			return "malformed JSON"
 		}
 		key, _ := tok.(string)
 		name := key
@@ -43,33 +53,32 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string) *twError {
 			name = path + "." + key
 		}
 		if seen[key] {
-			return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "field %q is given more than once", name)
+			return fmt.Sprintf("field %q is given more than once", name)
 		}
 		seen[key] = true
 		var ft reflect.Type
 		if fields != nil {
 			var ok bool
 			if ft, ok = fields[key]; !ok {
-				return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "unknown field %q", name)
+				return fmt.Sprintf("unknown field %q", name)
 			}
 		}
-		if e := walkValue(dec, ft, name); e != nil {
-			return e
+		if msg := walkValue(dec, ft, name); msg != "" {
+			return msg
 		}
 	}
-	_, err := dec.Token()
-	if err != nil {
-		return decodeErr(err)
+	if _, err := dec.Token(); err != nil {
+		return "malformed JSON"
 	}
-	return nil
+	return ""
 }
 
 // walkValue reads one value; objects and arrays are checked recursively.
 // t is nil where the Go type says nothing about keys.
-func walkValue(dec *json.Decoder, t reflect.Type, path string) *twError {
+func walkValue(dec *json.Decoder, t reflect.Type, path string) string {
 	tok, err := dec.Token()
 	if err != nil {
-		return decodeErr(err)
+		return "malformed JSON"
 	}
 	switch tok {
 	case json.Delim('{'):
@@ -80,15 +89,15 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) *twError {
 			elem = t.Elem()
 		}
 		for dec.More() {
-			if e := walkValue(dec, elem, path); e != nil {
-				return e
+			if msg := walkValue(dec, elem, path); msg != "" {
+				return msg
 			}
 		}
 		if _, err := dec.Token(); err != nil {
-			return decodeErr(err)
+			return "malformed JSON"
 		}
 	}
-	return nil
+	return ""
 }
 
 var (
