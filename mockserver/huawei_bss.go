@@ -77,7 +77,7 @@ func (s *Server) bssResourceOf(p *Purchase, acc HuaweiAccount) bssResource {
 		ID: bssRecordID(p), ResourceID: p.ResourceID, ResourceName: p.ResourceName, RegionCode: p.RegionCode,
 		ServiceTypeCode: p.ServiceTypeCode, ResourceTypeCode: p.ResourceTypeCode, ResourceTypeName: "SaaS",
 		ServiceTypeName: bssMarketplaceSvcName, ResourceSpecCode: p.SpecCode,
-		ProjectID: hwProjectFor(acc, p.RegionCode).ID, ProductID: p.ProductID, IsMainResource: 1,
+		ProjectID: s.hwProjectFor(acc, p.RegionCode).ID, ProductID: p.ProductID, IsMainResource: 1,
 		Status: int(p.Status), EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
 		ProductSpecDesc: p.ResourceName + " " + p.SpecCode, UpdateTime: fmtHWTime(p.UpdateTime),
 		EnterpriseProject: bssEnterpriseProject{ID: "0", Name: "default"},

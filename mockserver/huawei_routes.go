@@ -27,8 +27,13 @@ import (
 //
 //	GET  /v3/auth/domains                                 IAM KeystoneListAuthDomains
 //	GET  /v3/auth/projects                                IAM KeystoneListAuthProjects
-//	GET  /v3/projects?name=                               IAM KeystoneListProjects (one project per region name)
+//	GET  /v3/projects                                     IAM KeystoneListProjects (one project per region, paged)
+//	GET  /v3/projects/{project_id}                        IAM KeystoneShowProject
+//	GET  /v3/regions                                      IAM KeystoneListRegions
+//	GET  /v3/regions/{region_id}                          IAM KeystoneShowRegion
+//	GET  /v3/users                                        IAM KeystoneListUsers
 //	GET  /v3/users/{user_id}                              IAM KeystoneShowUser
+//	GET  /v3.0/OS-CREDENTIAL/credentials                  IAM ListPermanentAccessKeys
 //	GET  /v3.0/OS-CREDENTIAL/credentials/{access_key}     IAM ShowPermanentAccessKey
 //	GET  /v5/caller-identity                              STS GetCallerIdentity
 //	POST /v2/orders/suscriptions/resources/query          BSS ListPayPerUseCustomerResources
@@ -56,7 +61,12 @@ func (s *Server) registerHuawei(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v3/auth/domains", s.hwAuth(s.iamListAuthDomains))
 	mux.HandleFunc("GET /v3/auth/projects", s.hwAuth(s.iamListAuthProjects))
 	mux.HandleFunc("GET /v3/projects", s.hwAuth(s.iamListProjects))
+	mux.HandleFunc("GET /v3/projects/{project_id}", s.hwAuth(s.iamShowProject))
+	mux.HandleFunc("GET /v3/regions", s.hwAuth(s.iamListRegions))
+	mux.HandleFunc("GET /v3/regions/{region_id}", s.hwAuth(s.iamShowRegion))
+	mux.HandleFunc("GET /v3/users", s.hwAuth(s.iamListUsers))
 	mux.HandleFunc("GET /v3/users/{user_id}", s.hwAuth(s.iamShowUser))
+	mux.HandleFunc("GET /v3.0/OS-CREDENTIAL/credentials", s.hwAuth(s.iamListCredentials))
 	mux.HandleFunc("GET /v3.0/OS-CREDENTIAL/credentials/{access_key}", s.hwAuth(s.iamShowCredential))
 	mux.HandleFunc("GET /v5/caller-identity", s.hwAuth(s.stsCallerIdentity))
 	mux.HandleFunc("POST /v2/orders/suscriptions/resources/query", s.hwAuth(s.bssQueryResources))

@@ -116,7 +116,7 @@ type Purchase struct {
 	ResourceName     string `json:"resourceName,omitempty"`     // default "TrueWatch"
 	ServiceTypeCode  string `json:"serviceTypeCode,omitempty"`  // default MarketplaceServiceType
 	ResourceTypeCode string `json:"resourceTypeCode,omitempty"` // default "hws.resource.type.marketplace.saas"
-	RegionCode       string `json:"regionCode,omitempty"`       // default "ap-southeast-1"
+	RegionCode       string `json:"regionCode,omitempty"`       // default "ap-southeast-1"; one of RegionIDs
 	SpecCode         string `json:"specCode,omitempty"`         // default "truewatch.saas.commercial"
 	// Status is one of PurchaseInUse (the default), PurchaseClosed,
 	// PurchaseFrozen and PurchaseExpired: the number BSS reports (2 to 5).
@@ -192,6 +192,9 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	}
 	if p.Status != 0 && !p.Status.valid() {
 		return Purchase{}, fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", p.Status)
+	}
+	if _, ok := hwRegionByID(p.RegionCode); p.RegionCode != "" && !ok {
+		return Purchase{}, fmt.Errorf("mockserver: region %q does not exist (RegionIDs lists the regions)", p.RegionCode)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
