@@ -1,9 +1,9 @@
 package mockserver
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,13 +15,46 @@ import (
 
 // BSS limits the mock enforces.
 const (
-	bssResourceLimitMax   = 500
-	bssResourceIDsMax     = 50
-	bssOrderLimitMax      = 100
-	bssProductsLimitMax   = 100
-	bssDefaultLimit       = 10
-	bssMarketplaceSvcName = "KooGallery"
+	bssResourceLimitMax = 500
+	bssResourceIDsMax   = 50
+	bssOrderLimitMax    = 100
+	bssProductsLimitMax = 1000
+	bssOffsetMax        = 1000000000
+	bssDefaultLimit     = 10
 )
+
+// Languages of BSS answers (X-Language). BSS documents zh_CN as the
+// default on both sites.
+const (
+	bssLangZH      = "zh_CN"
+	bssLangEN      = "en_US"
+	bssDefaultLang = bssLangZH
+)
+
+// bssName is a name BSS gives in both languages.
+type bssName struct{ en, zh string }
+
+func (n bssName) in(lang string) string {
+	if lang == bssLangEN {
+		return n.en
+	}
+	return n.zh
+}
+
+// bssMarketplaceName is the name of the marketplace service type.
+var bssMarketplaceName = bssName{en: "KooGallery", zh: "云商店"}
+
+// bssLanguage is the language r asks for with X-Language, zh_CN when it
+// does not, as BSS documents; an unknown language is refused.
+func bssLanguage(r *http.Request) (string, bool) {
+	switch l := r.Header.Get("X-Language"); l {
+	case "":
+		return bssDefaultLang, true
+	case bssLangZH, bssLangEN:
+		return l, true
+	}
+	return "", false
+}
 
 // bssResourceQuery is the body of ListPayPerUseCustomerResources.
 type bssResourceQuery struct {
@@ -76,7 +109,7 @@ func (s *Server) bssResourceOf(p *Purchase, acc HuaweiAccount) bssResource {
 	return bssResource{
 		ID: bssRecordID(p), ResourceID: p.ResourceID, ResourceName: p.ResourceName, RegionCode: p.RegionCode,
 		ServiceTypeCode: p.ServiceTypeCode, ResourceTypeCode: p.ResourceTypeCode, ResourceTypeName: "SaaS",
-		ServiceTypeName: bssMarketplaceSvcName, ResourceSpecCode: p.SpecCode,
+		ServiceTypeName: bssMarketplaceName.in(acc.Site.language()), ResourceSpecCode: p.SpecCode,
 		ProjectID: s.hwProjectFor(acc, p.RegionCode).ID, ProductID: p.ProductID, IsMainResource: 1,
 		Status: int(p.Status), EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
 		ProductSpecDesc: p.ResourceName + " " + p.SpecCode, UpdateTime: fmtHWTime(p.UpdateTime),
@@ -113,8 +146,9 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		return
 	}
 	var problems []string
-	// BSS documents customer_id as used by partners for their customers
-	// and ignored otherwise; it only has to be 0 to 64 characters.
+	// BSS documents customer_id as required when a partner lists a
+	// sub-customer's resources and not processed otherwise; it only has
+	// to be 0 to 64 characters.
 	if q.CustomerID != nil && len(*q.CustomerID) > 64 {
 		problems = append(problems, "customer_id must be 0 to 64 characters")
 	}
@@ -251,8 +285,9 @@ type hwOrder struct {
 }
 
 // callerOrders derives the caller's orders from its purchases, in the
-// order their first purchase was seeded.
-func (s *Server) callerOrders(acc HuaweiAccount) []*hwOrder {
+// order their first purchase was seeded, with names in lang and amounts in
+// the account's currency.
+func (s *Server) callerOrders(acc HuaweiAccount, lang string) []*hwOrder {
 	var orders []*hwOrder
 	byID := map[string]*hwOrder{}
 	for _, p := range s.callerPurchases(acc.ID) {
@@ -260,15 +295,15 @@ func (s *Server) callerOrders(acc HuaweiAccount) []*hwOrder {
 		created := p.EffectiveTime.Add(-bssOrderCreateLead)
 		if o == nil {
 			o = &hwOrder{info: bssOrder{OrderID: p.OrderID, CustomerID: p.AccountID, ServiceTypeCode: p.ServiceTypeCode,
-				ServiceTypeName: bssMarketplaceSvcName, SourceType: 1, Status: bssOrderCompleted, OrderType: bssOrderTypeNew,
-				MeasureID: 1, Currency: "USD", UserName: acc.Name}, created: created}
+				ServiceTypeName: bssMarketplaceName.in(lang), SourceType: 1, Status: bssOrderCompleted, OrderType: bssOrderTypeNew,
+				MeasureID: 1, Currency: acc.Site.currency(), UserName: acc.Name}, created: created}
 			byID[p.OrderID] = o
 			orders = append(orders, o)
 		}
 		if created.Before(o.created) {
 			o.created = created
 		}
-		o.lines = append(o.lines, hwOrderLineOf(&p, len(o.lines)+1))
+		o.lines = append(o.lines, hwOrderLineOf(&p, len(o.lines)+1, lang, acc.Site.currency()))
 	}
 	for _, o := range orders {
 		o.info.CreateTime = fmtHWTime(o.created)
@@ -292,12 +327,12 @@ func hwPeriod(from, to time.Time) (periodType, num int) {
 
 // hwOrderLineOf is the n-th (from 1) line of p's order: the product, term
 // and effective/expire times of the purchase itself.
-func hwOrderLineOf(p *Purchase, n int) bssOrderLine {
+func hwOrderLineOf(p *Purchase, n int, lang, currency string) bssOrderLine {
 	pt, pn := hwPeriod(p.EffectiveTime, p.ExpireTime)
 	return bssOrderLine{OrderLineItemID: fmt.Sprintf("%s-%06d", p.OrderID, n), ServiceTypeCode: p.ServiceTypeCode,
-		ServiceTypeName: bssMarketplaceSvcName, ProductID: p.ProductID, ProductSpecDesc: p.ResourceName + " " + p.SpecCode,
+		ServiceTypeName: bssMarketplaceName.in(lang), ProductID: p.ProductID, ProductSpecDesc: p.ResourceName + " " + p.SpecCode,
 		PeriodType: pt, PeriodNum: pn, EffectiveTime: fmtHWTime(p.EffectiveTime), ExpireTime: fmtHWTime(p.ExpireTime),
-		SubscriptionNum: 1, Currency: "USD", CategoryCode: "marketplace", ProductOwnerService: p.ServiceTypeCode,
+		SubscriptionNum: 1, Currency: currency, CategoryCode: "marketplace", ProductOwnerService: p.ServiceTypeCode,
 		OrderID: p.OrderID}
 }
 
@@ -310,14 +345,18 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 		hwBadRequest(w, r, err.Error())
 		return
 	}
-	// customer_id names another customer, which only partners may query.
-	// indirect_partner_id is documented as ignored except for partners,
-	// and method as taking effect only with customer_id (empty means
-	// oneself).
-	if q.Has("customer_id") {
-		hwPartnerOnly(w, r, "customer_id")
+	// customer_id filters by customer account: empty is no filter, the
+	// caller's own ID its own orders, another account's ID is for
+	// partners only (the mock has no partners). method takes effect only
+	// with customer_id, as documented: oneself (the default) is the
+	// customer's own orders, sub_customer the orders it paid for
+	// enterprise sub-accounts, of which the mock has none.
+	// indirect_partner_id is documented as ignored except for partners.
+	if id := q.Get("customer_id"); id != "" && id != c.account.ID {
+		hwPartnerOnly(w, r, "customer_id of another account")
 		return
 	}
+	subCustomers := q.Get("customer_id") != "" && q.Get("method") == "sub_customer"
 	var problems []string
 	if m := q.Get("method"); m != "" && m != "oneself" && m != "sub_customer" {
 		problems = append(problems, "method must be oneself or sub_customer")
@@ -326,7 +365,7 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	offset, err := hwQueryInt(q, "offset", 0, 0, bssOffsetMax)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -355,7 +394,10 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 	inWindow := func(t time.Time, begin, end time.Time) bool {
 		return (begin.IsZero() || !t.Before(begin)) && (end.IsZero() || !t.After(end))
 	}
-	orders := s.callerOrders(c.account)
+	orders := s.callerOrders(c.account, c.account.Site.language())
+	if subCustomers {
+		orders = nil
+	}
 	slices.SortStableFunc(orders, func(a, b *hwOrder) int {
 		if orderBy == "createTime" {
 			return a.created.Compare(b.created)
@@ -396,9 +438,14 @@ func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCa
 		hwBadRequest(w, r, err.Error())
 		return
 	}
-	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	offset, err := hwQueryInt(q, "offset", 0, 0, bssOffsetMax)
 	if err != nil {
 		hwBadRequest(w, r, err.Error())
+		return
+	}
+	lang, ok := bssLanguage(r)
+	if !ok {
+		hwBadRequest(w, r, "X-Language must be zh_CN or en_US")
 		return
 	}
 	id := r.PathValue("order_id")
@@ -406,7 +453,7 @@ func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCa
 		hwBadRequest(w, r, "order_id must be 1 to 64 printable characters")
 		return
 	}
-	for _, o := range s.callerOrders(c.account) {
+	for _, o := range s.callerOrders(c.account, lang) {
 		if o.info.OrderID != id {
 			continue
 		}
@@ -430,66 +477,110 @@ type bssResourceType struct {
 	ServiceTypeCode  string `json:"service_type_code"`
 }
 
-var bssServiceTypes = []bssServiceType{
-	{"Elastic Cloud Server", "hws.service.type.ec2", "ECS"},
-	{"Elastic Volume Service", "hws.service.type.ebs", "EVS"},
-	{bssMarketplaceSvcName, MarketplaceServiceType, "KooGallery"},
-	{"Object Storage Service", "hws.service.type.obs", "OBS"},
+// bssServiceTypes is the service type catalogue. ListServiceTypes is
+// documented not to list KooGallery (marketplace) service types, so the
+// marketplace is not among them.
+var bssServiceTypes = []struct {
+	code, abbr string
+	name       bssName
+}{
+	{"hws.service.type.ec2", "ECS", bssName{"Elastic Cloud Server", "弹性云服务器"}},
+	{"hws.service.type.ebs", "EVS", bssName{"Elastic Volume Service", "云硬盘"}},
+	{"hws.service.type.obs", "OBS", bssName{"Object Storage Service", "对象存储服务"}},
 }
 
-var bssResourceTypes = []bssResourceType{
-	{"hws.resource.type.vm", "ECS", "Elastic Cloud Server", "hws.service.type.ec2"},
-	{"hws.resource.type.volume", "EVS", "Elastic Volume Service disk", "hws.service.type.ebs"},
-	{"hws.resource.type.marketplace.saas", "SaaS", "KooGallery SaaS product", MarketplaceServiceType},
-	{"hws.resource.type.obs", "OBS", "Object Storage Service bucket", "hws.service.type.obs"},
+// bssResourceTypes is the resource type catalogue, sorted by code.
+var bssResourceTypes = []struct {
+	code, service string
+	name, desc    bssName
+}{
+	{"hws.resource.type.marketplace.saas", MarketplaceServiceType, bssName{"SaaS", "SaaS"},
+		bssName{"KooGallery SaaS product", "云商店SaaS商品"}},
+	{"hws.resource.type.obs", "hws.service.type.obs", bssName{"OBS", "对象存储"},
+		bssName{"Object Storage Service bucket", "对象存储服务桶"}},
+	{"hws.resource.type.vm", "hws.service.type.ec2", bssName{"ECS", "云服务器"},
+		bssName{"Elastic Cloud Server", "弹性云服务器"}},
+	{"hws.resource.type.volume", "hws.service.type.ebs", bssName{"EVS", "云硬盘"},
+		bssName{"Elastic Volume Service disk", "云硬盘"}},
 }
 
-// productPage validates offset/limit of the product catalogue calls.
-func hwProductPage(w http.ResponseWriter, r *http.Request, allowed ...string) (offset, limit int, ok bool) {
+// hwProductPage validates offset/limit and X-Language of the product
+// catalogue calls.
+func hwProductPage(w http.ResponseWriter, r *http.Request, allowed ...string) (offset, limit int, lang string, ok bool) {
 	q := r.URL.Query()
 	if err := hwCheckQuery(q, append([]string{"offset", "limit"}, allowed...)...); err != nil {
 		hwBadRequest(w, r, err.Error())
-		return 0, 0, false
+		return 0, 0, "", false
 	}
-	if l := r.Header.Get("X-Language"); l != "" && l != "zh_CN" && l != "en_US" {
+	if lang, ok = bssLanguage(r); !ok {
 		hwBadRequest(w, r, "X-Language must be zh_CN or en_US")
-		return 0, 0, false
+		return 0, 0, "", false
 	}
-	offset, err := hwQueryInt(q, "offset", 0, 0, 1<<30)
+	offset, err := hwQueryInt(q, "offset", 0, 0, bssOffsetMax)
 	if err == nil {
 		limit, err = hwQueryInt(q, "limit", bssDefaultLimit, 1, bssProductsLimitMax)
 	}
 	if err != nil {
 		hwBadRequest(w, r, err.Error())
-		return 0, 0, false
+		return 0, 0, "", false
 	}
-	return offset, limit, true
+	return offset, limit, lang, true
 }
 
+// bssServiceTypes answers ListServiceTypes, names in the requested
+// language; service_type_name matches a part of the name in that
+// language, ignoring case.
 func (s *Server) bssServiceTypes(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	offset, limit, ok := hwProductPage(w, r, "service_type_name")
+	offset, limit, lang, ok := hwProductPage(w, r, "service_type_name")
 	if !ok {
 		return
 	}
-	name := r.URL.Query().Get("service_type_name")
-	var match []bssServiceType
+	name := strings.ToLower(r.URL.Query().Get("service_type_name"))
+	match := []bssServiceType{}
 	for _, t := range bssServiceTypes {
-		if name == "" || strings.Contains(strings.ToLower(t.ServiceTypeName), strings.ToLower(name)) {
-			match = append(match, t)
+		if n := t.name.in(lang); strings.Contains(strings.ToLower(n), name) {
+			match = append(match, bssServiceType{ServiceTypeName: n, ServiceTypeCode: t.code, Abbreviation: t.abbr})
 		}
 	}
 	lo, hi := hwPage(len(match), offset, limit)
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "service_types": append([]bssServiceType{}, match[lo:hi]...)})
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "service_types": match[lo:hi]})
 }
 
+// bssResourceTypes answers ListResourceTypes, names in the requested
+// language.
 func (s *Server) bssResourceTypes(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	offset, limit, ok := hwProductPage(w, r)
+	offset, limit, lang, ok := hwProductPage(w, r)
 	if !ok {
 		return
 	}
-	all := slices.SortedFunc(slices.Values(bssResourceTypes), func(a, b bssResourceType) int {
-		return cmp.Compare(a.ResourceTypeCode, b.ResourceTypeCode)
-	})
+	all := make([]bssResourceType, len(bssResourceTypes))
+	for i, t := range bssResourceTypes {
+		all[i] = bssResourceType{ResourceTypeCode: t.code, ResourceTypeName: t.name.in(lang),
+			ResourceTypeDesc: t.desc.in(lang), ServiceTypeCode: t.service}
+	}
 	lo, hi := hwPage(len(all), offset, limit)
 	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "resource_types": all[lo:hi]})
+}
+
+// bssBalances answers ShowCustomerAccountBalances: the account's cash
+// balance (account type 1) in its site's currency, no debt.
+func (s *Server) bssBalances(w http.ResponseWriter, r *http.Request, c *hwCaller) {
+	if err := hwCheckQuery(r.URL.Query()); err != nil {
+		hwBadRequest(w, r, err.Error())
+		return
+	}
+	cur := c.account.Site.currency()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account_balances": []map[string]any{{
+			"account_id": bssBalanceAccountID(c.account.ID), "account_type": 1, "amount": json.Number(c.account.Balance),
+			"currency": cur, "designated_amount": json.Number("0.00"), "measure_id": 1,
+		}},
+		"debt_amount": json.Number("0.00"), "measure_id": 1, "currency": cur,
+	})
+}
+
+// bssBalanceAccountID is the stable ID of an account's cash balance.
+func bssBalanceAccountID(accountID string) string {
+	sum := sha256.Sum256([]byte("balance|" + accountID))
+	return hex.EncodeToString(sum[:16])
 }

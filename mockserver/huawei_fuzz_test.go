@@ -25,6 +25,12 @@ var hwFuzzRoutes = []struct{ method, path string }{
 	{http.MethodGet, "/v2/orders/customer-orders/details/"},
 	{http.MethodGet, "/v2/products/service-types"},
 	{http.MethodGet, "/v2/products/resource-types"},
+	{http.MethodGet, "/v3/projects/"},
+	{http.MethodGet, "/v3/regions"},
+	{http.MethodGet, "/v3/regions/"},
+	{http.MethodGet, "/v3/users"},
+	{http.MethodGet, "/v3.0/OS-CREDENTIAL/credentials"},
+	{http.MethodGet, "/v2/accounts/customer-accounts/balances"},
 }
 
 // Fuzz modes: how the request is authenticated and which optional headers
@@ -105,6 +111,20 @@ func FuzzHuaweiHandlers(f *testing.F) {
 		{0, "GET", "/../../_mock/reset", "", ""},
 		{0, "GET", "//x", "", ""},
 		{5, "POST", "", "", `{}`},
+		{11, "GET", DemoProjectID, "", ""},
+		{11, "GET", "nope", "", ""},
+		{12, "GET", "", "", ""},
+		{13, "GET", DemoRegion, "", ""},
+		{13, "GET", "xx-nowhere-1", "", ""},
+		{14, "GET", "", "name=" + DemoHuaweiAccountName + "&enabled=true", ""},
+		{15, "GET", "", "user_id=" + userID, ""},
+		{16, "GET", "", "", ""},
+		{16, "GET", "", "x=1", ""},
+		{2, "GET", "", "page=2&per_page=3", ""},
+		{2, "GET", "", "page=0", ""},
+		{6, "POST", "", "", `{"Limit":1}`},
+		{6, "POST", "", "", `{"limit":1,"limit":2}`},
+		{6, "POST", "", "", `null`},
 	}
 	for _, s := range seeds {
 		for mode := range hwFuzzModes {

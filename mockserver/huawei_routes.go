@@ -41,8 +41,14 @@ import (
 //	GET  /v2/orders/customer-orders/details/{order_id}    BSS ShowCustomerOrderDetails
 //	GET  /v2/products/service-types                       BSS ListServiceTypes
 //	GET  /v2/products/resource-types                      BSS ListResourceTypes
+//	GET  /v2/accounts/customer-accounts/balances          BSS ShowCustomerAccountBalances
 //
-// BSS and BSS international share the paths; an account answers on both.
+// BSS and BSS international share the paths; an account answers on both,
+// with amounts in its site's currency (HuaweiAccount.Site: USD on the
+// international site, CNY on the Chinese mainland) and names in the
+// language X-Language asks for (zh_CN by default, as BSS documents) where
+// the API takes one, else in its site's language. Any other Huawei call
+// answers HTTP 501 (huawei_unimplemented.go).
 
 // hwTimeFormat is the UTC layout BSS uses for times.
 const hwTimeFormat = "2006-01-02T15:04:05Z"
@@ -74,6 +80,7 @@ func (s *Server) registerHuawei(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/orders/customer-orders/details/{order_id}", s.hwAuth(s.bssOrderDetails))
 	mux.HandleFunc("GET /v2/products/service-types", s.hwAuth(s.bssServiceTypes))
 	mux.HandleFunc("GET /v2/products/resource-types", s.hwAuth(s.bssResourceTypes))
+	mux.HandleFunc("GET /v2/accounts/customer-accounts/balances", s.hwAuth(s.bssBalances))
 }
 
 // hwAuth reads the body, refuses a query the signature cannot pin down

@@ -602,17 +602,99 @@ func TestHuaweiBSSOrders(t *testing.T) {
 
 func TestHuaweiBSSChineseMainlandClient(t *testing.T) {
 	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
-	a := newHWAcct(t, srv, "", false)
-	a.buy(t, mockserver.Purchase{InstanceID: "cn-1"})
+	id := hexOf("acct|" + t.Name())
+	ak := "AKCN" + strings.ToUpper(id)[:16]
+	require.NoError(t, srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: id, Site: mockserver.HuaweiSiteChineseMainland,
+		Balance: "8888.80", Keys: []mockserver.AccessKey{{AK: ak, SK: "cn-sk"}}}))
+	p, err := srv.AddPurchase(mockserver.Purchase{AccountID: id, InstanceID: "cn-1", RegionCode: "cn-north-4"})
+	require.NoError(t, err)
+	a := hwAcct{srv: srv, id: id, ak: ak, sk: "cn-sk"}
 	c := bss.NewBssClient(a.build(t, bss.BssClientBuilder(), a.global(t, a.id)))
+
 	resp, err := c.ListPayPerUseCustomerResources(&bssmodel.ListPayPerUseCustomerResourcesRequest{Body: &bssmodel.QueryResourcesReq{StatusList: &[]int32{2}}})
 	require.NoError(t, err)
 	require.Len(t, *resp.Data, 1)
 	assert.Equal(t, "cn-1", *(*resp.Data)[0].ResourceId)
-	types, err := c.ListServiceTypes(&bssmodel.ListServiceTypesRequest{ServiceTypeName: ptr("kooGallery")})
+	assert.Equal(t, "cn-north-4", *(*resp.Data)[0].RegionCode)
+
+	// The default language is zh_CN, as BSS documents.
+	types, err := c.ListServiceTypes(&bssmodel.ListServiceTypesRequest{})
 	require.NoError(t, err)
-	require.Len(t, *types.ServiceTypes, 1)
-	assert.Equal(t, mockserver.MarketplaceServiceType, *(*types.ServiceTypes)[0].ServiceTypeCode)
+	require.NotEmpty(t, *types.ServiceTypes)
+	assert.Equal(t, "弹性云服务器", *(*types.ServiceTypes)[0].ServiceTypeName)
+
+	// Amounts are in CNY on the Chinese mainland site.
+	orders, err := c.ListCustomerOrders(&bssmodel.ListCustomerOrdersRequest{})
+	require.NoError(t, err)
+	require.Len(t, *orders.OrderInfos, 1)
+	assert.Equal(t, "CNY", *(*orders.OrderInfos)[0].Currency)
+	assert.Equal(t, "云商店", *(*orders.OrderInfos)[0].ServiceTypeName)
+	det, err := c.ShowCustomerOrderDetails(&bssmodel.ShowCustomerOrderDetailsRequest{OrderId: p.OrderID, XLanguage: ptr("en_US")})
+	require.NoError(t, err)
+	assert.Equal(t, "CNY", *det.OrderInfo.Currency)
+	assert.Equal(t, "CNY", *(*det.OrderLineItems)[0].Currency)
+	assert.Equal(t, "KooGallery", *(*det.OrderLineItems)[0].ServiceTypeName, "X-Language en_US")
+	bal, err := c.ShowCustomerAccountBalances(&bssmodel.ShowCustomerAccountBalancesRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, "CNY", *bal.Currency)
+	require.Len(t, *bal.AccountBalances, 1)
+	assert.Equal(t, "8888.8", (*bal.AccountBalances)[0].Amount.String())
+	assert.Equal(t, "CNY", (*bal.AccountBalances)[0].Currency)
+}
+
+// TestHuaweiBSSInternationalAmountsInUSD: the international site answers
+// in USD; the balance is the seeded one (0.00 by default).
+func TestHuaweiBSSInternationalAmountsInUSD(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	p := a.buy(t, mockserver.Purchase{InstanceID: "usd-1"})
+	c := a.bss(t)
+	bal, err := c.ShowCustomerAccountBalances(&intl.ShowCustomerAccountBalancesRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, "USD", *bal.Currency)
+	assert.EqualValues(t, 1, *bal.MeasureId)
+	require.Len(t, *bal.AccountBalances, 1)
+	b := (*bal.AccountBalances)[0]
+	assert.EqualValues(t, 1, b.AccountType, "cash")
+	assert.True(t, b.Amount.IsZero())
+	assert.Equal(t, "USD", b.Currency)
+	det, err := c.ShowCustomerOrderDetails(&intl.ShowCustomerOrderDetailsRequest{OrderId: p.OrderID})
+	require.NoError(t, err)
+	assert.Equal(t, "USD", *det.OrderInfo.Currency)
+	assert.Equal(t, "云商店", *det.OrderInfo.ServiceTypeName, "X-Language defaults to zh_CN")
+
+	assert.Error(t, srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: hexOf("bad-site"), Site: "mars"}))
+	assert.Error(t, srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: hexOf("bad-balance"), Balance: "1.005"}))
+}
+
+// TestHuaweiBSSOwnCustomerID: ListCustomerOrders treats the caller's own
+// customer_id as a filter on its own orders (method oneself, the default)
+// or on the orders it paid for enterprise sub-accounts (sub_customer: none
+// in the mock); an empty one as no filter; another account's ID is for
+// partners only.
+func TestHuaweiBSSOwnCustomerID(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithoutDemoFixture())
+	a := newHWAcct(t, srv, "", false)
+	a.buy(t, mockserver.Purchase{InstanceID: "own-1"})
+	c := a.bss(t)
+	methods := intl.GetListCustomerOrdersRequestMethodEnum()
+	for _, tc := range []struct {
+		req  intl.ListCustomerOrdersRequest
+		want int32
+	}{
+		{intl.ListCustomerOrdersRequest{CustomerId: &a.id}, 1},
+		{intl.ListCustomerOrdersRequest{CustomerId: &a.id, Method: &methods.ONESELF}, 1},
+		{intl.ListCustomerOrdersRequest{CustomerId: &a.id, Method: &methods.SUB_CUSTOMER}, 0},
+		{intl.ListCustomerOrdersRequest{CustomerId: ptr("")}, 1},
+	} {
+		resp, err := c.ListCustomerOrders(&tc.req)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, *resp.TotalCount)
+	}
+	_, err := c.ListCustomerOrders(&intl.ListCustomerOrdersRequest{CustomerId: ptr("ffffffffffffffffffffffffffffffff")})
+	sre := sdkErr(t, err)
+	assert.Equal(t, 403, sre.StatusCode)
+	assert.Equal(t, "CBC.0150", sre.ErrorCode)
 }
 
 func TestHuaweiBSSProductCatalogue(t *testing.T) {
@@ -621,12 +703,37 @@ func TestHuaweiBSSProductCatalogue(t *testing.T) {
 	c := a.bss(t)
 	st, err := c.ListServiceTypes(&intl.ListServiceTypesRequest{Limit: ptr(int32(2)), XLanguage: ptr("en_US")})
 	require.NoError(t, err)
-	assert.EqualValues(t, 4, *st.TotalCount)
+	assert.EqualValues(t, 3, *st.TotalCount)
 	assert.Len(t, *st.ServiceTypes, 2)
+	assert.Equal(t, "Elastic Cloud Server", *(*st.ServiceTypes)[0].ServiceTypeName)
+	// ListServiceTypes is documented not to list KooGallery services.
+	for _, lang := range []string{"en_US", "zh_CN"} {
+		all, err := c.ListServiceTypes(&intl.ListServiceTypesRequest{Limit: ptr(int32(1000)), XLanguage: ptr(lang)})
+		require.NoError(t, err)
+		for _, st := range *all.ServiceTypes {
+			assert.NotEqual(t, mockserver.MarketplaceServiceType, *st.ServiceTypeCode)
+		}
+	}
+	none, err := c.ListServiceTypes(&intl.ListServiceTypesRequest{ServiceTypeName: ptr("kooGallery"), XLanguage: ptr("en_US")})
+	require.NoError(t, err)
+	assert.Empty(t, *none.ServiceTypes)
+	zh, err := c.ListServiceTypes(&intl.ListServiceTypesRequest{ServiceTypeName: ptr("云硬盘")})
+	require.NoError(t, err)
+	require.Len(t, *zh.ServiceTypes, 1, "zh_CN by default")
+
 	rt, err := c.ListResourceTypes(&intl.ListResourceTypesRequest{Offset: ptr(int32(3))})
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, *rt.TotalCount)
 	assert.Len(t, *rt.ResourceTypes, 1)
+	rt, err = c.ListResourceTypes(&intl.ListResourceTypesRequest{XLanguage: ptr("en_US")})
+	require.NoError(t, err)
+	assert.Equal(t, "SaaS", *(*rt.ResourceTypes)[0].ResourceTypeName)
+	assert.Equal(t, "KooGallery SaaS product", *(*rt.ResourceTypes)[0].ResourceTypeDesc)
+
+	_, err = c.ListServiceTypes(&intl.ListServiceTypesRequest{Limit: ptr(int32(1001))})
+	assert.Equal(t, 400, sdkErr(t, err).StatusCode)
+	_, err = c.ListServiceTypes(&intl.ListServiceTypesRequest{XLanguage: ptr("fr_FR")})
+	assert.Equal(t, 400, sdkErr(t, err).StatusCode)
 }
 
 func TestHuaweiTemporaryKeyNeedsToken(t *testing.T) {

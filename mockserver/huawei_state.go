@@ -3,6 +3,7 @@ package mockserver
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -59,6 +60,43 @@ func (st PurchaseStatus) String() string {
 // valid reports whether st is one of the four statuses BSS reports.
 func (st PurchaseStatus) valid() bool { return st >= PurchaseInUse && st <= PurchaseExpired }
 
+// HuaweiSite is the Huawei Cloud site an account belongs to; an account
+// exists on one site only. It decides the currency BSS answers in and the
+// language of names BSS calls without an X-Language parameter answer with.
+type HuaweiSite string
+
+// Huawei Cloud sites.
+const (
+	// HuaweiSiteInternational is Huawei Cloud's international site
+	// (BSS international, bss-intl.myhuaweicloud.com): amounts in USD.
+	HuaweiSiteInternational HuaweiSite = "international"
+	// HuaweiSiteChineseMainland is the Chinese mainland site (BSS,
+	// bss.myhuaweicloud.com): amounts in CNY.
+	HuaweiSiteChineseMainland HuaweiSite = "chinese-mainland"
+)
+
+// currency is what BSS amounts of the site are in, as BSS documents it
+// (USD on the international site, CNY on the Chinese mainland).
+func (s HuaweiSite) currency() string {
+	if s == HuaweiSiteChineseMainland {
+		return "CNY"
+	}
+	return "USD"
+}
+
+// language is the language of names in BSS answers that take no
+// X-Language parameter: the site's (the mock's choice; Huawei does not
+// document it).
+func (s HuaweiSite) language() string {
+	if s == HuaweiSiteChineseMainland {
+		return bssLangZH
+	}
+	return bssLangEN
+}
+
+// hwBalance is a BSS amount: digits with at most two decimals.
+var hwBalance = regexp.MustCompile(`^[0-9]{1,15}(\.[0-9]{1,2})?$`)
+
 // HuaweiAccount is a seeded Huawei Cloud account.
 type HuaweiAccount struct {
 	// ID is the account (domain) ID: 32 lower-case hex characters.
@@ -73,6 +111,13 @@ type HuaweiAccount struct {
 	// HideDomain makes GET /v3/auth/domains return an empty list, as for IAM
 	// users without permission, so clients fall back to STS.
 	HideDomain bool `json:"hideDomain,omitempty"`
+	// Site is HuaweiSiteInternational (the default) or
+	// HuaweiSiteChineseMainland.
+	Site HuaweiSite `json:"site,omitempty"`
+	// Balance is the account's cash balance in its site's currency, as
+	// BSS ShowCustomerAccountBalances reports it: a decimal with at most
+	// two places, such as "125.50" (default "0.00").
+	Balance string `json:"balance,omitempty"`
 }
 
 // AccessKey is an AK/SK pair of a Huawei account.
@@ -144,6 +189,14 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 	if !rules.IsHuaweiAccountID(a.ID) {
 		return fmt.Errorf("mockserver: Huawei account ID %q must be 32 lower-case hex characters", a.ID)
 	}
+	switch a.Site {
+	case "", HuaweiSiteInternational, HuaweiSiteChineseMainland:
+	default:
+		return fmt.Errorf("mockserver: Huawei site %q is not %q or %q", a.Site, HuaweiSiteInternational, HuaweiSiteChineseMainland)
+	}
+	if a.Balance != "" && !hwBalance.MatchString(a.Balance) {
+		return fmt.Errorf("mockserver: balance %q must be a decimal with at most two places, such as 125.50", a.Balance)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hs := &s.st.huawei
@@ -165,6 +218,12 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 	}
 	if acc.ProjectID == "" {
 		acc.ProjectID = s.ids.hex32("project")
+	}
+	if acc.Site == "" {
+		acc.Site = HuaweiSiteInternational
+	}
+	if acc.Balance == "" {
+		acc.Balance = "0.00"
 	}
 	for i := range acc.Keys {
 		if acc.Keys[i].UserID == "" {
