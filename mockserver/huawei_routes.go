@@ -23,32 +23,15 @@ import (
 
 // The Huawei half. Every route verifies the SDK-HMAC-SHA256 signature as
 // Huawei's API gateway does, then answers from the one Huawei state
-// (huawei_state.go):
-//
-//	GET  /v3/auth/domains                                 IAM KeystoneListAuthDomains
-//	GET  /v3/auth/projects                                IAM KeystoneListAuthProjects
-//	GET  /v3/projects                                     IAM KeystoneListProjects (one project per region, paged)
-//	GET  /v3/projects/{project_id}                        IAM KeystoneShowProject
-//	GET  /v3/regions                                      IAM KeystoneListRegions
-//	GET  /v3/regions/{region_id}                          IAM KeystoneShowRegion
-//	GET  /v3/users                                        IAM KeystoneListUsers
-//	GET  /v3/users/{user_id}                              IAM KeystoneShowUser
-//	GET  /v3.0/OS-CREDENTIAL/credentials                  IAM ListPermanentAccessKeys
-//	GET  /v3.0/OS-CREDENTIAL/credentials/{access_key}     IAM ShowPermanentAccessKey
-//	GET  /v5/caller-identity                              STS GetCallerIdentity
-//	POST /v2/orders/suscriptions/resources/query          BSS ListPayPerUseCustomerResources
-//	GET  /v2/orders/customer-orders                       BSS ListCustomerOrders
-//	GET  /v2/orders/customer-orders/details/{order_id}    BSS ShowCustomerOrderDetails
-//	GET  /v2/products/service-types                       BSS ListServiceTypes
-//	GET  /v2/products/resource-types                      BSS ListResourceTypes
-//	GET  /v2/accounts/customer-accounts/balances          BSS ShowCustomerAccountBalances
+// (huawei_state.go). huaweiRoutes lists what it serves; docs/huawei-operations.md
+// lists it and every other operation of the SDK's IAM, STS and BSS clients,
+// which answer HTTP 501 (huawei_unimplemented.go).
 //
 // BSS and BSS international share the paths; an account answers on both,
 // with amounts in its site's currency (HuaweiAccount.Site: USD on the
 // international site, CNY on the Chinese mainland) and names in the
 // language X-Language asks for (zh_CN by default, as BSS documents) where
-// the API takes one, else in its site's language. Any other Huawei call
-// answers HTTP 501 (huawei_unimplemented.go).
+// the API takes one, else in its site's language.
 
 // hwTimeFormat is the UTC layout BSS uses for times.
 const hwTimeFormat = "2006-01-02T15:04:05Z"
@@ -63,24 +46,40 @@ type hwCaller struct {
 
 type hwHandler func(w http.ResponseWriter, r *http.Request, c *hwCaller)
 
+// hwRoute is an operation the Huawei half serves.
+type hwRoute struct {
+	service, op, method, path string
+	h                         hwHandler
+}
+
+// huaweiRoutes are the Huawei operations the mock serves, each named as
+// the SDK names it.
+func (s *Server) huaweiRoutes() []hwRoute {
+	return []hwRoute{
+		{"IAM", "KeystoneListAuthDomains", "GET", "/v3/auth/domains", s.iamListAuthDomains},
+		{"IAM", "KeystoneListAuthProjects", "GET", "/v3/auth/projects", s.iamListAuthProjects},
+		{"IAM", "KeystoneListProjects", "GET", "/v3/projects", s.iamListProjects},
+		{"IAM", "KeystoneShowProject", "GET", "/v3/projects/{project_id}", s.iamShowProject},
+		{"IAM", "KeystoneListRegions", "GET", "/v3/regions", s.iamListRegions},
+		{"IAM", "KeystoneShowRegion", "GET", "/v3/regions/{region_id}", s.iamShowRegion},
+		{"IAM", "KeystoneListUsers", "GET", "/v3/users", s.iamListUsers},
+		{"IAM", "KeystoneShowUser", "GET", "/v3/users/{user_id}", s.iamShowUser},
+		{"IAM", "ListPermanentAccessKeys", "GET", "/v3.0/OS-CREDENTIAL/credentials", s.iamListCredentials},
+		{"IAM", "ShowPermanentAccessKey", "GET", "/v3.0/OS-CREDENTIAL/credentials/{access_key}", s.iamShowCredential},
+		{"STS", "GetCallerIdentity", "GET", "/v5/caller-identity", s.stsCallerIdentity},
+		{"BSS", "ListPayPerUseCustomerResources", "POST", "/v2/orders/suscriptions/resources/query", s.bssQueryResources},
+		{"BSS", "ListCustomerOrders", "GET", "/v2/orders/customer-orders", s.bssListOrders},
+		{"BSS", "ShowCustomerOrderDetails", "GET", "/v2/orders/customer-orders/details/{order_id}", s.bssOrderDetails},
+		{"BSS", "ListServiceTypes", "GET", "/v2/products/service-types", s.bssServiceTypes},
+		{"BSS", "ListResourceTypes", "GET", "/v2/products/resource-types", s.bssResourceTypes},
+		{"BSS", "ShowCustomerAccountBalances", "GET", "/v2/accounts/customer-accounts/balances", s.bssBalances},
+	}
+}
+
 func (s *Server) registerHuawei(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v3/auth/domains", s.hwAuth(s.iamListAuthDomains))
-	mux.HandleFunc("GET /v3/auth/projects", s.hwAuth(s.iamListAuthProjects))
-	mux.HandleFunc("GET /v3/projects", s.hwAuth(s.iamListProjects))
-	mux.HandleFunc("GET /v3/projects/{project_id}", s.hwAuth(s.iamShowProject))
-	mux.HandleFunc("GET /v3/regions", s.hwAuth(s.iamListRegions))
-	mux.HandleFunc("GET /v3/regions/{region_id}", s.hwAuth(s.iamShowRegion))
-	mux.HandleFunc("GET /v3/users", s.hwAuth(s.iamListUsers))
-	mux.HandleFunc("GET /v3/users/{user_id}", s.hwAuth(s.iamShowUser))
-	mux.HandleFunc("GET /v3.0/OS-CREDENTIAL/credentials", s.hwAuth(s.iamListCredentials))
-	mux.HandleFunc("GET /v3.0/OS-CREDENTIAL/credentials/{access_key}", s.hwAuth(s.iamShowCredential))
-	mux.HandleFunc("GET /v5/caller-identity", s.hwAuth(s.stsCallerIdentity))
-	mux.HandleFunc("POST /v2/orders/suscriptions/resources/query", s.hwAuth(s.bssQueryResources))
-	mux.HandleFunc("GET /v2/orders/customer-orders", s.hwAuth(s.bssListOrders))
-	mux.HandleFunc("GET /v2/orders/customer-orders/details/{order_id}", s.hwAuth(s.bssOrderDetails))
-	mux.HandleFunc("GET /v2/products/service-types", s.hwAuth(s.bssServiceTypes))
-	mux.HandleFunc("GET /v2/products/resource-types", s.hwAuth(s.bssResourceTypes))
-	mux.HandleFunc("GET /v2/accounts/customer-accounts/balances", s.hwAuth(s.bssBalances))
+	for _, rt := range s.huaweiRoutes() {
+		mux.HandleFunc(rt.method+" "+rt.path, s.hwAuth(rt.h))
+	}
 }
 
 // hwAuth reads the body, refuses a query the signature cannot pin down

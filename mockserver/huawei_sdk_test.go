@@ -389,8 +389,8 @@ func TestHuaweiMalformedRequestsGet4xx(t *testing.T) {
 		{"POST", q, "{\"order_id\":\"\xff\"}", 400, "CBC.0100"},
 		{"GET", "/v3.0/OS-CREDENTIAL/credentials/x?y=1", "", 400, "IAM.0007"},
 		{"GET", "/v5/caller-identity?y=1", "", 400, "IAM.0001"},
-		{"GET", "/v3/nowhere", "", 404, "APIGW.0101"},
-		{"DELETE", "/v3/auth/domains", "", 405, "APIGW.0101"},
+		{"GET", "/v3/nowhere", "", 501, "MOCK.0501"},
+		{"DELETE", "/v3/auth/domains", "", 501, "MOCK.0501"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path+" "+tc.body[:min(len(tc.body), 30)], func(t *testing.T) {

@@ -62,7 +62,7 @@ func (s *Server) routes() http.Handler {
 		if p := r.URL.Path; p == "" || p[0] != '/' || cleanPath(p) != p {
 			// ServeMux would answer an unclean path (//x, /a/../b) with an
 			// HTML redirect; the APIs it mocks answer 404 in their shape.
-			writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, "APIGW.0101",
+			writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, hwCodeNoRoute,
 				fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 			return
 		}
@@ -74,9 +74,14 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
-// notRouted answers 405 when the path exists for another method, else 404,
-// in the path's error shape.
+// notRouted answers a Huawei call the mock does not serve with 501
+// (notImplemented); elsewhere 405 when the path exists for another
+// method, else 404, in the path's error shape.
 func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	if familyOf(r.URL.Path) == familyHuawei {
+		notImplemented(w, r)
+		return
+	}
 	var allowed []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		if m == r.Method {
@@ -90,11 +95,11 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, mux *http.Ser
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, r, http.StatusMethodNotAllowed, apierror.CodeMethodNotAllowed, "APIGW.0101",
+		writeError(w, r, http.StatusMethodNotAllowed, apierror.CodeMethodNotAllowed, hwCodeNoRoute,
 			fmt.Sprintf("method %s not allowed for %s", r.Method, r.URL.Path))
 		return
 	}
-	writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, "APIGW.0101",
+	writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, hwCodeNoRoute,
 		fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 }
 
