@@ -87,11 +87,46 @@ type options struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "activate:", err)
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitStatus is the process's exit status for run's error: 0 for none and
+// for -h (the usage was printed), 2 for a bad flag or argument (the usage
+// says why), 1 for a failure, which it prints.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
 	}
+	fmt.Fprintln(stderr, "activate:", err)
+	return 1
+}
+
+// usageError is a bad command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// parseFlags parses args, refusing positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return usageError{err}
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -118,7 +153,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.stateDir, "state", "", "directory to checkpoint progress in (default: memory)")
 	fs.BoolVar(&o.planOnly, "plan", false, "print the plan and stop; changes nothing")
 	fs.BoolVar(&o.verbose, "v", false, "log HTTP calls to stderr")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/activate [flags]
+
+Activates the TrueWatch purchase of a Huawei account: finds the account and
+instance IDs, then registers or binds a Billing Center account and binds or
+creates a workspace. Without -billing-url it runs against the embedded mock
+server (seeded for the chosen -mode) and reads codes from its outbox.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

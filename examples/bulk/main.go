@@ -28,11 +28,46 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if _, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "bulk:", err)
-		os.Exit(1)
+	_, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitStatus is the process's exit status for run's error: 0 for none and
+// for -h (the usage was printed), 2 for a bad flag or argument (the usage
+// says why), 1 for a failure, which it prints.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
 	}
+	fmt.Fprintln(stderr, "bulk:", err)
+	return 1
+}
+
+// usageError is a bad command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// parseFlags parses args, refusing positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return usageError{err}
+	}
+	return nil
 }
 
 // tenant is one customer to activate.
@@ -57,7 +92,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (summary,
 	n := fs.Int("n", 20, "how many tenants to activate")
 	conc := fs.Int("concurrency", 4, "how many activations run at once")
 	siteFlag := fs.String("site", "ap1", "TrueWatch site for every workspace")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/bulk [flags]
+
+Activates many tenants at once against the embedded mock server, each a
+Huawei account with its own TrueWatch purchase, and prints progress and a
+summary.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
 		return summary{}, err
 	}
 	if *n < 1 || *conc < 1 {

@@ -10,7 +10,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -23,13 +25,61 @@ import (
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "register:", err)
-		os.Exit(1)
-	}
+	os.Exit(exitStatus(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
-func run(ctx context.Context) error {
+// exitStatus is the process's exit status for run's error: 0 for none and
+// for -h (the usage was printed), 2 for a bad flag or argument (the usage
+// says why), 1 for a failure, which it prints.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	fmt.Fprintln(stderr, "register:", err)
+	return 1
+}
+
+// usageError is a bad command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// parseFlags parses args, refusing positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return usageError{err}
+	}
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("register", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/register
+
+Shows the typed billing client on its own against the embedded mock server:
+requests a verification code, reads it from the mock's outbox, registers a
+TrueWatch and Billing Center account for the demo purchase, and prints what
+was created. It takes no flags.
+`)
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
@@ -77,16 +127,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("TrueWatch account  %s (%s)\n", res.Account.ID, res.Account.Username)
-	fmt.Printf("Billing Center     %s\n", res.BillingAccount.ID)
-	fmt.Printf("Workspace          %s %q on %s, settled by %s\n", res.Workspace.ID, res.Workspace.Name,
+	fmt.Fprintf(stdout, "TrueWatch account  %s (%s)\n", res.Account.ID, res.Account.Username)
+	fmt.Fprintf(stdout, "Billing Center     %s\n", res.BillingAccount.ID)
+	fmt.Fprintf(stdout, "Workspace          %s %q on %s, settled by %s\n", res.Workspace.ID, res.Workspace.Name,
 		res.Workspace.Site, res.Workspace.Settlement.Method)
-	fmt.Printf("Log in at          %s\n", res.LoginURL)
+	fmt.Fprintf(stdout, "Log in at          %s\n", res.LoginURL)
 
 	sub, err := bc.GetSubscription(ctx, mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Subscription       %s: bound=%v, workspaces=%d\n", sub.InstanceID, sub.Bound, len(sub.Workspaces))
+	fmt.Fprintf(stdout, "Subscription       %s: bound=%v, workspaces=%d\n", sub.InstanceID, sub.Bound, len(sub.Workspaces))
 	return nil
 }
