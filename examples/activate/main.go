@@ -11,6 +11,14 @@
 //
 //	go run ./examples/activate
 //
+// The other branches run the same way; the demo first seeds what a
+// customer on that branch already has (an existing Billing Center account,
+// and a workspace billed to it or a TrueWatch account to create one for):
+//
+//	go run ./examples/activate -mode bind-workspace
+//	go run ./examples/activate -mode create-workspace
+//	go run ./examples/activate -mode register-workspace
+//
 // Given -billing-url (or TRUEWATCH_BILLING_URL) it targets real endpoints: the
 // Huawei credentials come from the SDK's standard environment variables
 // (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN),
@@ -199,11 +207,12 @@ Flags:
 		}
 		defer srv.Close()
 		fmt.Fprintf(stdout, "Demo: embedded mock server at %s\n", srv.URL())
-		fmt.Fprintf(stdout, "      Huawei account %s, purchase %s (nothing bound yet)\n\n",
+		fmt.Fprintf(stdout, "      Huawei account %s, purchase %s (nothing bound yet)\n",
 			mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
-		if o.mode != "register" {
-			return errors.New("the demo runs the register mode; use -billing-url for the other modes")
+		if err := seedDemo(srv, &o, stdout); err != nil {
+			return fmt.Errorf("seed the demo mock server: %w", err)
 		}
+		fmt.Fprintln(stdout)
 		if password == "" {
 			password = "Correct-Horse-9"
 		}
@@ -288,6 +297,55 @@ Flags:
 			return err
 		}
 		fmt.Fprintf(stdout, "  already activated: %v, workspace %s\n", again.AlreadyActivated, again.WorkspaceID)
+	}
+	return nil
+}
+
+// The Billing Center account the demo seeds for the bind modes, unless
+// -bc-username and -bc-email name another.
+const (
+	demoBCUsername = "acme"
+	demoBCEmail    = "ops@acme.example"
+)
+
+// seedDemo seeds the embedded mock with what the chosen mode needs besides
+// the demo purchase, as a real customer would already have it: the bind
+// modes an existing Billing Center account (-bc-username, -bc-email), and
+// bind-workspace a workspace named -workspace billed to it, create-workspace
+// a TrueWatch account (-email) on the site to create the workspace for.
+// register needs nothing. The same can be seeded into the standalone mock
+// over its control plane (see the README).
+func seedDemo(srv *mockserver.Server, o *options, w io.Writer) error {
+	if o.mode == "register" {
+		return nil
+	}
+	if o.bcUsername == "" && o.bcEmail == "" {
+		o.bcUsername, o.bcEmail = demoBCUsername, demoBCEmail
+	}
+	ba, err := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: o.bcUsername, Email: o.bcEmail, CompanyName: o.company})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "      seeded Billing Center account %s (%s, %s)\n", ba.ID, ba.Username, o.bcEmail)
+	switch o.mode {
+	case "bind-workspace":
+		owner, err := srv.SeedAccount(mockserver.AccountSeed{Site: site.Code(o.site), Username: o.bcUsername, Email: o.bcEmail})
+		if err != nil {
+			return err
+		}
+		ws, err := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: owner.ID, Name: o.workspace,
+			Language: truewatch.Language(o.language), BillingAccountID: ba.ID})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "      seeded workspace %s %q on %s, billed to it\n", ws.ID, ws.Name, ws.Site)
+		o.workspaceID = ""
+	case "create-workspace":
+		acc, err := srv.SeedAccount(mockserver.AccountSeed{Site: site.Code(o.site), Username: o.username, Email: o.email})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "      seeded TrueWatch account %s (%s) on %s\n", acc.ID, acc.Email, acc.Site)
 	}
 	return nil
 }

@@ -136,3 +136,29 @@ func (w *promptWatcher) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestDemoRunsEveryBranch: every mode runs end to end against the embedded
+// mock, seeded with what the branch needs, and a second run changes
+// nothing.
+func TestDemoRunsEveryBranch(t *testing.T) {
+	for mode, want := range map[string][]string{
+		"bind-workspace":     {"seeded Billing Center account", "seeded workspace", "✓ bind_workspace"},
+		"create-workspace":   {"seeded Billing Center account", "seeded TrueWatch account", "✓ create_workspace"},
+		"register-workspace": {"seeded Billing Center account", "✓ register_and_create_workspace"},
+	} {
+		t.Run(mode, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), []string{"-mode", mode, "-site", "eu1"}, strings.NewReader(""), &out, &errOut, noEnv)
+			require.NoError(t, err, out.String()+errOut.String())
+			s := out.String()
+			for _, w := range want {
+				assert.Contains(t, s, w)
+			}
+			assert.Contains(t, s, "✓ bind_billing_account")
+			assert.Contains(t, s, "read the bind_billing_account code for ops@acme.example from the mock outbox")
+			assert.Regexp(t, `Workspace\s+wksp_[0-9a-f]{32} on eu1`, s)
+			assert.Regexp(t, `Billing Center\s+bcac_[0-9a-f]{32} \(acme\)`, s)
+			assert.Contains(t, s, "already activated: true")
+		})
+	}
+}
