@@ -64,6 +64,19 @@
 // /_mock/state), Accounts, BillingAccounts, Workspaces, Workspace and
 // Subscription read the state back.
 //
+// # The Huawei half
+//
+// IAM, STS and BSS answer the calls an activation makes and the cheap
+// read-only ones around it (HuaweiOperations lists them), from one state
+// with the TrueWatch half, in each service's error shape: the gateway's
+// APIGW.* for signatures, IAM's Keystone {"error":{...}} on /v3, IAM.* on
+// IAM's other APIs, CBC.* on BSS. Any other Huawei call answers HTTP 501
+// MOCK.0501 naming the operation. Accounts (AddHuaweiAccount) have a site
+// (HuaweiAccount.Site: the currency BSS answers in) and a balance;
+// purchases (AddPurchase) are what BSS lists and what the Billing Center
+// binds. Every place the mock differs from Huawei or from the contract is
+// listed, with the reason, in docs/divergences.md.
+//
 // # Faults
 //
 // InjectFault scripts failures by method and path, counted (Skip, Times):
