@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/examples/internal/cli"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
@@ -30,44 +31,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	_, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitStatus(err, os.Stderr))
-}
-
-// exitStatus is the process's exit status for run's error: 0 for none and
-// for -h (the usage was printed), 2 for a bad flag or argument (the usage
-// says why), 1 for a failure, which it prints.
-func exitStatus(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	}
-	fmt.Fprintln(stderr, "bulk:", err)
-	return 1
-}
-
-// usageError is a bad command line.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
-// parseFlags parses args, refusing positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		fmt.Fprintln(fs.Output(), err)
-		fs.Usage()
-		return usageError{err}
-	}
-	return nil
+	os.Exit(cli.ExitStatus("bulk", err, os.Stderr))
 }
 
 // tenant is one customer to activate.
@@ -103,7 +67,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return summary{}, err
 	}
 	if *n < 1 || *conc < 1 {

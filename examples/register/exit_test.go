@@ -1,52 +1,12 @@
 package main
 
 import (
-	"errors"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/truewatch-labs/marketplace-go/examples/internal/clitest"
 )
 
-// TestMain runs main itself, in a child process started by runMain, when
-// EXAMPLE_MAIN_ARGS is set, so that tests see the real exit status.
-func TestMain(m *testing.M) {
-	if args, ok := os.LookupEnv("EXAMPLE_MAIN_ARGS"); ok {
-		os.Args = append([]string{"register"}, strings.Fields(args)...)
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { clitest.Main(m, main) }
 
-// runMain runs the program with args in a child process and returns its
-// exit status and output.
-func runMain(t *testing.T, args string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "EXAMPLE_MAIN_ARGS="+args)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
-	require.NoError(t, err)
-	return 0, string(out)
-}
-
-// TestExitStatus: -h prints the usage and exits 0, as Go commands do; a
-// bad flag or a stray argument exits 2 with the usage.
-func TestExitStatus(t *testing.T) {
-	status, out := runMain(t, "-h")
-	assert.Equal(t, 0, status, out)
-	assert.Contains(t, out, "Usage: go run ./examples/register")
-	status, out = runMain(t, "-no-such-flag")
-	assert.Equal(t, 2, status, out)
-	assert.Contains(t, out, "Usage:")
-	status, out = runMain(t, "stray")
-	assert.Equal(t, 2, status, out)
-	assert.Contains(t, out, "unexpected argument")
-}
+// TestExitStatus: -h exits 0 with the usage; a bad command line exits 2.
+func TestExitStatus(t *testing.T) { clitest.CheckExitStatus(t, "Usage: go run ./examples/register") }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/examples/internal/cli"
 	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -25,44 +26,7 @@ import (
 )
 
 func main() {
-	os.Exit(exitStatus(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
-}
-
-// exitStatus is the process's exit status for run's error: 0 for none and
-// for -h (the usage was printed), 2 for a bad flag or argument (the usage
-// says why), 1 for a failure, which it prints.
-func exitStatus(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	}
-	fmt.Fprintln(stderr, "register:", err)
-	return 1
-}
-
-// usageError is a bad command line.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
-// parseFlags parses args, refusing positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		fmt.Fprintln(fs.Output(), err)
-		fs.Usage()
-		return usageError{err}
-	}
-	return nil
+	os.Exit(cli.ExitStatus("register", run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,7 +41,7 @@ TrueWatch and Billing Center account for the demo purchase, and prints what
 was created. It takes no flags.
 `)
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
