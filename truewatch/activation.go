@@ -132,6 +132,9 @@ type Activation struct {
 	clock           Clock
 	sleep           func(context.Context, time.Duration) error
 	maxCodeAttempts int
+	leaseOwner      string
+	leaseTTL        time.Duration
+	leaseWait       time.Duration
 
 	// defaultStore is the in-memory store used when WithStore was not
 	// called, made on first use so that the zero Activation works too.
@@ -406,13 +409,48 @@ func (a *Activation) WithCodes(p CodeProvider) *Activation {
 	return a
 }
 
-// WithStore sets where progress is checkpointed (default: in memory). Give
-// the same store (a FileStore, or your own) to a later Run to resume.
+// WithStore sets where progress is checkpointed and leases are kept
+// (default: in memory). Give the same store (a FileStore, a database store,
+// or your own that passes storetest.Run) to a later Run, or to the Runs of
+// other processes, to resume and to keep them apart.
 func (a *Activation) WithStore(s Store) *Activation {
 	if s == nil {
 		return a.problem("store", "is nil")
 	}
 	a.store = s
+	return a
+}
+
+// WithLeaseOwner names the owner of the leases Run claims (see Store), for
+// people reading a *LeaseHeldError or the store: a worker's name, say. The
+// default is the host name, the process ID and a random suffix. Two Runs
+// never share a lease, whatever their owner's name.
+func (a *Activation) WithLeaseOwner(owner string) *Activation {
+	if owner == "" {
+		return a.problem("leaseOwner", "is empty")
+	}
+	a.leaseOwner = owner
+	return a
+}
+
+// WithLeaseTTL sets how long Run's lease lasts unless renewed (default
+// DefaultLeaseTTL); Run renews it every third of ttl. After a crash, another
+// run can take the activation over once ttl has passed.
+func (a *Activation) WithLeaseTTL(ttl time.Duration) *Activation {
+	if ttl < 10*time.Millisecond {
+		return a.problem("leaseTTL", "must be at least 10ms, not %s", ttl)
+	}
+	a.leaseTTL = ttl
+	return a
+}
+
+// WithLeaseWait makes Run wait up to d for a lease another run holds,
+// instead of failing at once with a *LeaseHeldError (the default).
+func (a *Activation) WithLeaseWait(d time.Duration) *Activation {
+	if d < 0 {
+		return a.problem("leaseWait", "is negative")
+	}
+	a.leaseWait = d
 	return a
 }
 

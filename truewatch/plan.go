@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 )
 
@@ -216,12 +217,16 @@ func (a *Activation) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.discover(ctx)
+	plan, err := r.identify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return plan, r.checkStep(ctx, plan)
 }
 
-// discover resolves the identity, loads the checkpoint, reads the
-// subscription and decides the steps.
-func (r *runner) discover(ctx context.Context) (*Plan, error) {
+// identify resolves the activation's identity: the Huawei account and
+// instance IDs (looked up when not given) and the activation ID.
+func (r *runner) identify(ctx context.Context) (*Plan, error) {
 	a := r.a
 	plan := &Plan{Site: a.site, Branch: r.branchName}
 	r.accountID, r.instanceID = a.accountID, a.instanceID
@@ -254,13 +259,41 @@ func (r *runner) discover(ctx context.Context) (*Plan, error) {
 	plan.HuaweiAccountID, plan.InstanceID = r.accountID, r.instanceID
 	r.id = activationID(r.accountID, r.instanceID, a.site, r.branchName)
 	plan.ActivationID = r.id
+	return plan, nil
+}
 
+// checkStep is StepCheckSubscription, with its events.
+func (r *runner) checkStep(ctx context.Context, plan *Plan) error {
 	r.started(ctx, StepCheckSubscription, "")
 	if err := r.check(r.stepContext(ctx, StepCheckSubscription), plan); err != nil {
-		return nil, r.failed(ctx, StepCheckSubscription, "", err)
+		return r.failed(ctx, StepCheckSubscription, "", err)
 	}
 	r.finished(ctx, StepCheckSubscription, "", false)
-	return plan, nil
+	return nil
+}
+
+// Identity returns the activation's identity without any call when the
+// Huawei account and instance IDs are given (WithHuaweiAccountID,
+// WithInstanceID): for a service that records or queues the activation
+// before running it. Without them Plan looks them up. The builder is
+// validated first.
+func (a *Activation) Identity() (Identity, error) {
+	if err := a.Validate(); err != nil {
+		return Identity{}, err
+	}
+	var p apierror.Problems
+	if a.accountID == "" {
+		p.Add("huaweiAccountId", "is required to know the identity without a call (WithHuaweiAccountID); Plan looks it up")
+	}
+	if a.instanceID == "" {
+		p.Add("instanceId", "is required to know the identity without a call (WithInstanceID); Plan looks it up")
+	}
+	if err := p.Err("Activation.Identity"); err != nil {
+		return Identity{}, err
+	}
+	b := a.branch()
+	return Identity{ActivationID: activationID(a.accountID, a.instanceID, a.site, b), HuaweiAccountID: a.accountID,
+		InstanceID: a.instanceID, Site: a.site, Branch: b}, nil
 }
 
 // check is the StepCheckSubscription step: it loads the checkpoint, reads
@@ -292,8 +325,8 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 	}
 	switch {
 	case cp == nil:
-		cp = &Checkpoint{Version: checkpointVersion, ActivationID: r.id, HuaweiAccountID: r.accountID,
-			InstanceID: r.instanceID, Site: r.a.site, Branch: r.branchName}
+		cp = newCheckpoint(Identity{ActivationID: r.id, HuaweiAccountID: r.accountID, InstanceID: r.instanceID,
+			Site: r.a.site, Branch: r.branchName})
 	case len(cp.Steps) > 0 && !cp.Completed:
 		plan.Resuming = true
 		plan.Notes = append(plan.Notes, fmt.Sprintf("resuming: an earlier run completed %s", stepNames(cp.Steps)))

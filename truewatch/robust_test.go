@@ -151,12 +151,15 @@ func TestFileStoreInTheWorkingDirectory(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", filepath.Join(tmp, "missing")) // temporary files must not go there
 	s := NewFileStore("")
-	require.NoError(t, s.Save(context.Background(), "actv_1", sampleCheckpoint()))
-	_, err := os.Stat("actv_1.json")
+	_, err := s.Save(context.Background(), "actv_1", sampleCheckpoint())
+	require.NoError(t, err)
+	_, err = os.Stat("actv_1.json")
 	require.NoError(t, err)
 	got, err := s.Load(context.Background(), "actv_1")
 	require.NoError(t, err)
-	assert.Equal(t, sampleCheckpoint(), got)
+	want := sampleCheckpoint()
+	want.Revision = 1
+	assert.Equal(t, want, got)
 	var nilStore *FileStore
 	_, err = nilStore.Load(context.Background(), "actv_1")
 	assert.Error(t, err)
@@ -191,14 +194,15 @@ func TestBranchMethodsCalledTwiceWithDifferentValues(t *testing.T) {
 }
 
 // TestConcurrentPlansAndRuns: a configured builder (here the zero one, with
-// its own lazily made store) may Plan and Run from several goroutines.
+// its own lazily made store) may Plan and Run from several goroutines; the
+// Runs take the activation's lease in turn (WithLeaseWait).
 func TestConcurrentPlansAndRuns(t *testing.T) {
 	f := newFake()
 	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "ada"
 	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_1", Name: "prod", Site: SiteUS1}}
 	var a Activation
 	a.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).BindBillingAccount("ada", "ada@example.com").
-		BindWorkspaceByID("wksp_1")
+		BindWorkspaceByID("wksp_1").WithLeaseWait(10 * time.Second)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(2)

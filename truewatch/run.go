@@ -58,7 +58,8 @@ type runner struct {
 	log        *slog.Logger
 	clock      Clock
 	store      Store
-	attempts   int // codes a step asks for
+	lease      *leaseKeeper // the Run's lease; nil for Plan and a check
+	attempts   int          // codes a step asks for
 	sleep      func(context.Context, time.Duration) error
 	branchName Branch
 
@@ -199,11 +200,66 @@ func (a *Activation) Run(ctx context.Context) (*Result, error) {
 	if r.branchName != BranchCheck && r.prover == nil {
 		return nil, &OwnershipProofError{HuaweiAccountID: a.accountID, InstanceID: a.instanceID, Branch: r.branchName}
 	}
-	plan, err := r.discover(ctx)
+	plan, err := r.identify(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if r.branchName != BranchCheck {
+		lctx, err := r.claimLease(ctx)
+		if err != nil {
+			return nil, r.failed(ctx, StepCheckSubscription, "", err)
+		}
+		defer r.lease.release(ctx)
+		ctx = lctx
+	}
+	res, err := r.run(ctx, plan)
+	if err != nil {
+		return nil, r.stopped(ctx, err)
+	}
+	return res, nil
+}
+
+func (r *runner) run(ctx context.Context, plan *Plan) (*Result, error) {
+	if err := r.checkStep(ctx, plan); err != nil {
+		return nil, err
+	}
 	return r.execute(ctx, plan)
+}
+
+// stopped is the error a failed Run returns: the *LeaseLostError when the
+// lease was lost on the way (whatever the step in progress then reported),
+// else err, recorded in the checkpoint so that Store.List finds it.
+// Failures that are not the activation's own are not recorded: a cancelled
+// context, or a checkpoint this run may not or cannot save over.
+func (r *runner) stopped(ctx context.Context, err error) error {
+	if r.lease != nil {
+		if lost := r.lease.lostErr(); lost != nil {
+			return lost
+		}
+	}
+	if r.cp == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrLeaseLost) ||
+		errors.Is(err, ErrCheckpointConflict) || errors.Is(err, ErrBadCheckpoint) {
+		return err
+	}
+	step := StepCheckSubscription
+	if se := (*StepError)(nil); errors.As(err, &se) {
+		step = se.Step
+	}
+	r.cp.Failure = &Failure{Step: step, Error: err.Error(), At: r.clock.Now().UTC()}
+	if serr := r.save(ctx); serr != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "activation failure not recorded", slog.String("activation", r.id),
+			slog.String("error", serr.Error()))
+	}
+	return err
+}
+
+// holdLease proves, before a change, that the run still holds its lease
+// (renewing it); a run without one (Plan, a check) needs none.
+func (r *runner) holdLease(ctx context.Context) error {
+	if r.lease == nil {
+		return nil
+	}
+	return r.lease.renew(ctx)
 }
 
 func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
@@ -222,13 +278,6 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 			r.emit(Event{Type: StepSkipped, Step: st.Name, Reason: st.Reason})
 			r.res.Steps = append(r.res.Steps, st)
 		case ActionChange:
-			// The key secret is in the store before the first key is sent,
-			// so that a run after a crash sends the same keys.
-			if !r.saved {
-				if err := r.save(ctx); err != nil {
-					return nil, r.failed(ctx, st.Name, st.IdempotencyKey, err)
-				}
-			}
 			if err := r.change(ctx, st); err != nil {
 				return nil, err
 			}
@@ -245,7 +294,7 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 		}
 	}
 	if r.branchName != BranchCheck {
-		r.cp.Completed = true
+		r.cp.Completed, r.cp.Failure = true, nil
 		r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
 		r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
 		if err := r.save(ctx); err != nil {
@@ -258,13 +307,16 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 	return r.res, nil
 }
 
-// save writes the checkpoint even when ctx was cancelled after the step it
-// records succeeded: the work is done and must not be forgotten.
+// save writes the checkpoint over the revision it was loaded or last saved
+// with, even when ctx was cancelled after the step it records succeeded:
+// the work is done and must not be forgotten.
 func (r *runner) save(ctx context.Context) error {
 	r.cp.UpdatedAt = r.clock.Now().UTC()
-	if err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp); err != nil {
-		return fmt.Errorf("truewatch: save checkpoint: %w", err)
+	rev, err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp)
+	if err != nil {
+		return &SaveError{ActivationID: r.id, Err: err}
 	}
+	r.cp.Revision = rev
 	r.saved = true
 	return nil
 }
@@ -272,6 +324,18 @@ func (r *runner) save(ctx context.Context) error {
 // change runs one change step and checkpoints it.
 func (r *runner) change(ctx context.Context, st Step) error {
 	r.started(ctx, st.Name, st.IdempotencyKey)
+	if err := r.holdLease(ctx); err != nil {
+		return r.failed(ctx, st.Name, st.IdempotencyKey, err)
+	}
+	// The key secret is in the store before the first key is sent, so that
+	// a run after a crash sends the same keys. The save comes after the
+	// lease is proven and names the revision loaded: a run that lost the
+	// activation to another never replaces its secret.
+	if !r.saved {
+		if err := r.save(ctx); err != nil {
+			return r.failed(ctx, st.Name, st.IdempotencyKey, err)
+		}
+	}
 	sctx := r.stepContext(ctx, st.Name)
 	var (
 		meta callMeta
@@ -308,6 +372,7 @@ func (r *runner) change(ctx context.Context, st Step) error {
 	r.cp.Steps = append(r.cp.Steps, st)
 	r.cp.BillingAccountID, r.cp.BillingUsername = r.res.BillingAccount.ID, r.res.BillingAccount.Username
 	r.cp.WorkspaceID, r.cp.LoginURL = r.res.WorkspaceID, r.res.LoginURL
+	r.cp.Failure = nil
 	if err := r.save(ctx); err != nil {
 		return r.failed(ctx, st.Name, st.IdempotencyKey, err)
 	}

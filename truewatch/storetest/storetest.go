@@ -1,0 +1,670 @@
+// Package storetest is the conformance suite of truewatch.Store: every
+// store (the memory and file stores, the PostgreSQL store of the pg module,
+// your own) passes the same cases, as Go Cloud's drivertest and Vault's
+// backend tests do for their drivers.
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) truewatch.Store { return newEmptyStore(t) },
+//			storetest.WithReopen(reopen), storetest.WithCorrupt(corrupt))
+//	}
+//
+// The cases cover revisions (a stale save is refused, two writers racing
+// on one revision: exactly one wins, no update is lost), leases (claim,
+// renew, release, a second claimer refused with the holder and the
+// expiry, expiry and takeover, a crash while holding a lease, concurrent
+// claims), listing with every filter, cancelled contexts (nothing
+// changes), and a checkpoint edited by hand (a typed error naming it,
+// Delete recovers). Leases are tested with real time: TTLs of a few hundred
+// milliseconds, so a store whose clock is a database server's passes too.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/truewatch-labs/marketplace-go/truewatch"
+)
+
+// Option configures Run.
+type Option func(*suite)
+
+// WithReopen gives the suite a second handle on a store's data, opened as
+// another process would open it (a second FileStore on the directory, a
+// second connection pool on the database); the concurrency cases race the
+// two. Without it both writers share the store.
+func WithReopen(reopen func(t *testing.T, s truewatch.Store) truewatch.Store) Option {
+	return func(su *suite) { su.reopen = reopen }
+}
+
+// WithCorrupt lets the suite damage the checkpoint saved under id as a
+// person editing it by hand might (JSON of another shape, of another
+// activation). Stores with no representation a person can edit (memory)
+// leave it out, and the corruption case is skipped.
+func WithCorrupt(corrupt func(t *testing.T, s truewatch.Store, id string)) Option {
+	return func(su *suite) { su.corrupt = corrupt }
+}
+
+type suite struct {
+	newStore func(t *testing.T) truewatch.Store
+	reopen   func(t *testing.T, s truewatch.Store) truewatch.Store
+	corrupt  func(t *testing.T, s truewatch.Store, id string)
+}
+
+// shortTTL is the TTL of the leases that the suite lets expire.
+const shortTTL = 300 * time.Millisecond
+
+// Run runs the conformance suite, one subtest per case, each on a new
+// store from newStore (empty).
+func Run(t *testing.T, newStore func(t *testing.T) truewatch.Store, opts ...Option) {
+	su := &suite{newStore: newStore}
+	for _, o := range opts {
+		o(su)
+	}
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, s truewatch.Store)
+	}{
+		{"LoadMissing", su.loadMissing},
+		{"SaveLoad", su.saveLoad},
+		{"Revisions", su.revisions},
+		{"RefusesBadSaves", su.refusesBadSaves},
+		{"Delete", su.delete},
+		{"TwoWritersOneRevision", su.twoWritersOneRevision},
+		{"TwoWritersNoLostUpdate", su.twoWritersNoLostUpdate},
+		{"Leases", su.leases},
+		{"ConcurrentClaims", su.concurrentClaims},
+		{"LeaseExpiryAndTakeover", su.leaseExpiryAndTakeover},
+		{"RenewAfterExpiryUnclaimed", su.renewAfterExpiryUnclaimed},
+		{"CrashWhileHoldingLease", su.crashWhileHoldingLease},
+		{"List", su.list},
+		{"ListStopsEarly", su.listStopsEarly},
+		{"CancelledContext", su.cancelledContext},
+		{"EditedByHand", su.editedByHand},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, su.newStore(t)) })
+	}
+}
+
+// other is a second handle on s's data.
+func (su *suite) other(t *testing.T, s truewatch.Store) truewatch.Store {
+	if su.reopen == nil {
+		return s
+	}
+	return su.reopen(t, s)
+}
+
+func checkpoint(id, tenant string) *truewatch.Checkpoint {
+	return &truewatch.Checkpoint{Version: 1, ActivationID: id, HuaweiAccountID: tenant, InstanceID: "inst-" + id,
+		Site: truewatch.SiteAP1, Branch: truewatch.BranchRegister,
+		Steps:     []truewatch.Step{{Name: truewatch.StepRegister, Action: truewatch.ActionChange, IdempotencyKey: "act_" + id, Reason: "register"}},
+		UpdatedAt: time.Date(2025, 5, 1, 12, 30, 15, 123456789, time.UTC)}
+}
+
+func ctxT(t *testing.T) context.Context { return t.Context() }
+
+func mustSave(t *testing.T, s truewatch.Store, cp *truewatch.Checkpoint) int64 {
+	t.Helper()
+	rev, err := s.Save(ctxT(t), cp.ActivationID, cp)
+	if err != nil {
+		t.Fatalf("Save(%s, revision %d): %v", cp.ActivationID, cp.Revision, err)
+	}
+	return rev
+}
+
+func mustLoad(t *testing.T, s truewatch.Store, id string) *truewatch.Checkpoint {
+	t.Helper()
+	cp, err := s.Load(ctxT(t), id)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", id, err)
+	}
+	return cp
+}
+
+// same reports how a and b differ, comparing times by instant.
+func same(a, b *truewatch.Checkpoint) string {
+	if a == nil || b == nil {
+		if a != b {
+			return fmt.Sprintf("%v != %v", a, b)
+		}
+		return ""
+	}
+	x, y := *a, *b
+	if !x.UpdatedAt.Equal(y.UpdatedAt) {
+		return fmt.Sprintf("UpdatedAt %s != %s", x.UpdatedAt, y.UpdatedAt)
+	}
+	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
+	if (x.Failure == nil) != (y.Failure == nil) || x.Failure != nil && (x.Failure.Step != y.Failure.Step ||
+		x.Failure.Error != y.Failure.Error || !x.Failure.At.Equal(y.Failure.At)) {
+		return fmt.Sprintf("Failure %+v != %+v", x.Failure, y.Failure)
+	}
+	x.Failure, y.Failure = nil, nil
+	if len(x.Steps) == 0 && len(y.Steps) == 0 {
+		x.Steps, y.Steps = nil, nil
+	}
+	if fmt.Sprintf("%#v", x) != fmt.Sprintf("%#v", y) {
+		return fmt.Sprintf("\n got %#v\nwant %#v", x, y)
+	}
+	return ""
+}
+
+func (su *suite) loadMissing(t *testing.T, s truewatch.Store) {
+	if cp := mustLoad(t, s, "actv_missing"); cp != nil {
+		t.Fatalf("Load of a checkpoint never saved = %+v, want nil", cp)
+	}
+}
+
+func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
+	want := checkpoint("actv_a", "tenant-a")
+	want.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "boom", At: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)}
+	rev := mustSave(t, s, want)
+	if rev != 1 {
+		t.Fatalf("first Save returned revision %d, want 1", rev)
+	}
+	if want.Revision != 0 {
+		t.Fatalf("Save changed its argument's revision to %d", want.Revision)
+	}
+	saved := *want
+	want.Steps[0].Name = "mutated after save"
+	want.Failure.Error = "mutated after save"
+	got := mustLoad(t, s, "actv_a")
+	exp := checkpoint("actv_a", "tenant-a")
+	exp.Revision = 1
+	exp.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "boom", At: saved.Failure.At}
+	if d := same(got, exp); d != "" {
+		t.Fatalf("Load after Save: %s", d)
+	}
+	if d := same(mustLoad(t, su.other(t, s), "actv_a"), exp); d != "" {
+		t.Fatalf("Load from another handle: %s", d)
+	}
+	got.Steps[0].Name = "mutated after load"
+	if d := same(mustLoad(t, s, "actv_a"), exp); d != "" {
+		t.Fatalf("a loaded checkpoint is not a copy: %s", d)
+	}
+}
+
+func wantConflict(t *testing.T, err error, id string, expected, actual int64) {
+	t.Helper()
+	var ce *truewatch.ConflictError
+	if !errors.Is(err, truewatch.ErrCheckpointConflict) || !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *truewatch.ConflictError", err)
+	}
+	if ce.ActivationID != id || ce.Expected != expected || ce.Actual != actual {
+		t.Fatalf("conflict = %+v, want activation %s expected %d actual %d", ce, id, expected, actual)
+	}
+}
+
+func (su *suite) revisions(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	cp := checkpoint("actv_r", "t")
+	cp.Revision = mustSave(t, s, cp)
+	cp.WorkspaceID = "wksp_2"
+	if rev := mustSave(t, s, cp); rev != 2 {
+		t.Fatalf("second Save returned revision %d, want 2", rev)
+	}
+	stale := checkpoint("actv_r", "t")
+	stale.Revision, stale.WorkspaceID = 1, "wksp_stale"
+	_, err := s.Save(ctx, "actv_r", stale)
+	wantConflict(t, err, "actv_r", 1, 2)
+	again := checkpoint("actv_r", "t") // revision 0: create, but one exists
+	_, err = s.Save(ctx, "actv_r", again)
+	wantConflict(t, err, "actv_r", 0, 2)
+	ahead := checkpoint("actv_none", "t")
+	ahead.Revision = 5
+	_, err = s.Save(ctx, "actv_none", ahead)
+	wantConflict(t, err, "actv_none", 5, 0)
+	if got := mustLoad(t, s, "actv_r"); got.Revision != 2 || got.WorkspaceID != "wksp_2" {
+		t.Fatalf("a refused save changed the checkpoint: revision %d, workspace %q", got.Revision, got.WorkspaceID)
+	}
+	if got := mustLoad(t, s, "actv_none"); got != nil {
+		t.Fatalf("a refused save created %+v", got)
+	}
+	if err != nil && !strings.Contains(err.Error(), "actv_none") {
+		t.Fatalf("the conflict does not name the activation: %v", err)
+	}
+}
+
+func (su *suite) refusesBadSaves(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	if _, err := s.Save(ctx, "actv_x", nil); err == nil {
+		t.Fatal("Save of a nil checkpoint succeeded")
+	}
+	if _, err := s.Save(ctx, "actv_x", checkpoint("actv_y", "t")); err == nil {
+		t.Fatal("Save of activation actv_y's checkpoint under actv_x succeeded")
+	}
+	if cp := mustLoad(t, s, "actv_x"); cp != nil {
+		t.Fatalf("a refused save created %+v", cp)
+	}
+	for _, c := range []struct {
+		owner string
+		ttl   time.Duration
+	}{{"", time.Minute}, {"w", 0}, {"w", -time.Second}} {
+		if _, err := s.Claim(ctx, "actv_x", c.owner, c.ttl); err == nil {
+			t.Fatalf("Claim(owner %q, ttl %s) succeeded", c.owner, c.ttl)
+		}
+	}
+	if _, err := s.Claim(ctx, "actv_x", "w", time.Minute); err != nil {
+		t.Fatalf("a refused claim left a lease behind: %v", err)
+	}
+}
+
+func (su *suite) delete(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	mustSave(t, s, checkpoint("actv_d", "t"))
+	mustSave(t, s, checkpoint("actv_keep", "t"))
+	for range 2 {
+		if err := s.Delete(ctx, "actv_d"); err != nil {
+			t.Fatalf("Delete: %v (deleting twice is not an error)", err)
+		}
+	}
+	if cp := mustLoad(t, s, "actv_d"); cp != nil {
+		t.Fatalf("Load after Delete = %+v", cp)
+	}
+	if rev := mustSave(t, s, checkpoint("actv_d", "t")); rev != 1 {
+		t.Fatalf("Save after Delete returned revision %d, want 1 (a new checkpoint)", rev)
+	}
+	if cp := mustLoad(t, s, "actv_keep"); cp == nil {
+		t.Fatal("Delete removed another activation's checkpoint")
+	}
+}
+
+// twoWritersOneRevision: writers that loaded the same revision all save at
+// once; exactly one wins each round.
+func (su *suite) twoWritersOneRevision(t *testing.T, s truewatch.Store) {
+	handles := []truewatch.Store{s, su.other(t, s)}
+	cp := checkpoint("actv_w", "t")
+	cp.Revision = mustSave(t, s, cp)
+	for round := range 10 {
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for w := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := *cp
+				c.WorkspaceID = fmt.Sprintf("wksp_%d_%d", round, w)
+				_, errs[w] = handles[w%2].Save(ctxT(t), c.ActivationID, &c)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, truewatch.ErrCheckpointConflict):
+				t.Fatalf("round %d: a losing writer got %v, want a conflict", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d writers saved over revision %d, want exactly 1", round, won, cp.Revision)
+		}
+		cp = mustLoad(t, s, cp.ActivationID)
+		if cp.Revision != int64(round)+2 {
+			t.Fatalf("round %d: revision %d, want %d", round, cp.Revision, round+2)
+		}
+	}
+}
+
+// twoWritersNoLostUpdate: two writers each add to a counter with
+// load-modify-save, retrying on conflict; no addition is lost.
+func (su *suite) twoWritersNoLostUpdate(t *testing.T, s truewatch.Store) {
+	const each = 25
+	mustSave(t, s, checkpoint("actv_n", "t"))
+	var wg sync.WaitGroup
+	for _, h := range []truewatch.Store{s, su.other(t, s)} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for done := 0; done < each; {
+				cp, err := h.Load(ctxT(t), "actv_n")
+				if err != nil {
+					t.Errorf("Load: %v", err)
+					return
+				}
+				cp.BindGeneration++
+				_, err = h.Save(ctxT(t), "actv_n", cp)
+				switch {
+				case err == nil:
+					done++
+				case !errors.Is(err, truewatch.ErrCheckpointConflict):
+					t.Errorf("Save: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	cp := mustLoad(t, s, "actv_n")
+	if cp.BindGeneration != 2*each || cp.Revision != 2*each+1 {
+		t.Fatalf("counter %d at revision %d, want %d at %d: an update was lost", cp.BindGeneration, cp.Revision, 2*each, 2*each+1)
+	}
+}
+
+func wantHeld(t *testing.T, err error, id, owner string, expires time.Time) {
+	t.Helper()
+	var he *truewatch.LeaseHeldError
+	if !errors.Is(err, truewatch.ErrLeaseHeld) || !errors.As(err, &he) {
+		t.Fatalf("err = %v, want a *truewatch.LeaseHeldError", err)
+	}
+	if he.ActivationID != id || he.Owner != owner || he.ExpiresAt.Sub(expires).Abs() > time.Millisecond {
+		t.Fatalf("held = %+v, want activation %s held by %q until %s", he, id, owner, expires)
+	}
+	if !strings.Contains(err.Error(), owner) || !strings.Contains(err.Error(), id) {
+		t.Fatalf("the error does not name the holder and the activation: %v", err)
+	}
+}
+
+func wantLost(t *testing.T, err error, id, owner, holder string) {
+	t.Helper()
+	var le *truewatch.LeaseLostError
+	if !errors.Is(err, truewatch.ErrLeaseLost) || !errors.As(err, &le) {
+		t.Fatalf("err = %v, want a *truewatch.LeaseLostError", err)
+	}
+	if le.ActivationID != id || le.Owner != owner || le.Holder != holder {
+		t.Fatalf("lost = %+v, want activation %s lost by %q, held by %q", le, id, owner, holder)
+	}
+}
+
+func mustClaim(t *testing.T, s truewatch.Store, id, owner string, ttl time.Duration) truewatch.Lease {
+	t.Helper()
+	before := time.Now()
+	l, err := s.Claim(ctxT(t), id, owner, ttl)
+	if err != nil {
+		t.Fatalf("Claim(%s, %s): %v", id, owner, err)
+	}
+	if l.ActivationID != id || l.Owner != owner || l.Token == "" {
+		t.Fatalf("Claim = %+v, want activation %s, owner %s and a token", l, id, owner)
+	}
+	// The store's clock may be another machine's: allow a little skew.
+	if l.ExpiresAt.Before(before.Add(ttl-2*time.Second)) || l.ExpiresAt.After(time.Now().Add(ttl+2*time.Second)) {
+		t.Fatalf("lease expires at %s, want about %s from now", l.ExpiresAt, ttl)
+	}
+	return l
+}
+
+func (su *suite) leases(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	o := su.other(t, s)
+	a := mustClaim(t, s, "actv_l", "worker-a", time.Minute)
+	_, err := o.Claim(ctx, "actv_l", "worker-b", time.Minute)
+	wantHeld(t, err, "actv_l", "worker-a", a.ExpiresAt)
+	_, err = s.Claim(ctx, "actv_l", "worker-a", time.Minute)
+	wantHeld(t, err, "actv_l", "worker-a", a.ExpiresAt) // a lease is one claim's, not an owner's
+	mustClaim(t, o, "actv_other", "worker-b", time.Minute)
+
+	renewed, err := s.Renew(ctx, a, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("Renew: %v", err)
+	}
+	if renewed.Token != a.Token || !renewed.ExpiresAt.After(a.ExpiresAt) {
+		t.Fatalf("Renew = %+v, want token %s expiring after %s", renewed, a.Token, a.ExpiresAt)
+	}
+	_, err = o.Claim(ctx, "actv_l", "worker-b", time.Minute)
+	wantHeld(t, err, "actv_l", "worker-a", renewed.ExpiresAt)
+
+	forged := renewed
+	forged.Token = "not-the-token"
+	_, err = o.Renew(ctx, forged, time.Minute)
+	wantLost(t, err, "actv_l", "worker-a", "worker-a")
+	wantLost(t, o.Release(ctx, forged), "actv_l", "worker-a", "worker-a")
+
+	if err := s.Release(ctx, renewed); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	wantLost(t, s.Release(ctx, renewed), "actv_l", "worker-a", "")
+	_, err = s.Renew(ctx, renewed, time.Minute)
+	wantLost(t, err, "actv_l", "worker-a", "")
+	b := mustClaim(t, o, "actv_l", "worker-b", time.Minute)
+	if b.Token == a.Token {
+		t.Fatal("a new claim reused the previous claim's token")
+	}
+	if cp := mustLoad(t, s, "actv_l"); cp != nil {
+		t.Fatalf("a lease made a checkpoint: %+v", cp)
+	}
+}
+
+func (su *suite) concurrentClaims(t *testing.T, s truewatch.Store) {
+	handles := []truewatch.Store{s, su.other(t, s)}
+	for round := range 5 {
+		id := fmt.Sprintf("actv_c%d", round)
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for w := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[w] = handles[w%2].Claim(ctxT(t), id, fmt.Sprintf("worker-%d", w), time.Minute)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, truewatch.ErrLeaseHeld):
+				t.Fatalf("a losing claimer got %v, want ErrLeaseHeld", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d claims succeeded at once, want exactly 1", round, won)
+		}
+	}
+}
+
+func (su *suite) leaseExpiryAndTakeover(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	o := su.other(t, s)
+	a := mustClaim(t, s, "actv_e", "worker-a", shortTTL)
+	time.Sleep(shortTTL + 150*time.Millisecond)
+	b := mustClaim(t, o, "actv_e", "worker-b", time.Minute)
+	if b.Token == a.Token {
+		t.Fatal("the takeover kept the expired lease's token")
+	}
+	_, err := s.Renew(ctx, a, time.Minute)
+	wantLost(t, err, "actv_e", "worker-a", "worker-b")
+	wantLost(t, s.Release(ctx, a), "actv_e", "worker-a", "worker-b")
+	_, err = s.Claim(ctx, "actv_e", "worker-c", time.Minute)
+	wantHeld(t, err, "actv_e", "worker-b", b.ExpiresAt) // the old owner's Release did not free it
+}
+
+func (su *suite) renewAfterExpiryUnclaimed(t *testing.T, s truewatch.Store) {
+	a := mustClaim(t, s, "actv_u", "worker-a", shortTTL)
+	time.Sleep(shortTTL + 100*time.Millisecond)
+	l, err := s.Renew(ctxT(t), a, time.Minute)
+	if err != nil {
+		t.Fatalf("Renew of an expired lease no one claimed: %v", err)
+	}
+	_, err = s.Claim(ctxT(t), "actv_u", "worker-b", time.Minute)
+	wantHeld(t, err, "actv_u", "worker-a", l.ExpiresAt)
+}
+
+// crashWhileHoldingLease: an owner saves progress and vanishes holding the
+// lease; another is refused until it expires, then takes over, sees the
+// progress and finishes.
+func (su *suite) crashWhileHoldingLease(t *testing.T, s truewatch.Store) {
+	ctx := ctxT(t)
+	o := su.other(t, s)
+	a := mustClaim(t, s, "actv_k", "worker-a", shortTTL)
+	cp := checkpoint("actv_k", "t")
+	mustSave(t, s, cp)
+	// worker-a crashes here: no Release, no more renewals.
+
+	_, err := o.Claim(ctx, "actv_k", "worker-b", time.Minute)
+	wantHeld(t, err, "actv_k", "worker-a", a.ExpiresAt)
+	deadline := time.Now().Add(5 * time.Second)
+	var b truewatch.Lease
+	for {
+		b, err = o.Claim(ctx, "actv_k", "worker-b", time.Minute)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, truewatch.ErrLeaseHeld) || time.Now().After(deadline) {
+			t.Fatalf("taking over after the crash: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := mustLoad(t, o, "actv_k")
+	if got == nil || len(got.Steps) != 1 || got.Revision != 1 {
+		t.Fatalf("the new owner sees %+v, want the crashed owner's progress at revision 1", got)
+	}
+	got.Completed = true
+	got.Steps = append(got.Steps, truewatch.Step{Name: truewatch.StepCheckSubscription, Action: truewatch.ActionRead})
+	if _, err := o.Save(ctx, "actv_k", got); err != nil {
+		t.Fatalf("the new owner's save: %v", err)
+	}
+	if err := o.Release(ctx, b); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if final := mustLoad(t, s, "actv_k"); !final.Completed || final.Revision != 2 || len(final.Steps) != 2 {
+		t.Fatalf("final checkpoint %+v, want completed at revision 2 with both steps", final)
+	}
+}
+
+func collect(t *testing.T, s truewatch.Store, f truewatch.ListFilter) ([]string, []error) {
+	t.Helper()
+	var ids []string
+	var errs []error
+	for cp, err := range s.List(ctxT(t), f) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, cp.ActivationID)
+	}
+	return ids, errs
+}
+
+func (su *suite) list(t *testing.T, s truewatch.Store) {
+	type row struct {
+		id, tenant        string
+		completed, failed bool
+	}
+	rows := []row{
+		{"actv_05", "tenant-b", false, true},
+		{"actv_01", "tenant-a", true, false},
+		{"actv_03", "tenant-a", false, false},
+		{"actv_04", "tenant-b", true, false},
+		{"actv_02", "tenant-a", false, true},
+	}
+	for _, r := range rows {
+		cp := checkpoint(r.id, r.tenant)
+		cp.Completed = r.completed
+		if r.failed {
+			cp.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "refused", At: time.Now().UTC()}
+		}
+		mustSave(t, s, cp)
+	}
+	mustClaim(t, s, "actv_09", "worker-a", time.Minute) // a lease alone is not a checkpoint
+	cases := []struct {
+		f    truewatch.ListFilter
+		want []string
+	}{
+		{truewatch.ListFilter{}, []string{"actv_01", "actv_02", "actv_03", "actv_04", "actv_05"}},
+		{truewatch.ListFilter{Incomplete: true}, []string{"actv_02", "actv_03", "actv_05"}},
+		{truewatch.ListFilter{Failed: true}, []string{"actv_02", "actv_05"}},
+		{truewatch.ListFilter{HuaweiAccountID: "tenant-a"}, []string{"actv_01", "actv_02", "actv_03"}},
+		{truewatch.ListFilter{HuaweiAccountID: "tenant-b", Incomplete: true}, []string{"actv_05"}},
+		{truewatch.ListFilter{HuaweiAccountID: "tenant-a", Failed: true, Incomplete: true}, []string{"actv_02"}},
+		{truewatch.ListFilter{HuaweiAccountID: "tenant-z"}, nil},
+	}
+	for _, c := range cases {
+		got, errs := collect(t, su.other(t, s), c.f)
+		if len(errs) > 0 || !slices.Equal(got, c.want) {
+			t.Errorf("List(%+v) = %v (errors %v), want %v", c.f, got, errs, c.want)
+		}
+	}
+	for cp, err := range s.List(ctxT(t), truewatch.ListFilter{Failed: true}) {
+		if err != nil || cp.Failure == nil || cp.Failure.Error != "refused" || cp.Revision != 1 || len(cp.Steps) != 1 {
+			t.Fatalf("List yields %+v, %v; want whole checkpoints", cp, err)
+		}
+	}
+}
+
+func (su *suite) listStopsEarly(t *testing.T, s truewatch.Store) {
+	for i := range 5 {
+		mustSave(t, s, checkpoint(fmt.Sprintf("actv_%d", i), "t"))
+	}
+	n := 0
+	for _, err := range s.List(ctxT(t), truewatch.ListFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Fatalf("listed %d, want to stop at 2", n)
+	}
+}
+
+func (su *suite) cancelledContext(t *testing.T, s truewatch.Store) {
+	mustSave(t, s, checkpoint("actv_x", "t"))
+	held := mustClaim(t, s, "actv_held", "worker-a", time.Minute)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	cancel()
+	isCancelled := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v, want context.Canceled", op, err)
+		}
+	}
+	_, err := s.Load(ctx, "actv_x")
+	isCancelled("Load", err)
+	c := checkpoint("actv_x", "t")
+	c.Revision, c.WorkspaceID = 1, "wksp_cancelled"
+	_, err = s.Save(ctx, "actv_x", c)
+	isCancelled("Save", err)
+	isCancelled("Delete", s.Delete(ctx, "actv_x"))
+	_, err = s.Claim(ctx, "actv_free", "worker-b", time.Minute)
+	isCancelled("Claim", err)
+	_, err = s.Renew(ctx, held, time.Hour)
+	isCancelled("Renew", err)
+	isCancelled("Release", s.Release(ctx, held))
+	for _, err := range s.List(ctx, truewatch.ListFilter{}) {
+		isCancelled("List", err)
+		break
+	}
+
+	if cp := mustLoad(t, s, "actv_x"); cp == nil || cp.Revision != 1 || cp.WorkspaceID != "" {
+		t.Fatalf("a cancelled Save or Delete changed the checkpoint: %+v", cp)
+	}
+	mustClaim(t, s, "actv_free", "worker-b", time.Minute) // the cancelled claim took nothing
+	_, err = s.Claim(ctxT(t), "actv_held", "worker-c", time.Minute)
+	wantHeld(t, err, "actv_held", "worker-a", held.ExpiresAt) // neither renewed nor released
+}
+
+func (su *suite) editedByHand(t *testing.T, s truewatch.Store) {
+	if su.corrupt == nil {
+		t.Skip("the store has no representation a person can edit (no WithCorrupt)")
+	}
+	ctx := ctxT(t)
+	mustSave(t, s, checkpoint("actv_bad", "t"))
+	mustSave(t, s, checkpoint("actv_good", "t"))
+	su.corrupt(t, s, "actv_bad")
+
+	_, err := s.Load(ctx, "actv_bad")
+	if !errors.Is(err, truewatch.ErrBadCheckpoint) || !strings.Contains(err.Error(), "actv_bad") {
+		t.Fatalf("Load of a checkpoint edited by hand: %v, want ErrBadCheckpoint naming actv_bad", err)
+	}
+	good, errs := collect(t, s, truewatch.ListFilter{})
+	if !slices.Equal(good, []string{"actv_good"}) || len(errs) != 1 || !errors.Is(errs[0], truewatch.ErrBadCheckpoint) ||
+		!strings.Contains(errs[0].Error(), "actv_bad") {
+		t.Fatalf("List = %v, errors %v; want actv_good and one ErrBadCheckpoint naming actv_bad", good, errs)
+	}
+	// The recovery the runner's error names: delete it and start again.
+	if err := s.Delete(ctx, "actv_bad"); err != nil {
+		t.Fatalf("Delete of a checkpoint edited by hand: %v", err)
+	}
+	if rev := mustSave(t, s, checkpoint("actv_bad", "t")); rev != 1 {
+		t.Fatalf("Save after Delete returned revision %d, want 1", rev)
+	}
+}
