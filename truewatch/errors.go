@@ -189,28 +189,32 @@ func newKindError(kind, also error, format string, args ...any) error {
 	return &kindError{kind: kind, also: also, msg: fmt.Sprintf(format, args...)}
 }
 
-// ErrCheckpointNotSaved is matched by a *SaveError.
-var ErrCheckpointNotSaved = errors.New("truewatch: checkpoint not saved")
+// ErrStoreFailed is matched by a *StoreError.
+var ErrStoreFailed = errors.New("truewatch: checkpoint store failed")
 
-// SaveError says that a checkpoint could not be saved: the store could not
-// be reached (a lost database connection), or another run saved it since
-// (Err is then a *ConflictError). The work the checkpoint would record is
-// not lost: running the activation again finds it through the
-// subscription's state and the idempotency keys, which make the server
-// replay completed steps instead of doing them twice.
-type SaveError struct {
+// StoreError says that a Run stopped because its Store failed: it could not
+// be reached (a lost database connection) or refused the write (Err is then
+// a *ConflictError: another run saved the checkpoint since). Op says what
+// failed: "save checkpoint" after a step succeeded, or "renew lease" before
+// a change, which was then not made. Nothing is lost: running the
+// activation again finds the work done through the subscription's state and
+// the idempotency keys, which make the server replay completed steps
+// instead of doing them twice.
+type StoreError struct {
+	// Op is "save checkpoint" or "renew lease".
+	Op           string
 	ActivationID string
 	// Err is the store's error.
 	Err error
 }
 
-func (e *SaveError) Error() string {
-	return fmt.Sprintf("truewatch: checkpoint of activation %s not saved: %v; run the activation again to resume: "+
-		"completed steps are replayed by their idempotency keys, never done twice", e.ActivationID, e.Err)
+func (e *StoreError) Error() string {
+	return fmt.Sprintf("truewatch: %s of activation %s failed: %v; run the activation again to resume: "+
+		"completed steps are replayed by their idempotency keys, never done twice", e.Op, e.ActivationID, e.Err)
 }
 
 // Unwrap returns the store's error.
-func (e *SaveError) Unwrap() error { return e.Err }
+func (e *StoreError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrCheckpointNotSaved) true.
-func (e *SaveError) Is(target error) bool { return target == ErrCheckpointNotSaved }
+// Is makes errors.Is(err, ErrStoreFailed) true.
+func (e *StoreError) Is(target error) bool { return target == ErrStoreFailed }

@@ -122,7 +122,7 @@ func (k *leaseKeeper) renew(ctx context.Context) error {
 		k.cancel(lost)
 		return lost
 	case err != nil:
-		return fmt.Errorf("truewatch: renew the lease of activation %s: %w", k.lease.ActivationID, err)
+		return &StoreError{Op: "renew lease", ActivationID: k.lease.ActivationID, Err: err}
 	}
 	k.lease = l
 	return nil

@@ -234,7 +234,7 @@ func TestConcurrentSaveIsAConflict(t *testing.T) {
 	})
 	_, err := a.Run(context.Background())
 	require.ErrorIs(t, err, ErrCheckpointConflict)
-	require.ErrorIs(t, err, ErrCheckpointNotSaved)
+	require.ErrorIs(t, err, ErrStoreFailed)
 	assert.ErrorContains(t, err, "run the activation again")
 	before := count(f.callList(), "BindWorkspace")
 

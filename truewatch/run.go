@@ -314,7 +314,7 @@ func (r *runner) save(ctx context.Context) error {
 	r.cp.UpdatedAt = r.clock.Now().UTC()
 	rev, err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp)
 	if err != nil {
-		return &SaveError{ActivationID: r.id, Err: err}
+		return &StoreError{Op: "save checkpoint", ActivationID: r.id, Err: err}
 	}
 	r.cp.Revision = rev
 	r.saved = true
@@ -678,6 +678,9 @@ func (r *runner) workspaceCall(ctx context.Context, st Step, email string,
 func (r *runner) withCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, call func(secret.String) error) error {
 	if code, ok := r.spare[codeKey(email, purpose)]; ok {
 		delete(r.spare, codeKey(email, purpose))
+		if err := r.holdLease(ctx); err != nil {
+			return err
+		}
 		err := call(code)
 		if err == nil || !errors.Is(err, apierror.ErrInvalidCode) && !errors.Is(err, apierror.ErrCodeExpired) {
 			return err
@@ -719,6 +722,10 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 				}
 			}
 			continue
+		}
+		// Waiting for a code may take long: prove the lease again before the change.
+		if err := r.holdLease(ctx); err != nil {
+			return err
 		}
 		err = call(code)
 		if errors.Is(err, apierror.ErrInvalidCode) {

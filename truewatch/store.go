@@ -223,7 +223,7 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("truewatch: checkpoint %s is at revision %d, not %d: another run saved it since; "+
-		"nothing was saved; run the activation again to resume from the saved progress", e.ActivationID, e.Actual, e.Expected)
+		"nothing was saved: load it again", e.ActivationID, e.Actual, e.Expected)
 }
 
 // Is makes errors.Is(err, ErrCheckpointConflict) true.
