@@ -58,7 +58,9 @@ type service struct {
 // quickRetry retries a failed job after 50ms, for tests.
 type quickRetry struct{}
 
-func (quickRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(50 * time.Millisecond)
+}
 
 func newService(t *testing.T, tenants int) *service {
 	t.Helper()
