@@ -78,6 +78,21 @@
 // Progress is reported through WithEvents and logged through WithLogger,
 // never with a secret.
 //
+// # Stores, revisions and leases
+//
+// A Store keeps the checkpoints, and the leases that let one run at a time
+// work on an activation: MemoryStore (the default, one process), FileStore
+// (one host, across processes), pgstore in the pg module (PostgreSQL, many
+// machines), or your own that passes storetest.Run. Every checkpoint has a
+// Revision, and a save over a stale one fails with a *ConflictError. Run
+// claims the activation's lease before it reads the subscription (a
+// *LeaseHeldError names the holder and the expiry, or WithLeaseWait waits),
+// renews it in the background and right before every change, and stops
+// with a *LeaseLostError before any further change once another owner took
+// it over. A failed run records its failure in the checkpoint, where
+// Store.List finds it (ListFilter: incomplete, failed, by tenant). Package
+// riverjob of the pg module runs activations as River jobs.
+//
 // Nothing touches the network until Plan or Run, nothing panics, and bad
 // input is refused before any call with one *apierror.ValidationError that
 // lists every problem.

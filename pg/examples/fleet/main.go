@@ -80,17 +80,17 @@ type summary struct {
 	// the errors of the failed attempts.
 	Retries      int
 	RetryReasons map[string]int
-	Problems []string
+	Problems     []string
 }
 
 type options struct {
-	dsn, mockURL                string
-	workers, tenants, conc      int
-	kill                        bool
-	killAfter                   float64
-	leaseTTL, rescue, timeout   time.Duration
-	latency                     time.Duration
-	submitters, seeders, quietN int
+	dsn, mockURL              string
+	workers, tenants, conc    int
+	kill                      bool
+	killAfter                 float64
+	leaseTTL, rescue, timeout time.Duration
+	latency                   time.Duration
+	submitters, seeders       int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
