@@ -189,12 +189,19 @@ func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
 	}
 }
 
+// wantErr checks that err matches sentinel and is an E, and returns it.
+func wantErr[E error](t *testing.T, err, sentinel error) E {
+	t.Helper()
+	var e E
+	if !errors.Is(err, sentinel) || !errors.As(err, &e) {
+		t.Fatalf("err = %v, want a %T", err, e)
+	}
+	return e
+}
+
 func wantConflict(t *testing.T, err error, id string, expected, actual int64) {
 	t.Helper()
-	var ce *truewatch.ConflictError
-	if !errors.Is(err, truewatch.ErrCheckpointConflict) || !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *truewatch.ConflictError", err)
-	}
+	ce := wantErr[*truewatch.ConflictError](t, err, truewatch.ErrCheckpointConflict)
 	if ce.ActivationID != id || ce.Expected != expected || ce.Actual != actual {
 		t.Fatalf("conflict = %+v, want activation %s expected %d actual %d", ce, id, expected, actual)
 	}
@@ -349,10 +356,7 @@ func (su *suite) twoWritersNoLostUpdate(t *testing.T, s truewatch.Store) {
 
 func wantHeld(t *testing.T, err error, id, owner string, expires time.Time) {
 	t.Helper()
-	var he *truewatch.LeaseHeldError
-	if !errors.Is(err, truewatch.ErrLeaseHeld) || !errors.As(err, &he) {
-		t.Fatalf("err = %v, want a *truewatch.LeaseHeldError", err)
-	}
+	he := wantErr[*truewatch.LeaseHeldError](t, err, truewatch.ErrLeaseHeld)
 	if he.ActivationID != id || he.Owner != owner || he.ExpiresAt.Sub(expires).Abs() > time.Millisecond {
 		t.Fatalf("held = %+v, want activation %s held by %q until %s", he, id, owner, expires)
 	}
@@ -363,10 +367,7 @@ func wantHeld(t *testing.T, err error, id, owner string, expires time.Time) {
 
 func wantLost(t *testing.T, err error, id, owner, holder string) {
 	t.Helper()
-	var le *truewatch.LeaseLostError
-	if !errors.Is(err, truewatch.ErrLeaseLost) || !errors.As(err, &le) {
-		t.Fatalf("err = %v, want a *truewatch.LeaseLostError", err)
-	}
+	le := wantErr[*truewatch.LeaseLostError](t, err, truewatch.ErrLeaseLost)
 	if le.ActivationID != id || le.Owner != owner || le.Holder != holder {
 		t.Fatalf("lost = %+v, want activation %s lost by %q, held by %q", le, id, owner, holder)
 	}
