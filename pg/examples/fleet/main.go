@@ -43,10 +43,15 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/pg/pgstore"
 	"github.com/truewatch-labs/marketplace-go/pg/riverjob"
+	"github.com/truewatch-labs/marketplace-go/secret"
 )
 
-// roleEnv makes a process started by fleet a worker.
-const roleEnv = "FLEET_ROLE"
+// roleEnv makes a process started by fleet a worker; mockTokenEnv holds
+// the mock's control token (the variable cmd/truewatch-mock reads too).
+const (
+	roleEnv      = "FLEET_ROLE"
+	mockTokenEnv = "TRUEWATCH_MOCK_CONTROL_TOKEN"
+)
 
 func main() {
 	if os.Getenv(roleEnv) == "worker" {
@@ -90,6 +95,7 @@ type options struct {
 	killAfter                 float64
 	leaseTTL, rescue, timeout time.Duration
 	latency                   time.Duration
+	mockToken                 secret.String
 	submitters, seeders       int
 }
 
@@ -98,7 +104,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dsn, "dsn", os.Getenv("MARKETPLACE_TEST_POSTGRES_DSN"), "PostgreSQL DSN (default $MARKETPLACE_TEST_POSTGRES_DSN)")
-	fs.StringVar(&o.mockURL, "mock-url", "", "URL of a running truewatch-mock (default: serve one from this process)")
+	fs.StringVar(&o.mockURL, "mock-url", "", "URL of a running truewatch-mock (default: serve one from this process); its control token, if any, in $"+mockTokenEnv)
 	fs.IntVar(&o.workers, "workers", 3, "worker processes")
 	fs.IntVar(&o.tenants, "tenants", 1000, "tenants to activate")
 	fs.IntVar(&o.conc, "concurrency", 8, "activations at once per worker")
@@ -111,6 +117,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.mockToken = secret.String(os.Getenv(mockTokenEnv))
 	switch {
 	case o.dsn == "":
 		return o, errors.New("-dsn (or MARKETPLACE_TEST_POSTGRES_DSN) is required")
@@ -148,14 +155,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*summary
 	}
 
 	if o.mockURL == "" {
-		srv, err := mockserver.New(mockserver.WithAddr("127.0.0.1:0"), mockserver.WithoutDemoFixture())
+		// Its control plane (seeding, codes, state) only for this run.
+		o.mockToken = secret.String(rand.Text())
+		srv, err := mockserver.New(mockserver.WithAddr("127.0.0.1:0"), mockserver.WithoutDemoFixture(),
+			mockserver.WithControlToken(o.mockToken.Reveal()))
 		if err != nil {
 			return nil, err
 		}
 		defer srv.Close()
 		o.mockURL = srv.URL()
 	}
-	mock := newMockClient(o.mockURL, o.seeders+o.submitters, 0)
+	mock := newMockClient(o.mockURL, o.mockToken, o.seeders+o.submitters, 0)
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
 	runID := binary.BigEndian.Uint32(rb[:])
@@ -364,7 +374,7 @@ func startWorkers(o options, stderr io.Writer) ([]*exec.Cmd, error) {
 	for w := 1; w <= o.workers; w++ {
 		cmd := exec.Command(exe, "-id", fmt.Sprint(w), "-dsn", o.dsn, "-mock-url", o.mockURL, "-concurrency", fmt.Sprint(o.conc),
 			"-lease-ttl", o.leaseTTL.String(), "-rescue-after", o.rescue.String(), "-latency", o.latency.String())
-		cmd.Env = append(os.Environ(), roleEnv+"=worker")
+		cmd.Env = append(os.Environ(), roleEnv+"=worker", mockTokenEnv+"="+o.mockToken.Reveal()) // not in the arguments, which ps shows
 		cmd.Stderr = &prefixed{mu: &mu, w: stderr, prefix: "[" + workerID(w) + "] "}
 		if err := cmd.Start(); err != nil {
 			return procs, err

@@ -22,17 +22,19 @@ import (
 // control plane (/_mock/) to seed tenants, read verification codes and read
 // the state back, and its APIs through the SDK.
 type mockClient struct {
-	base string
-	hc   *http.Client
+	base  string
+	token secret.String // the control plane's token, if the mock has one
+	hc    *http.Client
 }
 
 // newMockClient returns a client of the mock at base keeping conns
 // connections, whose API calls (not control-plane ones) take latency more,
 // as calls to real endpoints over a network do.
-func newMockClient(base string, conns int, latency time.Duration) *mockClient {
+func newMockClient(base string, token secret.String, conns int, latency time.Duration) *mockClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conns
-	return &mockClient{base: base, hc: &http.Client{Transport: &slowTransport{base: tr, latency: latency}, Timeout: 30 * time.Second}}
+	return &mockClient{base: base, token: token,
+		hc: &http.Client{Transport: &slowTransport{base: tr, latency: latency}, Timeout: 30 * time.Second}}
 }
 
 // slowTransport adds latency to every request outside the control plane.
@@ -76,6 +78,10 @@ func (m *mockClient) do(ctx context.Context, method, path string, body, out any)
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(mockserver.ControlHeader, "1")
+	if !m.token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+m.token.Reveal())
+	}
 	res, err := m.hc.Do(req)
 	if err != nil {
 		return err

@@ -102,7 +102,7 @@ func worker(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mock := newMockClient(*mockURL, *conc*2, *latency)
+	mock := newMockClient(*mockURL, secret.String(os.Getenv(mockTokenEnv)), *conc*2, *latency)
 	name := workerID(*id)
 	w, err := riverjob.NewWorker(store, func(_ context.Context, a riverjob.Args) (*truewatch.Activation, error) {
 		var in input
