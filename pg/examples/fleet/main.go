@@ -47,10 +47,12 @@ import (
 )
 
 // roleEnv makes a process started by fleet a worker; mockTokenEnv holds
-// the mock's control token (the variable cmd/truewatch-mock reads too).
+// the mock's control token (the variable cmd/truewatch-mock reads too);
+// keySeedEnv the run's seed of the tenants' Huawei secret keys.
 const (
 	roleEnv      = "FLEET_ROLE"
 	mockTokenEnv = "TRUEWATCH_MOCK_CONTROL_TOKEN"
+	keySeedEnv   = "FLEET_TENANT_KEY_SEED"
 )
 
 func main() {
@@ -96,6 +98,7 @@ type options struct {
 	leaseTTL, rescue, timeout time.Duration
 	latency                   time.Duration
 	mockToken                 secret.String
+	keySeed                   secret.String
 	submitters, seeders       int
 }
 
@@ -169,9 +172,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*summary
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
 	runID := binary.BigEndian.Uint32(rb[:])
+	o.keySeed = secret.String(rand.Text())
 	tenants := make([]tenant, o.tenants)
 	for i := range tenants {
-		tenants[i] = newTenant(runID, i+1)
+		tenants[i] = newTenant(runID, i+1, o.keySeed)
 	}
 	fmt.Fprintf(stdout, "fleet run %08x: %d tenants, %d workers × %d, mock at %s\n", runID, o.tenants, o.workers, o.conc, o.mockURL)
 	if err := parallel(ctx, o.seeders, tenants, func(t tenant) error { return mock.seed(ctx, t) }); err != nil {
@@ -188,7 +192,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*summary
 	}
 	ids := make([]string, len(tenants))
 	err = parallel(ctx, o.submitters, tenants, func(t tenant) error {
-		act, err := mock.activation(input{Run: runID, Tenant: t.n})
+		act, err := mock.activation(input{Run: runID, Tenant: t.n}, o.keySeed)
 		if err != nil {
 			return err
 		}
@@ -374,7 +378,8 @@ func startWorkers(o options, stderr io.Writer) ([]*exec.Cmd, error) {
 	for w := 1; w <= o.workers; w++ {
 		cmd := exec.Command(exe, "-id", fmt.Sprint(w), "-dsn", o.dsn, "-mock-url", o.mockURL, "-concurrency", fmt.Sprint(o.conc),
 			"-lease-ttl", o.leaseTTL.String(), "-rescue-after", o.rescue.String(), "-latency", o.latency.String())
-		cmd.Env = append(os.Environ(), roleEnv+"=worker", mockTokenEnv+"="+o.mockToken.Reveal()) // not in the arguments, which ps shows
+		// Secrets in the environment, not in the arguments, which ps shows.
+		cmd.Env = append(os.Environ(), roleEnv+"=worker", mockTokenEnv+"="+o.mockToken.Reveal(), keySeedEnv+"="+o.keySeed.Reveal())
 		cmd.Stderr = &prefixed{mu: &mu, w: stderr, prefix: "[" + workerID(w) + "] "}
 		if err := cmd.Start(); err != nil {
 			return procs, err

@@ -100,9 +100,11 @@ func (m *mockClient) do(ctx context.Context, method, path string, body, out any)
 	return json.Unmarshal(b, out)
 }
 
-// seed adds tenant t: a Huawei account with one active TrueWatch purchase.
+// seed adds tenant t: a Huawei account with its access key and one active
+// TrueWatch purchase.
 func (m *mockClient) seed(ctx context.Context, t tenant) error {
-	if err := m.do(ctx, http.MethodPost, "/_mock/huawei-accounts", map[string]string{"id": t.accountID}, nil); err != nil {
+	acc := mockserver.HuaweiAccount{ID: t.accountID, Keys: []mockserver.AccessKey{{AK: t.ak, SK: t.sk.Reveal()}}}
+	if err := m.do(ctx, http.MethodPost, "/_mock/huawei-accounts", acc, nil); err != nil {
 		return err
 	}
 	return m.do(ctx, http.MethodPost, "/_mock/purchases", map[string]string{"accountId": t.accountID, "instanceId": t.instanceID}, nil)

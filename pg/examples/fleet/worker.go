@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,11 +28,14 @@ import (
 )
 
 // tenant is one customer of the service: a Huawei account with a TrueWatch
-// purchase, activated by registering a Billing Center account.
+// purchase, activated by registering a Billing Center account. Its access
+// key (ak, sk) signs the proofs that the service acts for the account.
 type tenant struct {
 	n                     int
 	accountID, instanceID string
 	username              string
+	ak                    string
+	sk                    secret.String
 }
 
 // input is what a job carries about its tenant: no secret.
@@ -37,16 +44,23 @@ type input struct {
 	Tenant int    `json:"tenant"`
 }
 
-func newTenant(run uint32, n int) tenant {
+// newTenant is tenant n of a run. Its Huawei secret key stands for one the
+// service keeps in its secret store: derived from the run's random keySeed,
+// which the workers get in their environment, never in a job's args.
+func newTenant(run uint32, n int, keySeed secret.String) tenant {
+	ak := fmt.Sprintf("FLEETAK%08x%06d", run, n)
+	mac := hmac.New(sha256.New, []byte(keySeed.Reveal()))
+	mac.Write([]byte(ak))
 	return tenant{n: n, accountID: fmt.Sprintf("%08x%024x", run, n), instanceID: fmt.Sprintf("tw-fleet-%08x-%06d", run, n),
-		username: fmt.Sprintf("f%08x%06d", run, n)}
+		username: fmt.Sprintf("f%08x%06d", run, n), ak: ak, sk: secret.String(hex.EncodeToString(mac.Sum(nil)))}
 }
 
 // activation is how the service makes a tenant's activation, when it
-// submits it and again in a worker. The password stands for one the service
-// keeps in its secret store; codes come from the mock's outbox.
-func (m *mockClient) activation(in input) (*truewatch.Activation, error) {
-	t := newTenant(in.Run, in.Tenant)
+// submits it and again in a worker. The password and the Huawei secret key
+// stand for ones the service keeps in its secret store; codes come from the
+// mock's outbox.
+func (m *mockClient) activation(in input, keySeed secret.String) (*truewatch.Activation, error) {
+	t := newTenant(in.Run, in.Tenant, keySeed)
 	eps, err := m.siteEndpoints()
 	if err != nil {
 		return nil, err
@@ -54,6 +68,7 @@ func (m *mockClient) activation(in input) (*truewatch.Activation, error) {
 	pw := secret.String(fmt.Sprintf("Fleet-Pass-%06d", t.n))
 	return truewatch.NewActivation().
 		WithBillingURL(m.billingURL()).WithSiteEndpoints(eps).WithHTTPClient(m.hc).
+		WithHuaweiEndpoint(m.base).WithHuaweiCredentials(t.ak, t.sk).
 		WithHuaweiAccountID(t.accountID).WithInstanceID(t.instanceID).WithSite(truewatch.SiteAP1).
 		Register(truewatch.RegisterInfo{Username: t.username, Password: pw, PasswordConfirm: pw, Email: t.username + "@fleet.example",
 			Company: billing.Company{Name: fmt.Sprintf("Tenant %d Ltd", t.n)}, WorkspaceName: "production",
@@ -103,13 +118,17 @@ func worker(args []string, stderr io.Writer) error {
 		return err
 	}
 	mock := newMockClient(*mockURL, secret.String(os.Getenv(mockTokenEnv)), *conc*2, *latency)
+	keySeed := secret.String(os.Getenv(keySeedEnv))
+	if keySeed.IsZero() {
+		return errors.New("$" + keySeedEnv + " is not set: the fleet starts its workers with it")
+	}
 	name := workerID(*id)
 	w, err := riverjob.NewWorker(store, func(_ context.Context, a riverjob.Args) (*truewatch.Activation, error) {
 		var in input
 		if err := a.DecodeInput(&in); err != nil {
 			return nil, river.JobCancel(err)
 		}
-		return mock.activation(in)
+		return mock.activation(in, keySeed)
 	}, riverjob.WithOwner(name), riverjob.WithLeaseTTL(*ttl))
 	if err != nil {
 		return err
