@@ -90,6 +90,11 @@ func TestCheckOnlyNotActivatedAgainstMock(t *testing.T) {
 	for _, ev := range e.events {
 		assert.NotEqual(t, truewatch.CodeRequested, ev.Type)
 	}
+	// A check saves no checkpoint, not even to record that it found no
+	// branch chosen.
+	for cp, err := range e.store.List(context.Background(), truewatch.ListFilter{}) {
+		t.Errorf("a check saved a checkpoint: %+v, %v", cp, err)
+	}
 }
 
 func TestCheckOnlyHalfDoneAgainstMock(t *testing.T) {

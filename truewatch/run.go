@@ -192,6 +192,11 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 // A branch needs a proof that the caller controls the Huawei account (the
 // Huawei credentials, or WithOwnershipProver); without one Run returns an
 // *OwnershipProofError before any call.
+//
+// A branch also claims the activation's lease in the Store before it reads
+// the subscription: while another run holds it, Run returns a
+// *LeaseHeldError naming the holder, having changed nothing, unless
+// WithLeaseWait lets it wait (see the package doc on twin runs).
 func (a *Activation) Run(ctx context.Context) (*Result, error) {
 	r, err := a.newRunner(ctx, true)
 	if err != nil {
@@ -230,14 +235,15 @@ func (r *runner) run(ctx context.Context, plan *Plan) (*Result, error) {
 // lease was lost on the way (whatever the step in progress then reported),
 // else err, recorded in the checkpoint so that Store.List finds it.
 // Failures that are not the activation's own are not recorded: a cancelled
-// context, or a checkpoint this run may not or cannot save over.
+// context, or a checkpoint this run may not or cannot save over. A check
+// (no branch) saves no checkpoint, failed or not.
 func (r *runner) stopped(ctx context.Context, err error) error {
 	if r.lease != nil {
 		if lost := r.lease.lostErr(); lost != nil {
 			return lost
 		}
 	}
-	if r.cp == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrLeaseLost) ||
+	if r.cp == nil || r.branchName == BranchCheck || errors.Is(err, context.Canceled) || errors.Is(err, ErrLeaseLost) ||
 		errors.Is(err, ErrCheckpointConflict) || errors.Is(err, ErrBadCheckpoint) {
 		return err
 	}
