@@ -3,6 +3,8 @@ package truewatch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +190,8 @@ func TestRunRecordsFailures(t *testing.T) {
 	require.Len(t, failed, 1)
 	assert.Equal(t, StepBindWorkspace, failed[0].Failure.Step)
 	assert.Contains(t, failed[0].Failure.Error, "cannot be bound")
+	assert.Contains(t, fmt.Sprintf("%+v", *failed[0]), "Failure:step "+string(StepBindWorkspace)+" failed at ",
+		"a checkpoint printed shows its failure, not a pointer")
 	assert.Len(t, failed[0].Steps, 1, "the bind of the account that succeeded is kept")
 
 	f.workspaces[0].Bindable = true
@@ -248,5 +252,163 @@ func TestLeaseOptionsAreValidated(t *testing.T) {
 	err := bindBuilder(f, NewMemoryStore()).WithLeaseOwner("").WithLeaseTTL(time.Millisecond).WithLeaseWait(-1).Validate()
 	for _, field := range []string{"leaseOwner", "leaseTTL", "leaseWait"} {
 		assert.ErrorContains(t, err, field)
+	}
+}
+
+// opStore records the store operations of a run, with the calls the
+// services had seen at each.
+type opStore struct {
+	Store
+	f   *fakeServices
+	mu  sync.Mutex
+	ops []storeOp
+}
+
+type storeOp struct {
+	op       string
+	revision int64     // Save: the revision it names
+	secret   KeySecret // Save: the checkpoint's secret
+	calls    []string  // the services' calls so far
+}
+
+func (s *opStore) add(o storeOp) {
+	o.calls = s.f.callList()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, o)
+}
+
+func (s *opStore) Claim(ctx context.Context, id, owner string, ttl time.Duration) (Lease, error) {
+	s.add(storeOp{op: "Claim"})
+	return s.Store.Claim(ctx, id, owner, ttl)
+}
+
+func (s *opStore) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
+	s.add(storeOp{op: "Renew"})
+	return s.Store.Renew(ctx, l, ttl)
+}
+
+func (s *opStore) Load(ctx context.Context, id string) (*Checkpoint, error) {
+	s.add(storeOp{op: "Load"})
+	return s.Store.Load(ctx, id)
+}
+
+func (s *opStore) Save(ctx context.Context, id string, cp *Checkpoint) (int64, error) {
+	s.add(storeOp{op: "Save", revision: cp.Revision, secret: cp.KeySecret})
+	return s.Store.Save(ctx, id, cp)
+}
+
+func (s *opStore) list() []storeOp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]storeOp(nil), s.ops...)
+}
+
+// changeCalls are the calls of the fake services that change something.
+var changeCalls = []string{"Register", "BindBillingAccount", "BindWorkspace", "CreateWorkspace", "RegisterAndCreateWorkspace"}
+
+func hasChange(calls []string) bool {
+	for _, c := range calls {
+		if slices.Contains(changeCalls, c) || strings.HasPrefix(c, "SendVerificationCode") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSecretIsSavedUnderTheLeaseBeforeTheFirstChange: the save that puts
+// the key secret in the store comes after the lease is claimed and proven
+// again, names the revision loaded (0: none), and precedes every change
+// and every code sent; the keys sent are that secret's.
+func TestSecretIsSavedUnderTheLeaseBeforeTheFirstChange(t *testing.T) {
+	f := newFake()
+	store := &opStore{Store: NewMemoryStore(), f: f}
+	res, err := bindBuilder(f, store).Run(context.Background())
+	require.NoError(t, err)
+
+	ops := store.list()
+	var names []string
+	for _, o := range ops {
+		names = append(names, o.op)
+	}
+	require.GreaterOrEqual(t, len(ops), 4, "%v", names)
+	assert.Equal(t, []string{"Claim", "Load", "Renew", "Save"}, names[:4], "claim, load, prove the lease, then save the secret")
+	first := ops[3]
+	assert.Equal(t, int64(0), first.revision, "the first save creates the checkpoint")
+	assert.False(t, first.secret.IsZero(), "the first save carries the secret")
+	assert.Contains(t, first.calls, "GetSubscription")
+	assert.False(t, hasChange(first.calls), "nothing was changed or sent before the secret was saved: %v", first.calls)
+
+	cp, err := store.Load(context.Background(), res.ActivationID)
+	require.NoError(t, err)
+	assert.Equal(t, first.secret, cp.KeySecret, "the secret saved first is the one kept")
+	assert.Equal(t, stepKey(first.secret, res.ActivationID, StepBindBillingAccount, 0), f.keys["BindBillingAccount"])
+	assert.Equal(t, stepKey(first.secret, res.ActivationID, StepBindWorkspace, 0), f.keys["BindWorkspace"])
+}
+
+// TestSecretSaveOverAStaleRevisionChangesNothing: when another run saved
+// the checkpoint after this one loaded it, this run's save of its secret is
+// a conflict and nothing is changed or sent; run again, the activation
+// finishes under the secret that was stored.
+func TestSecretSaveOverAStaleRevisionChangesNothing(t *testing.T) {
+	f := newFake()
+	mem := NewMemoryStore()
+	store := &opStore{Store: mem, f: f}
+	var other KeySecret
+	a := bindBuilder(f, store).WithEvents(func(e Event) {
+		if e.Type == StepStarted && e.Step == StepBindBillingAccount && other.IsZero() {
+			// A process that ignores leases saves a checkpoint of its own.
+			plan, err := bindBuilder(f, mem).Plan(context.Background())
+			require.NoError(t, err)
+			cp, err := NewCheckpoint(Identity{ActivationID: plan.ActivationID, HuaweiAccountID: plan.HuaweiAccountID,
+				InstanceID: plan.InstanceID, Site: plan.Site, Branch: plan.Branch})
+			require.NoError(t, err)
+			other = cp.KeySecret
+			_, err = mem.Save(context.Background(), cp.ActivationID, cp)
+			require.NoError(t, err)
+		}
+	})
+	_, err := a.Run(context.Background())
+	require.ErrorIs(t, err, ErrCheckpointConflict)
+	assert.False(t, hasChange(f.callList()), "nothing changed or sent: %v", f.callList())
+
+	res, err := bindBuilder(f, mem).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, stepKey(other, res.ActivationID, StepBindBillingAccount, 0), f.keys["BindBillingAccount"],
+		"the run again used the secret in the store")
+}
+
+// TestNewCheckpointCarriesTheSecretRunUses: a checkpoint made with
+// NewCheckpoint (as a job queue makes before the first Run) has a fresh
+// secret; the Run that loads it sends that secret's keys and saves nothing
+// before its first change.
+func TestNewCheckpointCarriesTheSecretRunUses(t *testing.T) {
+	f := newFake()
+	mem := NewMemoryStore()
+	plan, err := bindBuilder(f, mem).Plan(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, plan.Steps[len(plan.Steps)-1].IdempotencyKey, "a Plan before the first Run has no keys")
+	id := Identity{ActivationID: plan.ActivationID, HuaweiAccountID: plan.HuaweiAccountID, InstanceID: plan.InstanceID,
+		Site: plan.Site, Branch: plan.Branch}
+	first, err := NewCheckpoint(id)
+	require.NoError(t, err)
+	second, err := NewCheckpoint(id)
+	require.NoError(t, err)
+	require.False(t, first.KeySecret.IsZero())
+	assert.NotEqual(t, first.KeySecret, second.KeySecret, "every checkpoint gets its own secret")
+	assert.Equal(t, checkpointVersion, first.Version)
+	_, err = mem.Save(context.Background(), id.ActivationID, first)
+	require.NoError(t, err)
+
+	store := &opStore{Store: mem, f: f}
+	res, err := bindBuilder(f, store).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, stepKey(first.KeySecret, res.ActivationID, StepBindBillingAccount, 0), f.keys["BindBillingAccount"])
+	for _, o := range store.list() {
+		if o.op == "Save" {
+			assert.True(t, hasChange(o.calls), "the first save is the bind's, after it: no save of the secret was needed")
+			assert.Equal(t, first.KeySecret, o.secret)
+			break
+		}
 	}
 }

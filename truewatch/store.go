@@ -76,6 +76,15 @@ type Failure struct {
 	At time.Time `json:"at"`
 }
 
+// String says which step failed, when and why (it makes a Checkpoint
+// printed with %+v, as its LogValue does, show the failure, not a pointer).
+func (f *Failure) String() string {
+	if f == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("step %s failed at %s: %s", f.Step, f.At.UTC().Format(time.RFC3339), f.Error)
+}
+
 // checkpointVersion is the Version this package writes.
 const checkpointVersion = 2
 
