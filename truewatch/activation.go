@@ -445,7 +445,11 @@ func (a *Activation) WithLeaseTTL(ttl time.Duration) *Activation {
 }
 
 // WithLeaseWait makes Run wait up to d for a lease another run holds,
-// instead of failing at once with a *LeaseHeldError (the default).
+// instead of failing at once with a *LeaseHeldError (the default). A run of
+// the same activation with the same Store holds it: with a wait, the
+// second run starts once the first released the lease, finds its work in
+// the checkpoint and the subscription, and succeeds with the same
+// workspace.
 func (a *Activation) WithLeaseWait(d time.Duration) *Activation {
 	if d < 0 {
 		return a.problem("leaseWait", "is negative")

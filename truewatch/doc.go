@@ -89,9 +89,21 @@
 // *LeaseHeldError names the holder and the expiry, or WithLeaseWait waits),
 // renews it in the background and right before every change, and stops
 // with a *LeaseLostError before any further change once another owner took
-// it over. A failed run records its failure in the checkpoint, where
-// Store.List finds it (ListFilter: incomplete, failed, by tenant). Package
-// riverjob of the pg module runs activations as River jobs.
+// it over. The save that puts the key secret in the store comes after the
+// lease is proven and names the revision loaded, so a run that lost the
+// race never replaces another's secret. A failed run records its failure
+// in the checkpoint, where Store.List finds it (ListFilter: incomplete,
+// failed, by tenant). Package riverjob of the pg module runs activations as
+// River jobs.
+//
+// Two runs of one activation at once therefore meet in two ways. With one
+// Store they meet its lease: the second fails at once with a
+// *LeaseHeldError before reading anything (the default, so that a service
+// notices the duplicate), or with WithLeaseWait waits for the first to
+// finish and then finds the activation done: both succeed with the same
+// workspace. With two Stores (two hosts with their own FileStore) nothing
+// keeps them apart, and the twin that comes second finds its twin's change
+// made (Step.FoundDone), as above.
 //
 // Nothing touches the network until Plan or Run, nothing panics, and bad
 // input is refused before any call with one *apierror.ValidationError that

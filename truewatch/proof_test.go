@@ -199,6 +199,70 @@ func TestTwinRunsEndTheSame(t *testing.T) {
 	}
 }
 
+// readSteps are the steps that change nothing.
+var readSteps = map[truewatch.StepName]bool{truewatch.StepResolveAccountID: true, truewatch.StepResolveInstanceID: true,
+	truewatch.StepCheckSubscription: true}
+
+// TestTwinRunsInOneStore: two runs of one activation at once with one
+// Store meet its lease. By default the second is refused at once with a
+// *LeaseHeldError naming the first, before it reads the subscription, and
+// changes nothing; with WithLeaseWait it waits for the first to finish,
+// then finds the activation done: both succeed with the same workspace.
+func TestTwinRunsInOneStore(t *testing.T) {
+	for _, b := range branches {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t)
+			wsID := b.seed(e)
+			var second error
+			var during, after mockState
+			first, err := b.build(e.builder(), wsID).WithLeaseOwner("first").WithEvents(func(ev truewatch.Event) {
+				if ev.Type == truewatch.StepStarted && !readSteps[ev.Step] && second == nil {
+					during = e.state()
+					_, second = b.build(e.builder(), wsID).WithLeaseOwner("second").WithEvents(nil).Run(context.Background())
+					after = e.state()
+				}
+			}).Run(context.Background())
+			require.NoError(t, err)
+			var held *truewatch.LeaseHeldError
+			require.ErrorAs(t, second, &held)
+			assert.Equal(t, "first", held.Owner)
+			assert.Equal(t, first.ActivationID, held.ActivationID)
+			assert.Equal(t, during, after, "the refused twin changed nothing and sent no code")
+			assertOneOutcome(t, e, b, first)
+
+			e = newEnv(t)
+			wsID = b.seed(e)
+			var wg sync.WaitGroup
+			results := make([]*truewatch.Result, 2)
+			errs := make([]error, 2)
+			waited := make([]bool, 2)
+			start := make(chan struct{})
+			for i := range 2 {
+				wg.Go(func() {
+					<-start
+					results[i], errs[i] = b.build(e.builder(), wsID).WithLeaseWait(time.Minute).WithEvents(func(ev truewatch.Event) {
+						if ev.Type == truewatch.Retrying && strings.Contains(ev.Reason, "leased to") {
+							waited[i] = true
+						}
+					}).Run(context.Background())
+				})
+			}
+			close(start)
+			wg.Wait()
+			require.NoError(t, errs[0])
+			require.NoError(t, errs[1])
+			assert.Equal(t, results[0].WorkspaceID, results[1].WorkspaceID)
+			assert.Equal(t, results[0].BillingAccount.ID, results[1].BillingAccount.ID)
+			assert.True(t, waited[0] != waited[1], "exactly one run waited for the other's lease: %v", waited)
+			assert.True(t, results[0].AlreadyActivated != results[1].AlreadyActivated,
+				"the run that waited found the activation done")
+			for _, res := range results {
+				assertOneOutcome(t, e, b, res)
+			}
+		})
+	}
+}
+
 // TestTwinFoundDoneIsReported: when the change is refused because a twin
 // made it (the Register of one run against a subscription its twin
 // registered meanwhile), the run reports success and says so; when the
