@@ -13,15 +13,20 @@
 // renew, release, a second claimer refused with the holder and the
 // expiry, expiry and takeover, a crash while holding a lease, concurrent
 // claims), listing with every filter, cancelled contexts (nothing
-// changes), and a checkpoint edited by hand (a typed error naming it,
-// Delete recovers). Leases are tested with real time: TTLs of a few hundred
-// milliseconds, so a store whose clock is a database server's passes too.
+// changes), a checkpoint edited by hand (a typed error naming it, Delete
+// recovers), and every field round-tripping, the KeySecret above all: a
+// store that lost or altered it would make the next run send other
+// idempotency keys, silently breaking the replay of lost answers. Fields
+// are compared one by one, never through fmt (which redacts the secret).
+// Leases are tested with real time: TTLs of a few hundred milliseconds, so
+// a store whose clock is a database server's passes too.
 package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -72,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) truewatch.Store, opts ...Opti
 	}{
 		{"LoadMissing", su.loadMissing},
 		{"SaveLoad", su.saveLoad},
+		{"KeySecret", su.keySecret},
 		{"Revisions", su.revisions},
 		{"RefusesBadSaves", su.refusesBadSaves},
 		{"Delete", su.delete},
@@ -100,11 +106,29 @@ func (su *suite) other(t *testing.T, s truewatch.Store) truewatch.Store {
 	return su.reopen(t, s)
 }
 
-func checkpoint(id, tenant string) *truewatch.Checkpoint {
-	return &truewatch.Checkpoint{Version: 1, ActivationID: id, HuaweiAccountID: tenant, InstanceID: "inst-" + id,
-		Site: truewatch.SiteAP1, Branch: truewatch.BranchRegister,
-		Steps:     []truewatch.Step{{Name: truewatch.StepRegister, Action: truewatch.ActionChange, IdempotencyKey: "act_" + id, Reason: "register"}},
-		UpdatedAt: time.Date(2025, 5, 1, 12, 30, 15, 123456789, time.UTC)}
+// checkpoint is a checkpoint of activation id, as NewCheckpoint makes it
+// (the current version, a fresh KeySecret), with one step done.
+func checkpoint(t *testing.T, id, tenant string) *truewatch.Checkpoint {
+	t.Helper()
+	cp, err := truewatch.NewCheckpoint(truewatch.Identity{ActivationID: id, HuaweiAccountID: tenant, InstanceID: "inst-" + id,
+		Site: truewatch.SiteAP1, Branch: truewatch.BranchRegister})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Steps = []truewatch.Step{{Name: truewatch.StepRegister, Action: truewatch.ActionChange, IdempotencyKey: "act_" + id, Reason: "register"}}
+	cp.UpdatedAt = time.Date(2025, 5, 1, 12, 30, 15, 123456789, time.UTC)
+	return cp
+}
+
+// clone is a deep copy of cp.
+func clone(cp *truewatch.Checkpoint) *truewatch.Checkpoint {
+	c := *cp
+	c.Steps = slices.Clone(cp.Steps)
+	if cp.Failure != nil {
+		f := *cp.Failure
+		c.Failure = &f
+	}
+	return &c
 }
 
 func ctxT(t *testing.T) context.Context { return t.Context() }
@@ -127,7 +151,12 @@ func mustLoad(t *testing.T, s truewatch.Store, id string) *truewatch.Checkpoint 
 	return cp
 }
 
-// same reports how a and b differ, comparing times by instant.
+// checkpointFields is how many fields same compares: a Checkpoint with more
+// has one the suite does not check yet.
+const checkpointFields = 17
+
+// same reports how a and b differ, field by field: times by instant, the
+// KeySecret by value (fmt redacts it, so a %v comparison would miss it).
 func same(a, b *truewatch.Checkpoint) string {
 	if a == nil || b == nil {
 		if a != b {
@@ -135,23 +164,48 @@ func same(a, b *truewatch.Checkpoint) string {
 		}
 		return ""
 	}
-	x, y := *a, *b
-	if !x.UpdatedAt.Equal(y.UpdatedAt) {
-		return fmt.Sprintf("UpdatedAt %s != %s", x.UpdatedAt, y.UpdatedAt)
+	if n := reflect.TypeFor[truewatch.Checkpoint]().NumField(); n != checkpointFields {
+		return fmt.Sprintf("truewatch.Checkpoint has %d fields, storetest compares %d: update storetest", n, checkpointFields)
 	}
-	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
-	if (x.Failure == nil) != (y.Failure == nil) || x.Failure != nil && (x.Failure.Step != y.Failure.Step ||
-		x.Failure.Error != y.Failure.Error || !x.Failure.At.Equal(y.Failure.At)) {
-		return fmt.Sprintf("Failure %+v != %+v", x.Failure, y.Failure)
+	var diffs []string
+	diff := func(field string, equal bool, got, want any) {
+		if !equal {
+			diffs = append(diffs, fmt.Sprintf("%s: got %v, want %v", field, got, want))
+		}
 	}
-	x.Failure, y.Failure = nil, nil
-	if len(x.Steps) == 0 && len(y.Steps) == 0 {
-		x.Steps, y.Steps = nil, nil
+	diff("Version", a.Version == b.Version, a.Version, b.Version)
+	diff("Revision", a.Revision == b.Revision, a.Revision, b.Revision)
+	diff("ActivationID", a.ActivationID == b.ActivationID, a.ActivationID, b.ActivationID)
+	diff("HuaweiAccountID", a.HuaweiAccountID == b.HuaweiAccountID, a.HuaweiAccountID, b.HuaweiAccountID)
+	diff("InstanceID", a.InstanceID == b.InstanceID, a.InstanceID, b.InstanceID)
+	diff("Site", a.Site == b.Site, a.Site, b.Site)
+	diff("Branch", a.Branch == b.Branch, a.Branch, b.Branch)
+	diff("Steps", slices.Equal(a.Steps, b.Steps), a.Steps, b.Steps)
+	diff("BindGeneration", a.BindGeneration == b.BindGeneration, a.BindGeneration, b.BindGeneration)
+	if a.KeySecret != b.KeySecret {
+		got := secretState(a.KeySecret)
+		if !a.KeySecret.IsZero() && !b.KeySecret.IsZero() {
+			got = "another secret"
+		}
+		diffs = append(diffs, fmt.Sprintf("KeySecret: got %s, want %s: the next run would send other idempotency keys", got, secretState(b.KeySecret)))
 	}
-	if fmt.Sprintf("%#v", x) != fmt.Sprintf("%#v", y) {
-		return fmt.Sprintf("\n got %#v\nwant %#v", x, y)
+	diff("BillingAccountID", a.BillingAccountID == b.BillingAccountID, a.BillingAccountID, b.BillingAccountID)
+	diff("BillingUsername", a.BillingUsername == b.BillingUsername, a.BillingUsername, b.BillingUsername)
+	diff("WorkspaceID", a.WorkspaceID == b.WorkspaceID, a.WorkspaceID, b.WorkspaceID)
+	diff("LoginURL", a.LoginURL == b.LoginURL, a.LoginURL, b.LoginURL)
+	diff("Completed", a.Completed == b.Completed, a.Completed, b.Completed)
+	diff("Failure", (a.Failure == nil) == (b.Failure == nil) && (a.Failure == nil || a.Failure.Step == b.Failure.Step &&
+		a.Failure.Error == b.Failure.Error && a.Failure.At.Equal(b.Failure.At)), a.Failure, b.Failure)
+	diff("UpdatedAt", a.UpdatedAt.Equal(b.UpdatedAt), a.UpdatedAt, b.UpdatedAt)
+	return strings.Join(diffs, "; ")
+}
+
+// secretState describes a KeySecret without revealing it.
+func secretState(s truewatch.KeySecret) string {
+	if s.IsZero() {
+		return "no secret"
 	}
-	return ""
+	return "a secret"
 }
 
 func (su *suite) loadMissing(t *testing.T, s truewatch.Store) {
@@ -161,8 +215,13 @@ func (su *suite) loadMissing(t *testing.T, s truewatch.Store) {
 }
 
 func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
-	want := checkpoint("actv_a", "tenant-a")
+	want := checkpoint(t, "actv_a", "tenant-a")
+	want.BindGeneration, want.BillingAccountID, want.BillingUsername = 2, "bcac_1", "ada"
+	want.WorkspaceID, want.LoginURL = "wksp_1", "https://console.example/login"
+	want.Steps = append(want.Steps, truewatch.Step{Name: truewatch.StepBindWorkspace, Action: truewatch.ActionChange,
+		IdempotencyKey: "act_b", Reason: "bind", Replayed: true, FoundDone: true})
 	want.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "boom", At: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)}
+	exp := clone(want)
 	rev := mustSave(t, s, want)
 	if rev != 1 {
 		t.Fatalf("first Save returned revision %d, want 1", rev)
@@ -170,13 +229,10 @@ func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
 	if want.Revision != 0 {
 		t.Fatalf("Save changed its argument's revision to %d", want.Revision)
 	}
-	saved := *want
 	want.Steps[0].Name = "mutated after save"
 	want.Failure.Error = "mutated after save"
 	got := mustLoad(t, s, "actv_a")
-	exp := checkpoint("actv_a", "tenant-a")
 	exp.Revision = 1
-	exp.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "boom", At: saved.Failure.At}
 	if d := same(got, exp); d != "" {
 		t.Fatalf("Load after Save: %s", d)
 	}
@@ -184,8 +240,68 @@ func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
 		t.Fatalf("Load from another handle: %s", d)
 	}
 	got.Steps[0].Name = "mutated after load"
+	got.Failure.Error = "mutated after load"
 	if d := same(mustLoad(t, s, "actv_a"), exp); d != "" {
 		t.Fatalf("a loaded checkpoint is not a copy: %s", d)
+	}
+}
+
+// keySecret: the KeySecret round-trips through Save, Load and List from
+// every handle, unchanged; a checkpoint without one (before its first Run,
+// or of version 1) loads without one, and gets the one a later Save gives
+// it; every checkpoint keeps its own.
+func (su *suite) keySecret(t *testing.T, s truewatch.Store) {
+	o := su.other(t, s)
+	a, b := checkpoint(t, "actv_ka", "t"), checkpoint(t, "actv_kb", "t")
+	if a.KeySecret.IsZero() || a.KeySecret == b.KeySecret {
+		t.Fatal("NewCheckpoint made no secret, or the same one twice")
+	}
+	mustSave(t, s, a)
+	mustSave(t, o, b)
+	for _, h := range []truewatch.Store{s, o} {
+		if got := mustLoad(t, h, "actv_ka"); got.KeySecret != a.KeySecret {
+			t.Fatalf("Load: the KeySecret is %s, not the one saved: the next run would send other idempotency keys", secretState(got.KeySecret))
+		}
+		if got := mustLoad(t, h, "actv_kb"); got.KeySecret != b.KeySecret {
+			t.Fatalf("Load: the KeySecret of actv_kb is %s, not its own", secretState(got.KeySecret))
+		}
+	}
+	listed := 0
+	for cp, err := range o.List(ctxT(t), truewatch.ListFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]truewatch.KeySecret{"actv_ka": a.KeySecret, "actv_kb": b.KeySecret}[cp.ActivationID]
+		if cp.KeySecret != want {
+			t.Fatalf("List: the KeySecret of %s is %s, not the one saved", cp.ActivationID, secretState(cp.KeySecret))
+		}
+		listed++
+	}
+	if listed != 2 {
+		t.Fatalf("listed %d checkpoints, want 2", listed)
+	}
+
+	// Later saves keep it.
+	cp := mustLoad(t, s, "actv_ka")
+	cp.WorkspaceID, cp.Completed = "wksp_k", true
+	mustSave(t, s, cp)
+	if got := mustLoad(t, o, "actv_ka"); got.KeySecret != a.KeySecret || got.WorkspaceID != "wksp_k" {
+		t.Fatalf("after a second Save: KeySecret %s (the first: %v), workspace %q", secretState(got.KeySecret),
+			got.KeySecret == a.KeySecret, got.WorkspaceID)
+	}
+
+	// No secret yet: none is invented; the Save that gives one keeps it.
+	none := checkpoint(t, "actv_kn", "t")
+	none.KeySecret = truewatch.KeySecret{}
+	mustSave(t, s, none)
+	got := mustLoad(t, o, "actv_kn")
+	if !got.KeySecret.IsZero() {
+		t.Fatal("a checkpoint saved without a KeySecret loads with one")
+	}
+	got.KeySecret = b.KeySecret
+	mustSave(t, o, got)
+	if again := mustLoad(t, s, "actv_kn"); again.KeySecret != b.KeySecret {
+		t.Fatalf("the KeySecret a later Save gave is %s, not the one given", secretState(again.KeySecret))
 	}
 }
 
@@ -209,20 +325,20 @@ func wantConflict(t *testing.T, err error, id string, expected, actual int64) {
 
 func (su *suite) revisions(t *testing.T, s truewatch.Store) {
 	ctx := ctxT(t)
-	cp := checkpoint("actv_r", "t")
+	cp := checkpoint(t, "actv_r", "t")
 	cp.Revision = mustSave(t, s, cp)
 	cp.WorkspaceID = "wksp_2"
 	if rev := mustSave(t, s, cp); rev != 2 {
 		t.Fatalf("second Save returned revision %d, want 2", rev)
 	}
-	stale := checkpoint("actv_r", "t")
+	stale := checkpoint(t, "actv_r", "t")
 	stale.Revision, stale.WorkspaceID = 1, "wksp_stale"
 	_, err := s.Save(ctx, "actv_r", stale)
 	wantConflict(t, err, "actv_r", 1, 2)
-	again := checkpoint("actv_r", "t") // revision 0: create, but one exists
+	again := checkpoint(t, "actv_r", "t") // revision 0: create, but one exists
 	_, err = s.Save(ctx, "actv_r", again)
 	wantConflict(t, err, "actv_r", 0, 2)
-	ahead := checkpoint("actv_none", "t")
+	ahead := checkpoint(t, "actv_none", "t")
 	ahead.Revision = 5
 	_, err = s.Save(ctx, "actv_none", ahead)
 	wantConflict(t, err, "actv_none", 5, 0)
@@ -242,7 +358,7 @@ func (su *suite) refusesBadSaves(t *testing.T, s truewatch.Store) {
 	if _, err := s.Save(ctx, "actv_x", nil); err == nil {
 		t.Fatal("Save of a nil checkpoint succeeded")
 	}
-	if _, err := s.Save(ctx, "actv_x", checkpoint("actv_y", "t")); err == nil {
+	if _, err := s.Save(ctx, "actv_x", checkpoint(t, "actv_y", "t")); err == nil {
 		t.Fatal("Save of activation actv_y's checkpoint under actv_x succeeded")
 	}
 	if cp := mustLoad(t, s, "actv_x"); cp != nil {
@@ -263,8 +379,8 @@ func (su *suite) refusesBadSaves(t *testing.T, s truewatch.Store) {
 
 func (su *suite) delete(t *testing.T, s truewatch.Store) {
 	ctx := ctxT(t)
-	mustSave(t, s, checkpoint("actv_d", "t"))
-	mustSave(t, s, checkpoint("actv_keep", "t"))
+	mustSave(t, s, checkpoint(t, "actv_d", "t"))
+	mustSave(t, s, checkpoint(t, "actv_keep", "t"))
 	for range 2 {
 		if err := s.Delete(ctx, "actv_d"); err != nil {
 			t.Fatalf("Delete: %v (deleting twice is not an error)", err)
@@ -273,7 +389,7 @@ func (su *suite) delete(t *testing.T, s truewatch.Store) {
 	if cp := mustLoad(t, s, "actv_d"); cp != nil {
 		t.Fatalf("Load after Delete = %+v", cp)
 	}
-	if rev := mustSave(t, s, checkpoint("actv_d", "t")); rev != 1 {
+	if rev := mustSave(t, s, checkpoint(t, "actv_d", "t")); rev != 1 {
 		t.Fatalf("Save after Delete returned revision %d, want 1 (a new checkpoint)", rev)
 	}
 	if cp := mustLoad(t, s, "actv_keep"); cp == nil {
@@ -285,7 +401,7 @@ func (su *suite) delete(t *testing.T, s truewatch.Store) {
 // once; exactly one wins each round.
 func (su *suite) twoWritersOneRevision(t *testing.T, s truewatch.Store) {
 	handles := []truewatch.Store{s, su.other(t, s)}
-	cp := checkpoint("actv_w", "t")
+	cp := checkpoint(t, "actv_w", "t")
 	cp.Revision = mustSave(t, s, cp)
 	for round := range 10 {
 		var wg sync.WaitGroup
@@ -323,7 +439,7 @@ func (su *suite) twoWritersOneRevision(t *testing.T, s truewatch.Store) {
 // load-modify-save, retrying on conflict; no addition is lost.
 func (su *suite) twoWritersNoLostUpdate(t *testing.T, s truewatch.Store) {
 	const each = 25
-	mustSave(t, s, checkpoint("actv_n", "t"))
+	mustSave(t, s, checkpoint(t, "actv_n", "t"))
 	var wg sync.WaitGroup
 	for _, h := range []truewatch.Store{s, su.other(t, s)} {
 		wg.Add(1)
@@ -494,7 +610,7 @@ func (su *suite) crashWhileHoldingLease(t *testing.T, s truewatch.Store) {
 	ctx := ctxT(t)
 	o := su.other(t, s)
 	a := mustClaim(t, s, "actv_k", "worker-a", shortTTL)
-	cp := checkpoint("actv_k", "t")
+	cp := checkpoint(t, "actv_k", "t")
 	mustSave(t, s, cp)
 	// worker-a crashes here: no Release, no more renewals.
 
@@ -556,7 +672,7 @@ func (su *suite) list(t *testing.T, s truewatch.Store) {
 		{"actv_02", "tenant-a", false, true},
 	}
 	for _, r := range rows {
-		cp := checkpoint(r.id, r.tenant)
+		cp := checkpoint(t, r.id, r.tenant)
 		cp.Completed = r.completed
 		if r.failed {
 			cp.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "refused", At: time.Now().UTC()}
@@ -591,7 +707,7 @@ func (su *suite) list(t *testing.T, s truewatch.Store) {
 
 func (su *suite) listStopsEarly(t *testing.T, s truewatch.Store) {
 	for i := range 5 {
-		mustSave(t, s, checkpoint(fmt.Sprintf("actv_%d", i), "t"))
+		mustSave(t, s, checkpoint(t, fmt.Sprintf("actv_%d", i), "t"))
 	}
 	n := 0
 	for _, err := range s.List(ctxT(t), truewatch.ListFilter{}) {
@@ -608,7 +724,7 @@ func (su *suite) listStopsEarly(t *testing.T, s truewatch.Store) {
 }
 
 func (su *suite) cancelledContext(t *testing.T, s truewatch.Store) {
-	mustSave(t, s, checkpoint("actv_x", "t"))
+	mustSave(t, s, checkpoint(t, "actv_x", "t"))
 	held := mustClaim(t, s, "actv_held", "worker-a", time.Minute)
 	ctx, cancel := context.WithCancel(ctxT(t))
 	cancel()
@@ -620,7 +736,7 @@ func (su *suite) cancelledContext(t *testing.T, s truewatch.Store) {
 	}
 	_, err := s.Load(ctx, "actv_x")
 	isCancelled("Load", err)
-	c := checkpoint("actv_x", "t")
+	c := checkpoint(t, "actv_x", "t")
 	c.Revision, c.WorkspaceID = 1, "wksp_cancelled"
 	_, err = s.Save(ctx, "actv_x", c)
 	isCancelled("Save", err)
@@ -648,8 +764,8 @@ func (su *suite) editedByHand(t *testing.T, s truewatch.Store) {
 		t.Skip("the store has no representation a person can edit (no WithCorrupt)")
 	}
 	ctx := ctxT(t)
-	mustSave(t, s, checkpoint("actv_bad", "t"))
-	mustSave(t, s, checkpoint("actv_good", "t"))
+	mustSave(t, s, checkpoint(t, "actv_bad", "t"))
+	mustSave(t, s, checkpoint(t, "actv_good", "t"))
 	su.corrupt(t, s, "actv_bad")
 
 	_, err := s.Load(ctx, "actv_bad")
@@ -665,7 +781,7 @@ func (su *suite) editedByHand(t *testing.T, s truewatch.Store) {
 	if err := s.Delete(ctx, "actv_bad"); err != nil {
 		t.Fatalf("Delete of a checkpoint edited by hand: %v", err)
 	}
-	if rev := mustSave(t, s, checkpoint("actv_bad", "t")); rev != 1 {
+	if rev := mustSave(t, s, checkpoint(t, "actv_bad", "t")); rev != 1 {
 		t.Fatalf("Save after Delete returned revision %d, want 1", rev)
 	}
 }
