@@ -9,13 +9,37 @@
 // Checkpoints live in truewatch_checkpoints, one row per activation: the
 // checkpoint's JSON (jsonb) with its revision, tenant (the Huawei account
 // ID), completion and failure in columns for optimistic concurrency and
-// for List's filters. Leases live in truewatch_leases, one row per leased
+// for List's filters, and its key secret in a column of its own (see
+// below). Leases live in truewatch_leases, one row per leased
 // activation, their expiry by the database server's clock, so that the
 // clocks of the machines running activations do not matter. A claim is one
 // INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now(): exactly
 // one of any number of concurrent claimers wins. The tables are found
 // through the connection's search_path: to keep them in a schema of their
 // own, set search_path in the pool's configuration.
+//
+// # The key secret
+//
+// Every checkpoint holds its activation's truewatch.KeySecret, from which
+// its idempotency keys derive: the store must keep it exactly (storetest
+// checks), and whoever reads it can compute the activation's keys. That
+// alone does not let them replay anything (the Billing Center scopes every
+// idempotency record to the caller's proof of the Huawei account), so
+// protecting it is defence in depth, but protect it as you protect other
+// credentials. It is kept in a column of its own, key_secret, not in data:
+// operators, dashboards and support tools can be granted the progress
+// without the secret, with PostgreSQL's column privileges,
+//
+//	GRANT SELECT (activation_id, revision, huawei_account_id, completed, failed, data, updated_at)
+//		ON truewatch_checkpoints TO reporting;
+//
+// and a "SELECT data" pasted into a ticket shows none; the column could
+// also be encrypted on its own. Only the role the activations run as needs
+// key_secret. Backups and replicas hold it like the rest: restrict them, and
+// encrypt them at rest. A key_secret set to NULL by hand (or a row deleted)
+// makes the next run take a new secret, which is safe: work done under the
+// old keys is found done from the subscription's state. Job queues on the
+// same database (riverjob) never copy it into a job's args.
 //
 // The schema is versioned by embedded migrations (Migrations) that Migrate
 // applies explicitly; nothing is created behind your back. Every method
@@ -121,7 +145,7 @@ func (s *Store) Load(ctx context.Context, id string) (*truewatch.Checkpoint, err
 		rev  int64
 		data []byte
 	)
-	err := s.pool.QueryRow(ctx, "SELECT revision, data FROM truewatch_checkpoints WHERE activation_id = $1", id).Scan(&rev, &data)
+	err := s.pool.QueryRow(ctx, "SELECT revision, "+dataWithSecret+" FROM truewatch_checkpoints WHERE activation_id = $1", id).Scan(&rev, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -130,6 +154,10 @@ func (s *Store) Load(ctx context.Context, id string) (*truewatch.Checkpoint, err
 	}
 	return decode(id, rev, data)
 }
+
+// dataWithSecret is the checkpoint's JSON with its key secret put back
+// (null when the column is).
+const dataWithSecret = "data || jsonb_build_object('keySecret', key_secret)"
 
 func decode(id string, rev int64, data []byte) (*truewatch.Checkpoint, error) {
 	cp, err := truewatch.DecodeCheckpoint(id, where(id), data)
@@ -172,14 +200,16 @@ func save(ctx context.Context, q querier, id string, cp *truewatch.Checkpoint) (
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: encode checkpoint %s: %w", id, err)
 	}
+	// The key secret goes to its own column, out of data.
 	var tag pgconn.CommandTag
 	if cp.Revision == 0 {
-		tag, err = q.Exec(ctx, `INSERT INTO truewatch_checkpoints (activation_id, revision, huawei_account_id, completed, failed, data)
-			VALUES ($1, 1, $2, $3, $4, $5) ON CONFLICT (activation_id) DO NOTHING`,
+		tag, err = q.Exec(ctx, `INSERT INTO truewatch_checkpoints (activation_id, revision, huawei_account_id, completed, failed, data, key_secret)
+			VALUES ($1, 1, $2, $3, $4, $5::jsonb - 'keySecret', $5::jsonb ->> 'keySecret') ON CONFLICT (activation_id) DO NOTHING`,
 			id, c.HuaweiAccountID, c.Completed, c.Failure != nil, data)
 	} else {
 		tag, err = q.Exec(ctx, `UPDATE truewatch_checkpoints SET revision = revision + 1, huawei_account_id = $3,
-			completed = $4, failed = $5, data = $6, updated_at = now() WHERE activation_id = $1 AND revision = $2`,
+			completed = $4, failed = $5, data = $6::jsonb - 'keySecret', key_secret = $6::jsonb ->> 'keySecret', updated_at = now()
+			WHERE activation_id = $1 AND revision = $2`,
 			id, cp.Revision, c.HuaweiAccountID, c.Completed, c.Failure != nil, data)
 	}
 	if err != nil {
@@ -213,7 +243,7 @@ func (s *Store) List(ctx context.Context, f truewatch.ListFilter) iter.Seq2[*tru
 	return func(yield func(*truewatch.Checkpoint, error) bool) {
 		after := ""
 		for {
-			rows, err := s.pool.Query(ctx, `SELECT activation_id, revision, data FROM truewatch_checkpoints
+			rows, err := s.pool.Query(ctx, `SELECT activation_id, revision, `+dataWithSecret+` FROM truewatch_checkpoints
 				WHERE activation_id > $1 AND (NOT $2 OR NOT completed) AND (NOT $3 OR failed) AND ($4 = '' OR huawei_account_id = $4)
 				ORDER BY activation_id LIMIT $5`, after, f.Incomplete, f.Failed, f.HuaweiAccountID, s.listBatch)
 			var batch []row

@@ -1,7 +1,7 @@
 // Package pgtest gives tests a PostgreSQL database of their own.
 //
 // The server is named by MARKETPLACE_TEST_POSTGRES_DSN, a DSN whose role may
-// create databases (.ci/with-postgres starts a throwaway cluster and sets
+// create databases and roles (.ci/with-postgres starts a throwaway cluster and sets
 // it). Without it the tests that need PostgreSQL skip, unless
 // MARKETPLACE_REQUIRE_POSTGRES=1 (set by .ci/run), when they fail: CI never
 // passes by skipping them.

@@ -1,6 +1,8 @@
--- Checkpoints: data is the checkpoint's JSON; the other columns are derived
--- from it on every save, for optimistic concurrency (revision) and for the
--- filters of List.
+-- Checkpoints: data is the checkpoint's JSON without its key secret, which
+-- is key_secret (64 hex characters; NULL before the activation has one), so
+-- that access to it can be granted apart (column privileges); the other
+-- columns are derived from the checkpoint on every save, for optimistic
+-- concurrency (revision) and for the filters of List.
 CREATE TABLE truewatch_checkpoints (
     activation_id     text        PRIMARY KEY,
     revision          bigint      NOT NULL CHECK (revision > 0),
@@ -8,6 +10,7 @@ CREATE TABLE truewatch_checkpoints (
     completed         boolean     NOT NULL,
     failed            boolean     NOT NULL,
     data              jsonb       NOT NULL,
+    key_secret        text        CHECK (key_secret ~ '^[0-9a-f]{64}$'),
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
 
