@@ -32,9 +32,17 @@
 // username, an email, a workspace name), and nothing else. The worker calls
 // the service's Builder with them, which makes the *truewatch.Activation
 // again as the service first made it: endpoints and HTTP client, the
-// branch and its inputs, passwords from the service's secret store, and a
-// truewatch.CodeProvider. Submit refuses an Input in which a secret.String
-// appears (it encodes as "[REDACTED]").
+// branch and its inputs, passwords and the tenant's Huawei credentials
+// (which sign the proofs of ownership of the account) from the service's
+// secret store, and a truewatch.CodeProvider. Submit refuses an Input in
+// which a secret.String appears (it encodes as "[REDACTED]").
+//
+// The activation's idempotency keys derive from a random secret
+// (truewatch.KeySecret) that Submit makes with the first checkpoint
+// (truewatch.NewCheckpoint) and that lives only in the checkpoint's row
+// (pgstore keeps it in its own column): never in a job's args, its output
+// or its errors. Every attempt of the job, on any worker, loads it and
+// sends the same keys.
 //
 // Verification codes: against real endpoints a person receives them by
 // email. The service's CodeProvider returns the code the person entered in
@@ -49,7 +57,9 @@
 // Failures that another attempt cannot fix (an inactive subscription, a
 // subscription bound to another account, a workspace that cannot be
 // bound, a checkpoint edited by hand, codes wrong every time, invalid
-// input, a Builder that rebuilt another activation) cancel the job: the
+// input, a Builder that rebuilt another activation, no way to prove
+// ownership of the Huawei account or a proof of another account) cancel
+// the job: the
 // checkpoint records the failure (pgstore's List with Failed finds it), and
 // the activation may be submitted again once fixed. Everything else (the
 // network, the database, a lost lease) is returned to River to retry. A
@@ -213,8 +223,8 @@ func (s *Submitter) SubmitTx(ctx context.Context, tx pgx.Tx, act *truewatch.Acti
 	if err != nil {
 		return nil, err
 	}
-	// The first checkpoint carries the activation's fresh KeySecret, so the
-	// keys every attempt sends are known only to the checkpoint's row.
+	// The first checkpoint carries the activation's fresh KeySecret: the
+	// keys every attempt sends are known to the checkpoint's row alone.
 	first, err := truewatch.NewCheckpoint(id)
 	if err != nil {
 		return nil, fmt.Errorf("riverjob: submit %s: %w", id.ActivationID, err)

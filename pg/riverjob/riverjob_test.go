@@ -121,22 +121,10 @@ func newService(t *testing.T, tenants int) *service {
 // Huawei secret key (which signs the proofs of ownership) come from its
 // "secret store".
 func (s *service) activation(n int) *truewatch.Activation {
-	pw := secret.String(fmt.Sprintf("River-Pass-%04d", n))
 	s.mu.Lock()
 	sk := s.sks[n]
 	s.mu.Unlock()
-	a := truewatch.NewActivation().
-		WithBillingURL(s.srv.BillingURL()).WithSiteEndpoints(s.srv.SiteEndpoints()).WithHTTPClient(s.srv.HTTPClient()).
-		WithHuaweiEndpoint(s.srv.HuaweiEndpoint()).WithHuaweiCredentials(akOf(n), sk).
-		WithHuaweiAccountID(accountOf(n)).WithInstanceID(instanceOf(n)).WithSite(truewatch.SiteEU1).
-		Register(truewatch.RegisterInfo{Username: userOf(n), Password: pw, PasswordConfirm: pw, Email: userOf(n) + "@example.com",
-			Company: billing.Company{Name: "River Ltd"}, WorkspaceName: "prod", WorkspaceLanguage: truewatch.LanguageEN, TermsAccepted: true}).
-		WithCodes(func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
-			s.mu.Lock()
-			codes := s.codes
-			s.mu.Unlock()
-			return codes(ctx, req)
-		})
+	a := s.unproven(n).WithHuaweiEndpoint(s.srv.HuaweiEndpoint()).WithHuaweiCredentials(akOf(n), sk)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.retry.MaxRetries != 0 {
@@ -146,6 +134,22 @@ func (s *service) activation(n int) *truewatch.Activation {
 		a = s.build(n, a)
 	}
 	return a
+}
+
+// unproven is tenant n's activation without the Huawei credentials.
+func (s *service) unproven(n int) *truewatch.Activation {
+	pw := secret.String(fmt.Sprintf("River-Pass-%04d", n))
+	return truewatch.NewActivation().
+		WithBillingURL(s.srv.BillingURL()).WithSiteEndpoints(s.srv.SiteEndpoints()).WithHTTPClient(s.srv.HTTPClient()).
+		WithHuaweiAccountID(accountOf(n)).WithInstanceID(instanceOf(n)).WithSite(truewatch.SiteEU1).
+		Register(truewatch.RegisterInfo{Username: userOf(n), Password: pw, PasswordConfirm: pw, Email: userOf(n) + "@example.com",
+			Company: billing.Company{Name: "River Ltd"}, WorkspaceName: "prod", WorkspaceLanguage: truewatch.LanguageEN, TermsAccepted: true}).
+		WithCodes(func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
+			s.mu.Lock()
+			codes := s.codes
+			s.mu.Unlock()
+			return codes(ctx, req)
+		})
 }
 
 func (s *service) rebuild(_ context.Context, args riverjob.Args) (*truewatch.Activation, error) {
@@ -382,5 +386,109 @@ func TestCodeNotYetEntered(t *testing.T) {
 	s.oneEach(t, 1)
 	if sent := len(s.srv.OutboxFor(userOf(1) + "@example.com")); sent != 1 {
 		t.Fatalf("%d codes sent; the snoozed attempts should reuse the first", sent)
+	}
+}
+
+// TestSubmitKeepsTheKeySecretInTheCheckpoint: Submit creates the first
+// checkpoint with a fresh key secret, in the transaction that enqueues the
+// job; the job's args, output and the River tables never hold it; the
+// worker's run keeps it (its keys are that secret's).
+func TestSubmitKeepsTheKeySecretInTheCheckpoint(t *testing.T) {
+	s := newService(t, 2)
+	ctx := context.Background()
+	secrets := map[string]string{}
+	var jobs []int64
+	err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+		for n := 1; n <= 2; n++ {
+			sub, err := s.sub.SubmitTx(ctx, tx, s.activation(n), input{Tenant: n})
+			if err != nil {
+				return err
+			}
+			var ks *string
+			if err := tx.QueryRow(ctx, "SELECT key_secret FROM truewatch_checkpoints WHERE activation_id = $1", sub.ActivationID).Scan(&ks); err != nil {
+				return err
+			}
+			if ks == nil {
+				return fmt.Errorf("tenant %d: the first checkpoint has no key secret", n)
+			}
+			secrets[sub.ActivationID] = *ks
+			jobs = append(jobs, sub.JobID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secrets) != 2 || secrets[jobArgsID(t, s, jobs[0])] == secrets[jobArgsID(t, s, jobs[1])] {
+		t.Fatalf("the activations do not each have their own secret")
+	}
+	s.wait(t, 2)
+	s.oneEach(t, 2)
+
+	var riverText string
+	if err := s.store.Pool().QueryRow(ctx, `SELECT coalesce(string_agg(to_jsonb(j)::text, ' '), '') FROM river_job j`).Scan(&riverText); err != nil {
+		t.Fatal(err)
+	}
+	for id, ks := range secrets {
+		if strings.Contains(riverText, ks) {
+			t.Fatalf("River's job table holds the key secret of %s", id)
+		}
+		cp, err := s.store.Load(ctx, id)
+		if err != nil || !cp.Completed {
+			t.Fatalf("checkpoint %s: %+v, %v", id, cp, err)
+		}
+		enc, err := json.Marshal(cp.KeySecret)
+		if err != nil || string(enc) != `"`+ks+`"` {
+			t.Fatalf("the run of %s replaced the key secret Submit made (%v)", id, err)
+		}
+	}
+}
+
+// jobArgsID is the activation ID in job id's args.
+func jobArgsID(t *testing.T, s *service, id int64) string {
+	t.Helper()
+	row, err := s.client.JobGet(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args riverjob.Args
+	if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
+		t.Fatal(err)
+	}
+	return args.ActivationID
+}
+
+// TestUnprovenActivationIsCancelled: a Builder that gives no way to prove
+// ownership of the Huawei account, or the credentials of another account,
+// has its job cancelled, not retried, and nothing changes.
+func TestUnprovenActivationIsCancelled(t *testing.T) {
+	for name, rebuild := range map[string]func(s *service, n int, a *truewatch.Activation) *truewatch.Activation{
+		"no credentials": func(s *service, n int, _ *truewatch.Activation) *truewatch.Activation { return s.unproven(n) },
+		"another account's credentials": func(s *service, n int, a *truewatch.Activation) *truewatch.Activation {
+			return a.WithHuaweiCredentials(akOf(n+1), s.sks[n+1])
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newService(t, 2)
+			s.mu.Lock()
+			s.build = func(n int, a *truewatch.Activation) *truewatch.Activation { return rebuild(s, n, a) }
+			s.mu.Unlock()
+			sub := s.submit(t, 1)
+			events := s.wait(t, 1)
+			if len(events[river.EventKindJobCancelled]) != 1 || len(events[river.EventKindJobFailed]) != 0 {
+				t.Fatalf("events: %v; want the job cancelled at once", events)
+			}
+			errs := events[river.EventKindJobCancelled][0].Errors
+			if len(errs) == 0 || !strings.Contains(strings.ToLower(errs[len(errs)-1].Error), "proof") {
+				t.Fatalf("job errors %+v do not say what proof is wrong", errs)
+			}
+			if n := len(s.srv.Outbox()) + len(s.srv.BillingAccounts()); n != 0 {
+				t.Fatalf("the unproven job changed something (%d)", n)
+			}
+			cp, err := s.store.Load(context.Background(), sub.ActivationID)
+			if err != nil || cp.Failure == nil || !strings.Contains(strings.ToLower(cp.Failure.Error), "proof") {
+				t.Fatalf("checkpoint %+v, %v: want the failure recorded", cp, err)
+			}
+		})
 	}
 }

@@ -130,18 +130,45 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	case errors.Is(err, truewatch.ErrNoCode):
 		return river.JobSnooze(w.codeWait)
 	case Permanent(err):
+		w.recordFailure(ctx, job.Args.ActivationID, err)
 		return river.JobCancel(fmt.Errorf("%w; fix the cause, then submit the activation again", err))
 	default:
 		return err
 	}
 }
 
+// recordFailure records in the checkpoint a permanent failure that Run
+// returned without recording it, because it refused before touching the
+// store (no way to prove ownership of the Huawei account), so that List
+// with ListFilter.Failed finds every cancelled activation. It saves over
+// the revision loaded; losing that race leaves the other save's record.
+func (w *Worker) recordFailure(ctx context.Context, id string, err error) {
+	ctx = context.WithoutCancel(ctx)
+	cp, lerr := w.store.Load(ctx, id)
+	if lerr != nil || cp == nil || cp.Completed || cp.Failure != nil && cp.Failure.Error == err.Error() {
+		return
+	}
+	step := truewatch.StepCheckSubscription
+	if se := (*truewatch.StepError)(nil); errors.As(err, &se) {
+		step = se.Step
+	}
+	cp.Failure = &truewatch.Failure{Step: step, Error: err.Error(), At: time.Now().UTC()}
+	cp.UpdatedAt = cp.Failure.At
+	_, _ = w.store.Save(ctx, id, cp)
+}
+
 // Permanent reports whether err is a failure of an activation that running
-// it again cannot fix, so its job is cancelled rather than retried.
+// it again cannot fix, so its job is cancelled rather than retried. Of the
+// refused proofs of ownership, those that say the credentials or the
+// configuration are wrong (none at all, a refused signature, another
+// account, another audience, an endpoint not trusted) are permanent; an
+// expired, reused or unverifiable proof is retried, with a fresh proof.
 func Permanent(err error) bool {
 	for _, target := range []error{truewatch.ErrSubscriptionInactive, truewatch.ErrBoundElsewhere, truewatch.ErrSiteMismatch,
 		truewatch.ErrWorkspaceNotFound, truewatch.ErrWorkspaceAmbiguous, truewatch.ErrNotBindable, truewatch.ErrNeedsBranch,
-		truewatch.ErrBadCheckpoint, apierror.ErrInvalidCode, apierror.ErrValidation} {
+		truewatch.ErrBadCheckpoint, apierror.ErrInvalidCode, apierror.ErrValidation, truewatch.ErrOwnershipUnproven,
+		apierror.ErrProofRequired, apierror.ErrProofInvalid, apierror.ErrProofAccountMismatch, apierror.ErrProofAudience,
+		apierror.ErrProofEndpoint} {
 		if errors.Is(err, target) {
 			return true
 		}
