@@ -27,6 +27,10 @@ import (
 // first change a FileStore makes in the directory; under the lock, no live
 // write's file is touched. Locks on network file systems are not reliable:
 // beyond one host, use a database store.
+//
+// The checkpoint files hold the activations' KeySecrets: the files are 0600
+// and the directory 0700, readable only by the user the activations run as;
+// keep it so, and keep the directory out of backups others can read.
 type FileStore struct {
 	dir string
 

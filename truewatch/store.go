@@ -143,7 +143,11 @@ func newCheckpoint(id Identity) *Checkpoint {
 // Store keeps checkpoints and the leases that let one run at a time work on
 // an activation, across processes and machines when the store is shared (a
 // FileStore on one host, a database). Implementations must be safe for
-// concurrent use and pass the conformance suite, storetest.Run.
+// concurrent use and pass the conformance suite, storetest.Run. They keep
+// every field of a checkpoint exactly, the KeySecret above all (its JSON
+// encoding is the checkpoint's; fmt only prints it redacted): one that lost
+// or altered it would make the next run send other idempotency keys. They
+// hold a secret, so protect what they write as credentials.
 //
 // Leases are advisory: Run claims the activation's lease before its first
 // change, renews it while it works and releases it at the end, and stops
