@@ -416,15 +416,7 @@ func (su *suite) twoWritersOneRevision(t *testing.T, s truewatch.Store) {
 			}()
 		}
 		wg.Wait()
-		won := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, truewatch.ErrCheckpointConflict):
-				t.Fatalf("round %d: a losing writer got %v, want a conflict", round, err)
-			}
-		}
+		won := winners(t, errs, truewatch.ErrCheckpointConflict)
 		if won != 1 {
 			t.Fatalf("round %d: %d writers saved over revision %d, want exactly 1", round, won, cp.Revision)
 		}
@@ -433,6 +425,22 @@ func (su *suite) twoWritersOneRevision(t *testing.T, s truewatch.Store) {
 			t.Fatalf("round %d: revision %d, want %d", round, cp.Revision, round+2)
 		}
 	}
+}
+
+// winners counts the racers that succeeded; every other must have lost
+// with sentinel.
+func winners(t *testing.T, errs []error, sentinel error) int {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, sentinel):
+			t.Fatalf("a losing racer got %v, want %v", err, sentinel)
+		}
+	}
+	return won
 }
 
 // twoWritersNoLostUpdate: two writers each add to a counter with
@@ -561,15 +569,7 @@ func (su *suite) concurrentClaims(t *testing.T, s truewatch.Store) {
 			}()
 		}
 		wg.Wait()
-		won := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, truewatch.ErrLeaseHeld):
-				t.Fatalf("a losing claimer got %v, want ErrLeaseHeld", err)
-			}
-		}
+		won := winners(t, errs, truewatch.ErrLeaseHeld)
 		if won != 1 {
 			t.Fatalf("round %d: %d claims succeeded at once, want exactly 1", round, won)
 		}
