@@ -443,9 +443,11 @@ func TestContract(t *testing.T) {
 	status, code = h.raw(http.MethodPost, za1+routes.CreateWorkspace, token.Reveal(), body)
 	assert.Equal(t, 400, status)
 	assert.Equal(t, "ft.ValidationFailed", code)
-	status, code = h.raw(http.MethodGet, bcURL+routes.GetBinding+"?verbose=1", token.Reveal(), nil)
-	assert.Equal(t, 400, status)
-	assert.Equal(t, "ft.ValidationFailed", code)
+	status, code = h.rejected(http.MethodGet, bcURL+routes.GetBinding+"?verbose=1", token.Reveal(), nil)
+	assert.Equal(t, []any{400, "ft.ValidationFailed"}, []any{status, code})
+	status, code = h.rejected(http.MethodPost, bcURL+routes.SendCode, "", map[string]any{"email": "ada@example.com", "purpose": "register"},
+		func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+	assert.Equal(t, []any{415, "ft.UnsupportedMediaType"}, []any{status, code})
 
 	// Requests the document does not allow, refused by the mock in the
 	// documented shape.

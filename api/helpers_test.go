@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -94,6 +96,12 @@ func (c *contract) options() *openapi3filter.Options {
 			return nil
 		},
 	}
+	// The document's formats, as it defines them (kin-openapi checks none
+	// of these by default).
+	o.SchemaValidationOptions = []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidator("email", emailFormat{}),
+		openapi3.WithStringFormatValidator("uri", uriFormat{}),
+	}
 	// One line per problem, with where it is, instead of the whole schema.
 	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
 		for inner := (*openapi3.SchemaError)(nil); errors.As(err.Origin, &inner); {
@@ -126,7 +134,108 @@ func (c *contract) validateRequest(req *http.Request) (*openapi3filter.RequestVa
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 		return in, fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
 	}
+	if err := closedRequest(req, slices.Concat(route.PathItem.Parameters, route.Operation.Parameters)); err != nil {
+		return in, fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
+	}
 	return in, nil
+}
+
+// closedRequest checks the rules of the document that its schemas cannot
+// state and kin-openapi does not check: an operation refuses query
+// parameters it does not declare, and any given more than once; the
+// Idempotency-Key and the proof of ownership are given once; a JSON body
+// is UTF-8, one value, and gives no key twice.
+func closedRequest(req *http.Request, params openapi3.Parameters) error {
+	q, err := url.ParseQuery(req.URL.RawQuery)
+	if err != nil {
+		return fmt.Errorf("malformed query: %w", err)
+	}
+	for name, vals := range q {
+		if p := params.GetByInAndName(openapi3.ParameterInQuery, name); p == nil {
+			return fmt.Errorf("unknown query parameter %q", name)
+		}
+		if len(vals) > 1 {
+			return fmt.Errorf("query parameter %q given %d times", name, len(vals))
+		}
+	}
+	for _, name := range []string{"Idempotency-Key", proof.Header} {
+		if n := len(req.Header.Values(name)); n > 1 {
+			return fmt.Errorf("header %s given %d times", name, n)
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil || len(body) == 0 {
+		return err
+	}
+	return strictJSON(body)
+}
+
+// strictJSON refuses what encoding/json (and so kin-openapi) lets through
+// in a JSON body: bytes that are not UTF-8, a key given twice in an
+// object, and data after the value.
+func strictJSON(body []byte) error {
+	if !utf8.Valid(body) {
+		return errors.New("the body is not UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var value func() error
+	value = func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				if seen[k.(string)] {
+					return fmt.Errorf("key %q given twice", k)
+				}
+				seen[k.(string)] = true
+				if err := value(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := value(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		}
+		return nil
+	}
+	if err := value(); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// uriFormat is what the document's format uri means: an absolute http or
+// https URL.
+type uriFormat struct{}
+
+func (uriFormat) Validate(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("not an absolute http(s) URL")
+	}
+	return nil
 }
 
 // validateResponse validates a response to a routed request, and checks

@@ -130,18 +130,47 @@ var (
 	ErrProofUnverifiable = errors.New("ownership proof could not be verified")
 )
 
-// TrueWatch error codes used by the Billing Center and workspace contract
-// (api/openapi.yaml). They follow TrueWatch's "ft." prefix convention.
+// Error codes of other TrueWatch services, which the Billing Center and
+// workspace contract never answers (its codes are the ft. codes of the
+// block below, and only those). The clients still classify them
+// (errors.Is), for a service that answers them.
+const (
+	// CodeNotFound is TrueWatch's generic "not found"; the contract names
+	// what is missing (CodeSubscriptionNotFound, CodeWorkspaceNotFound, ...).
+	CodeNotFound = "ft.NotFound"
+	// CodeForbidden is TrueWatch's generic "forbidden"; the contract's 403
+	// is CodeProofAccountMismatch.
+	CodeForbidden = "ft.Forbidden"
+	// Deprecated: the contract answers a broken rule with CodeValidation
+	// and a problem naming the field (termsAccepted); this code is never
+	// answered.
+	CodeTermsNotAccepted = "ft.TermsNotAccepted"
+	// Deprecated: never answered; see CodeTermsNotAccepted (password).
+	CodePasswordPolicy = "ft.PasswordPolicy"
+	// Deprecated: never answered; see CodeTermsNotAccepted (huaweiAccountId).
+	CodeInvalidHuaweiAccountID = "ft.InvalidHuaweiAccountId"
+	// Deprecated: never answered; see CodeTermsNotAccepted (instanceId).
+	CodeInvalidInstanceID = "ft.InvalidInstanceId"
+	// Deprecated: never answered; see CodeTermsNotAccepted (language).
+	CodeUnsupportedLanguage = "ft.UnsupportedLanguage"
+	// Deprecated: never answered; a site or language cannot be changed
+	// because no operation changes them.
+	CodeImmutableField = "ft.ImmutableField"
+)
+
+// TrueWatch error codes of the Billing Center and workspace contract
+// (api/openapi.yaml, components/schemas/ErrorCode; the api package's tests
+// keep the two lists equal), then the Huawei codes the clients branch on.
+// They follow TrueWatch's "ft." prefix convention.
 const (
 	CodeValidation             = "ft.ValidationFailed"
 	CodeInvalidJSON            = "ft.InvalidJSON"
 	CodeBodyTooLarge           = "ft.BodyTooLarge"
-	CodeNotFound               = "ft.NotFound"
+	CodeUnsupportedMediaType   = "ft.UnsupportedMediaType"
 	CodeRouteNotFound          = "ft.RouteNotFound"
 	CodeMethodNotAllowed       = "ft.MethodNotAllowed"
 	CodeUnauthorized           = "ft.Unauthorized"
 	CodeTokenExpired           = "ft.TokenExpired"
-	CodeForbidden              = "ft.Forbidden"
 	CodeInvalidCode            = "ft.InvalidVerificationCode"
 	CodeCodeExpired            = "ft.VerificationCodeExpired"
 	CodeCodeResendTooSoon      = "ft.VerificationCodeResendTooSoon"
@@ -162,13 +191,7 @@ const (
 	CodeWorkspaceRateLimited   = "ft.TriggerApiWorkspaceCurrentLimiting"
 	CodeInternal               = "ft.InternalError"
 	CodeInjectedFault          = "ft.InjectedFault"
-	CodeTermsNotAccepted       = "ft.TermsNotAccepted"
-	CodePasswordPolicy         = "ft.PasswordPolicy"
-	CodeInvalidHuaweiAccountID = "ft.InvalidHuaweiAccountId"
-	CodeInvalidInstanceID      = "ft.InvalidInstanceId"
 	CodeUnknownSite            = "ft.UnknownSite"
-	CodeUnsupportedLanguage    = "ft.UnsupportedLanguage"
-	CodeImmutableField         = "ft.ImmutableField"
 	// Proofs of ownership of a Huawei account (see ErrOwnershipProof).
 	CodeProofRequired           = "ft.OwnershipProofRequired"
 	CodeProofInvalid            = "ft.OwnershipProofInvalid"
@@ -321,7 +344,7 @@ func (e *Error) Is(target error) bool {
 	case ErrNameTaken:
 		return isOneOf(e.ErrorCode, CodeUsernameTaken, CodeEmailTaken, CodeWorkspaceNameTaken)
 	case ErrValidation:
-		return isOneOf(e.ErrorCode, CodeValidation, CodeInvalidJSON, CodeBodyTooLarge, CodeTermsNotAccepted,
+		return isOneOf(e.ErrorCode, CodeValidation, CodeInvalidJSON, CodeBodyTooLarge, CodeUnsupportedMediaType, CodeTermsNotAccepted,
 			CodePasswordPolicy, CodeInvalidHuaweiAccountID, CodeInvalidInstanceID, CodeUnknownSite,
 			CodeUnsupportedLanguage, CodeImmutableField, CodeHuaweiInvalidParameter, CodeHuaweiIAMInvalidRequest)
 	case ErrConflict:

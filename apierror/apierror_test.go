@@ -89,7 +89,8 @@ func TestIsMatrix(t *testing.T) {
 		{409, apierror.CodeAlreadyBound, nil, []string{"AlreadyBound", "Conflict"}},
 		{409, apierror.CodeSettlementLocked, nil, []string{"AlreadyBound", "Conflict"}},
 		{409, apierror.CodeWorkspaceNameTaken, nil, []string{"NameTaken", "Conflict"}},
-		{400, apierror.CodeTermsNotAccepted, nil, []string{"Validation"}},
+		{400, apierror.CodeTermsNotAccepted, nil, []string{"Validation"}}, // deprecated, still classified
+		{415, apierror.CodeUnsupportedMediaType, nil, []string{"Validation"}},
 		{400, apierror.CodeHuaweiInvalidParameter, nil, []string{"Validation"}},
 		{400, apierror.CodeUnknownSite, nil, []string{"Validation"}},
 		{409, apierror.CodeIdempotencyKeyInFlight, nil, []string{"Conflict"}},

@@ -43,7 +43,7 @@ func TestErrorDecoding(t *testing.T) {
 		{testkit.Fail(409, apierror.CodeUsernameTaken, "taken"), 409, apierror.CodeUsernameTaken, []string{"ErrNameTaken", "ErrConflict"}},
 		{testkit.Fail(409, apierror.CodeEmailTaken, "taken"), 409, apierror.CodeEmailTaken, []string{"ErrNameTaken", "ErrConflict"}},
 		{testkit.Fail(400, apierror.CodeValidation, "bad"), 400, apierror.CodeValidation, []string{"ErrValidation"}},
-		{testkit.Fail(400, apierror.CodePasswordPolicy, "weak"), 400, apierror.CodePasswordPolicy, []string{"ErrValidation"}},
+		{testkit.Fail(415, apierror.CodeUnsupportedMediaType, "not JSON"), 415, apierror.CodeUnsupportedMediaType, []string{"ErrValidation"}},
 		{testkit.Fail(409, apierror.CodeSettlementChangeLimit, "once a month"), 409, apierror.CodeSettlementChangeLimit, []string{"ErrConflict"}},
 		{testkit.Fail(409, apierror.CodeIdempotencyKeyReused, "reused"), 409, apierror.CodeIdempotencyKeyReused, []string{"ErrIdempotencyKeyReused", "ErrConflict"}},
 		{testkit.Fail(429, apierror.CodeCodeResendTooSoon, "wait 60s"), 429, apierror.CodeCodeResendTooSoon, []string{"ErrResendTooSoon"}},

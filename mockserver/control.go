@@ -189,8 +189,8 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 		if err = dec.Decode(v); err == nil {
 			if _, tok := dec.Token(); tok != io.EOF {
 				err = errors.New("the body must hold exactly one JSON object")
-			} else if e := checkKeys(body, reflect.TypeOf(v)); e != nil {
-				err = errors.New(e.msg)
+			} else if msg := keyProblem(body, reflect.TypeOf(v), false); msg != "" {
+				err = errors.New(msg)
 			}
 		}
 	}

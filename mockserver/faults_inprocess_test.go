@@ -47,6 +47,7 @@ func TestInProcessClientClosesRequestBodies(t *testing.T) {
 	body := &closeRecorder{Reader: strings.NewReader(`{"email":"ada@example.com","purpose":"register"}`)}
 	req, err := http.NewRequest(http.MethodPost, srv.BillingURL()+"/api/v1/verification_code/send", body)
 	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := srv.HTTPClient().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

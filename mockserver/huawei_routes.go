@@ -226,7 +226,7 @@ func hwDecodeStrict(r *http.Request, c *hwCaller, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("invalid JSON body: it must hold exactly one JSON object, with nothing after it")
 	}
-	if msg := keyProblem(body, reflect.TypeOf(v)); msg != "" {
+	if msg := keyProblem(body, reflect.TypeOf(v), false); msg != "" {
 		return errors.New("invalid JSON body: " + msg)
 	}
 	return nil

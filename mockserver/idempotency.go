@@ -64,15 +64,24 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	key := r.Header.Get(IdempotencyKeyHeader)
-	if key == "" {
-		h(w, r)
+	if e := checkPost(r, body); e != nil {
+		writeTWErr(w, r, e)
 		return
 	}
-	if !validIdemKey(key) {
+	keys := r.Header.Values(IdempotencyKeyHeader)
+	switch {
+	case len(keys) == 0:
+		h(w, r)
+		return
+	case len(keys) > 1:
+		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be given at most once"))
+		return
+	case !validIdemKey(keys[0]):
+		// Present but empty is no key: the client meant to send one.
 		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be 1 to %d printable ASCII characters without spaces", idemKeyMaxLen))
 		return
 	}
+	key := keys[0]
 	slot := idemSlot(r.URL.Path, principal, key)
 	rec, stored, e := s.idemBegin(slot, fingerprint(r.Method, r.URL.Path, body))
 	if e != nil {
@@ -96,7 +105,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 func idemSlot(path, principal, key string) string { return path + "\n" + principal + "\n" + key }
 
 func validIdemKey(k string) bool {
-	if len(k) > idemKeyMaxLen {
+	if k == "" || len(k) > idemKeyMaxLen {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
@@ -173,13 +182,16 @@ func (s *Server) expireIdemLocked(now time.Time) {
 
 // fingerprint identifies a request for idempotency: method, path, and the
 // body as canonical JSON (sorted keys) without the one-time secret fields.
-// A body that is not a JSON object is taken byte for byte.
+// A body that is not one strict JSON object (with trailing data, a key
+// given twice, a null) is taken byte for byte, so that it never stands for
+// the request it resembles and replays that request's answer instead of
+// being refused.
 func fingerprint(method, path string, body []byte) [sha256.Size]byte {
 	canon := body
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var obj map[string]any
-	if err := dec.Decode(&obj); err == nil && obj != nil {
+	if err := dec.Decode(&obj); err == nil && obj != nil && atEOF(dec) && checkKeys(body, nil) == nil {
 		// A retry after a lost response may carry a fresh verification
 		// code (and re-typed passwords).
 		delete(obj, "password")
@@ -217,4 +229,10 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 	}
 	w.body.Write(b)
 	return w.ResponseWriter.Write(b)
+}
+
+// atEOF reports whether nothing but white space follows the value dec read.
+func atEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
 }

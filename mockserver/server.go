@@ -34,11 +34,13 @@
 // # The TrueWatch half
 //
 // The Billing Center and workspace API enforce the contract of
-// api/openapi.yaml: the request types' Validate rules (400
-// ft.ValidationFailed listing every problem), strict JSON (a single UTF-8
-// JSON object whose keys are spelled exactly and given once; unknown
-// fields and wrong types are 400 ft.InvalidJSON; so are unknown or repeated
-// query parameters), and every state rule (unique names, one Billing Center
+// api/openapi.yaml: the request types' Validate rules and the document's
+// limits on parameters (400 ft.ValidationFailed listing every problem,
+// unknown, repeated or empty query parameters included, on POSTs too),
+// strict JSON (a single UTF-8 JSON object whose keys are spelled exactly
+// and given once; unknown fields, wrong types and null are 400
+// ft.InvalidJSON), bodies only as application/json (415
+// ft.UnsupportedMediaType), and every state rule (unique names, one Billing Center
 // account per subscription, the settlement lock and the once-a-month
 // settlement change in UTC), each checked before anything changes, so a
 // refused request changes nothing and uses up no verification code.

@@ -15,31 +15,43 @@ import (
 
 // checkKeys refuses what encoding/json lets through but the contract does
 // not: a body that is not a JSON object (null), a key given twice (the
-// decoder keeps the last; which one did the client mean?) and a key that
+// decoder keeps the last; which one did the client mean?), a key that
 // matches a field only case-insensitively ("EMAIL" for "email", which
-// would also slip past the idempotency fingerprint's secret fields). body
-// has already decoded into a value of type t.
+// would also slip past the idempotency fingerprint's secret fields) and,
+// in the TrueWatch contract, null for any field (it makes nothing
+// nullable; the decoder would read null as absent). body has already
+// decoded into a value of type t; with t nil only duplicates and nulls are
+// checked.
 func checkKeys(body []byte, t reflect.Type) *twError {
-	if msg := keyProblem(body, t); msg != "" {
+	if msg := keyProblem(body, t, true); msg != "" {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "%s", msg)
 	}
 	return nil
 }
 
-// keyProblem is checkKeys for both halves: it describes what is wrong
-// with body's keys, or returns "" when nothing is.
-func keyProblem(body []byte, t reflect.Type) string {
+// keyProblem is checkKeys for both halves and the control plane: it
+// describes what is wrong with body's keys, or returns "" when nothing
+// is. noNull refuses null values (the TrueWatch contract); Huawei reads a
+// null field as absent, as BSS documents.
+func keyProblem(body []byte, t reflect.Type, noNull bool) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return "request body must be a JSON object"
 	}
-	return walkObject(dec, t, "")
+	return keyWalker{dec: dec, noNull: noNull}.object(t, "")
 }
 
-// walkObject checks the keys of the object whose '{' was just read, then
+// keyWalker reads a JSON value token by token, checking its keys.
+type keyWalker struct {
+	dec    *json.Decoder
+	noNull bool
+}
+
+// object checks the keys of the object whose '{' was just read, then
 // reads its '}'. t is the Go type it decodes into.
-func walkObject(dec *json.Decoder, t reflect.Type, path string) string {
+func (w keyWalker) object(t reflect.Type, path string) string {
+	dec := w.dec
 	fields := jsonFields(t)
 	seen := map[string]bool{}
 	for dec.More() {
@@ -63,7 +75,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string) string {
 				return fmt.Sprintf("unknown field %q", name)
 			}
 		}
-		if msg := walkValue(dec, ft, name); msg != "" {
+		if msg := w.value(ft, name); msg != "" {
 			return msg
 		}
 	}
@@ -73,23 +85,28 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string) string {
 	return ""
 }
 
-// walkValue reads one value; objects and arrays are checked recursively.
-// t is nil where the Go type says nothing about keys.
-func walkValue(dec *json.Decoder, t reflect.Type, path string) string {
+// value reads one value; objects and arrays are checked recursively. t is
+// nil where the Go type says nothing about keys.
+func (w keyWalker) value(t reflect.Type, path string) string {
+	dec := w.dec
 	tok, err := dec.Token()
 	if err != nil {
 		return "malformed JSON"
 	}
 	switch tok {
+	case nil:
+		if w.noNull {
+			return fmt.Sprintf("field %q must not be null: leave it out", path)
+		}
 	case json.Delim('{'):
-		return walkObject(dec, t, path)
+		return w.object(t, path)
 	case json.Delim('['):
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
 		for dec.More() {
-			if msg := walkValue(dec, elem, path); msg != "" {
+			if msg := w.value(elem, path); msg != "" {
 				return msg
 			}
 		}

@@ -291,20 +291,14 @@ func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInf
 		return nil, nil, e
 	}
 	var p apierror.Problems
-	index, size := queryInt(&p, q, "pageIndex"), queryInt(&p, q, "pageSize")
-	rules.Page(&p, index, size)
+	index := queryInt(&p, q, "pageIndex", 1, 1, 0)
+	size := queryInt(&p, q, "pageSize", defaultPageSize, 1, rules.PageSizeMax)
 	filter := site.Code(q.Get("site"))
-	if filter != "" {
+	if _, given := q["site"]; given {
 		workspace.ValidateSite(&p, "site", filter)
 	}
 	if len(p) > 0 {
 		return nil, nil, validationErr(p)
-	}
-	if index == 0 {
-		index = 1
-	}
-	if size == 0 {
-		size = defaultPageSize
 	}
 	all := []billing.BindableWorkspace{}
 	for _, id := range s.st.tw.wsIDs {
@@ -323,18 +317,27 @@ func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInf
 	return page, &httpcore.PageInfo{Count: len(page), PageIndex: index, PageSize: size, TotalCount: len(all)}, nil
 }
 
-// queryInt parses an optional integer query parameter (0 when absent).
-func queryInt(p *apierror.Problems, q url.Values, name string) int {
-	v := q.Get(name)
-	if v == "" {
-		return 0
+// queryInt parses an optional integer query parameter: def when absent;
+// when given (even empty) an integer from lo to hi (no upper bound when
+// hi is 0), as the contract's minimum and maximum say.
+func queryInt(p *apierror.Problems, q url.Values, name string, def, lo, hi int) int {
+	if _, given := q[name]; !given {
+		return def
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
+	n, err := strconv.Atoi(q.Get(name))
+	switch {
+	case err != nil:
 		p.Add(name, "must be an integer")
-		return 0
+	case n < lo || hi > 0 && n > hi:
+		if hi > 0 {
+			p.Add(name, "must be %d to %d", lo, hi)
+		} else {
+			p.Add(name, "must be %d or more", lo)
+		}
+	default:
+		return n
 	}
-	return n
+	return def
 }
 
 // opBindWorkspace: POST /api/v1/billing_account/workspace/bind (token).

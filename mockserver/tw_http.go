@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -343,6 +344,32 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op f
 		return
 	}
 	writeTWOK(w, r, out, page)
+}
+
+// checkPost checks what every POST of the contract must be before its
+// body is looked at: no query parameters (no POST declares one), and a
+// body sent as application/json (parameters such as charset=UTF-8 are
+// allowed; JSON is UTF-8 whatever they say). A request with neither body
+// nor Content-Type passes, for the body's decoding to refuse.
+func checkPost(r *http.Request, body []byte) *twError {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return twErr(http.StatusBadRequest, apierror.CodeValidation, "malformed query string")
+	}
+	if e := checkQuery(q); e != nil {
+		return e
+	}
+	ct := r.Header.Values("Content-Type")
+	if len(ct) == 0 && len(body) == 0 {
+		return nil
+	}
+	if len(ct) == 1 {
+		if mt, _, err := mime.ParseMediaType(ct[0]); err == nil && mt == "application/json" {
+			return nil
+		}
+	}
+	return twErr(http.StatusUnsupportedMediaType, apierror.CodeUnsupportedMediaType,
+		"the request body must be sent as Content-Type: application/json")
 }
 
 // checkQuery refuses query parameters the operation does not know, as

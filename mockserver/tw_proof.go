@@ -108,6 +108,10 @@ func (s *Server) checkProof(r *http.Request, need access) (string, *twError) {
 	header := ""
 	if len(vals) == 1 {
 		header = vals[0]
+		if strings.TrimSpace(header) == "" {
+			// Given but empty is a malformed proof, not none.
+			return "", proofErr(&proof.Error{Code: apierror.CodeProofInvalid, Msg: "the " + proof.Header + " header is empty"}, s.Audience())
+		}
 	}
 	aud := s.Audience()
 	c, perr := proof.Check(header, proof.Policy{Audience: aud, Endpoints: s.proofOrigins, Now: s.cfg.sigClock.Now()})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -126,6 +127,9 @@ func (s *Server) opGetWorkspace(c *call, q url.Values) (any, *httpcore.PageInfo,
 		return nil, nil, e
 	}
 	id := c.r.PathValue("uuid")
+	if utf8.RuneCountInString(id) > rules.PathIDMaxLen {
+		return nil, nil, problem("uuid", "must be 1 to %d characters", rules.PathIDMaxLen)
+	}
 	w := s.st.tw.workspaces[id]
 	if w == nil || w.Site != c.site || w.BillingAccountID != c.token.billingAccountID {
 		return nil, nil, twErr(http.StatusNotFound, apierror.CodeWorkspaceNotFound,

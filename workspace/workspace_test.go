@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -264,6 +265,10 @@ func TestValidationSendsNothing(t *testing.T) {
 		}},
 		{"get dot-dot", "GetWorkspace", []string{"workspaceUUID"}, func(c *workspace.Client) error {
 			_, err := c.GetWorkspace(ctx, token, site.US1, "..")
+			return err
+		}},
+		{"get ID over the path limit", "GetWorkspace", []string{"workspaceUUID"}, func(c *workspace.Client) error {
+			_, err := c.GetWorkspace(ctx, token, site.US1, "wksp_"+strings.Repeat("0", 60))
 			return err
 		}},
 		{"get unknown site", "GetWorkspace", []string{"token", "site"}, func(c *workspace.Client) error {

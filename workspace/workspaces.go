@@ -42,10 +42,7 @@ func (c *Client) GetWorkspace(ctx context.Context, token secret.String, siteCode
 	var p apierror.Problems
 	httpcore.Token(&p, "token", token)
 	ValidateSite(&p, "site", siteCode)
-	rules.Required(&p, "workspaceUUID", workspaceID)
-	if workspaceID == "." || workspaceID == ".." {
-		p.Add("workspaceUUID", "must not be a relative path segment")
-	}
+	rules.PathID(&p, "workspaceUUID", workspaceID)
 	return send[Workspace](ctx, c, siteCode, httpcore.Request{
 		Operation: op, Method: http.MethodGet, Path: routes.GetWorkspace(url.PathEscape(workspaceID)), Token: token.Reveal(),
 	}, p.Err(op), opts)

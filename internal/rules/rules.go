@@ -27,6 +27,7 @@ const (
 	PhoneMaxLen         = 20
 	CodeLength          = 6
 	PageSizeMax         = 100
+	PathIDMaxLen        = 64 // an ID in a path, such as getWorkspace's {uuid}
 )
 
 // Username checks the rule: 3–32 characters, letters, digits, '_', '-', '.', starting with
@@ -219,6 +220,20 @@ func Terms(p *apierror.Problems, field string, accepted bool) {
 func Required(p *apierror.Problems, field, v string) {
 	if strings.TrimSpace(v) == "" {
 		p.Add(field, "is required")
+	}
+}
+
+// PathID checks the rule: an ID that goes in a URL path, 1 to 64
+// characters and not a relative path segment ("." or "..", which would
+// name another path).
+func PathID(p *apierror.Problems, field, v string) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		p.Add(field, "is required")
+	case utf8.RuneCountInString(v) > PathIDMaxLen:
+		p.Add(field, "must be 1 to %d characters", PathIDMaxLen)
+	case v == "." || v == "..":
+		p.Add(field, "must not be a relative path segment")
 	}
 }
 

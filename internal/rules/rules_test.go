@@ -171,3 +171,12 @@ func TestPage(t *testing.T) {
 		assert.Equal(t, tt.fields, fields, "index %d size %d", tt.index, tt.size)
 	}
 }
+
+func TestPathID(t *testing.T) {
+	const length = "must be 1 to 64 characters"
+	const rel = "must not be a relative path segment"
+	run(t, "path id", rules.PathID, []tcase{
+		{"", "is required"}, {" ", "is required"}, {"wksp_1", ""}, {strings.Repeat("a", 64), ""},
+		{strings.Repeat("é", 64), ""}, {strings.Repeat("a", 65), length}, {".", rel}, {"..", rel},
+	})
+}
