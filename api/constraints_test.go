@@ -775,3 +775,44 @@ func (emailFormat) Validate(v string) error {
 	}
 	return nil
 }
+
+// TestTokenRoutesAfterRelease: a token whose binding is gone gets 401
+// ft.Unauthorized on every operation the document secures with the
+// billing token, reads included, and changes nothing: after its
+// subscription is released, and after the released subscription is back
+// in use and bound to another Billing Center account.
+func TestTokenRoutesAfterRelease(t *testing.T) {
+	for _, rebound := range []bool{false, true} {
+		t.Run(map[bool]string{false: "released", true: "bound to another account"}[rebound], func(t *testing.T) {
+			h := newHarness(t, retry.Disabled())
+			bases := newBaselines(t, h)
+			require.NoError(t, h.srv.ReleasePurchase(mockserver.DemoInstanceID))
+			if rebound {
+				require.NoError(t, h.srv.SetPurchaseStatus(mockserver.DemoInstanceID, mockserver.PurchaseInUse))
+				other, err := h.srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "gen_other", Email: "other@example.com"})
+				require.NoError(t, err)
+				_, err = h.srv.SeedBinding(other.ID, mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+				require.NoError(t, err)
+			}
+			n := 0
+			for _, op := range documentedOperations(h.c.doc) {
+				if op.op.Security == nil || !slices.ContainsFunc(*op.op.Security, func(r openapi3.SecurityRequirement) bool {
+					_, ok := r["billingToken"]
+					return ok
+				}) {
+					continue
+				}
+				n++
+				t.Run(op.op.OperationID, func(t *testing.T) {
+					require.Contains(t, documentedCodes(op.op, 401), apierror.CodeUnauthorized)
+					before, outbox := h.srv.Snapshot(), len(h.srv.Outbox())
+					resp := h.sendChecked(t, bases[op.op.OperationID]())
+					assert.Equal(t, []any{401, apierror.CodeUnauthorized}, []any{resp.status, resp.errorCode}, "%s", resp.body)
+					assert.Equal(t, before, h.srv.Snapshot())
+					assert.Equal(t, outbox, len(h.srv.Outbox()))
+				})
+			}
+			assert.Equal(t, 6, n, "the document's token operations")
+		})
+	}
+}

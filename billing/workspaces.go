@@ -167,6 +167,11 @@ func (c *Client) BindWorkspace(ctx context.Context, token secret.String, req *Bi
 
 // GetBinding reads the binding of the token's Billing Center account and
 // subscription, with the workspaces the subscription settles.
+//
+// Like every call with a token, it returns an error matching
+// apierror.ErrUnauthorized (ft.Unauthorized) once the token's binding is
+// gone, as when the subscription was released: bind the Billing Center
+// account again for a new token.
 func (c *Client) GetBinding(ctx context.Context, token secret.String, opts ...RequestOption) (*Binding, error) {
 	const op = "GetBinding"
 	var p apierror.Problems

@@ -52,7 +52,8 @@
 // OwnershipProver for tests). POSTs honour Idempotency-Key, scoped to the
 // proven caller: the token's Billing Center account, or the proof's Huawei
 // account. Tokens and codes come from crypto/rand; tokens expire
-// (WithTokenTTL); expired tokens, codes, used proofs and stored idempotent
+// (WithTokenTTL) and stop working, on every route, once their binding is
+// gone (the subscription released); expired tokens, codes, used proofs and stored idempotent
 // answers are freed as they expire. Rate limiting is opt-in
 // (WithRateLimit). All time comes from the server's Clock (WithClock,
 // ManualClock), except the clock-skew check of Huawei signatures, which

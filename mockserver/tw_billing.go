@@ -50,17 +50,11 @@ func (s *Server) activeSubscriptionLocked(k subKey) (*Purchase, *twError) {
 }
 
 // tokenSubscriptionLocked checks that the token's subscription can still
-// settle workspaces: it is in use and still bound to the token's Billing
-// Center account.
+// settle workspaces: it is in use (authLocked has checked that it is still
+// bound to the token's Billing Center account).
 func (s *Server) tokenSubscriptionLocked(tok *tokenRec) *twError {
-	if _, e := s.activeSubscriptionLocked(tok.sub); e != nil {
-		return e
-	}
-	if b := s.st.tw.bindings[tok.sub]; b == nil || b.billingAccountID != tok.billingAccountID {
-		return twErr(http.StatusUnauthorized, apierror.CodeUnauthorized,
-			"the token's binding no longer exists; bind the Billing Center account again")
-	}
-	return nil
+	_, e := s.activeSubscriptionLocked(tok.sub)
+	return e
 }
 
 // checkBindableLocked checks that a subscription can be bound to the
@@ -376,9 +370,9 @@ func (s *Server) opGetBinding(c *call, q url.Values) (any, *httpcore.PageInfo, *
 		return nil, nil, e
 	}
 	tok := c.token
-	p, e := s.existingSubscriptionLocked(tok.sub)
-	if e != nil {
-		return nil, nil, e
+	p := s.subscriptionLocked(tok.sub)
+	if p == nil { // a binding's purchase is never removed; this is defence only
+		return nil, nil, twErr(http.StatusUnauthorized, apierror.CodeUnauthorized, "the token's binding no longer exists")
 	}
 	return billing.Binding{BillingAccount: *s.st.tw.billing[tok.billingAccountID],
 		HuaweiAccountID: tok.sub.huaweiAccountID, InstanceID: tok.sub.instanceID,

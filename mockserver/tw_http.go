@@ -167,7 +167,11 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// authLocked checks the request's Billing Center token. Caller holds s.mu.
+// authLocked checks the request's Billing Center token: known, not
+// expired, and still backed by its binding (a token outlives neither the
+// release of its subscription nor, after one, a binding of the
+// subscription to another account), on every token route, reads
+// included. Caller holds s.mu.
 func (s *Server) authLocked(r *http.Request) (*tokenRec, *twError) {
 	tok := bearerToken(r)
 	if tok == "" {
@@ -181,6 +185,10 @@ func (s *Server) authLocked(r *http.Request) (*tokenRec, *twError) {
 	if !s.cfg.clock.Now().Before(rec.expiresAt) {
 		return nil, twErr(http.StatusUnauthorized, apierror.CodeTokenExpired,
 			"token expired; bind the Billing Center account again for a new one")
+	}
+	if b := s.st.tw.bindings[rec.sub]; b == nil || b.billingAccountID != rec.billingAccountID {
+		return nil, twErr(http.StatusUnauthorized, apierror.CodeUnauthorized,
+			"the token's binding no longer exists (the subscription was released); bind the Billing Center account again")
 	}
 	return rec, nil
 }

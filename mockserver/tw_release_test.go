@@ -45,14 +45,13 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 				ProductID: TrueWatchProductID, Status: subscriptionStatus(status), OwnershipProven: true,
 				Workspaces: []billing.BoundWorkspace{}}, sub)
 
-			// The old token still reads, but cannot settle anything.
-			var binding billing.Binding
-			h.requireOK(h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)), &binding)
-			assert.Equal(t, subscriptionStatus(status), binding.Status)
-			assert.Empty(t, binding.Workspaces)
+			// The old token's binding is gone: it no longer works, reads
+			// included (TestTokenRoutesAfterRelease checks every route).
 			h.requireUnchanged(func() {
+				requireErr(t, h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)),
+					http.StatusUnauthorized, apierror.CodeUnauthorized)
 				requireErr(t, h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID},
-					withToken(tok)), http.StatusConflict, apierror.CodeSubscriptionInactive)
+					withToken(tok)), http.StatusUnauthorized, apierror.CodeUnauthorized)
 			})
 
 			// A new purchase: bind the same account and the locked workspace.
@@ -74,9 +73,12 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 	}
 }
 
+// TestFrozenDoesNotRelease: a frozen subscription keeps its binding and
+// its workspaces; its token still reads, but cannot settle anything.
 func TestFrozenDoesNotRelease(t *testing.T) {
 	h := newHarness(t)
 	reg := h.register("ada", "ada@example.com")
+	tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 	before := h.snapshot()
 	require.NoError(t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseFrozen))
 	after := h.snapshot()
@@ -84,6 +86,15 @@ func TestFrozenDoesNotRelease(t *testing.T) {
 	ws, _ := h.srv.Workspace(reg.Workspace.ID)
 	assert.False(t, ws.IsLocked)
 	assert.Equal(t, workspace.SettlementHuaweiCloud, ws.Settlement.Method)
+
+	var binding billing.Binding
+	h.requireOK(h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)), &binding)
+	assert.Equal(t, billing.StatusFrozen, binding.Status)
+	assert.Len(t, binding.Workspaces, 1)
+	h.requireUnchanged(func() {
+		requireErr(t, h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID},
+			withToken(tok)), http.StatusConflict, apierror.CodeSubscriptionInactive)
+	})
 }
 
 // TestReleaseKeepsMonthlyChange: a workspace whose settlement was changed

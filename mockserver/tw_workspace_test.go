@@ -168,9 +168,12 @@ func TestRegisterAndCreateRules(t *testing.T) {
 			_, err := h.srv.SeedAccount(AccountSeed{Site: site.AP1, Username: "grace2", Email: "GRACE@example.com"})
 			require.NoError(h.t, err)
 		}, status: http.StatusConflict, code: apierror.CodeEmailTaken},
+		{name: "subscription frozen", setup: func(h *harness) {
+			require.NoError(h.t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseFrozen))
+		}, status: http.StatusConflict, code: apierror.CodeSubscriptionInactive},
 		{name: "subscription released", setup: func(h *harness) {
 			require.NoError(h.t, h.srv.ReleasePurchase(DemoInstanceID))
-		}, status: http.StatusConflict, code: apierror.CodeSubscriptionInactive},
+		}, status: http.StatusUnauthorized, code: apierror.CodeUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
