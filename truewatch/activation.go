@@ -25,6 +25,10 @@ const DefaultMaxCodeAttempts = 3
 // without a Retry-After.
 const resendInterval = 60 * time.Second
 
+// codeLifetime is how long a verification code works after it was sent
+// (api/openapi.yaml, sendVerificationCode).
+const codeLifetime = 10 * time.Minute
+
 // Clock tells the activation what time it is; mockserver.ManualClock
 // satisfies it.
 type Clock interface{ Now() time.Time }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -24,9 +25,21 @@ type CodeRequest struct {
 	// from 1.
 	Attempt int
 	// Reason says why the code is asked for again ("the previous code was
-	// wrong", "the previous code expired; a new one was sent"); empty on the
-	// first attempt.
+	// wrong", "the previous code expired; a new one was sent"), or, on the
+	// first attempt, that no new code was sent (see Earlier); empty
+	// otherwise.
 	Reason string
+	// Earlier is true when no code was sent for this request: the Billing
+	// Center refused a new one because a code for Email and Purpose was
+	// sent less than a minute ago, before this run (by an earlier run of
+	// the activation that stopped after sending it, as in a crash while
+	// the user fetched the code, or by one running at the same time). That
+	// code still works, until ExpiresAt: it is the one to enter. Reason
+	// says so in words.
+	Earlier bool
+	// ExpiresAt is when the code to enter stops working; zero when not
+	// known.
+	ExpiresAt time.Time
 }
 
 // CodeProvider returns the verification code sent to req.Email. It is

@@ -692,18 +692,27 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 			return err
 		}
 	}
-	// stale is true when the code in the inbox predates this run: a new one
-	// was refused because one was sent moments ago.
-	stale, err := r.sendCode(ctx, step, email, purpose, false)
+	// cur.earlier is true when the code in the inbox predates this run: a
+	// new one was refused because one was sent moments ago.
+	cur, err := r.sendCode(ctx, step, email, purpose, false)
 	if err != nil {
 		return err
 	}
 	var last error
 	reason := ""
+	if cur.earlier {
+		reason = fmt.Sprintf("no new code was sent: the %s code sent to %s less than a minute ago, before this run, is still valid",
+			purpose, email)
+		if !cur.expiresAt.IsZero() {
+			reason += " until " + cur.expiresAt.UTC().Format("15:04:05 UTC")
+		}
+		reason += "; enter that one"
+	}
 	attempts := r.attempts
 	var refused []secret.String
 	for attempt := 1; attempt <= attempts; attempt++ {
-		req := CodeRequest{Email: email, Purpose: purpose, Attempt: attempt, Reason: reason}
+		req := CodeRequest{Email: email, Purpose: purpose, Attempt: attempt, Reason: reason,
+			Earlier: cur.earlier, ExpiresAt: cur.expiresAt}
 		r.emit(Event{Type: CodeRequested, Step: step, Attempt: attempt, Reason: reason})
 		r.log.LogAttrs(ctx, slog.LevelInfo, "verification code requested", slog.String("step", string(step)),
 			slog.String("purpose", string(purpose)), slog.Int("attempt", attempt))
@@ -723,7 +732,7 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 			// activation): only a new code can work.
 			reason = "that code was already refused; a new one was sent"
 			if attempt < attempts {
-				if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
+				if cur, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
 					return err
 				}
 			}
@@ -740,10 +749,10 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, apierror.ErrCodeExpired) || stale && errors.Is(err, apierror.ErrInvalidCode):
+		case errors.Is(err, apierror.ErrCodeExpired) || cur.earlier && errors.Is(err, apierror.ErrInvalidCode):
 			last, reason = err, "the code expired; a new one was sent"
 			if attempt < attempts {
-				if stale, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
+				if cur, err = r.sendCode(ctx, step, email, purpose, true); err != nil {
 					return err
 				}
 			}
@@ -756,15 +765,22 @@ func (r *runner) withCode(ctx context.Context, step StepName, email string, purp
 	return &CodeError{Email: email, Purpose: purpose, Attempts: attempts, Err: last}
 }
 
+// sentCode is the code a provider is asked for.
+type sentCode struct {
+	earlier   bool      // no code was sent now: one sent moments ago, before this run, is used
+	expiresAt time.Time // when it stops working; zero when not known
+}
+
 // sendCode asks the Billing Center to email a code. A resend waits until
 // the Billing Center allows one. When a first send is refused because a
-// code was sent moments ago (by a run that stopped), that code is used and
-// stale is true.
-func (r *runner) sendCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, resend bool) (stale bool, err error) {
+// code was sent moments ago (by a run that stopped, or a twin), that code
+// is used: earlier is set, and its expiry is worked out from when a new
+// one may be sent (the contract's resend interval after it was sent).
+func (r *runner) sendCode(ctx context.Context, step StepName, email string, purpose billing.Purpose, resend bool) (sentCode, error) {
 	k := codeKey(email, purpose)
 	if at, ok := r.resendAfter[k]; ok && resend {
 		if err := r.wait(ctx, step, at.Sub(r.clock.Now()), "waiting until a new verification code may be sent"); err != nil {
-			return false, err
+			return sentCode{}, err
 		}
 	}
 	req := &billing.SendCodeRequest{Email: email, Purpose: purpose}
@@ -774,19 +790,20 @@ func (r *runner) sendCode(ctx context.Context, step StepName, email string, purp
 		if !resend {
 			r.log.LogAttrs(ctx, slog.LevelInfo, "verification code sent recently; using it", slog.String("step", string(step)),
 				slog.String("purpose", string(purpose)))
-			r.resendAfter[k] = r.clock.Now().Add(wait)
-			return true, nil
+			now := r.clock.Now()
+			r.resendAfter[k] = now.Add(wait)
+			return sentCode{earlier: true, expiresAt: now.Add(wait - resendInterval + codeLifetime).Truncate(time.Second)}, nil
 		}
 		if err := r.wait(ctx, step, wait, "a new verification code was refused as too soon; waiting"); err != nil {
-			return false, err
+			return sentCode{}, err
 		}
 		res, err = r.bc.sendCode(ctx, req)
 	}
 	if err != nil {
-		return false, err
+		return sentCode{}, err
 	}
 	r.resendAfter[k] = res.ResendAfter.Time
-	return false, nil
+	return sentCode{expiresAt: res.ExpiresAt.Time}, nil
 }
 
 // codeKey identifies the codes sent to email for purpose.

@@ -1,0 +1,70 @@
+package truewatch_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/truewatch"
+)
+
+// TestResumedBindSaysWhichCodeIsValid: a run sends the bind code and the
+// process dies before the bind (while the user fetches the code). The run
+// that resumes it within the resend interval cannot send a new code, so it
+// must not prompt as if it had: the request says that no new code was
+// sent, which address holds the one that still works, and until when.
+// Past the interval, it sends a fresh code.
+func TestResumedBindSaysWhichCodeIsValid(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after time.Duration
+		fresh bool
+	}{
+		{"within the resend interval", 20 * time.Second, false},
+		{"past the resend interval", 61 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := branches[1]
+			b.seed(e)
+			killed := errors.New("the process was killed")
+			_, err := b.build(e.builder().WithCodes(func(context.Context, truewatch.CodeRequest) (secret.String, error) {
+				return "", killed
+			}), "").Run(context.Background())
+			require.ErrorIs(t, err, killed)
+			sent := e.srv.OutboxFor(adaEmail)
+			require.Len(t, sent, 1, "the first run sent the bind code")
+			e.clock.Advance(tc.after)
+
+			var asked []truewatch.CodeRequest
+			outbox := truewatch.CodesFromOutbox(e.srv)
+			res, err := b.build(e.builder().WithCodes(func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
+				asked = append(asked, req)
+				return outbox(ctx, req)
+			}), "").Run(context.Background())
+			require.NoError(t, err)
+			assertOneOutcome(t, e, b, res)
+			require.NotEmpty(t, asked)
+			first := asked[0]
+			require.Equal(t, billing.PurposeBindBillingAccount, first.Purpose)
+			if tc.fresh {
+				assert.Len(t, e.srv.OutboxFor(adaEmail), 3, "a fresh bind code, then the create code")
+				assert.False(t, first.Earlier)
+				assert.Empty(t, first.Reason)
+				return
+			}
+			assert.Len(t, e.srv.OutboxFor(adaEmail), 2, "no new bind code; the create code")
+			assert.True(t, first.Earlier, "the code to enter was sent by the earlier run")
+			assert.Contains(t, first.Reason, "no new code was sent")
+			assert.Contains(t, first.Reason, adaEmail)
+			assert.Contains(t, first.Reason, "still valid")
+			assert.Equal(t, sent[0].SentAt.Add(10*time.Minute).UTC(), first.ExpiresAt.UTC(), "valid until the first code expires")
+		})
+	}
+}
