@@ -356,6 +356,22 @@ func TestSubscriptionStates(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBoundElsewhere)
 		assert.Contains(t, err.Error(), `BindBillingAccount("other"`)
 	})
+	t.Run("activated, but not in use", func(t *testing.T) {
+		for status, says := range map[billing.SubscriptionStatus]string{
+			billing.StatusFrozen: "frozen", billing.StatusExpired: "expired", billing.StatusClosed: "closed",
+			"in_grace": `status is "in_grace", which this version of the SDK does not know`,
+		} {
+			f := newFake()
+			f.sub.Active, f.sub.Status = false, status
+			f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "ada"
+			f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_us", Name: "us", Site: SiteUS1}}
+			res, err := base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo()).Run(context.Background())
+			require.NoError(t, err, status)
+			assert.True(t, res.AlreadyActivated)
+			assert.Equal(t, status, res.SubscriptionStatus)
+			assert.Contains(t, res.Notes[len(res.Notes)-1], says)
+		}
+	})
 	t.Run("bound without workspace resumes", func(t *testing.T) {
 		f := newFake()
 		f.sub.Bound, f.sub.BillingUsername = true, "ada"

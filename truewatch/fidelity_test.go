@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
 )
@@ -65,6 +66,49 @@ func TestResumedBindSaysWhichCodeIsValid(t *testing.T) {
 			assert.Contains(t, first.Reason, adaEmail)
 			assert.Contains(t, first.Reason, "still valid")
 			assert.Equal(t, sent[0].SentAt.Add(10*time.Minute).UTC(), first.ExpiresAt.UTC(), "valid until the first code expires")
+		})
+	}
+}
+
+// TestFrozenActivatedSubscriptionSaysSo: a check (and a branch) on an
+// activated subscription that Huawei froze still reports it activated, but
+// the Plan and the Result carry the subscription's status and a note says
+// what it means; in use, no such note.
+func TestFrozenActivatedSubscriptionSaysSo(t *testing.T) {
+	e := newEnv(t)
+	b := branches[0]
+	b.seed(e)
+	done, err := b.build(e.builder(), "").Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, billing.StatusInUse, done.SubscriptionStatus)
+	plan, err := e.checker().Plan(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, billing.StatusInUse, plan.SubscriptionStatus)
+	assert.NotContains(t, plan.String(), "frozen")
+
+	require.NoError(t, e.srv.SetPurchaseStatus(mockserver.DemoInstanceID, mockserver.PurchaseFrozen))
+	// The look-up of the instance finds active purchases only, and says
+	// why it found none; with the instance given, the subscription speaks.
+	_, err = e.checker().Plan(context.Background())
+	require.ErrorContains(t, err, "frozen")
+	inst := mockserver.DemoInstanceID
+	for name, a := range map[string]*truewatch.Activation{
+		"check": e.checker().WithInstanceID(inst), "branch": b.build(e.builder().WithInstanceID(inst), ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			plan, err := a.Plan(context.Background())
+			require.NoError(t, err)
+			assert.True(t, plan.AlreadyActivated)
+			assert.Equal(t, billing.StatusFrozen, plan.SubscriptionStatus)
+			assert.Contains(t, plan.String(), "frozen")
+			assert.Contains(t, plan.String(), "cannot be used until Huawei unfreezes it")
+
+			res, err := a.Run(context.Background())
+			require.NoError(t, err)
+			assert.True(t, res.AlreadyActivated)
+			assert.Equal(t, done.WorkspaceID, res.WorkspaceID)
+			assert.Equal(t, billing.StatusFrozen, res.SubscriptionStatus)
+			assert.Equal(t, plan.Notes, res.Notes)
 		})
 	}
 }

@@ -119,6 +119,12 @@ type Plan struct {
 	// AlreadyActivated is true when a Billing Center account is bound and
 	// a workspace is settled: nothing will change.
 	AlreadyActivated bool
+	// SubscriptionStatus is the subscription's status as the Billing
+	// Center reported it (billing.StatusInUse, StatusFrozen, ...), told to
+	// anyone. An activated subscription that is not in use stays activated
+	// but is not usable: a note says what its status means. It is the
+	// Billing Center's value as is, so states it adds read through.
+	SubscriptionStatus billing.SubscriptionStatus
 	// Resuming is true when an earlier run got part of the way.
 	Resuming bool
 	// Subscription is the subscription as the Billing Center reported it.
@@ -350,6 +356,7 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 	}
 	r.sub = sub
 	plan.Subscription = sub
+	plan.SubscriptionStatus = sub.Status
 	plan.OwnershipProven = sub.OwnershipProven
 	plan.Steps = append(plan.Steps, Step{Name: StepCheckSubscription, Action: ActionRead, Reason: describeSubscription(sub)})
 	return r.decide(plan)
@@ -389,6 +396,9 @@ func (r *runner) decide(plan *Plan) error {
 		plan.Site = w.Site
 		plan.Notes = append(plan.Notes, fmt.Sprintf("already activated: Billing Center account %q is bound and workspace %s (%s) on site %s is settled by the subscription; nothing to change",
 			sub.BillingUsername, w.ID, w.Name, w.Site))
+		if m := statusMeaning(sub.Status); m != "" {
+			plan.Notes = append(plan.Notes, m)
+		}
 		if a.site != "" && w.Site != a.site {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("the workspace is on site %s, not the chosen %s; a workspace's site never changes", w.Site, a.site))
 		}
@@ -458,6 +468,26 @@ func (r *runner) decide(plan *Plan) error {
 			n.Username, n.Email, a.site, n.WorkspaceName, n.WorkspaceLanguage, r.instanceID)
 	}
 	return nil
+}
+
+// statusMeaning says what a subscription's status means for an activated
+// subscription; "" when it is in use.
+func statusMeaning(s billing.SubscriptionStatus) string {
+	switch s {
+	case billing.StatusInUse:
+		return ""
+	case billing.StatusFrozen:
+		return "the subscription is frozen (Huawei froze the purchase, for example for an overdue payment): it stays activated, " +
+			"with its binding and workspaces, but TrueWatch cannot be used until Huawei unfreezes it, and nothing can be bound or created meanwhile"
+	case billing.StatusExpired:
+		return "the subscription has expired: TrueWatch cannot be used, and its workspaces are locked once the Billing Center releases it; " +
+			"renew it on Huawei Cloud Marketplace"
+	case billing.StatusClosed:
+		return "the subscription is closed (released on Huawei Cloud Marketplace): TrueWatch cannot be used through it, " +
+			"and its workspaces are locked until bound to a new subscription"
+	}
+	return fmt.Sprintf("the subscription's status is %q, which this version of the SDK does not know: "+
+		"check it in the Billing Center before relying on the activation", s)
 }
 
 // changeStepNames lists the change steps of the configured branch.

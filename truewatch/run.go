@@ -27,6 +27,11 @@ type Result struct {
 	// AlreadyActivated is true when nothing had to change: a Billing Center
 	// account is bound and a workspace is settled by the subscription.
 	AlreadyActivated bool
+	// SubscriptionStatus is the subscription's status as the Billing
+	// Center last reported it (see Plan.SubscriptionStatus): an activated
+	// subscription that is frozen, expired or closed is not usable, and
+	// Notes says what its status means.
+	SubscriptionStatus billing.SubscriptionStatus
 	// BillingAccount is the bound Billing Center account (ID and username
 	// only when AlreadyActivated).
 	BillingAccount billing.BillingAccount
@@ -270,7 +275,8 @@ func (r *runner) holdLease(ctx context.Context) error {
 
 func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 	r.res = &Result{ActivationID: r.id, HuaweiAccountID: r.accountID, InstanceID: r.instanceID,
-		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, Site: plan.Site, Notes: plan.Notes}
+		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, SubscriptionStatus: plan.SubscriptionStatus,
+		Site: plan.Site, Notes: plan.Notes}
 	if r.cp.BillingAccountID != "" {
 		r.res.BillingAccount = billing.BillingAccount{ID: r.cp.BillingAccountID, Username: r.cp.BillingUsername}
 	}
@@ -431,6 +437,7 @@ func (r *runner) foundDone(ctx context.Context, err error) bool {
 	r.log.LogAttrs(ctx, slog.LevelInfo, "activation found its change made by another run", slog.String("activation", r.id),
 		slog.String("workspace", w.ID))
 	r.sub = sub
+	r.res.SubscriptionStatus = sub.Status
 	r.res.BillingAccount = billing.BillingAccount{ID: sub.BillingAccountID, Username: sub.BillingUsername}
 	r.res.WorkspaceID, r.res.Site, r.res.LoginURL = w.ID, w.Site, sub.LoginURL
 	r.res.Notes = append(r.res.Notes, "another run of this activation, at the same time, made part of it; this run found it done")

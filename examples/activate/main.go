@@ -352,6 +352,7 @@ func printResult(w io.Writer, r *truewatch.Result) {
 	fmt.Fprintf(w, "  Huawei account ID   %s\n", r.HuaweiAccountID)
 	fmt.Fprintf(w, "  Instance ID         %s\n", r.InstanceID)
 	fmt.Fprintf(w, "  Branch              %s\n", r.Branch)
+	fmt.Fprintf(w, "  Subscription        %s\n", r.SubscriptionStatus)
 	fmt.Fprintf(w, "  Billing Center      %s (%s)\n", r.BillingAccount.ID, r.BillingAccount.Username)
 	fmt.Fprintf(w, "  Workspace           %s on %s\n", r.WorkspaceID, r.Site)
 	fmt.Fprintf(w, "  Log in at           %s\n", r.LoginURL)
