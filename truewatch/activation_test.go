@@ -304,7 +304,7 @@ func TestPickWorkspaceErrors(t *testing.T) {
 
 func TestAlreadyActivated(t *testing.T) {
 	f := newFake()
-	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "someone"
+	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "Ada"
 	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_eu", Name: "eu", Site: SiteEU1}}
 	f.sub.LoginURL = "https://login/eu1"
 	var events []Event
@@ -371,6 +371,20 @@ func TestSubscriptionStates(t *testing.T) {
 			assert.Equal(t, status, res.SubscriptionStatus)
 			assert.Contains(t, res.Notes[len(res.Notes)-1], says)
 		}
+	})
+	t.Run("activated by another account", func(t *testing.T) {
+		f := newFake()
+		f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "other"
+		f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_us", Name: "us", Site: SiteUS1}}
+		_, err := base(f, &fixedCodes{}).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo()).Plan(context.Background())
+		var be *BoundElsewhereError
+		require.ErrorAs(t, err, &be)
+		assert.Equal(t, BoundElsewhereError{InstanceID: testInstanceID, BoundUsername: "other", BoundAccountID: "bcac_9",
+			Named: "ada", Activated: true}, *be)
+		// A check names no account: it reports the activation.
+		res, err := base(f, nil).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "other", res.BillingAccount.Username)
 	})
 	t.Run("bound without workspace resumes", func(t *testing.T) {
 		f := newFake()

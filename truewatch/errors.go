@@ -16,7 +16,8 @@ var (
 	// (closed, frozen or expired), so it cannot be activated.
 	ErrSubscriptionInactive = errors.New("subscription is not active")
 	// ErrBoundElsewhere: the subscription is already bound to a Billing
-	// Center account other than the one this activation names.
+	// Center account other than the one this activation names. It is
+	// matched by the *BoundElsewhereError that names the bound account.
 	ErrBoundElsewhere = errors.New("subscription is bound to another Billing Center account")
 	// ErrSiteMismatch: the workspace to bind lives on another site than the
 	// one chosen; a workspace's site never changes.
@@ -51,6 +52,43 @@ var (
 	// *OwnershipProofError that says what is missing.
 	ErrOwnershipUnproven = errors.New("truewatch: no proof of ownership of the Huawei account")
 )
+
+// BoundElsewhereError is what Plan and Run return, inside a *StepError
+// for StepCheckSubscription and before any change, when the subscription
+// is bound to another Billing Center account than the one the activation
+// names (BindBillingAccount's username), or when Register meets a
+// subscription that is bound already. It names the bound account, which
+// the Billing Center tells only a caller that proved ownership of the
+// Huawei account. It matches ErrBoundElsewhere.
+type BoundElsewhereError struct {
+	InstanceID string
+	// BoundUsername and BoundAccountID name the Billing Center account
+	// bound to the subscription.
+	BoundUsername  string
+	BoundAccountID string
+	// Named is the Billing Center username the activation names.
+	Named string
+	// Register is true when the activation registers a new account.
+	Register bool
+	// Activated is true when the subscription is activated (a workspace is
+	// settled) by the bound account.
+	Activated bool
+}
+
+func (e *BoundElsewhereError) Error() string {
+	switch {
+	case e.Activated:
+		return fmt.Sprintf("subscription %s is already activated with Billing Center account %q, not %q; nothing was changed: "+
+			"use BindBillingAccount(%q, email), or no branch to read the activation", e.InstanceID, e.BoundUsername, e.Named, e.BoundUsername)
+	case e.Register:
+		return fmt.Sprintf("subscription %s is already bound to Billing Center account %q but has no workspace; "+
+			"finish with BindBillingAccount(%q, email) and a workspace choice instead of Register", e.InstanceID, e.BoundUsername, e.BoundUsername)
+	}
+	return fmt.Sprintf("subscription %s is bound to Billing Center account %q, not %q", e.InstanceID, e.BoundUsername, e.Named)
+}
+
+// Is makes errors.Is(err, ErrBoundElsewhere) true.
+func (e *BoundElsewhereError) Is(target error) bool { return target == ErrBoundElsewhere }
 
 // OwnershipProofError is what Run returns, before any call that changes
 // anything, when the activation has a branch but no way to prove that the

@@ -112,3 +112,45 @@ func TestFrozenActivatedSubscriptionSaysSo(t *testing.T) {
 		})
 	}
 }
+
+// TestAnotherAccountOnActivatedSubscription: naming another Billing Center
+// account than the one an activated subscription is bound to is refused,
+// before any change, with an error naming the bound account, which the
+// Billing Center tells only the proven owner of the Huawei account.
+func TestAnotherAccountOnActivatedSubscription(t *testing.T) {
+	e := newEnv(t)
+	b := branches[0]
+	b.seed(e)
+	done, err := b.build(e.builder(), "").Run(context.Background())
+	require.NoError(t, err)
+	_, err = e.srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "bob", Email: "bob@example.com"})
+	require.NoError(t, err)
+	other := registerInfo()
+	other.Username, other.Email = "bob_new", "bob.new@example.com"
+	for name, a := range map[string]*truewatch.Activation{
+		"bind":     e.builder().BindBillingAccount("bob", "bob@example.com").BindWorkspaceByName("prod"),
+		"register": e.builder().Register(other),
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := e.state()
+			for _, call := range []func() error{
+				func() error { _, err := a.Plan(context.Background()); return err },
+				func() error { _, err := a.Run(context.Background()); return err },
+			} {
+				err := call()
+				require.ErrorIs(t, err, truewatch.ErrBoundElsewhere)
+				var be *truewatch.BoundElsewhereError
+				require.ErrorAs(t, err, &be)
+				assert.Equal(t, "ada", be.BoundUsername)
+				assert.Equal(t, done.BillingAccount.ID, be.BoundAccountID)
+				assert.True(t, be.Activated)
+				assert.Contains(t, err.Error(), `"ada"`)
+			}
+			assert.Equal(t, before, e.state(), "nothing changed, no code sent")
+		})
+	}
+	// The same account, spelled in another case, is the bound one.
+	res, err := e.builder().BindBillingAccount("ADA", adaEmail).BindWorkspaceByName("prod").Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyActivated)
+}

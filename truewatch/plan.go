@@ -391,6 +391,9 @@ func (r *runner) decide(plan *Plan) error {
 	a, sub := r.a, r.sub
 
 	if sub.Activated() {
+		if err := r.boundElsewhere(); err != nil {
+			return err
+		}
 		plan.AlreadyActivated = true
 		w := r.settledWorkspace()
 		plan.Site = w.Site
@@ -423,14 +426,8 @@ func (r *runner) decide(plan *Plan) error {
 		return newNeedsBranchError(sub)
 	}
 	if sub.Bound {
-		if a.register != nil {
-			return newKindError(ErrBoundElsewhere, nil,
-				"subscription %s is already bound to Billing Center account %q but has no workspace; finish with BindBillingAccount(%q, email) and a workspace choice instead of Register",
-				sub.InstanceID, sub.BillingUsername, sub.BillingUsername)
-		}
-		if !strings.EqualFold(sub.BillingUsername, a.bindAccount.username) {
-			return newKindError(ErrBoundElsewhere, nil,
-				"subscription %s is bound to Billing Center account %q, not %q", sub.InstanceID, sub.BillingUsername, a.bindAccount.username)
+		if err := r.boundElsewhere(); err != nil {
+			return err
 		}
 		plan.Resuming = true
 	}
@@ -468,6 +465,31 @@ func (r *runner) decide(plan *Plan) error {
 			n.Username, n.Email, a.site, n.WorkspaceName, n.WorkspaceLanguage, r.instanceID)
 	}
 	return nil
+}
+
+// boundElsewhere refuses a branch whose Billing Center account is not the
+// one bound to the subscription, and Register on a bound subscription
+// (registering makes a new account, which cannot be the bound one). It is
+// called only with a complete answer (OwnershipProven), the only one that
+// names the bound account.
+func (r *runner) boundElsewhere() error {
+	a, sub := r.a, r.sub
+	if !sub.OwnershipProven || !sub.Bound {
+		return nil
+	}
+	e := &BoundElsewhereError{InstanceID: sub.InstanceID, BoundUsername: sub.BillingUsername,
+		BoundAccountID: sub.BillingAccountID, Activated: sub.Activated()}
+	switch {
+	case a.register != nil && !(e.Activated && strings.EqualFold(sub.BillingUsername, a.register.Username)):
+		// An activated subscription bound to the username this
+		// registration names is this registration, done.
+		e.Named, e.Register = a.register.Username, true
+	case a.bindAccount != nil && !strings.EqualFold(sub.BillingUsername, a.bindAccount.username):
+		e.Named = a.bindAccount.username
+	default:
+		return nil
+	}
+	return e
 }
 
 // statusMeaning says what a subscription's status means for an activated
