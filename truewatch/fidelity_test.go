@@ -75,11 +75,7 @@ func TestResumedBindSaysWhichCodeIsValid(t *testing.T) {
 // the Plan and the Result carry the subscription's status and a note says
 // what it means; in use, no such note.
 func TestFrozenActivatedSubscriptionSaysSo(t *testing.T) {
-	e := newEnv(t)
-	b := branches[0]
-	b.seed(e)
-	done, err := b.build(e.builder(), "").Run(context.Background())
-	require.NoError(t, err)
+	e, b, done := registered(t)
 	assert.Equal(t, billing.StatusInUse, done.SubscriptionStatus)
 	plan, err := e.checker().Plan(context.Background())
 	require.NoError(t, err)
@@ -118,12 +114,8 @@ func TestFrozenActivatedSubscriptionSaysSo(t *testing.T) {
 // before any change, with an error naming the bound account, which the
 // Billing Center tells only the proven owner of the Huawei account.
 func TestAnotherAccountOnActivatedSubscription(t *testing.T) {
-	e := newEnv(t)
-	b := branches[0]
-	b.seed(e)
-	done, err := b.build(e.builder(), "").Run(context.Background())
-	require.NoError(t, err)
-	_, err = e.srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "bob", Email: "bob@example.com"})
+	e, _, done := registered(t)
+	_, err := e.srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "bob", Email: "bob@example.com"})
 	require.NoError(t, err)
 	other := registerInfo()
 	other.Username, other.Email = "bob_new", "bob.new@example.com"
@@ -153,4 +145,15 @@ func TestAnotherAccountOnActivatedSubscription(t *testing.T) {
 	res, err := e.builder().BindBillingAccount("ADA", adaEmail).BindWorkspaceByName("prod").Run(context.Background())
 	require.NoError(t, err)
 	assert.True(t, res.AlreadyActivated)
+}
+
+// registered is an environment whose demo subscription the register branch
+// activated, the branch and its result.
+func registered(t *testing.T) (*env, branch, *truewatch.Result) {
+	e := newEnv(t)
+	b := branches[0]
+	b.seed(e)
+	res, err := b.build(e.builder(), "").Run(context.Background())
+	require.NoError(t, err)
+	return e, b, res
 }
