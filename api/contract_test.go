@@ -24,6 +24,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -280,7 +281,7 @@ func TestContract(t *testing.T) {
 	reg := &billing.RegisterRequest{
 		Site: site.ZA1, Username: "ada_lovelace", Password: "Analytical-Engine-1843", Email: "ada@example.com",
 		EmailCode: wrong(adaCode), Phone: "+27115550100", Company: billing.Company{Name: "Analytical Engines Ltd", Country: "ZA"},
-		WorkspaceName: "Production", WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: demo, InstanceID: inst,
+		WorkspaceName: "Production", WorkspaceLanguage: twapi.LanguageEN, HuaweiAccountID: demo, InstanceID: inst,
 		TermsAccepted: true,
 	}
 	_, err = h.bc.Register(ctx, reg)
@@ -297,12 +298,12 @@ func TestContract(t *testing.T) {
 	assert.Equal(t, []any{401, "ft.OwnershipProofRequired"}, []any{status, code})
 
 	reg.EmailCode = adaCode
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	registered, err := h.bc.Register(ctx, reg, billing.WithIdempotencyKey("idem-register-ada"), billing.WithCallInfo(&info))
 	require.NoError(t, err)
 	assert.False(t, info.Replayed)
 	assert.Equal(t, site.ZA1, registered.Workspace.Site)
-	assert.Equal(t, workspace.SettlementHuaweiCloud, registered.Workspace.Settlement.Method)
+	assert.Equal(t, twapi.SettlementHuaweiCloud, registered.Workspace.Settlement.Method)
 	replayed, err := h.bc.Register(ctx, reg, billing.WithIdempotencyKey("idem-register-ada"), billing.WithCallInfo(&info))
 	require.NoError(t, err)
 	assert.True(t, info.Replayed)
@@ -387,15 +388,15 @@ func TestContract(t *testing.T) {
 	again, err := h.bc.BindWorkspace(ctx, token, &billing.BindWorkspaceRequest{WorkspaceID: registered.Workspace.ID})
 	require.NoError(t, err)
 	assert.False(t, again.Changed)
-	seed := func(name string, st workspace.Settlement) string {
+	seed := func(name string, st twapi.Settlement) string {
 		w, err := h.srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: registered.Account.ID, Name: name,
 			BillingAccountID: registered.BillingAccount.ID, Settlement: st})
 		require.NoError(t, err)
 		return w.ID
 	}
-	locked := seed("Locked", workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: demo, InstanceID: "tw-inst-second"})
-	changed := seed("Changed", workspace.Settlement{Method: workspace.SettlementBillingCenter, ChangedAt: workspace.Timestamp{Time: h.clock.Now()}})
-	free := seed("Free", workspace.Settlement{})
+	locked := seed("Locked", twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: demo, InstanceID: "tw-inst-second"})
+	changed := seed("Changed", twapi.Settlement{Method: twapi.SettlementBillingCenter, ChangedAt: twapi.Timestamp{Time: h.clock.Now()}})
+	free := seed("Free", twapi.Settlement{})
 	list, page, err := h.bc.ListBindableWorkspaces(ctx, token, &billing.ListOptions{PageSize: 2, Site: site.ZA1})
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
@@ -418,7 +419,7 @@ func TestContract(t *testing.T) {
 	assertAPIError(t, err, apierror.ErrNotFound, 404, "ft.WorkspaceNotFound")
 
 	// createWorkspace: created; name taken; no account with that email.
-	create := &workspace.CreateWorkspaceRequest{Name: "Staging", Language: workspace.LanguageZH, Site: site.ZA1,
+	create := &workspace.CreateWorkspaceRequest{Name: "Staging", Language: twapi.LanguageZH, Site: site.ZA1,
 		Email: "ada@example.com", EmailCode: h.code("ada@example.com", billing.PurposeCreateWorkspace), TermsAccepted: true}
 	created, err := h.wc.CreateWorkspace(ctx, token, create)
 	require.NoError(t, err)
@@ -432,7 +433,7 @@ func TestContract(t *testing.T) {
 
 	// registerAndCreateWorkspace: created on another site; a body whose
 	// site is not the host's (schema-valid, refused by the rules).
-	rc := &workspace.RegisterAndCreateRequest{Name: "Grace", Language: workspace.LanguageEN, Site: site.US1,
+	rc := &workspace.RegisterAndCreateRequest{Name: "Grace", Language: twapi.LanguageEN, Site: site.US1,
 		Username: "grace.hopper", Password: "Cobol-1959!", PasswordConfirm: "Cobol-1959!", Email: "grace@example.com",
 		EmailCode: h.code("grace@example.com", billing.PurposeCreateWorkspace), TermsAccepted: true}
 	graced, err := h.wc.RegisterAndCreate(ctx, token, rc)

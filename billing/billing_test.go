@@ -14,6 +14,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func TestRequestShaping(t *testing.T) {
@@ -182,7 +183,7 @@ func TestListBindableWorkspaces_Envelopes(t *testing.T) {
 			assert.True(t, got[0].Bindable)
 			assert.Equal(t, site.EU1, got[1].Site)
 			assert.Equal(t, "already bound", got[1].Reason)
-			assert.Equal(t, &page, pi)
+			assert.Equal(t, (*twapi.PageInfo)(&page), pi)
 		})
 	}
 	t.Run("empty content is an empty list", func(t *testing.T) {
@@ -196,21 +197,21 @@ func TestListBindableWorkspaces_Envelopes(t *testing.T) {
 
 func TestCallInfoAndIdempotencyKey(t *testing.T) {
 	e := setup(t, testkit.Raw(503, ""), testkit.WithHeader(testkit.OK(nil), "Idempotent-Replayed", "true"))
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	_, err := e.c.Register(context.Background(), validRegister(), billing.WithIdempotencyKey("act-ins-00000001-register"), billing.WithCallInfo(&info))
 	require.NoError(t, err)
 	reqs := e.rec.Requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "act-ins-00000001-register", reqs[0].Header.Get("Idempotency-Key"))
 	assert.Equal(t, "act-ins-00000001-register", reqs[1].Header.Get("Idempotency-Key"))
-	assert.Equal(t, billing.CallInfo{HTTPStatus: 200, TraceID: testkit.TraceID, RequestID: testkit.RequestID,
+	assert.Equal(t, twapi.CallInfo{HTTPStatus: 200, TraceID: testkit.TraceID, RequestID: testkit.RequestID,
 		IdempotencyKey: "act-ins-00000001-register", Attempts: 2, Replayed: true}, info)
 	assert.Equal(t, []time.Duration{100 * time.Millisecond}, e.waits.All())
 }
 
 func TestGeneratedIdempotencyKeyIsStableAcrossRetries(t *testing.T) {
 	e := setup(t, testkit.ConnError(), testkit.Raw(502, ""), testkit.OK(nil))
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	_, err := e.c.BindWorkspace(context.Background(), token, &billing.BindWorkspaceRequest{WorkspaceID: "wksp_1"}, billing.WithCallInfo(&info))
 	require.NoError(t, err)
 	reqs := e.rec.Requests()

@@ -48,6 +48,12 @@
 // Without a prover, Register and BindBillingAccount are refused before
 // anything is sent, and GetSubscription answers only the status.
 //
+// The options (one set with the workspace client's: WithHTTPClient,
+// WithLogger, WithRetryPolicy, WithUserAgent, WithIdempotencyKey,
+// WithCallInfo), CallInfo, PageInfo and the resources shared with the
+// workspace API (twapi.Workspace, twapi.Account) live in package twapi;
+// this package re-exports the options under the same names.
+//
 // POST calls carry an Idempotency-Key (generated, or set with
 // WithIdempotencyKey) that every retry of the call reuses, so a retried
 // registration or binding never happens twice; every attempt carries a

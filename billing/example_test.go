@@ -13,7 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // newMock starts an in-process mock server (no port) and a Billing Center
@@ -65,7 +65,7 @@ func ExampleClient_Register() {
 		EmailCode:         sendCode(ctx, srv, bc, "ada@example.com", billing.PurposeRegister),
 		Company:           billing.Company{Name: "Analytical Engines"},
 		WorkspaceName:     "production",
-		WorkspaceLanguage: workspace.LanguageEN,
+		WorkspaceLanguage: twapi.LanguageEN,
 		HuaweiAccountID:   mockserver.DemoHuaweiAccountID,
 		InstanceID:        mockserver.DemoInstanceID,
 		TermsAccepted:     true,
@@ -206,7 +206,7 @@ func ExampleClient_Register_errors() {
 		Site: site.US1, Username: "ada", Password: "S3cret-pass!", Email: "ada@example.com",
 		EmailCode: sendCode(ctx, srv, bc, "ada@example.com", billing.PurposeRegister),
 		Company:   billing.Company{Name: "Analytical Engines"}, WorkspaceName: "production",
-		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: mockserver.DemoHuaweiAccountID,
+		WorkspaceLanguage: twapi.LanguageEN, HuaweiAccountID: mockserver.DemoHuaweiAccountID,
 		InstanceID: mockserver.DemoInstanceID, TermsAccepted: true,
 	}
 

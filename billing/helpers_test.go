@@ -15,7 +15,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 const (
@@ -70,7 +70,7 @@ func validRegister() *billing.RegisterRequest {
 	return &billing.RegisterRequest{
 		Site: site.EU1, Username: "acme_admin", Password: password, Email: "ops@acme.example",
 		EmailCode: emailCode, Phone: "+4915112345678", Company: billing.Company{Name: "Acme GmbH", Country: "DE"},
-		WorkspaceName: "production", WorkspaceLanguage: workspace.LanguageEN,
+		WorkspaceName: "production", WorkspaceLanguage: twapi.LanguageEN,
 		HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true,
 	}
 }

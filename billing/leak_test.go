@@ -17,6 +17,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -121,7 +122,7 @@ func TestSecretsStillReachTheWire(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.c.Register(ctx, &billing.RegisterRequest{Site: site.EU1, Username: "acme_admin", Password: leakPassword,
 		Email: "ops@acme.example", EmailCode: leakCode, Company: billing.Company{Name: "Acme"}, WorkspaceName: "production",
-		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true})
+		WorkspaceLanguage: twapi.LanguageEN, HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true})
 	require.NoError(t, err)
 	_, err = e.c.BindBillingAccount(ctx, &billing.BindAccountRequest{Username: "acme", Email: "ops@acme.example",
 		EmailCode: leakCode, HuaweiAccountID: accountID, InstanceID: instanceID})
@@ -131,10 +132,10 @@ func TestSecretsStillReachTheWire(t *testing.T) {
 	e.mt.RegisterNoResponder(wrec.Respond)
 	wc, err := workspace.NewClient(workspace.WithHTTPClient(&http.Client{Transport: e.mt}))
 	require.NoError(t, err)
-	_, err = wc.CreateWorkspace(ctx, leakToken, &workspace.CreateWorkspaceRequest{Name: "staging", Language: workspace.LanguageEN,
+	_, err = wc.CreateWorkspace(ctx, leakToken, &workspace.CreateWorkspaceRequest{Name: "staging", Language: twapi.LanguageEN,
 		Site: site.EU1, Email: "ops@acme.example", EmailCode: leakCode, TermsAccepted: true})
 	require.NoError(t, err)
-	_, err = wc.RegisterAndCreate(ctx, leakToken, &workspace.RegisterAndCreateRequest{Name: "staging", Language: workspace.LanguageEN,
+	_, err = wc.RegisterAndCreate(ctx, leakToken, &workspace.RegisterAndCreateRequest{Name: "staging", Language: twapi.LanguageEN,
 		Site: site.EU1, Username: "acme_ops", Password: leakPassword, PasswordConfirm: leakPassword, Email: "ops@acme.example",
 		EmailCode: leakCode, TermsAccepted: true})
 	require.NoError(t, err)

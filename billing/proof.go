@@ -8,6 +8,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/proof"
+	"github.com/truewatch-labs/marketplace-go/internal/twcore"
 )
 
 // ProofHeader is the request header that carries a proof of ownership of a
@@ -35,13 +36,13 @@ type OwnershipProver interface {
 // shared by many tenants should leave it out and give each call its
 // tenant's prover.
 func WithOwnershipProver(p OwnershipProver) Option {
-	return func(o *options) error {
+	return own("WithOwnershipProver", func(o *options) error {
 		if p == nil {
 			return httpcore.BadOption("WithOwnershipProver", "prover is nil")
 		}
 		o.prover = p
 		return nil
-	}
+	})
 }
 
 // WithAudience sets the audience proofs name: the identity of the Billing
@@ -52,20 +53,20 @@ func WithOwnershipProver(p OwnershipProver) Option {
 // Billing Center's refusal (ft.OwnershipProofAudience) says which
 // audience it expects.
 func WithAudience(audience string) Option {
-	return func(o *options) error {
+	return own("WithAudience", func(o *options) error {
 		a, err := proof.Audience(audience)
 		if err != nil {
 			return httpcore.BadOption("WithAudience", "%v", err)
 		}
 		o.audience = a
 		return nil
-	}
+	})
 }
 
 // WithOwnershipProof makes one call prove ownership with p instead of the
 // client's WithOwnershipProver.
 func WithOwnershipProof(p OwnershipProver) RequestOption {
-	return func(o *requestOptions) { o.prover, o.proverSet = p, true }
+	return twcore.OwnCall(serviceName, "WithOwnershipProof", func(o *callOptions) { o.prover, o.proverSet = p, true })
 }
 
 // OwnershipProver returns the prover given with WithOwnershipProver, or
@@ -87,7 +88,7 @@ const (
 // attachProof makes req sign a fresh proof before every attempt, with the
 // call's or the client's prover. A required proof without a prover is a
 // problem of the call, added to invalid so that nothing is sent.
-func (c *Client) attachProof(req *httpcore.Request, need proofNeed, o *requestOptions, invalid error) error {
+func (c *Client) attachProof(req *httpcore.Request, need proofNeed, o *callOptions, invalid error) error {
 	if need == proofNone {
 		return invalid
 	}

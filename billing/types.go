@@ -5,7 +5,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // Purpose says what an email verification code is for. A code only works
@@ -16,7 +16,7 @@ type Purpose string
 const (
 	PurposeRegister           Purpose = "register"             // Register
 	PurposeBindBillingAccount Purpose = "bind_billing_account" // BindBillingAccount
-	PurposeCreateWorkspace    Purpose = "create_workspace"     // workspace.CreateWorkspace and RegisterAndCreate
+	PurposeCreateWorkspace    Purpose = "create_workspace"     // twapi.CreateWorkspace and RegisterAndCreate
 )
 
 // Valid reports whether p is a known purpose.
@@ -49,9 +49,9 @@ type SendCodeResult struct {
 	Email   string  `json:"email"`
 	Purpose Purpose `json:"purpose"`
 	// ExpiresAt is when the code expires.
-	ExpiresAt workspace.Timestamp `json:"expiresAt"`
+	ExpiresAt twapi.Timestamp `json:"expiresAt"`
 	// ResendAfter is the earliest time a new code may be requested.
-	ResendAfter workspace.Timestamp `json:"resendAfter"`
+	ResendAfter twapi.Timestamp `json:"resendAfter"`
 }
 
 // SubscriptionStatus mirrors the Huawei purchase status.
@@ -107,11 +107,11 @@ func (s *Subscription) Activated() bool { return s.Bound && len(s.Workspaces) > 
 
 // BillingAccount is a Billing Center account.
 type BillingAccount struct {
-	ID          string              `json:"uuid"` // "bcac_" and 32 hex characters
-	Username    string              `json:"username"`
-	Email       string              `json:"email"`
-	CompanyName string              `json:"companyName,omitempty"`
-	CreateAt    workspace.Timestamp `json:"createAt"`
+	ID          string          `json:"uuid"` // "bcac_" and 32 hex characters
+	Username    string          `json:"username"`
+	Email       string          `json:"email"`
+	CompanyName string          `json:"companyName,omitempty"`
+	CreateAt    twapi.Timestamp `json:"createAt"`
 }
 
 // Company is the enterprise information given at registration.
@@ -137,17 +137,17 @@ type RegisterRequest struct {
 	// Enterprise information.
 	Company Company `json:"company"`
 	// Activation.
-	WorkspaceName     string             `json:"workspaceName"`
-	WorkspaceLanguage workspace.Language `json:"workspaceLanguage"`
-	HuaweiAccountID   string             `json:"huaweiAccountId"`
-	InstanceID        string             `json:"instanceId"`
-	TermsAccepted     bool               `json:"termsAccepted"`
+	WorkspaceName     string         `json:"workspaceName"`
+	WorkspaceLanguage twapi.Language `json:"workspaceLanguage"`
+	HuaweiAccountID   string         `json:"huaweiAccountId"`
+	InstanceID        string         `json:"instanceId"`
+	TermsAccepted     bool           `json:"termsAccepted"`
 }
 
 // Validate checks every rule that can be checked before sending.
 func (r *RegisterRequest) Validate() error {
 	var p apierror.Problems
-	workspace.ValidateSite(&p, "site", r.Site)
+	rules.Site(&p, "site", r.Site)
 	rules.Username(&p, "username", r.Username)
 	rules.Password(&p, "password", r.Password.Reveal())
 	rules.Email(&p, "email", r.Email)
@@ -155,7 +155,7 @@ func (r *RegisterRequest) Validate() error {
 	rules.Phone(&p, "mobile", r.Phone)
 	rules.CompanyName(&p, "company.name", r.Company.Name)
 	rules.WorkspaceName(&p, "workspaceName", r.WorkspaceName)
-	workspace.ValidateLanguage(&p, "workspaceLanguage", r.WorkspaceLanguage)
+	rules.Language(&p, "workspaceLanguage", r.WorkspaceLanguage)
 	rules.HuaweiAccountID(&p, "huaweiAccountId", r.HuaweiAccountID)
 	rules.InstanceID(&p, "instanceId", r.InstanceID)
 	rules.Terms(&p, "termsAccepted", r.TermsAccepted)
@@ -164,10 +164,10 @@ func (r *RegisterRequest) Validate() error {
 
 // RegisterResult is everything registration created.
 type RegisterResult struct {
-	Account        workspace.Account   `json:"account"`
-	BillingAccount BillingAccount      `json:"billingAccount"`
-	Workspace      workspace.Workspace `json:"workspace"`
-	LoginURL       string              `json:"loginUrl"`
+	Account        twapi.Account   `json:"account"`
+	BillingAccount BillingAccount  `json:"billingAccount"`
+	Workspace      twapi.Workspace `json:"workspace"`
+	LoginURL       string          `json:"loginUrl"`
 }
 
 // BindAccountRequest binds an existing Billing Center account to a Huawei
@@ -199,14 +199,14 @@ func (r *BindAccountRequest) Validate() error {
 type BindAccountResult struct {
 	BillingAccount BillingAccount `json:"billingAccount"`
 	// Token is scoped to this Billing Center account and subscription.
-	Token     secret.String       `json:"token"`
-	ExpiresAt workspace.Timestamp `json:"expiresAt"`
+	Token     secret.String   `json:"token"`
+	ExpiresAt twapi.Timestamp `json:"expiresAt"`
 }
 
 // BindableWorkspace is a workspace of the Billing Center account, with
 // whether it can be bound to the token's subscription and, if not, why.
 type BindableWorkspace struct {
-	workspace.Workspace
+	twapi.Workspace
 	Bindable bool `json:"bindable"`
 	// Reason explains why Bindable is false: one of the Reason constants.
 	Reason string `json:"reason,omitempty"`
@@ -250,7 +250,7 @@ func (r *BindWorkspaceRequest) Validate() error {
 
 // BindWorkspaceResult is the workspace after binding.
 type BindWorkspaceResult struct {
-	Workspace workspace.Workspace `json:"workspace"`
+	Workspace twapi.Workspace `json:"workspace"`
 	// Changed is false when the workspace was already bound to this
 	// subscription and nothing changed.
 	Changed  bool   `json:"changed"`

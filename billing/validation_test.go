@@ -12,6 +12,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func TestValidationSendsNothing(t *testing.T) {
@@ -115,10 +116,10 @@ func TestValidationSendsNothing(t *testing.T) {
 
 func TestValidationFillsZeroCallInfo(t *testing.T) {
 	e := setup(t, testkit.OK(nil))
-	info := billing.CallInfo{Attempts: 7, HTTPStatus: 200}
+	info := twapi.CallInfo{Attempts: 7, HTTPStatus: 200}
 	_, err := e.c.GetBinding(context.Background(), "", billing.WithCallInfo(&info))
 	require.ErrorIs(t, err, apierror.ErrValidation)
-	assert.Equal(t, billing.CallInfo{}, info)
+	assert.Equal(t, twapi.CallInfo{}, info)
 }
 
 func TestAllBindableWorkspaces_ValidationYieldsOnce(t *testing.T) {

@@ -1,12 +1,7 @@
 package billing
 
-// The request and result types hold their secrets as secret.String, which
-// redacts itself in JSON, fmt and slog, however the value is nested. Only
-// the request the HTTP core encodes for the wire carries them: each call
-// sends its request's wire form, an unexported struct built at send time
-// whose secret fields are plain strings. The embedded pointer keeps every
-// other field's encoding, and the outer fields, being shallower, win over
-// the embedded secret ones.
+// The wire forms of the requests with secrets: what twcore.Post sends for
+// them (see there why).
 
 // wirer is a request with secrets, which gives its wire form.
 type wirer interface{ wire() any }

@@ -13,6 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // DefaultPageSize is the page size used when ListOptions.PageSize is zero.
@@ -45,7 +46,7 @@ func (o *ListOptions) validate(p *apierror.Problems) {
 // Billing Center account, each with whether it can be bound to the token's
 // subscription. opts may be nil (page 1, DefaultPageSize items, all sites).
 // The token comes from BindBillingAccount.
-func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String, opts *ListOptions, reqOpts ...RequestOption) ([]BindableWorkspace, *PageInfo, error) {
+func (c *Client) ListBindableWorkspaces(ctx context.Context, token secret.String, opts *ListOptions, reqOpts ...RequestOption) ([]BindableWorkspace, *twapi.PageInfo, error) {
 	const op = "ListBindableWorkspaces"
 	var p apierror.Problems
 	httpcore.Token(&p, "token", token)
@@ -113,7 +114,7 @@ func (c *Client) AllBindableWorkspaces(ctx context.Context, token secret.String,
 
 // checkPaging refuses a page that cannot be the one asked for: the service
 // says it is another page, or it repeats an earlier page.
-func checkPaging(guard *paging.Guard, asked int, page *PageInfo, items []BindableWorkspace) error {
+func checkPaging(guard *paging.Guard, asked int, page *twapi.PageInfo, items []BindableWorkspace) error {
 	if page != nil && page.PageIndex > 0 && page.PageIndex != asked {
 		return &apierror.PagingError{Unit: "page", Asked: asked, Got: page.PageIndex}
 	}
@@ -129,7 +130,7 @@ func checkPaging(guard *paging.Guard, asked int, page *PageInfo, items []Bindabl
 // page than asked for). A positive totalCount decides, since a page may hold
 // fewer items than its size while more pages follow; without one, a short
 // page is the last. An empty page always is.
-func morePages(index, size, n int, page *PageInfo) bool {
+func morePages(index, size, n int, page *twapi.PageInfo) bool {
 	if n == 0 {
 		return false
 	}

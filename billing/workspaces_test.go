@@ -14,6 +14,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // pages returns one reply per page of total workspaces served size at a
@@ -143,7 +144,7 @@ func TestAllBindableWorkspaces_ErrorYieldedOnceAndStops(t *testing.T) {
 
 func TestAllBindableWorkspaces_CallInfoDescribesLastPage(t *testing.T) {
 	e := setup(t, pages(4, 3, true)...)
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	n := 0
 	for _, err := range e.c.AllBindableWorkspaces(context.Background(), token, &billing.ListOptions{PageSize: 3}, billing.WithCallInfo(&info)) {
 		require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func serve(b *testing.B, h http.Handler, method, path string, body any, header ...string) *httptest.ResponseRecorder {
@@ -112,7 +112,7 @@ func BenchmarkRegister(b *testing.B) {
 		serve(b, h, http.MethodPost, routes.MockBillingPrefix+routes.Register, map[string]any{
 			"site": "ap1", "username": fmt.Sprintf("user%d", i), "password": "Bench-Pass-1", "email": email,
 			"emailCode": code, "company": map[string]string{"name": "Bench Ltd"}, "workspaceName": "prod",
-			"workspaceLanguage": workspace.LanguageEN, "huaweiAccountId": acct, "instanceId": inst, "termsAccepted": true,
+			"workspaceLanguage": twapi.LanguageEN, "huaweiAccountId": acct, "instanceId": inst, "termsAccepted": true,
 		}, billing.ProofHeader, p)
 	}
 }

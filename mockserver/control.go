@@ -58,9 +58,9 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	POST   /_mock/billing-accounts                add a Billing Center account (BillingAccountSeed);
 //	                                              answers the billing.BillingAccount
 //	POST   /_mock/accounts                        add a console account (AccountSeed); answers the
-//	                                              workspace.Account
+//	                                              twapi.Account
 //	POST   /_mock/workspaces                      add a workspace (WorkspaceSeed); answers the
-//	                                              workspace.Workspace
+//	                                              twapi.Workspace
 //	POST   /_mock/bindings                        bind a Billing Center account to a subscription
 //	                                              (BindingSeed); answers a SeededBinding, token in clear
 //	GET    /_mock/faults                          the faults in place, each with its "id" and "hits"

@@ -16,7 +16,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // controlCreated posts body to a control endpoint, requires 201 and
@@ -41,21 +41,21 @@ func TestControlSeedScenario(t *testing.T) {
 	assert.Equal(t, "Acme", bca.CompanyName)
 	require.NotEmpty(t, bca.ID)
 
-	var acc workspace.Account
+	var acc twapi.Account
 	h.controlCreated("/_mock/accounts", `{"site":"eu1","username":"acme-ops","email":"ops@acme.example","mobile":"+8613800000000"}`, &acc)
 	assert.Equal(t, site.EU1, acc.Site)
 	require.NotEmpty(t, acc.ID)
 
-	var prod, stage workspace.Workspace
+	var prod, stage twapi.Workspace
 	h.controlCreated("/_mock/workspaces", `{"ownerAccountUUID":"`+acc.ID+`","name":"prod","language":"zh","billingAccountUUID":"`+bca.ID+
 		`","createAt":"2026-01-02T03:04:05Z"}`, &prod)
-	assert.Equal(t, workspace.Language("zh"), prod.Language)
+	assert.Equal(t, twapi.Language("zh"), prod.Language)
 	assert.Equal(t, site.EU1, prod.Site)
 	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), prod.CreateAt.UTC())
 	h.controlCreated("/_mock/workspaces", `{"ownerAccountUUID":"`+acc.ID+`","name":"stage","billingAccountUUID":"`+bca.ID+
 		`","settlement":{"method":"billing_center","changedAt":`+
 		strconv.FormatInt(testStart.Add(-time.Hour).Unix(), 10)+`}}`, &stage)
-	assert.Equal(t, workspace.LanguageEN, stage.Language, "language defaults to English")
+	assert.Equal(t, twapi.LanguageEN, stage.Language, "language defaults to English")
 
 	var b SeededBinding
 	raw := h.controlCreated("/_mock/bindings", `{"billingAccountId":"`+bca.ID+`","huaweiAccountId":"`+DemoHuaweiAccountID+
@@ -79,7 +79,7 @@ func TestControlSeedScenario(t *testing.T) {
 	var snap Snapshot
 	require.NoError(t, json.Unmarshal(raw, &snap), "%s", raw)
 	assert.Equal(t, h.srv.Snapshot(), snap, "the JSON carries the whole snapshot")
-	assert.Equal(t, []workspace.Account{acc}, snap.Accounts)
+	assert.Equal(t, []twapi.Account{acc}, snap.Accounts)
 	assert.Equal(t, []billing.BillingAccount{bca}, snap.BillingAccounts)
 	assert.Equal(t, []string{prod.ID, stage.ID}, []string{snap.Workspaces[0].ID, snap.Workspaces[1].ID})
 	require.Len(t, snap.Subscriptions, 1)
@@ -108,7 +108,7 @@ func TestControlStateEmpty(t *testing.T) {
 func TestControlSeedRefusesBadInput(t *testing.T) {
 	h := newHarness(t)
 	e := h.seedExisting("taken", "taken@example.com")
-	h.seedWorkspace(e, "prod", workspace.Settlement{})
+	h.seedWorkspace(e, "prod", twapi.Settlement{})
 	other, err := h.srv.SeedBillingAccount(BillingAccountSeed{Username: "other", Email: "other@example.com"})
 	require.NoError(t, err)
 	_, err = h.srv.SeedBinding(other.ID, DemoHuaweiAccountID, DemoInstanceID)
@@ -217,8 +217,8 @@ func TestControlJSONNames(t *testing.T) {
 		{BillingAccountSeed{Username: "u", Email: "e", CompanyName: "c"}, `{"username":"u","email":"e","companyName":"c"}`},
 		{AccountSeed{Site: site.US1, Username: "u", Email: "e", Phone: "p"}, `{"site":"us1","username":"u","email":"e","mobile":"p"}`},
 		{WorkspaceSeed{OwnerAccountID: "o", Name: "n"}, `{"ownerAccountUUID":"o","name":"n"}`},
-		{WorkspaceSeed{OwnerAccountID: "o", Name: "n", Language: workspace.LanguageZH, BillingAccountID: "b", IsLocked: true,
-			CreateAt: ts, Settlement: workspace.Settlement{Method: workspace.SettlementBillingCenter}},
+		{WorkspaceSeed{OwnerAccountID: "o", Name: "n", Language: twapi.LanguageZH, BillingAccountID: "b", IsLocked: true,
+			CreateAt: ts, Settlement: twapi.Settlement{Method: twapi.SettlementBillingCenter}},
 			`{"ownerAccountUUID":"o","name":"n","language":"zh","billingAccountUUID":"b","isLocked":true,
 			"createAt":"2026-01-02T03:04:05Z","settlement":{"method":"billing_center","changedAt":0}}`},
 		{SeededBinding{BindingSeed: BindingSeed{BillingAccountID: "b", HuaweiAccountID: "h", InstanceID: "i"}, Token: "t", ExpiresAt: ts},

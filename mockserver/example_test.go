@@ -13,7 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // A new TrueWatch user activates the demo purchase: the mock "mails" the
@@ -47,7 +47,7 @@ func Example() {
 	res, err := bc.Register(ctx, &billing.RegisterRequest{
 		Site: site.AP1, Username: "ada", Password: "Sup3r-secret", Email: "ada@example.com",
 		EmailCode: secret.String(code), Company: billing.Company{Name: "Acme"},
-		WorkspaceName: "production", WorkspaceLanguage: workspace.LanguageEN,
+		WorkspaceName: "production", WorkspaceLanguage: twapi.LanguageEN,
 		HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID, TermsAccepted: true,
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func ExampleServer_ReleasePurchase() {
 	bca, _ := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "ada", Email: "ada@example.com"})
 	acc, _ := srv.SeedAccount(mockserver.AccountSeed{Site: site.EU1, Username: "ada", Email: "ada@example.com"})
 	ws, _ := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Name: "prod",
-		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud,
+		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud,
 			HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID}})
 
 	if err := srv.ReleasePurchase(mockserver.DemoInstanceID); err != nil {

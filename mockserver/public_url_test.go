@@ -13,7 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func TestWithPublicURLValidates(t *testing.T) {
@@ -73,7 +73,7 @@ func TestPublicURLEverywhere(t *testing.T) {
 	acc, err := srv.SeedAccount(AccountSeed{Site: site.EU1, Username: "ada", Email: "ada@example.com"})
 	require.NoError(t, err)
 	_, err = srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: acc.ID, Name: "prod", BillingAccountID: bca.ID,
-		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}})
+		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}})
 	require.NoError(t, err)
 	_, err = srv.SeedBinding(bca.ID, DemoHuaweiAccountID, DemoInstanceID)
 	require.NoError(t, err)

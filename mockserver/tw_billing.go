@@ -12,7 +12,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // Reasons a workspace cannot be bound, as ListWorkspaces reports them.
@@ -84,7 +84,7 @@ func (s *Server) bindLocked(billingAccountID string, k subKey) {
 // issueTokenLocked makes a Billing Center token: "bctk_" and 32 hex
 // characters from crypto/rand, unrelated to any ID or seed. Expired tokens
 // are freed as new ones are made.
-func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, workspace.Timestamp) {
+func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, twapi.Timestamp) {
 	s.expireTokensLocked()
 	tok := newToken()
 	exp := s.now().Add(s.cfg.tokenTTL)
@@ -92,7 +92,7 @@ func (s *Server) issueTokenLocked(billingAccountID string, k subKey) (string, wo
 	// An expired token is kept for one more lifetime, so that using it
 	// says ft.TokenExpired rather than that it never existed.
 	s.st.tw.tokenQ.push(exp.Add(s.cfg.tokenTTL), tok)
-	return tok, workspace.Timestamp{Time: exp}
+	return tok, twapi.Timestamp{Time: exp}
 }
 
 func newToken() string {
@@ -196,7 +196,7 @@ func (s *Server) opRegister(c *call, req *billing.RegisterRequest) (any, *twErro
 	now := s.now()
 	acc := s.insertAccountLocked(req.Site, req.Username, req.Email, req.Phone, now)
 	bca := s.insertBillingAccountLocked(req.Username, req.Email, req.Company.Name, now)
-	ws := s.insertWorkspaceLocked(workspace.Workspace{Name: req.WorkspaceName, Language: req.WorkspaceLanguage,
+	ws := s.insertWorkspaceLocked(twapi.Workspace{Name: req.WorkspaceName, Language: req.WorkspaceLanguage,
 		Site: req.Site, OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Settlement: huaweiSettlement(k)}, now)
 	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeRegister)
@@ -229,8 +229,8 @@ func (s *Server) checkNewBillingAccountLocked(username, email string) *twError {
 	return nil
 }
 
-func huaweiSettlement(k subKey) workspace.Settlement {
-	return workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: k.huaweiAccountID, InstanceID: k.instanceID}
+func huaweiSettlement(k subKey) twapi.Settlement {
+	return twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: k.huaweiAccountID, InstanceID: k.instanceID}
 }
 
 // opBindAccount: POST /api/v1/billing_account/bind.
@@ -261,11 +261,11 @@ func (s *Server) opBindAccount(c *call, req *billing.BindAccountRequest) (any, *
 type bindAccountReply struct {
 	BillingAccount billing.BillingAccount `json:"billingAccount"`
 	Token          string                 `json:"token"`
-	ExpiresAt      workspace.Timestamp    `json:"expiresAt"`
+	ExpiresAt      twapi.Timestamp        `json:"expiresAt"`
 }
 
 // bindability says whether w can be bound to subscription k, and why not.
-func (s *Server) bindabilityLocked(w *workspace.Workspace, k subKey) (bindable bool, reason string) {
+func (s *Server) bindabilityLocked(w *twapi.Workspace, k subKey) (bindable bool, reason string) {
 	switch {
 	case settledBy(w, k):
 		return false, reasonAlreadyBound
@@ -289,7 +289,7 @@ func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInf
 	size := queryInt(&p, q, "pageSize", defaultPageSize, 1, rules.PageSizeMax)
 	filter := site.Code(q.Get("site"))
 	if _, given := q["site"]; given {
-		workspace.ValidateSite(&p, "site", filter)
+		rules.Site(&p, "site", filter)
 	}
 	if len(p) > 0 {
 		return nil, nil, validationErr(p)
@@ -358,9 +358,9 @@ func (s *Server) opBindWorkspace(c *call, req *billing.BindWorkspaceRequest) (an
 	}
 	now := s.now()
 	s.setSettlementLocked(w, huaweiSettlement(tok.sub))
-	w.Settlement.ChangedAt = workspace.Timestamp{Time: now}
+	w.Settlement.ChangedAt = twapi.Timestamp{Time: now}
 	w.IsLocked = false
-	w.UpdateAt = workspace.Timestamp{Time: now}
+	w.UpdateAt = twapi.Timestamp{Time: now}
 	return billing.BindWorkspaceResult{Workspace: *w, Changed: true, LoginURL: s.loginURL(w.Site)}, nil
 }
 

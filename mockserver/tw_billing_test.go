@@ -11,9 +11,10 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 const (
@@ -120,20 +121,20 @@ func TestRegister(t *testing.T) {
 	assert.Regexp(t, `^acnt_[0-9a-f]{32}$`, res.Account.ID)
 	assert.Regexp(t, `^bcac_[0-9a-f]{32}$`, res.BillingAccount.ID)
 	assert.Regexp(t, `^wksp_[0-9a-f]{32}$`, res.Workspace.ID)
-	assert.Equal(t, workspace.Account{ID: res.Account.ID, Username: "ada", Email: "ada@example.com",
-		Phone: "+6591234567", Site: site.AP1, CreateAt: workspace.Timestamp{Time: testStart}}, res.Account)
+	assert.Equal(t, twapi.Account{ID: res.Account.ID, Username: "ada", Email: "ada@example.com",
+		Phone: "+6591234567", Site: site.AP1, CreateAt: twapi.Timestamp{Time: testStart}}, res.Account)
 	assert.Equal(t, billing.BillingAccount{ID: res.BillingAccount.ID, Username: "ada", Email: "ada@example.com",
-		CompanyName: "Acme", CreateAt: workspace.Timestamp{Time: testStart}}, res.BillingAccount)
-	assert.Equal(t, workspace.Workspace{ID: res.Workspace.ID, Name: "prod", Language: workspace.LanguageEN,
+		CompanyName: "Acme", CreateAt: twapi.Timestamp{Time: testStart}}, res.BillingAccount)
+	assert.Equal(t, twapi.Workspace{ID: res.Workspace.ID, Name: "prod", Language: twapi.LanguageEN,
 		Site: site.AP1, OwnerAccountID: res.Account.ID, BillingAccountID: res.BillingAccount.ID,
-		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
+		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
 			InstanceID: DemoInstanceID},
-		CreateAt: workspace.Timestamp{Time: testStart}, UpdateAt: workspace.Timestamp{Time: testStart}}, res.Workspace)
+		CreateAt: twapi.Timestamp{Time: testStart}, UpdateAt: twapi.Timestamp{Time: testStart}}, res.Workspace)
 	assert.Equal(t, h.srv.URL()+"/sites/ap1/auth/login/pwd", res.LoginURL)
 
-	assert.Equal(t, []workspace.Account{res.Account}, h.srv.Accounts())
+	assert.Equal(t, []twapi.Account{res.Account}, h.srv.Accounts())
 	assert.Equal(t, []billing.BillingAccount{res.BillingAccount}, h.srv.BillingAccounts())
-	assert.Equal(t, []workspace.Workspace{res.Workspace}, h.srv.Workspaces())
+	assert.Equal(t, []twapi.Workspace{res.Workspace}, h.srv.Workspaces())
 
 	// The code was used up.
 	h.addSubscription(otherHuaweiID, otherInstance)
@@ -319,20 +320,20 @@ func newListScenario(t *testing.T) *listScenario {
 	require.NoError(t, err)
 
 	sc := &listScenario{h: h, e: h.seedExisting("ada", "ada@example.com")}
-	hw := func(inst string) workspace.Settlement {
-		return workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: otherHuaweiID, InstanceID: inst}
+	hw := func(inst string) twapi.Settlement {
+		return twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: otherHuaweiID, InstanceID: inst}
 	}
-	sc.free = h.seedWorkspace(sc.e, "free", workspace.Settlement{}).ID
+	sc.free = h.seedWorkspace(sc.e, "free", twapi.Settlement{}).ID
 	sc.lockedByOther = h.seedWorkspace(sc.e, "locked", hw(otherInstance)).ID
 	sc.frozenOther = h.seedWorkspace(sc.e, "frozen", hw("tw-inst-frozen")).ID
-	sc.changedNow = h.seedWorkspace(sc.e, "changed-now", workspace.Settlement{Method: workspace.SettlementBillingCenter,
-		ChangedAt: workspace.Timestamp{Time: testStart.AddDate(0, 0, -5)}}).ID
-	sc.changedLastMonth = h.seedWorkspace(sc.e, "changed-last-month", workspace.Settlement{Method: workspace.SettlementBillingCenter,
-		ChangedAt: workspace.Timestamp{Time: time.Date(2026, time.February, 28, 23, 59, 59, 0, time.UTC)}}).ID
+	sc.changedNow = h.seedWorkspace(sc.e, "changed-now", twapi.Settlement{Method: twapi.SettlementBillingCenter,
+		ChangedAt: twapi.Timestamp{Time: testStart.AddDate(0, 0, -5)}}).ID
+	sc.changedLastMonth = h.seedWorkspace(sc.e, "changed-last-month", twapi.Settlement{Method: twapi.SettlementBillingCenter,
+		ChangedAt: twapi.Timestamp{Time: time.Date(2026, time.February, 28, 23, 59, 59, 0, time.UTC)}}).ID
 	sc.released = h.seedWorkspace(sc.e, "released", hw("tw-inst-closed")).ID
-	sc.bound = h.seedWorkspace(sc.e, "bound", workspace.Settlement{Method: workspace.SettlementHuaweiCloud,
+	sc.bound = h.seedWorkspace(sc.e, "bound", twapi.Settlement{Method: twapi.SettlementHuaweiCloud,
 		HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}).ID
-	sc.aws = h.seedWorkspace(sc.e, "aws", workspace.Settlement{Method: workspace.SettlementAWS}).ID
+	sc.aws = h.seedWorkspace(sc.e, "aws", twapi.Settlement{Method: twapi.SettlementAWS}).ID
 	euAcc, err := h.srv.SeedAccount(AccountSeed{Site: site.EU1, Username: "ada", Email: "ada@example.com"})
 	require.NoError(t, err)
 	euWS, err := h.srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: euAcc.ID, BillingAccountID: sc.e.billing.ID, Name: "eu"})
@@ -404,8 +405,8 @@ func TestListWorkspaces(t *testing.T) {
 	}
 }
 
-func pageInfo(count, index, size, total int) billing.PageInfo {
-	return billing.PageInfo{Count: count, PageIndex: index, PageSize: size, TotalCount: total}
+func pageInfo(count, index, size, total int) httpcore.PageInfo {
+	return httpcore.PageInfo{Count: count, PageIndex: index, PageSize: size, TotalCount: total}
 }
 
 func TestBindWorkspace(t *testing.T) {
@@ -423,9 +424,9 @@ func TestBindWorkspace(t *testing.T) {
 		h.requireOK(bindWS(id), &res)
 		assert.True(t, res.Changed)
 		want := before
-		want.Settlement = workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
-			InstanceID: DemoInstanceID, ChangedAt: workspace.Timestamp{Time: now}}
-		want.UpdateAt = workspace.Timestamp{Time: now}
+		want.Settlement = twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
+			InstanceID: DemoInstanceID, ChangedAt: twapi.Timestamp{Time: now}}
+		want.UpdateAt = twapi.Timestamp{Time: now}
 		assert.Equal(t, want, res.Workspace)
 		assert.Equal(t, h.srv.loginURL(before.Site), res.LoginURL)
 		stored, _ := h.srv.Workspace(id)
@@ -458,7 +459,7 @@ func TestBindWorkspaceRules(t *testing.T) {
 	sc := newListScenario(t)
 	h := sc.h
 	otherAccount := h.seedExisting("bob", "bob@example.com")
-	othersWS := h.seedWorkspace(otherAccount, "bobs", workspace.Settlement{})
+	othersWS := h.seedWorkspace(otherAccount, "bobs", twapi.Settlement{})
 	tests := []struct {
 		name   string
 		body   any

@@ -16,6 +16,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -67,7 +68,7 @@ func TestClientsNewUser(t *testing.T) {
 	res, err := c.bc.Register(ctx, &req)
 	require.NoError(t, err)
 	assert.Equal(t, site.AP1, res.Workspace.Site)
-	assert.Equal(t, c.h.srv.Workspaces(), []workspace.Workspace{res.Workspace})
+	assert.Equal(t, c.h.srv.Workspaces(), []twapi.Workspace{res.Workspace})
 
 	sub, err = c.bc.GetSubscription(ctx, DemoHuaweiAccountID, DemoInstanceID)
 	require.NoError(t, err)
@@ -103,11 +104,11 @@ func TestClientsExistingAccount(t *testing.T) {
 	h := c.h
 	h.addSubscription(otherHuaweiID, otherInstance)
 	e := h.seedExisting("ada", "ada@example.com")
-	free := h.seedWorkspace(e, "free", workspace.Settlement{})
-	locked := h.seedWorkspace(e, "locked", workspace.Settlement{Method: workspace.SettlementHuaweiCloud,
+	free := h.seedWorkspace(e, "free", twapi.Settlement{})
+	locked := h.seedWorkspace(e, "locked", twapi.Settlement{Method: twapi.SettlementHuaweiCloud,
 		HuaweiAccountID: otherHuaweiID, InstanceID: otherInstance})
-	changed := h.seedWorkspace(e, "changed", workspace.Settlement{Method: workspace.SettlementBillingCenter,
-		ChangedAt: workspace.Timestamp{Time: testStart.Add(-time.Hour)}})
+	changed := h.seedWorkspace(e, "changed", twapi.Settlement{Method: twapi.SettlementBillingCenter,
+		ChangedAt: twapi.Timestamp{Time: testStart.Add(-time.Hour)}})
 
 	bound, err := c.bc.BindBillingAccount(ctx, &billing.BindAccountRequest{Username: "ada", Email: "ada@example.com",
 		EmailCode: c.code(t, "ada@example.com", billing.PurposeBindBillingAccount), HuaweiAccountID: DemoHuaweiAccountID,
@@ -117,7 +118,7 @@ func TestClientsExistingAccount(t *testing.T) {
 
 	items, page, err := c.bc.ListBindableWorkspaces(ctx, tok, &billing.ListOptions{PageSize: 2})
 	require.NoError(t, err)
-	assert.Equal(t, billing.PageInfo{Count: 2, PageIndex: 1, PageSize: 2, TotalCount: 3}, *page)
+	assert.Equal(t, twapi.PageInfo{Count: 2, PageIndex: 1, PageSize: 2, TotalCount: 3}, *page)
 	assert.Equal(t, []string{free.ID, locked.ID}, []string{items[0].ID, items[1].ID})
 	var all []billing.BindableWorkspace
 	for it, err := range c.bc.AllBindableWorkspaces(ctx, tok, &billing.ListOptions{PageSize: 1}) {
@@ -141,19 +142,19 @@ func TestClientsExistingAccount(t *testing.T) {
 	assert.ErrorIs(t, err, apierror.ErrNotFound)
 
 	created, err := c.ws.CreateWorkspace(ctx, tok, &workspace.CreateWorkspaceRequest{Name: "staging",
-		Language: workspace.LanguageEN, Site: site.AP1, Email: "ada@example.com",
+		Language: twapi.LanguageEN, Site: site.AP1, Email: "ada@example.com",
 		EmailCode: c.code(t, "ada@example.com", billing.PurposeCreateWorkspace), TermsAccepted: true})
 	require.NoError(t, err)
 	assert.Equal(t, e.account.ID, created.Workspace.OwnerAccountID)
 
 	h.clock.Advance(codeResendInterval)
 	_, err = c.ws.CreateWorkspace(ctx, tok, &workspace.CreateWorkspaceRequest{Name: "staging",
-		Language: workspace.LanguageEN, Site: site.AP1, Email: "ada@example.com",
+		Language: twapi.LanguageEN, Site: site.AP1, Email: "ada@example.com",
 		EmailCode: c.code(t, "ada@example.com", billing.PurposeCreateWorkspace), TermsAccepted: true})
 	assert.ErrorIs(t, err, apierror.ErrNameTaken)
 	h.clock.Advance(codeResendInterval)
 	_, err = c.ws.CreateWorkspace(ctx, tok, &workspace.CreateWorkspaceRequest{Name: "staging",
-		Language: workspace.LanguageEN, Site: site.EU1, Email: "ada@example.com",
+		Language: twapi.LanguageEN, Site: site.EU1, Email: "ada@example.com",
 		EmailCode: c.code(t, "ada@example.com", billing.PurposeCreateWorkspace), TermsAccepted: true})
 	assert.ErrorIs(t, err, apierror.ErrNotFound, "no console account on eu1")
 
@@ -212,13 +213,13 @@ func TestClientsRetryLostResponse(t *testing.T) {
 		Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second})
 	require.NoError(t, err)
 	req := registerReq("ada", "ada@example.com", c.code(t, "ada@example.com", billing.PurposeRegister))
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	res, err := c.bc.Register(t.Context(), &req, billing.WithCallInfo(&info))
 	require.NoError(t, err)
 	assert.True(t, info.Replayed)
 	assert.Equal(t, 2, info.Attempts)
 	assert.Equal(t, []time.Duration{2 * time.Second}, *c.waits)
-	assert.Equal(t, []workspace.Account{res.Account}, c.h.srv.Accounts())
+	assert.Equal(t, []twapi.Account{res.Account}, c.h.srv.Accounts())
 }
 
 // TestClientsRateLimit: the mock's rate limit is HTTP 401 with

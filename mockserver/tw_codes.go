@@ -11,7 +11,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // opSendCode: POST /api/v1/verification_code/send. A code is sent whether or
@@ -46,8 +46,8 @@ func (s *Server) opSendCode(_ *call, req *billing.SendCodeRequest) (any, *twErro
 		SentAt: now,
 	})
 	return billing.SendCodeResult{Email: req.Email, Purpose: req.Purpose,
-		ExpiresAt:   workspace.Timestamp{Time: now.Add(codeTTL)},
-		ResendAfter: workspace.Timestamp{Time: now.Add(codeResendInterval)}}, nil
+		ExpiresAt:   twapi.Timestamp{Time: now.Add(codeTTL)},
+		ResendAfter: twapi.Timestamp{Time: now.Add(codeResendInterval)}}, nil
 }
 
 // newCode makes a 6-digit code from crypto/rand, uniform over 000000 to

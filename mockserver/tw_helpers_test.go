@@ -20,7 +20,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // testStart is the mock time tests start at: mid-month, so that "this
@@ -296,7 +296,7 @@ func wrongCode(code secret.String) secret.String {
 func registerReq(username, email string, code secret.String) billing.RegisterRequest {
 	return billing.RegisterRequest{Site: site.AP1, Username: username, Password: testPassword, Email: email,
 		EmailCode: code, Company: billing.Company{Name: "Acme"}, WorkspaceName: "prod",
-		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
+		WorkspaceLanguage: twapi.LanguageEN, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
 		TermsAccepted: true}
 }
 
@@ -343,7 +343,7 @@ func (s *Server) hasHuaweiAccount(id string) bool {
 // workspaces, none bound to the demo subscription yet.
 type existing struct {
 	billing billing.BillingAccount
-	account workspace.Account
+	account twapi.Account
 }
 
 func (h *harness) seedExisting(username, email string) existing {
@@ -355,7 +355,7 @@ func (h *harness) seedExisting(username, email string) existing {
 	return existing{billing: b, account: a}
 }
 
-func (h *harness) seedWorkspace(e existing, name string, st workspace.Settlement) workspace.Workspace {
+func (h *harness) seedWorkspace(e existing, name string, st twapi.Settlement) twapi.Workspace {
 	h.t.Helper()
 	w, err := h.srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: e.account.ID, BillingAccountID: e.billing.ID,
 		Name: name, Settlement: st})
@@ -366,9 +366,9 @@ func (h *harness) seedWorkspace(e existing, name string, st workspace.Settlement
 // stateSnapshot is everything an operation could change, as comparable
 // values (verification codes excepted: wrong attempts are counted).
 type stateSnapshot struct {
-	Accounts        []workspace.Account
+	Accounts        []twapi.Account
 	BillingAccounts []billing.BillingAccount
-	Workspaces      []workspace.Workspace
+	Workspaces      []twapi.Workspace
 	Subscriptions   []billing.Subscription
 	Tokens          int
 	Outbox          int

@@ -11,7 +11,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // TestSettlementMonthBoundaries: "at most once per calendar month" is the
@@ -46,8 +46,8 @@ func TestSettlementMonthBoundaries(t *testing.T) {
 			h := newHarness(t)
 			h.clock.Set(tc.now)
 			e := h.seedExisting("ada", "ada@example.com")
-			w := h.seedWorkspace(e, "prod", workspace.Settlement{Method: workspace.SettlementBillingCenter,
-				ChangedAt: workspace.Timestamp{Time: tc.changedAt}})
+			w := h.seedWorkspace(e, "prod", twapi.Settlement{Method: twapi.SettlementBillingCenter,
+				ChangedAt: twapi.Timestamp{Time: tc.changedAt}})
 			tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 
 			var list []billing.BindableWorkspace

@@ -11,7 +11,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // TestReleaseLocksWorkspaces: closing a purchase locks the workspaces it
@@ -24,7 +24,7 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 			h := newHarness(t)
 			reg := h.register("ada", "ada@example.com")
 			bystander := h.seedExisting("bob", "bob@example.com")
-			untouched := h.seedWorkspace(bystander, "bobs", workspace.Settlement{})
+			untouched := h.seedWorkspace(bystander, "bobs", twapi.Settlement{})
 			tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 
 			h.clock.Advance(time.Hour / 2)
@@ -34,8 +34,8 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 			require.True(t, ok)
 			want := reg.Workspace
 			want.IsLocked = true
-			want.Settlement = workspace.Settlement{Method: workspace.SettlementBillingCenter}
-			want.UpdateAt = workspace.Timestamp{Time: testStart.Add(time.Hour / 2)}
+			want.Settlement = twapi.Settlement{Method: twapi.SettlementBillingCenter}
+			want.UpdateAt = twapi.Timestamp{Time: testStart.Add(time.Hour / 2)}
 			assert.Equal(t, want, ws)
 			other, _ := h.srv.Workspace(untouched.ID)
 			assert.Equal(t, untouched, other, "workspaces of other subscriptions are untouched")
@@ -85,7 +85,7 @@ func TestFrozenDoesNotRelease(t *testing.T) {
 	assert.Equal(t, before.Workspaces, after.Workspaces)
 	ws, _ := h.srv.Workspace(reg.Workspace.ID)
 	assert.False(t, ws.IsLocked)
-	assert.Equal(t, workspace.SettlementHuaweiCloud, ws.Settlement.Method)
+	assert.Equal(t, twapi.SettlementHuaweiCloud, ws.Settlement.Method)
 
 	var binding billing.Binding
 	h.requireOK(h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)), &binding)
@@ -104,7 +104,7 @@ func TestReleaseKeepsMonthlyChange(t *testing.T) {
 	h := newHarness(t)
 	h.addSubscription(otherHuaweiID, otherInstance)
 	e := h.seedExisting("ada", "ada@example.com")
-	ws := h.seedWorkspace(e, "prod", workspace.Settlement{})
+	ws := h.seedWorkspace(e, "prod", twapi.Settlement{})
 	tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 	h.requireOK(h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID}, withToken(tok)), nil)
 	require.NoError(t, h.srv.ReleasePurchase(DemoInstanceID))

@@ -10,7 +10,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // Seeding puts the TrueWatch half in a state that would take several API
@@ -21,7 +21,7 @@ import (
 // API shows them. Seeds made before Reset are dropped by it.
 
 // AccountSeed is a TrueWatch console account to seed. Its JSON keys are
-// those of the workspace.Account it creates.
+// those of the twapi.Account it creates.
 type AccountSeed struct {
 	// Site the account is registered on (required).
 	Site site.Code `json:"site"`
@@ -35,19 +35,19 @@ type AccountSeed struct {
 
 // SeedAccount creates a TrueWatch console account, as if it had registered
 // on its site. Its workspaces are created with SeedWorkspace.
-func (s *Server) SeedAccount(a AccountSeed) (workspace.Account, error) {
+func (s *Server) SeedAccount(a AccountSeed) (twapi.Account, error) {
 	var p apierror.Problems
-	workspace.ValidateSite(&p, "site", a.Site)
+	rules.Site(&p, "site", a.Site)
 	rules.Username(&p, "username", a.Username)
 	rules.Email(&p, "email", a.Email)
 	rules.Phone(&p, "mobile", a.Phone)
 	if err := p.Err("SeedAccount"); err != nil {
-		return workspace.Account{}, err
+		return twapi.Account{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.checkNewAccountLocked(a.Site, a.Username, a.Email); e != nil {
-		return workspace.Account{}, seedErr(e)
+		return twapi.Account{}, seedErr(e)
 	}
 	return *s.insertAccountLocked(a.Site, a.Username, a.Email, a.Phone, s.now()), nil
 }
@@ -88,7 +88,7 @@ func (s *Server) SeedBillingAccount(b BillingAccountSeed) (billing.BillingAccoun
 }
 
 // WorkspaceSeed is a workspace to seed. Its JSON keys are those of the
-// workspace.Workspace it creates, except CreateAt, which is RFC 3339.
+// twapi.Workspace it creates, except CreateAt, which is RFC 3339.
 type WorkspaceSeed struct {
 	// OwnerAccountID is the console account that owns the workspace
 	// (required); the workspace is on that account's site.
@@ -96,7 +96,7 @@ type WorkspaceSeed struct {
 	// Name is unique per owner; required, 1 to 256 characters.
 	Name string `json:"name"`
 	// Language defaults to English.
-	Language workspace.Language `json:"language,omitempty"`
+	Language twapi.Language `json:"language,omitempty"`
 	// BillingAccountID, when set, associates the workspace with that
 	// Billing Center account, so that ListWorkspaces shows it.
 	BillingAccountID string `json:"billingAccountUUID,omitempty"`
@@ -107,7 +107,7 @@ type WorkspaceSeed struct {
 	// BindWorkspace refuse with ft.SettlementChangeLimit. Other clouds
 	// (aws, aliyun, azure) hold the workspace for good. In JSON it is the
 	// API's settlement object, ChangedAt in Unix seconds.
-	Settlement workspace.Settlement `json:"settlement,omitzero"`
+	Settlement twapi.Settlement `json:"settlement,omitzero"`
 	// IsLocked marks the workspace locked, as after a released
 	// subscription.
 	IsLocked bool `json:"isLocked,omitempty"`
@@ -116,57 +116,57 @@ type WorkspaceSeed struct {
 }
 
 // SeedWorkspace creates a workspace as described and returns it.
-func (s *Server) SeedWorkspace(ws WorkspaceSeed) (workspace.Workspace, error) {
+func (s *Server) SeedWorkspace(ws WorkspaceSeed) (twapi.Workspace, error) {
 	if ws.Language == "" {
-		ws.Language = workspace.LanguageEN
+		ws.Language = twapi.LanguageEN
 	}
 	var p apierror.Problems
 	rules.Required(&p, "ownerAccountUUID", ws.OwnerAccountID)
 	rules.WorkspaceName(&p, "name", ws.Name)
-	workspace.ValidateLanguage(&p, "language", ws.Language)
+	rules.Language(&p, "language", ws.Language)
 	st := ws.Settlement
 	switch st.Method {
 	case "":
-		st.Method = workspace.SettlementBillingCenter
-	case workspace.SettlementHuaweiCloud:
+		st.Method = twapi.SettlementBillingCenter
+	case twapi.SettlementHuaweiCloud:
 		rules.HuaweiAccountID(&p, "settlement.huaweiAccountId", st.HuaweiAccountID)
 		rules.InstanceID(&p, "settlement.instanceId", st.InstanceID)
-	case workspace.SettlementBillingCenter, workspace.SettlementAWS, workspace.SettlementAliyun, workspace.SettlementAzure:
+	case twapi.SettlementBillingCenter, twapi.SettlementAWS, twapi.SettlementAliyun, twapi.SettlementAzure:
 	default:
 		p.Add("settlement.method", "unknown settlement method %q", string(st.Method))
 	}
-	if st.Method != workspace.SettlementHuaweiCloud && (st.HuaweiAccountID != "" || st.InstanceID != "") {
+	if st.Method != twapi.SettlementHuaweiCloud && (st.HuaweiAccountID != "" || st.InstanceID != "") {
 		p.Add("settlement", "Huawei account and instance go only with the huaweicloud method")
 	}
 	if err := p.Err("SeedWorkspace"); err != nil {
-		return workspace.Workspace{}, err
+		return twapi.Workspace{}, err
 	}
 	if !st.ChangedAt.IsZero() {
-		st.ChangedAt = workspace.Timestamp{Time: st.ChangedAt.UTC().Truncate(time.Second)}
+		st.ChangedAt = twapi.Timestamp{Time: st.ChangedAt.UTC().Truncate(time.Second)}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	owner := s.st.tw.accounts[ws.OwnerAccountID]
 	if owner == nil {
-		return workspace.Workspace{}, fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID)
+		return twapi.Workspace{}, fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID)
 	}
 	if ws.BillingAccountID != "" && s.st.tw.billing[ws.BillingAccountID] == nil {
-		return workspace.Workspace{}, fmt.Errorf("mockserver: unknown Billing Center account %q", ws.BillingAccountID)
+		return twapi.Workspace{}, fmt.Errorf("mockserver: unknown Billing Center account %q", ws.BillingAccountID)
 	}
-	if st.Method == workspace.SettlementHuaweiCloud && s.subscriptionLocked(subKey{st.HuaweiAccountID, st.InstanceID}) == nil {
-		return workspace.Workspace{}, fmt.Errorf("mockserver: Huawei account %s has no purchase %s; add it with AddPurchase first",
+	if st.Method == twapi.SettlementHuaweiCloud && s.subscriptionLocked(subKey{st.HuaweiAccountID, st.InstanceID}) == nil {
+		return twapi.Workspace{}, fmt.Errorf("mockserver: Huawei account %s has no purchase %s; add it with AddPurchase first",
 			st.HuaweiAccountID, st.InstanceID)
 	}
 	if s.workspaceNameTakenLocked(owner.ID, ws.Name) {
-		return workspace.Workspace{}, seedErr(twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
+		return twapi.Workspace{}, seedErr(twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
 			"account %s already has a workspace named %q", owner.Username, ws.Name))
 	}
 	now := s.now()
 	if !ws.CreateAt.IsZero() {
 		now = ws.CreateAt.UTC().Truncate(time.Second)
 	}
-	return *s.insertWorkspaceLocked(workspace.Workspace{Name: ws.Name, Language: ws.Language, Site: owner.Site,
+	return *s.insertWorkspaceLocked(twapi.Workspace{Name: ws.Name, Language: ws.Language, Site: owner.Site,
 		OwnerAccountID: owner.ID, BillingAccountID: ws.BillingAccountID, Settlement: st, IsLocked: ws.IsLocked}, now), nil
 }
 
@@ -216,9 +216,9 @@ func (s *Server) seedBinding(b BindingSeed) (SeededBinding, error) {
 // instant: what GET /_mock/state returns. Every list is in creation order
 // and never nil, so that its JSON has [] rather than null.
 type Snapshot struct {
-	Accounts        []workspace.Account      `json:"accounts"`
+	Accounts        []twapi.Account          `json:"accounts"`
 	BillingAccounts []billing.BillingAccount `json:"billingAccounts"`
-	Workspaces      []workspace.Workspace    `json:"workspaces"`
+	Workspaces      []twapi.Workspace        `json:"workspaces"`
 	// Subscriptions has one entry per purchase, as GetSubscription shows
 	// it: status, the Billing Center account bound to it (Bound,
 	// BillingAccountID, BillingUsername) and the workspaces it settles.
@@ -247,7 +247,7 @@ func (s *Server) Snapshot() Snapshot {
 }
 
 // Accounts returns every TrueWatch console account, in creation order.
-func (s *Server) Accounts() []workspace.Account {
+func (s *Server) Accounts() []twapi.Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return inOrder(s.st.tw.accountIDs, s.st.tw.accounts)
@@ -261,20 +261,20 @@ func (s *Server) BillingAccounts() []billing.BillingAccount {
 }
 
 // Workspaces returns every workspace, in creation order.
-func (s *Server) Workspaces() []workspace.Workspace {
+func (s *Server) Workspaces() []twapi.Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return inOrder(s.st.tw.wsIDs, s.st.tw.workspaces)
 }
 
 // Workspace returns one workspace by ID.
-func (s *Server) Workspace(id string) (workspace.Workspace, bool) {
+func (s *Server) Workspace(id string) (twapi.Workspace, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w := s.st.tw.workspaces[id]; w != nil {
 		return *w, true
 	}
-	return workspace.Workspace{}, false
+	return twapi.Workspace{}, false
 }
 
 // Subscription returns a subscription as GetSubscription shows it, and

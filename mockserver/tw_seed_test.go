@@ -10,16 +10,16 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func TestSeedAccount(t *testing.T) {
 	h := newHarness(t)
 	a, err := h.srv.SeedAccount(AccountSeed{Site: site.ZA1, Username: "ada", Email: "ada@example.com", Phone: "+27123456789"})
 	require.NoError(t, err)
-	assert.Equal(t, workspace.Account{ID: a.ID, Username: "ada", Email: "ada@example.com", Phone: "+27123456789",
-		Site: site.ZA1, CreateAt: workspace.Timestamp{Time: testStart}}, a)
-	assert.Equal(t, []workspace.Account{a}, h.srv.Accounts())
+	assert.Equal(t, twapi.Account{ID: a.ID, Username: "ada", Email: "ada@example.com", Phone: "+27123456789",
+		Site: site.ZA1, CreateAt: twapi.Timestamp{Time: testStart}}, a)
+	assert.Equal(t, []twapi.Account{a}, h.srv.Accounts())
 
 	_, err = h.srv.SeedAccount(AccountSeed{Site: "mars", Username: "1", Email: "x"})
 	var ve *apierror.ValidationError
@@ -57,34 +57,34 @@ func TestSeedWorkspace(t *testing.T) {
 	changed := time.Date(2026, time.March, 2, 8, 0, 0, 500, time.FixedZone("X", 3600))
 	created := time.Date(2025, time.January, 1, 0, 0, 0, 0, time.UTC)
 	w, err := h.srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: e.account.ID, BillingAccountID: e.billing.ID, Name: "prod",
-		Language: workspace.LanguageZH, IsLocked: true, CreateAt: created,
-		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
-			InstanceID: DemoInstanceID, ChangedAt: workspace.Timestamp{Time: changed}}})
+		Language: twapi.LanguageZH, IsLocked: true, CreateAt: created,
+		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
+			InstanceID: DemoInstanceID, ChangedAt: twapi.Timestamp{Time: changed}}})
 	require.NoError(t, err)
-	assert.Equal(t, workspace.Workspace{ID: w.ID, Name: "prod", Language: workspace.LanguageZH, Site: site.AP1,
+	assert.Equal(t, twapi.Workspace{ID: w.ID, Name: "prod", Language: twapi.LanguageZH, Site: site.AP1,
 		OwnerAccountID: e.account.ID, BillingAccountID: e.billing.ID,
-		Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
-			InstanceID: DemoInstanceID, ChangedAt: workspace.Timestamp{Time: changed.UTC().Truncate(time.Second)}},
-		IsLocked: true, CreateAt: workspace.Timestamp{Time: created}, UpdateAt: workspace.Timestamp{Time: created}}, w)
+		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID,
+			InstanceID: DemoInstanceID, ChangedAt: twapi.Timestamp{Time: changed.UTC().Truncate(time.Second)}},
+		IsLocked: true, CreateAt: twapi.Timestamp{Time: created}, UpdateAt: twapi.Timestamp{Time: created}}, w)
 	sub, _ := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
 	assert.Len(t, sub.Workspaces, 1, "a seeded settlement settles")
 	assert.False(t, sub.Bound)
 
 	defaults, err := h.srv.SeedWorkspace(WorkspaceSeed{OwnerAccountID: e.account.ID, Name: "plain"})
 	require.NoError(t, err)
-	assert.Equal(t, workspace.LanguageEN, defaults.Language)
-	assert.Equal(t, workspace.Settlement{Method: workspace.SettlementBillingCenter}, defaults.Settlement)
+	assert.Equal(t, twapi.LanguageEN, defaults.Language)
+	assert.Equal(t, twapi.Settlement{Method: twapi.SettlementBillingCenter}, defaults.Settlement)
 	assert.Empty(t, defaults.BillingAccountID)
 
 	for name, seed := range map[string]WorkspaceSeed{
 		"no owner":                {Name: "x"},
 		"bad language":            {OwnerAccountID: e.account.ID, Name: "x", Language: "fr"},
-		"unknown method":          {OwnerAccountID: e.account.ID, Name: "x", Settlement: workspace.Settlement{Method: "paypal"}},
-		"huawei without IDs":      {OwnerAccountID: e.account.ID, Name: "x", Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud}},
-		"IDs without huawei":      {OwnerAccountID: e.account.ID, Name: "x", Settlement: workspace.Settlement{InstanceID: "i"}},
+		"unknown method":          {OwnerAccountID: e.account.ID, Name: "x", Settlement: twapi.Settlement{Method: "paypal"}},
+		"huawei without IDs":      {OwnerAccountID: e.account.ID, Name: "x", Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud}},
+		"IDs without huawei":      {OwnerAccountID: e.account.ID, Name: "x", Settlement: twapi.Settlement{InstanceID: "i"}},
 		"unknown owner":           {OwnerAccountID: "acnt_nope", Name: "x"},
 		"unknown billing":         {OwnerAccountID: e.account.ID, Name: "x", BillingAccountID: "bcac_nope"},
-		"unknown purchase":        {OwnerAccountID: e.account.ID, Name: "x", Settlement: workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: otherHuaweiID, InstanceID: DemoInstanceID}},
+		"unknown purchase":        {OwnerAccountID: e.account.ID, Name: "x", Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: otherHuaweiID, InstanceID: DemoInstanceID}},
 		"name taken by the owner": {OwnerAccountID: e.account.ID, Name: "prod"},
 	} {
 		t.Run(name, func(t *testing.T) {

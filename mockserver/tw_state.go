@@ -8,7 +8,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // Rules of the TrueWatch half that are not request validation.
@@ -28,11 +28,11 @@ const (
 // are not stored here: a subscription is a Huawei purchase (huaweiState),
 // the one source of truth for whether it exists and is in use.
 type twState struct {
-	accounts   map[string]*workspace.Account      // by ID
+	accounts   map[string]*twapi.Account          // by ID
 	accountIDs []string                           // creation order
 	billing    map[string]*billing.BillingAccount // by ID
 	billingIDs []string                           // creation order
-	workspaces map[string]*workspace.Workspace    // by ID
+	workspaces map[string]*twapi.Workspace        // by ID
 	wsIDs      []string                           // creation order
 	bindings   map[subKey]*bindingRec             // subscription -> Billing Center account
 	tokens     map[string]*tokenRec               // by token
@@ -69,9 +69,9 @@ type siteKey struct {
 
 func newTWState() twState {
 	return twState{
-		accounts:   map[string]*workspace.Account{},
+		accounts:   map[string]*twapi.Account{},
 		billing:    map[string]*billing.BillingAccount{},
-		workspaces: map[string]*workspace.Workspace{},
+		workspaces: map[string]*twapi.Workspace{},
 		bindings:   map[subKey]*bindingRec{},
 		tokens:     map[string]*tokenRec{},
 		codes:      map[codeKey]*codeRec{},
@@ -129,13 +129,13 @@ func foldKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
 
 // accountByUsernameLocked finds a console account by username on a site
 // (usernames are compared case-insensitively).
-func (s *Server) accountByUsernameLocked(c site.Code, username string) *workspace.Account {
+func (s *Server) accountByUsernameLocked(c site.Code, username string) *twapi.Account {
 	return s.st.tw.accounts[s.st.tw.accountByUser[siteKey{c, foldKey(username)}]]
 }
 
 // accountByEmailLocked finds the console account registered with email on a
 // site: one account per email per site.
-func (s *Server) accountByEmailLocked(c site.Code, email string) *workspace.Account {
+func (s *Server) accountByEmailLocked(c site.Code, email string) *twapi.Account {
 	return s.st.tw.accounts[s.st.tw.accountByEmail[siteKey{c, rules.NormalizeEmail(email)}]]
 }
 
@@ -154,8 +154,8 @@ func (s *Server) workspaceNameTakenLocked(ownerID, name string) bool {
 }
 
 // settledBy reports whether w is settled by the subscription k.
-func settledBy(w *workspace.Workspace, k subKey) bool {
-	return w.Settlement.Method == workspace.SettlementHuaweiCloud &&
+func settledBy(w *twapi.Workspace, k subKey) bool {
+	return w.Settlement.Method == twapi.SettlementHuaweiCloud &&
 		w.Settlement.HuaweiAccountID == k.huaweiAccountID && w.Settlement.InstanceID == k.instanceID
 }
 
@@ -172,7 +172,7 @@ func (s *Server) workspacesSettledByLocked(k subKey) []billing.BoundWorkspace {
 
 // setSettlementLocked changes w's settlement and keeps the index of
 // workspaces per subscription in step.
-func (s *Server) setSettlementLocked(w *workspace.Workspace, st workspace.Settlement) {
+func (s *Server) setSettlementLocked(w *twapi.Workspace, st twapi.Settlement) {
 	if old, ok := settlementKey(w.Settlement); ok {
 		ids := s.st.tw.settled[old]
 		if i := slices.Index(ids, w.ID); i >= 0 {
@@ -194,8 +194,8 @@ func (s *Server) setSettlementLocked(w *workspace.Workspace, st workspace.Settle
 }
 
 // settlementKey is the subscription a Huawei settlement names.
-func settlementKey(st workspace.Settlement) (subKey, bool) {
-	if st.Method != workspace.SettlementHuaweiCloud {
+func settlementKey(st twapi.Settlement) (subKey, bool) {
+	if st.Method != twapi.SettlementHuaweiCloud {
 		return subKey{}, false
 	}
 	return subKey{st.HuaweiAccountID, st.InstanceID}, true
@@ -227,11 +227,11 @@ func subscriptionStatus(st PurchaseStatus) billing.SubscriptionStatus {
 // lockedByOtherLocked reports whether w is settled by a cloud account other than k
 // that has not been released. A Huawei subscription holds its workspaces
 // while in use or frozen; other clouds' accounts (seeded only) always hold.
-func (s *Server) lockedByOtherLocked(w *workspace.Workspace, k subKey) bool {
+func (s *Server) lockedByOtherLocked(w *twapi.Workspace, k subKey) bool {
 	switch w.Settlement.Method {
-	case workspace.SettlementBillingCenter, "":
+	case twapi.SettlementBillingCenter, "":
 		return false
-	case workspace.SettlementHuaweiCloud:
+	case twapi.SettlementHuaweiCloud:
 		other := subKey{w.Settlement.HuaweiAccountID, w.Settlement.InstanceID}
 		if other == k {
 			return false
@@ -245,7 +245,7 @@ func (s *Server) lockedByOtherLocked(w *workspace.Workspace, k subKey) bool {
 
 // changedThisMonth reports whether the settlement method of w was changed by
 // request in the current calendar month (UTC).
-func changedThisMonth(w *workspace.Workspace, now time.Time) bool {
+func changedThisMonth(w *twapi.Workspace, now time.Time) bool {
 	c := w.Settlement.ChangedAt.Time
 	if c.IsZero() {
 		return false
@@ -265,8 +265,8 @@ func (s *Server) releaseSubscriptionLocked(p *Purchase) {
 	for _, id := range slices.Clone(s.st.tw.settled[k]) {
 		w := s.st.tw.workspaces[id]
 		w.IsLocked = true
-		s.setSettlementLocked(w, workspace.Settlement{Method: workspace.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt})
-		w.UpdateAt = workspace.Timestamp{Time: now}
+		s.setSettlementLocked(w, twapi.Settlement{Method: twapi.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt})
+		w.UpdateAt = twapi.Timestamp{Time: now}
 	}
 	delete(s.st.tw.bindings, k)
 }

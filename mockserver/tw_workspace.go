@@ -13,12 +13,13 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
-func (s *Server) insertAccountLocked(c site.Code, username, email, phone string, now time.Time) *workspace.Account {
-	a := &workspace.Account{ID: s.ids.next("acnt_"), Username: username, Email: email, Phone: phone, Site: c,
-		CreateAt: workspace.Timestamp{Time: now}}
+func (s *Server) insertAccountLocked(c site.Code, username, email, phone string, now time.Time) *twapi.Account {
+	a := &twapi.Account{ID: s.ids.next("acnt_"), Username: username, Email: email, Phone: phone, Site: c,
+		CreateAt: twapi.Timestamp{Time: now}}
 	s.st.tw.accounts[a.ID] = a
 	s.st.tw.accountIDs = append(s.st.tw.accountIDs, a.ID)
 	s.st.tw.accountByUser[siteKey{c, foldKey(username)}] = a.ID
@@ -28,7 +29,7 @@ func (s *Server) insertAccountLocked(c site.Code, username, email, phone string,
 
 func (s *Server) insertBillingAccountLocked(username, email, company string, now time.Time) *billing.BillingAccount {
 	b := &billing.BillingAccount{ID: s.ids.next("bcac_"), Username: username, Email: email, CompanyName: company,
-		CreateAt: workspace.Timestamp{Time: now}}
+		CreateAt: twapi.Timestamp{Time: now}}
 	s.st.tw.billing[b.ID] = b
 	s.st.tw.billingIDs = append(s.st.tw.billingIDs, b.ID)
 	s.st.tw.billingByUser[foldKey(username)] = b.ID
@@ -37,12 +38,12 @@ func (s *Server) insertBillingAccountLocked(username, email, company string, now
 }
 
 // insertWorkspaceLocked stores w with a new ID and timestamps.
-func (s *Server) insertWorkspaceLocked(w workspace.Workspace, now time.Time) *workspace.Workspace {
+func (s *Server) insertWorkspaceLocked(w twapi.Workspace, now time.Time) *twapi.Workspace {
 	w.ID = s.ids.next("wksp_")
-	w.CreateAt = workspace.Timestamp{Time: now}
+	w.CreateAt = twapi.Timestamp{Time: now}
 	w.UpdateAt = w.CreateAt
 	st := w.Settlement
-	w.Settlement = workspace.Settlement{}
+	w.Settlement = twapi.Settlement{}
 	s.st.tw.workspaces[w.ID] = &w
 	s.st.tw.wsPos[w.ID] = len(s.st.tw.wsIDs)
 	s.st.tw.wsIDs = append(s.st.tw.wsIDs, w.ID)
@@ -114,8 +115,8 @@ func (s *Server) opRegisterAndCreate(c *call, req *workspace.RegisterAndCreateRe
 // newBoundWorkspace is a workspace of the call's site owned by ownerID,
 // associated with the token's Billing Center account and settled by its
 // subscription.
-func (s *Server) newBoundWorkspace(c *call, ownerID, name string, lang workspace.Language) workspace.Workspace {
-	return workspace.Workspace{Name: name, Language: lang, Site: c.site, OwnerAccountID: ownerID,
+func (s *Server) newBoundWorkspace(c *call, ownerID, name string, lang twapi.Language) twapi.Workspace {
+	return twapi.Workspace{Name: name, Language: lang, Site: c.site, OwnerAccountID: ownerID,
 		BillingAccountID: c.token.billingAccountID, Settlement: huaweiSettlement(c.token.sub)}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -25,18 +26,18 @@ func boundAccount(t *testing.T) (*harness, existing, secret.String) {
 }
 
 func createReq(code secret.String) workspace.CreateWorkspaceRequest {
-	return workspace.CreateWorkspaceRequest{Name: "staging", Language: workspace.LanguageZH, Site: site.AP1,
+	return workspace.CreateWorkspaceRequest{Name: "staging", Language: twapi.LanguageZH, Site: site.AP1,
 		Email: "ada@example.com", EmailCode: code, TermsAccepted: true}
 }
 
 func registerCreateReq(code secret.String) workspace.RegisterAndCreateRequest {
-	return workspace.RegisterAndCreateRequest{Name: "team", Language: workspace.LanguageEN, Site: site.AP1,
+	return workspace.RegisterAndCreateRequest{Name: "team", Language: twapi.LanguageEN, Site: site.AP1,
 		Username: "grace", Password: testPassword, PasswordConfirm: testPassword, Email: "grace@example.com",
 		EmailCode: code, Phone: "13800000000", TermsAccepted: true}
 }
 
-func boundSettlement() workspace.Settlement {
-	return workspace.Settlement{Method: workspace.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}
+func boundSettlement() twapi.Settlement {
+	return twapi.Settlement{Method: twapi.SettlementHuaweiCloud, HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID}
 }
 
 func TestCreateWorkspace(t *testing.T) {
@@ -45,16 +46,16 @@ func TestCreateWorkspace(t *testing.T) {
 	var res workspace.CreateResult
 	h.requireOK(h.do(http.MethodPost, sitePath(site.AP1, routes.CreateWorkspace), createReq(code), withToken(tok)), &res)
 	assert.Equal(t, e.account, res.Account)
-	assert.Equal(t, workspace.Workspace{ID: res.Workspace.ID, Name: "staging", Language: workspace.LanguageZH,
+	assert.Equal(t, twapi.Workspace{ID: res.Workspace.ID, Name: "staging", Language: twapi.LanguageZH,
 		Site: site.AP1, OwnerAccountID: e.account.ID, BillingAccountID: e.billing.ID, Settlement: boundSettlement(),
-		CreateAt: workspace.Timestamp{Time: testStart}, UpdateAt: workspace.Timestamp{Time: testStart}}, res.Workspace)
+		CreateAt: twapi.Timestamp{Time: testStart}, UpdateAt: twapi.Timestamp{Time: testStart}}, res.Workspace)
 	assert.Equal(t, h.srv.URL()+"/sites/ap1/auth/login/pwd", res.LoginURL)
 
 	sub, _ := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
 	assert.True(t, sub.Activated())
 	assert.Equal(t, []billing.BoundWorkspace{{ID: res.Workspace.ID, Name: "staging", Site: site.AP1}}, sub.Workspaces)
 
-	var got workspace.Workspace
+	var got twapi.Workspace
 	h.requireOK(h.do(http.MethodGet, sitePath(site.AP1, routes.GetWorkspace(res.Workspace.ID)), nil, withToken(tok)), &got)
 	assert.Equal(t, res.Workspace, got)
 }
@@ -77,7 +78,7 @@ func TestCreateWorkspaceRules(t *testing.T) {
 			modify: func(r *workspace.CreateWorkspaceRequest) { r.Site = site.EU1 },
 			status: http.StatusNotFound, code: apierror.CodeAccountNotFound},
 		{name: "workspace name taken", setup: func(h *harness, e existing) {
-			h.seedWorkspace(e, "staging", workspace.Settlement{})
+			h.seedWorkspace(e, "staging", twapi.Settlement{})
 		}, status: http.StatusConflict, code: apierror.CodeWorkspaceNameTaken},
 		{name: "subscription frozen", setup: func(h *harness, _ existing) {
 			require.NoError(h.t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseFrozen))
@@ -124,12 +125,12 @@ func TestRegisterAndCreate(t *testing.T) {
 	var res workspace.CreateResult
 	h.requireOK(h.do(http.MethodPost, sitePath(site.AP1, routes.RegisterAndCreate), registerCreateReq(code), withToken(tok)), &res)
 	assert.Regexp(t, `^acnt_[0-9a-f]{32}$`, res.Account.ID)
-	assert.Equal(t, workspace.Account{ID: res.Account.ID, Username: "grace", Email: "grace@example.com",
-		Phone: "13800000000", Site: site.AP1, CreateAt: workspace.Timestamp{Time: testStart}}, res.Account)
-	assert.Equal(t, workspace.Workspace{ID: res.Workspace.ID, Name: "team", Language: workspace.LanguageEN,
+	assert.Equal(t, twapi.Account{ID: res.Account.ID, Username: "grace", Email: "grace@example.com",
+		Phone: "13800000000", Site: site.AP1, CreateAt: twapi.Timestamp{Time: testStart}}, res.Account)
+	assert.Equal(t, twapi.Workspace{ID: res.Workspace.ID, Name: "team", Language: twapi.LanguageEN,
 		Site: site.AP1, OwnerAccountID: res.Account.ID, BillingAccountID: e.billing.ID, Settlement: boundSettlement(),
-		CreateAt: workspace.Timestamp{Time: testStart}, UpdateAt: workspace.Timestamp{Time: testStart}}, res.Workspace)
-	assert.Equal(t, []workspace.Account{e.account, res.Account}, h.srv.Accounts())
+		CreateAt: twapi.Timestamp{Time: testStart}, UpdateAt: twapi.Timestamp{Time: testStart}}, res.Workspace)
+	assert.Equal(t, []twapi.Account{e.account, res.Account}, h.srv.Accounts())
 	assert.Len(t, h.srv.BillingAccounts(), 1, "no Billing Center account is created")
 
 	// The same username and email are free on another site.
@@ -199,11 +200,11 @@ func TestRegisterAndCreateRules(t *testing.T) {
 
 func TestGetWorkspace(t *testing.T) {
 	h, e, tok := boundAccount(t)
-	mine := h.seedWorkspace(e, "mine", workspace.Settlement{})
+	mine := h.seedWorkspace(e, "mine", twapi.Settlement{})
 	other := h.seedExisting("bob", "bob@example.com")
-	theirs := h.seedWorkspace(other, "theirs", workspace.Settlement{})
+	theirs := h.seedWorkspace(other, "theirs", twapi.Settlement{})
 
-	var got workspace.Workspace
+	var got twapi.Workspace
 	h.requireOK(h.do(http.MethodGet, sitePath(site.AP1, routes.GetWorkspace(mine.ID)), nil, withToken(tok)), &got)
 	assert.Equal(t, mine, got)
 

@@ -7,6 +7,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -124,13 +125,13 @@ func (b billingAdapter) subscription(ctx context.Context, accountID, instanceID 
 }
 
 func (b billingAdapter) register(ctx context.Context, req *billing.RegisterRequest, key string, p billing.OwnershipProver) (*billing.RegisterResult, callMeta, error) {
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	res, err := b.c.Register(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info), proofOption(p))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
 
 func (b billingAdapter) bindAccount(ctx context.Context, req *billing.BindAccountRequest, key string, p billing.OwnershipProver) (*billing.BindAccountResult, callMeta, error) {
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	res, err := b.c.BindBillingAccount(ctx, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info), proofOption(p))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
@@ -147,7 +148,7 @@ func (b billingAdapter) workspaces(ctx context.Context, token secret.String) ([]
 }
 
 func (b billingAdapter) bindWorkspace(ctx context.Context, token secret.String, req *billing.BindWorkspaceRequest, key string) (*billing.BindWorkspaceResult, callMeta, error) {
-	var info billing.CallInfo
+	var info twapi.CallInfo
 	res, err := b.c.BindWorkspace(ctx, token, req, billing.WithIdempotencyKey(key), billing.WithCallInfo(&info))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
@@ -155,13 +156,13 @@ func (b billingAdapter) bindWorkspace(ctx context.Context, token secret.String, 
 type workspaceAdapter struct{ c *workspace.Client }
 
 func (w workspaceAdapter) create(ctx context.Context, token secret.String, req *workspace.CreateWorkspaceRequest, key string) (*workspace.CreateResult, callMeta, error) {
-	var info workspace.CallInfo
+	var info twapi.CallInfo
 	res, err := w.c.CreateWorkspace(ctx, token, req, workspace.WithIdempotencyKey(key), workspace.WithCallInfo(&info))
 	return res, callMeta{Replayed: info.Replayed}, err
 }
 
 func (w workspaceAdapter) registerAndCreate(ctx context.Context, token secret.String, req *workspace.RegisterAndCreateRequest, key string) (*workspace.CreateResult, callMeta, error) {
-	var info workspace.CallInfo
+	var info twapi.CallInfo
 	res, err := w.c.RegisterAndCreate(ctx, token, req, workspace.WithIdempotencyKey(key), workspace.WithCallInfo(&info))
 	return res, callMeta{Replayed: info.Replayed}, err
 }

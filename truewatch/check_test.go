@@ -14,14 +14,14 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // mockState is everything a check could change in the mock.
 type mockState struct {
-	Accounts        []workspace.Account
+	Accounts        []twapi.Account
 	BillingAccounts []billing.BillingAccount
-	Workspaces      []workspace.Workspace
+	Workspaces      []twapi.Workspace
 	Subscription    billing.Subscription
 	Outbox          []mockserver.Email
 	Purchases       []mockserver.Purchase

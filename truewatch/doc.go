@@ -112,7 +112,7 @@ package truewatch
 
 import (
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // Site is a TrueWatch site code; it is site.Code, re-exported so that an
@@ -128,12 +128,12 @@ const (
 	SiteID1 = site.ID1 // Indonesia 1 (Jakarta)
 )
 
-// Language is a workspace's language; it is workspace.Language, re-exported.
+// Language is a workspace's language; it is twapi.Language, re-exported.
 // It is chosen when the workspace is created and never changes.
-type Language = workspace.Language
+type Language = twapi.Language
 
 // The workspace languages.
 const (
-	LanguageZH = workspace.LanguageZH // Chinese
-	LanguageEN = workspace.LanguageEN // English
+	LanguageZH = twapi.LanguageZH // Chinese
+	LanguageEN = twapi.LanguageEN // English
 )

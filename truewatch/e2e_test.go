@@ -22,7 +22,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 const (
@@ -86,13 +86,13 @@ func (e *env) seedBillingAccount() billing.BillingAccount {
 	return ba
 }
 
-func (e *env) seedAccount(s site.Code) workspace.Account {
+func (e *env) seedAccount(s site.Code) twapi.Account {
 	acc, err := e.srv.SeedAccount(mockserver.AccountSeed{Site: s, Username: "ada", Email: adaEmail})
 	require.NoError(e.t, err)
 	return acc
 }
 
-func (e *env) seedWorkspace(owner workspace.Account, ba billing.BillingAccount, name string) workspace.Workspace {
+func (e *env) seedWorkspace(owner twapi.Account, ba billing.BillingAccount, name string) twapi.Workspace {
 	w, err := e.srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: owner.ID, Name: name, BillingAccountID: ba.ID})
 	require.NoError(e.t, err)
 	return w

@@ -9,6 +9,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/secret"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -92,8 +93,8 @@ func (f *fakeServices) sendCode(_ context.Context, req *billing.SendCodeRequest)
 	}
 	now := f.now()
 	return &billing.SendCodeResult{Email: req.Email, Purpose: req.Purpose,
-		ExpiresAt:   workspace.Timestamp{Time: now.Add(10 * time.Minute)},
-		ResendAfter: workspace.Timestamp{Time: now.Add(f.resendAfter)}}, nil
+		ExpiresAt:   twapi.Timestamp{Time: now.Add(10 * time.Minute)},
+		ResendAfter: twapi.Timestamp{Time: now.Add(f.resendAfter)}}, nil
 }
 
 func (f *fakeServices) subscription(_ context.Context, accountID, instanceID string, p billing.OwnershipProver) (*billing.Subscription, error) {
@@ -135,7 +136,7 @@ func (f *fakeServices) register(_ context.Context, req *billing.RegisterRequest,
 		return nil, callMeta{}, err
 	}
 	ba := billing.BillingAccount{ID: "bcac_1", Username: req.Username, Email: req.Email}
-	ws := workspace.Workspace{ID: "wksp_reg", Name: req.WorkspaceName, Site: req.Site}
+	ws := twapi.Workspace{ID: "wksp_reg", Name: req.WorkspaceName, Site: req.Site}
 	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, ba.ID, ba.Username
 	f.sub.Workspaces = append(f.sub.Workspaces, billing.BoundWorkspace{ID: ws.ID, Name: ws.Name, Site: ws.Site})
 	f.sub.LoginURL = "https://login/" + string(req.Site)
@@ -218,7 +219,7 @@ func (f *fakeServices) newWorkspace(op string, token, code secret.String, name s
 	if err := f.checkCode(code); err != nil {
 		return nil, callMeta{}, err
 	}
-	ws := workspace.Workspace{ID: "wksp_new", Name: name, Site: s}
+	ws := twapi.Workspace{ID: "wksp_new", Name: name, Site: s}
 	f.sub.Workspaces = append(f.sub.Workspaces, billing.BoundWorkspace{ID: ws.ID, Name: name, Site: s})
 	return &workspace.CreateResult{Workspace: ws, LoginURL: "https://login/" + string(s)}, callMeta{}, nil
 }

@@ -1,6 +1,7 @@
 // Package workspace is the typed client of TrueWatch's workspace API, served
-// by the console-API host of each site (https://{site}-console-api.truewatch.com),
-// and the wire types shared with the billing package.
+// by the console-API host of each site (https://{site}-console-api.truewatch.com).
+// The resources it returns (twapi.Workspace, twapi.Account) and its options
+// are shared with the billing client, in package twapi.
 //
 // A workspace lives on one site forever; every call goes to the site named
 // in its request, resolved through site.Endpoints (public hosts by default,
@@ -13,7 +14,7 @@
 //	}
 //	res, err := wc.CreateWorkspace(ctx, token, &workspace.CreateWorkspaceRequest{
 //		Name:          "production",
-//		Language:      workspace.LanguageEN,
+//		Language:      twapi.LanguageEN,
 //		Site:          site.EU1,
 //		Email:         "ops@acme.example",
 //		EmailCode:     secret.String(code),

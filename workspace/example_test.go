@@ -13,6 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -73,7 +74,7 @@ func ExampleClient_CreateWorkspace() {
 
 	res, err := wc.CreateWorkspace(ctx, bound.Token, &workspace.CreateWorkspaceRequest{
 		Name:          "production",
-		Language:      workspace.LanguageZH,
+		Language:      twapi.LanguageZH,
 		Site:          site.EU1,
 		Email:         "ada@example.com",
 		EmailCode:     sendCode(ctx, srv, bc, "ada@example.com", billing.PurposeCreateWorkspace),
@@ -91,7 +92,7 @@ func ExampleClient_CreateWorkspace() {
 	// address and purpose can be sent a minute after the last one.)
 	clock.Advance(time.Minute)
 	_, err = wc.CreateWorkspace(ctx, bound.Token, &workspace.CreateWorkspaceRequest{
-		Name: "production", Language: workspace.LanguageEN, Site: site.EU1, Email: "ada@example.com",
+		Name: "production", Language: twapi.LanguageEN, Site: site.EU1, Email: "ada@example.com",
 		EmailCode:     sendCode(ctx, srv, bc, "ada@example.com", billing.PurposeCreateWorkspace),
 		TermsAccepted: true,
 	})
@@ -114,7 +115,7 @@ func ExampleClient_GetWorkspace() {
 	ba, _ := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "ada", Email: "ada@example.com"})
 	acc, _ := srv.SeedAccount(mockserver.AccountSeed{Site: site.AP1, Username: "ada", Email: "ada@example.com"})
 	seeded, err := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: acc.ID, Name: "production",
-		Language: workspace.LanguageEN, BillingAccountID: ba.ID})
+		Language: twapi.LanguageEN, BillingAccountID: ba.ID})
 	if err != nil {
 		log.Fatal(err)
 	}

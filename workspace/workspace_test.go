@@ -19,6 +19,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -55,12 +56,12 @@ func mockEndpoints(t *testing.T) site.Endpoints {
 }
 
 func validCreate() *workspace.CreateWorkspaceRequest {
-	return &workspace.CreateWorkspaceRequest{Name: "production", Language: workspace.LanguageEN, Site: site.AP1,
+	return &workspace.CreateWorkspaceRequest{Name: "production", Language: twapi.LanguageEN, Site: site.AP1,
 		Email: "ops@acme.example", EmailCode: emailCode, TermsAccepted: true}
 }
 
 func validRegisterAndCreate() *workspace.RegisterAndCreateRequest {
-	return &workspace.RegisterAndCreateRequest{Name: "staging", Language: workspace.LanguageZH, Site: site.ZA1,
+	return &workspace.RegisterAndCreateRequest{Name: "staging", Language: twapi.LanguageZH, Site: site.ZA1,
 		Username: "acme_ops", Password: password, PasswordConfirm: password, Email: "ops@acme.example",
 		EmailCode: emailCode, TermsAccepted: true}
 }
@@ -183,14 +184,14 @@ func TestCreateResultDecoded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "acnt_1", res.Account.ID)
 	assert.Equal(t, int64(1767225600), res.Account.CreateAt.Unix())
-	assert.Equal(t, workspace.SettlementHuaweiCloud, res.Workspace.Settlement.Method)
+	assert.Equal(t, twapi.SettlementHuaweiCloud, res.Workspace.Settlement.Method)
 	assert.Equal(t, "ins-1", res.Workspace.Settlement.InstanceID)
 	assert.Equal(t, "https://ap1-auth.truewatch.com/login/pwd", res.LoginURL)
 }
 
 func TestErrors(t *testing.T) {
 	e := setup(t, nil, testkit.Fail(409, apierror.CodeWorkspaceNameTaken, "name in use"))
-	var info workspace.CallInfo
+	var info twapi.CallInfo
 	_, err := e.c.CreateWorkspace(context.Background(), token, validCreate(), workspace.WithCallInfo(&info))
 	var apiErr *apierror.Error
 	require.ErrorAs(t, err, &apiErr)

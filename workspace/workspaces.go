@@ -9,8 +9,10 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/internal/twcore"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 // CreateWorkspace creates a workspace on req.Site for the existing TrueWatch
@@ -37,13 +39,13 @@ func (c *Client) RegisterAndCreate(ctx context.Context, token secret.String, req
 
 // GetWorkspace reads one workspace of siteCode by its ID ("wksp_…"). An
 // unknown workspace returns an error matching apierror.ErrNotFound.
-func (c *Client) GetWorkspace(ctx context.Context, token secret.String, siteCode site.Code, workspaceID string, opts ...RequestOption) (*Workspace, error) {
+func (c *Client) GetWorkspace(ctx context.Context, token secret.String, siteCode site.Code, workspaceID string, opts ...RequestOption) (*twapi.Workspace, error) {
 	const op = "GetWorkspace"
 	var p apierror.Problems
 	httpcore.Token(&p, "token", token)
-	ValidateSite(&p, "site", siteCode)
+	rules.Site(&p, "site", siteCode)
 	rules.PathID(&p, "workspaceUUID", workspaceID)
-	return send[Workspace](ctx, c, siteCode, httpcore.Request{
+	return send[twapi.Workspace](ctx, c, siteCode, httpcore.Request{
 		Operation: op, Method: http.MethodGet, Path: routes.GetWorkspace(url.PathEscape(workspaceID)), Token: token.Reveal(),
 	}, p.Err(op), opts)
 }
@@ -63,14 +65,11 @@ func (r *RegisterAndCreateRequest) site() site.Code { return r.Site }
 func create[T any, P createRequest[T]](ctx context.Context, c *Client, op, path string, token secret.String, req P, opts []RequestOption) (*CreateResult, error) {
 	var p apierror.Problems
 	httpcore.Token(&p, "token", token)
-	invalid := httpcore.Check(op, p, req)
-	hr := httpcore.Request{Operation: op, Method: http.MethodPost, Path: path, Token: token.Reveal()}
+	hr, invalid := twcore.Post(op, path, p, req, func() any { return req.wire() })
+	hr.Token = token.Reveal()
 	var code site.Code
 	if req != nil {
 		code = req.site()
-	}
-	if invalid == nil {
-		hr.Body = req.wire()
 	}
 	return send[CreateResult](ctx, c, code, hr, invalid, opts)
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
-	"github.com/truewatch-labs/marketplace-go/workspace"
+	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
 func main() {
@@ -83,7 +83,7 @@ was created. It takes no flags.
 		EmailCode:         secret.String(code),
 		Company:           billing.Company{Name: "Analytical Engines Ltd"},
 		WorkspaceName:     "production",
-		WorkspaceLanguage: workspace.LanguageEN,
+		WorkspaceLanguage: twapi.LanguageEN,
 		HuaweiAccountID:   mockserver.DemoHuaweiAccountID,
 		InstanceID:        mockserver.DemoInstanceID,
 		TermsAccepted:     true,

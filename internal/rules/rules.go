@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/site"
 )
 
 // Limits of the contract. They are documented in api/openapi.yaml.
@@ -234,6 +235,30 @@ func PathID(p *apierror.Problems, field, v string) {
 		p.Add(field, "must be 1 to %d characters", PathIDMaxLen)
 	case v == "." || v == "..":
 		p.Add(field, "must not be a relative path segment")
+	}
+}
+
+// Site checks the rule: a site is required and must be one of site.Codes.
+func Site(p *apierror.Problems, field string, c site.Code) {
+	switch {
+	case c == "":
+		p.Add(field, "is required")
+	case !c.Valid():
+		p.Add(field, "unknown site %q", string(c))
+	}
+}
+
+// Language checks the rule: a workspace language (twapi.Language) is
+// required and must be valid.
+func Language[L interface {
+	~string
+	Valid() bool
+}](p *apierror.Problems, field string, l L) {
+	switch {
+	case l == "":
+		p.Add(field, "is required")
+	case !l.Valid():
+		p.Add(field, "unsupported language %q (supported: zh, en)", string(l))
 	}
 }
 
