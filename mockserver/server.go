@@ -188,6 +188,7 @@
 package mockserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -218,8 +219,14 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// ManualClock is a Clock that moves only when told. The zero value starts
-// at the zero time; use NewManualClock.
+// ManualClock is a Clock that moves only when told (Advance, Set, Sleep).
+// It is also a truewatch.Clock: given to both the mock and an activation
+// (truewatch's WithClock), it keeps them on one time, and the activation's
+// waits move it on instead of sleeping. The zero value starts at the zero
+// time; use NewManualClock.
+//
+// A test that only needs waits to pass at once needs no clock: run it in a
+// testing/synctest bubble with a server built WithoutListener.
 type ManualClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -247,6 +254,21 @@ func (c *ManualClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.now = t
 	c.mu.Unlock()
+}
+
+// Sleep is a wait on this clock: it moves the clock forward by d at once
+// and returns, or returns ctx's error, without moving the clock, when ctx
+// is done. Given to an activation (truewatch's WithClock) as well as to the
+// mock (WithClock), every wait of the activation moves both on together:
+// a verification code's resend interval passes for the mock too.
+func (c *ManualClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d > 0 {
+		c.Advance(d)
+	}
+	return nil
 }
 
 // Option configures a Server.
@@ -552,6 +574,10 @@ func (t publicTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // Now is the server's clock.
 func (s *Server) Now() time.Time { return s.cfg.clock.Now() }
+
+// Clock is the clock the server decides time with (WithClock; the system
+// clock by default), to give the code under test the same time.
+func (s *Server) Clock() Clock { return s.cfg.clock }
 
 // Reset drops all state and faults and, unless the server was built
 // WithoutDemoFixture, seeds the demo fixture again. IDs restart from the

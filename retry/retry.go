@@ -29,8 +29,11 @@ type Policy struct {
 	// NoJitter turns off the jitter that spreads retries (a wait w becomes
 	// a value in [w/2, w]); tests set it for exact waits.
 	NoJitter bool
-	// Sleep waits d or until ctx is done. Nil uses a timer; tests inject a
-	// function that records d and returns at once.
+	// Sleep waits d or until ctx is done. Nil uses a timer. It is a hook
+	// for tests that record each wait; a test that only needs the waits to
+	// pass at once needs none: run it in a testing/synctest bubble, whose
+	// fake time passes the timer at once. An activation's clients wait
+	// through the activation's clock when it sleeps (truewatch's WithClock).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnRetry, if set, is called before each wait.
 	OnRetry func(Event)

@@ -29,9 +29,25 @@ const resendInterval = 60 * time.Second
 // (api/openapi.yaml, sendVerificationCode).
 const codeLifetime = 10 * time.Minute
 
-// Clock tells the activation what time it is; mockserver.ManualClock
-// satisfies it.
+// Clock tells the activation what time it is (WithClock).
+//
+// A Clock that also has a method Sleep(ctx context.Context, d
+// time.Duration) error, as *mockserver.ManualClock has, also does the
+// activation's waits: for a verification code to be sendable again, and
+// between the retries of the clients the builder makes. Giving the mock's
+// ManualClock to both the mock and the activation keeps the two on one
+// time, every wait moving it on at once.
+//
+// Tests rarely need a Clock: run them in a testing/synctest bubble (with a
+// mock server built mockserver.WithoutListener), and every wait, of the
+// activation, its clients and the mock alike, passes at once in the
+// bubble's fake time, with nothing injected.
 type Clock interface{ Now() time.Time }
+
+// sleeper is a Clock that also waits.
+type sleeper interface {
+	Sleep(ctx context.Context, d time.Duration) error
+}
 
 type systemClock struct{}
 
@@ -172,6 +188,18 @@ func (a *Activation) now() Clock {
 	return a.clock
 }
 
+// sleeper is how the activation waits: WithSleep's function, else the
+// clock's Sleep, else nil (a timer that stops when the context is done).
+func (a *Activation) sleeper() func(context.Context, time.Duration) error {
+	if a.sleep != nil {
+		return a.sleep
+	}
+	if s, ok := a.clock.(sleeper); ok {
+		return s.Sleep
+	}
+	return nil
+}
+
 // codeAttempts is the configured number of codes a step asks for.
 func (a *Activation) codeAttempts() int {
 	if a.maxCodeAttempts < 1 {
@@ -296,7 +324,8 @@ func (a *Activation) WithHTTPClient(hc *http.Client) *Activation {
 }
 
 // WithRetryPolicy sets the retry policy of the clients the builder makes.
-// Unless the policy has its own Sleep, they wait through WithSleep.
+// Unless the policy has its own Sleep, they wait through the activation's
+// clock when it sleeps (WithClock).
 func (a *Activation) WithRetryPolicy(p retry.Policy) *Activation {
 	a.retryPolicy = &p
 	return a
@@ -481,7 +510,10 @@ func (a *Activation) WithLogger(l *slog.Logger) *Activation {
 }
 
 // WithClock sets the clock used to decide how long to wait before a new
-// verification code may be sent.
+// verification code may be sent. A clock with a Sleep method (see Clock),
+// such as the mock's *mockserver.ManualClock, also does every wait of the
+// activation and of the clients the builder makes, moving the clock on
+// instead of sleeping.
 func (a *Activation) WithClock(c Clock) *Activation {
 	if c == nil {
 		return a.problem("clock", "is nil")
@@ -492,7 +524,11 @@ func (a *Activation) WithClock(c Clock) *Activation {
 
 // WithSleep sets how the activation waits: for a verification code to be
 // sendable again, and between the retries of the clients the builder makes.
-// Tests inject one that returns at once or moves a fake clock.
+//
+// Deprecated: run the test in a testing/synctest bubble, where waits pass
+// at once with nothing injected, or give WithClock a clock that sleeps,
+// such as *mockserver.ManualClock. WithSleep still works and wins over the
+// clock's Sleep.
 func (a *Activation) WithSleep(fn func(ctx context.Context, d time.Duration) error) *Activation {
 	if fn == nil {
 		return a.problem("sleep", "is nil")

@@ -90,9 +90,11 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 }
 
 // clientPolicy is the retry policy of the clients the builder makes: the
-// one given, waiting through WithSleep unless it has its own sleeper.
+// one given, waiting as the activation does (a sleeping clock, or
+// WithSleep) unless it has its own sleeper.
 func (a *Activation) clientPolicy() *retry.Policy {
-	if a.retryPolicy == nil && a.sleep == nil {
+	sleep := a.sleeper()
+	if a.retryPolicy == nil && sleep == nil {
 		return nil
 	}
 	var p retry.Policy
@@ -100,7 +102,7 @@ func (a *Activation) clientPolicy() *retry.Policy {
 		p = *a.retryPolicy
 	}
 	if p.Sleep == nil {
-		p.Sleep = a.sleep
+		p.Sleep = sleep
 	}
 	return &p
 }

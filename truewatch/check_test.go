@@ -128,7 +128,8 @@ func TestCheckOnlyHalfDoneAgainstMock(t *testing.T) {
 
 // TestRefusedResendWaitsRetryAfterAgainstMock makes the Billing Center
 // refuse a new code with a Retry-After: the activation waits exactly that
-// long (through WithSleep, which moves the mock's clock) and sends again.
+// long (through the ManualClock given to WithClock, which the mock shares)
+// and sends again.
 func TestRefusedResendWaitsRetryAfterAgainstMock(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.srv.InjectFault(mockserver.Fault{Path: sendPath, Skip: 1, Status: http.StatusTooManyRequests,

@@ -71,8 +71,7 @@ func (e *env) checker() *truewatch.Activation {
 		WithHTTPClient(e.srv.HTTPClient()).
 		WithRetryPolicy(retry.Policy{MaxRetries: 2, NoJitter: true, Sleep: noSleep}).
 		WithStore(e.store).
-		WithClock(e.clock).
-		WithSleep(func(_ context.Context, d time.Duration) error { e.clock.Advance(d); return nil }).
+		WithClock(e.clock). // a ManualClock: the activation's waits move the mock's time on
 		WithEvents(func(ev truewatch.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)

@@ -31,7 +31,7 @@ func (e *env) byIDs() *truewatch.Activation {
 		WithRetryPolicy(retry.Policy{MaxRetries: 2, NoJitter: true, Sleep: noSleep}).
 		WithHuaweiAccountID(mockserver.DemoHuaweiAccountID).
 		WithInstanceID(mockserver.DemoInstanceID).
-		WithStore(e.store).WithClock(e.clock).WithSleep(noSleep).
+		WithStore(e.store).WithClock(e.clock).
 		WithCodes(truewatch.CodesFromOutbox(e.srv))
 }
 

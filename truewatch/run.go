@@ -97,7 +97,7 @@ func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) 
 	if err != nil {
 		return nil, err
 	}
-	sleep := a.sleep
+	sleep := a.sleeper()
 	if sleep == nil {
 		sleep = retry.Policy{}.Wait
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -37,8 +38,6 @@ var (
 	concurrency = flag.Int("soak.concurrency", 8, "activations at once in the long soak proof")
 )
 
-func instant(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-
 type tenant struct {
 	n                int
 	accountID, ak    string
@@ -49,7 +48,16 @@ type tenant struct {
 // the mock fails a share of every kind of call, re-running each activation
 // from its checkpoint until it succeeds, then checks that every tenant has
 // exactly one of everything.
+//
+// It runs in a testing/synctest bubble: every wait (the retries' backoff,
+// Retry-After, resend intervals) passes at once in fake time, which the
+// mock, built WithoutListener inside the bubble, shares. Nothing is
+// injected to make the waits instant.
 func TestSoakActivationsUnderFaults(t *testing.T) {
+	synctest.Test(t, soak)
+}
+
+func soak(t *testing.T) {
 	n, conc := 24, 4
 	if *long {
 		n, conc = *tenants, *concurrency
@@ -168,7 +176,7 @@ func activation(srv *mockserver.Server, store truewatch.Store, codes truewatch.C
 	return truewatch.NewActivation().
 		WithBillingURL(srv.BillingURL()).WithSiteEndpoints(srv.SiteEndpoints()).WithHuaweiEndpoint(srv.HuaweiEndpoint()).
 		WithHTTPClient(srv.HTTPClient()).WithHuaweiCredentials(tn.ak, "soak-sk").
-		WithRetryPolicy(retry.Policy{MaxRetries: 2, Sleep: instant}).WithSleep(instant).
+		WithRetryPolicy(retry.Policy{MaxRetries: 2}).
 		WithStore(store).WithCodes(codes).WithSite(truewatch.SiteZA1).
 		Register(truewatch.RegisterInfo{Username: tn.user, Password: pw, PasswordConfirm: pw,
 			Email: tn.user + "@example.com", Company: billing.Company{Name: "Soak Ltd"},
