@@ -9,7 +9,6 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
-	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -26,13 +25,11 @@ func newMock() (*mockserver.Server, *billing.Client) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
-		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	hw, err := srv.HuaweiClient() // the demo account's keys
 	if err != nil {
 		log.Fatal(err)
 	}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
-		billing.WithOwnershipProver(hw))
+	bc, err := srv.BillingClient(billing.WithOwnershipProver(hw))
 	if err != nil {
 		log.Fatal(err)
 	}

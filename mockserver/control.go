@@ -63,9 +63,10 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	                                              twapi.Workspace
 //	POST   /_mock/bindings                        bind a Billing Center account to a subscription
 //	                                              (BindingSeed); answers a SeededBinding, token in clear
+//	GET    /_mock/operations                      the API operations (Operation), by the names faults take
 //	GET    /_mock/faults                          the faults in place, each with its "id" and "hits"
-//	POST   /_mock/faults                          add a Fault (durations in seconds or "1.5s");
-//	                                              answers {"id":...}
+//	POST   /_mock/faults                          add a Fault, by "operation" or "path" (durations in
+//	                                              seconds or "1.5s"); answers {"id":...}
 //	DELETE /_mock/faults                          clear faults
 //	DELETE /_mock/faults/{id}                     remove one fault
 //	GET    /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
@@ -116,9 +117,11 @@ func (s *Server) controlRoutes() []controlRoute {
 			controlAdd(s.SeedWorkspace)},
 		{ControlEndpoint{http.MethodPost, "/_mock/bindings", "bind {billingAccountId, huaweiAccountId, instanceId}; answers a token"},
 			controlAdd(s.seedBinding)},
+		{ControlEndpoint{http.MethodGet, "/_mock/operations", "the API operations, by the names faults take"},
+			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Operations()) }},
 		{ControlEndpoint{http.MethodGet, "/_mock/faults", "the faults added, with their hits"},
 			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) }},
-		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {method, path, status, times, delay, afterHandler, ...}; answers its id"},
+		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {operation or method and path, status, times, delay, afterHandler, ...}; answers its id"},
 			controlAdd(func(f Fault) (map[string]string, error) {
 				id, err := s.InjectFault(f)
 				return map[string]string{"id": id, "status": "added"}, err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
-	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -26,13 +25,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
-		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	hw, err := srv.HuaweiClient() // the demo account's keys
 	if err != nil {
 		log.Fatal(err)
 	}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
-		billing.WithOwnershipProver(hw))
+	bc, err := srv.BillingClient(billing.WithOwnershipProver(hw))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +85,7 @@ func ExampleServer_SeedWorkspace() {
 		log.Fatal(err)
 	}
 
-	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()))
+	bc, _ := srv.BillingClient()
 	items, page, err := bc.ListBindableWorkspaces(context.Background(), token, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -134,14 +131,13 @@ func ExampleServer_InjectFault() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = srv.InjectFault(mockserver.Fault{Method: http.MethodPost, Path: "/billing-center/api/v1/verification_code/send",
+	_, err = srv.InjectFault(mockserver.Fault{Operation: "billing.SendVerificationCode",
 		AfterHandler: true, Status: http.StatusBadGateway})
 	if err != nil {
 		log.Fatal(err)
 	}
 	noWait := retry.Policy{Sleep: func(context.Context, time.Duration) error { return nil }}
-	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
-		billing.WithRetryPolicy(noWait))
+	bc, _ := srv.BillingClient(billing.WithRetryPolicy(noWait))
 	res, err := bc.SendVerificationCode(context.Background(),
 		&billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister})
 	if err != nil {

@@ -21,12 +21,21 @@ import (
 // Fault scripts a failure for matching requests, counted, so tests can make
 // exactly the second call to an endpoint fail, or lose exactly one response.
 // Faults apply to the TrueWatch and Huawei halves, never to /_mock/.
+//
+// A fault names what it fails by Operation or by Path (and Method), not
+// both.
 type Fault struct {
-	// Method matches the HTTP method; empty matches any.
+	// Operation matches every request of one operation, by its name in
+	// Operations: "billing.Register", "workspace.CreateWorkspace" (on every
+	// site), "bss.ListPayPerUseCustomerResources",
+	// "iam.KeystoneListAuthDomains", "sts.GetCallerIdentity".
+	Operation string `json:"operation,omitempty"`
+	// Method matches the HTTP method; empty matches any. With Operation it
+	// may only repeat the operation's method.
 	Method string `json:"method,omitempty"`
 	// Path matches the request path exactly, as served by the mock, e.g.
 	// "/billing-center/api/v1/account/register" or "/v3/auth/domains".
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"`
 	// Skip lets this many matching requests through before the fault
 	// applies.
 	Skip int `json:"skip,omitempty"`
@@ -64,9 +73,10 @@ func (f Fault) latencyOnly() bool {
 
 type activeFault struct {
 	Fault
-	id   string
-	seen int
-	hits int
+	route string // the mux pattern of Fault.Operation; empty for a path fault
+	id    string
+	seen  int
+	hits  int
 }
 
 type faultTable struct {
@@ -83,12 +93,12 @@ func (t *faultTable) reset() {
 	t.mu.Unlock()
 }
 
-func (t *faultTable) add(f Fault) string {
+func (t *faultTable) add(f Fault, route string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.added++
 	id := "fault-" + strconv.Itoa(t.added)
-	t.faults = append(t.faults, &activeFault{Fault: f, id: id})
+	t.faults = append(t.faults, &activeFault{Fault: f, route: route, id: id})
 	return id
 }
 
@@ -104,11 +114,21 @@ func (t *faultTable) remove(id string) bool {
 	return false
 }
 
-func (t *faultTable) match(r *http.Request) (Fault, bool) {
+// match finds the fault r triggers, if any; route gives r's mux pattern,
+// asked for only when a fault names an operation.
+func (t *faultTable) match(r *http.Request, route func() string) (Fault, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	pattern, routed := "", false
 	for _, f := range t.faults {
-		if f.Path != r.URL.Path || (f.Method != "" && f.Method != r.Method) {
+		if f.route != "" {
+			if !routed {
+				pattern, routed = route(), true
+			}
+			if f.route != pattern {
+				continue
+			}
+		} else if f.Path != r.URL.Path || (f.Method != "" && f.Method != r.Method) {
 			continue
 		}
 		f.seen++
@@ -124,23 +144,14 @@ func (t *faultTable) match(r *http.Request) (Fault, bool) {
 // InjectFault adds a fault and returns its ID ("fault-1", "fault-2", ...;
 // never reused by the server), which RemoveFault takes. Faults are checked
 // in the order added; each request triggers at most one. A fault that
-// could never fire (a path, or a method and path, that no route of the
-// mock serves, or a /_mock/ path) is refused, as are negative counts and
-// durations.
+// could never fire (an operation the mock does not serve, a path, or a
+// method and path, that no route of the mock serves, or a /_mock/ path) is
+// refused, as are negative counts and durations.
 func (s *Server) InjectFault(f Fault) (string, error) {
-	if f.Path == "" || f.Path[0] != '/' {
-		return "", errors.New("mockserver: fault path must start with /")
-	}
-	if familyOf(f.Path) == familyControl {
-		return "", errors.New("mockserver: faults never apply to the control plane (/_mock/)")
-	}
 	f.Method = strings.ToUpper(f.Method)
-	if f.Method != "" && !slices.Contains(faultMethods, f.Method) {
-		return "", fmt.Errorf("mockserver: fault method %q is not one of %s", f.Method, strings.Join(faultMethods, ", "))
-	}
-	if !s.routed(f.Method, f.Path) {
-		return "", fmt.Errorf("mockserver: no route of the mock serves %s %s, so the fault would never fire",
-			cmp.Or(f.Method, "any method on"), f.Path)
+	route, err := s.faultTarget(f)
+	if err != nil {
+		return "", err
 	}
 	if f.Times == 0 {
 		f.Times = 1
@@ -157,7 +168,38 @@ func (s *Server) InjectFault(f Fault) (string, error) {
 	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return "", fmt.Errorf("mockserver: fault status %d is not an error status", f.Status)
 	}
-	return s.faults.add(f), nil
+	return s.faults.add(f, route), nil
+}
+
+// faultTarget checks what f names: an operation the mock serves (its route
+// is returned) or a path a route serves (an empty route is returned).
+func (s *Server) faultTarget(f Fault) (string, error) {
+	if f.Operation != "" {
+		op, ok := s.operation(f.Operation)
+		switch {
+		case f.Path != "":
+			return "", errors.New("mockserver: a fault names an operation or a path, not both")
+		case !ok:
+			return "", fmt.Errorf("mockserver: the mock serves no operation %q (it serves %s)", f.Operation, s.operationNames())
+		case f.Method != "" && f.Method != op.Method:
+			return "", fmt.Errorf("mockserver: operation %s is %s, not %s", op.Name, op.Method, f.Method)
+		}
+		return op.route(), nil
+	}
+	if f.Path == "" || f.Path[0] != '/' {
+		return "", errors.New("mockserver: a fault needs an operation (see Operations) or a path starting with /")
+	}
+	if familyOf(f.Path) == familyControl {
+		return "", errors.New("mockserver: faults never apply to the control plane (/_mock/)")
+	}
+	if f.Method != "" && !slices.Contains(faultMethods, f.Method) {
+		return "", fmt.Errorf("mockserver: fault method %q is not one of %s", f.Method, strings.Join(faultMethods, ", "))
+	}
+	if !s.routed(f.Method, f.Path) {
+		return "", fmt.Errorf("mockserver: no route of the mock serves %s %s, so the fault would never fire",
+			cmp.Or(f.Method, "any method on"), f.Path)
+	}
+	return "", nil
 }
 
 // RemoveFault removes the fault with the given ID (from InjectFault or GET

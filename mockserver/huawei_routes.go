@@ -78,7 +78,7 @@ func (s *Server) huaweiRoutes() []hwRoute {
 
 func (s *Server) registerHuawei(mux *http.ServeMux) {
 	for _, rt := range s.huaweiRoutes() {
-		mux.HandleFunc(rt.method+" "+rt.path, s.hwAuth(rt.h))
+		s.handleOp(mux, strings.ToLower(rt.service)+"."+rt.op, rt.method, rt.path, s.hwAuth(rt.h))
 	}
 }
 

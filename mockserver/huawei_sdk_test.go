@@ -30,7 +30,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
-	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/internal/hwsign"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
@@ -858,13 +857,11 @@ func TestOwnershipProofsIgnoreTheMockClock(t *testing.T) {
 	clock := mockserver.NewManualClock(time.Now())
 	srv := mockserver.Start(t, mockserver.WithClock(clock))
 	clock.Advance(400 * 24 * time.Hour)
-	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
-		huawei.WithEndpoint(srv.HuaweiEndpoint()), huawei.WithHTTPRoundTripper(srv.HTTPClient().Transport))
+	hw, err := srv.HuaweiClient()
 	require.NoError(t, err)
 	for name, prover := range map[string]billing.OwnershipProver{"huawei client": hw,
 		"mock prover": srv.OwnershipProver(mockserver.DemoHuaweiAccountID)} {
-		bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
-			billing.WithOwnershipProver(prover))
+		bc, err := srv.BillingClient(billing.WithOwnershipProver(prover))
 		require.NoError(t, err)
 		sub, err := bc.GetSubscription(context.Background(), mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
 		require.NoError(t, err, name)

@@ -70,7 +70,7 @@ func TestHuaweiOperationsListsWhatIsServed(t *testing.T) {
 	}, served)
 }
 
-var updateDocs = flag.Bool("update", false, "rewrite docs/huawei-operations.md")
+var updateDocs = flag.Bool("update", false, "rewrite docs/huawei-operations.md and docs/mock-operations.md")
 
 // TestHuaweiOperationsDoc: docs/huawei-operations.md is HuaweiOperations
 // rendered; -update rewrites it.

@@ -53,7 +53,7 @@ func (s *Server) routes() http.Handler {
 				return
 			}
 		} else {
-			if f, ok := s.faults.match(r); ok {
+			if f, ok := s.faults.match(r, func() string { _, p := mux.Handler(r); return p }); ok {
 				if s.applyFault(w, r, f, mux) {
 					return
 				}

@@ -8,7 +8,7 @@
 // It is a library first, like httptest:
 //
 //	srv := mockserver.Start(t)            // or mockserver.New(); defer srv.Close()
-//	bc, _ := billing.NewClient(billing.WithBaseURL(srv.BillingURL()))
+//	bc, _ := srv.BillingClient()          // or WorkspaceClient, HuaweiClient: ready to call it
 //	code, _ := srv.LatestCode("ada@example.com", "register")
 //
 // and a binary second: cmd/truewatch-mock serves the same thing on a port.
@@ -82,13 +82,23 @@
 //
 // # Faults
 //
-// InjectFault scripts failures by method and path, counted (Skip, Times):
+// InjectFault scripts failures by operation ("billing.Register",
+// "bss.ListPayPerUseCustomerResources": the clients' names, listed by
+// Operations and in docs/mock-operations.md) or by method and path,
+// counted (Skip, Times):
 // an error status with an optional Retry-After, a delay (alone, a delay
 // only slows the request down; it is then served normally), a dropped
 // connection, or a lost response (AfterHandler: the work is done, the
 // answer is replaced), which is how retries and idempotency are tested.
 // It returns the fault's ID. Faults and FaultHits report what fired;
 // RemoveFault removes one fault by ID, ClearFaults and Reset all of them.
+//
+// # Ready clients
+//
+// BillingClient, WorkspaceClient and HuaweiClient return the typed clients
+// of this module pointed at the server, through HTTPClient, with the demo
+// account's ownership prover and keys; options given to them win. A ready
+// truewatch.Activation is truewatchtest.Activation(srv).
 //
 // # Control plane
 //
@@ -106,6 +116,7 @@
 //	POST   /_mock/accounts                        SeedAccount (AccountSeed)
 //	POST   /_mock/workspaces                      SeedWorkspace (WorkspaceSeed)
 //	POST   /_mock/bindings                        SeedBinding (BindingSeed -> SeededBinding, token in clear)
+//	GET    /_mock/operations                      Operations (the names faults take)
 //	GET    /_mock/faults                          Faults (each with its id and hits)
 //	POST   /_mock/faults                          InjectFault (Fault; answers {"id":...})
 //	DELETE /_mock/faults                          ClearFaults
@@ -443,6 +454,7 @@ type Server struct {
 	ids     idGen
 	handler http.Handler
 	mux     *http.ServeMux // the routes behind handler, to check fault paths
+	ops     []Operation    // the API operations mux serves (handleOp); fixed once built
 	url     string         // the public URL (WithPublicURL) or the listener's
 	faults  faultTable
 

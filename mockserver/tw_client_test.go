@@ -36,11 +36,9 @@ func newClients(t *testing.T, opts ...Option) *clients {
 		waits = append(waits, d)
 		return nil
 	}}
-	bc, err := billing.NewClient(billing.WithBaseURL(h.srv.BillingURL()), billing.WithHTTPClient(h.srv.HTTPClient()),
-		billing.WithRetryPolicy(policy), billing.WithOwnershipProver(h.prover(DemoHuaweiAccountID)))
+	bc, err := h.srv.BillingClient(billing.WithRetryPolicy(policy), billing.WithOwnershipProver(h.prover(DemoHuaweiAccountID)))
 	require.NoError(t, err)
-	ws, err := workspace.NewClient(workspace.WithEndpoints(h.srv.SiteEndpoints()), workspace.WithHTTPClient(h.srv.HTTPClient()),
-		workspace.WithRetryPolicy(policy))
+	ws, err := h.srv.WorkspaceClient(workspace.WithRetryPolicy(policy))
 	require.NoError(t, err)
 	return &clients{h: h, bc: bc, ws: ws, waits: &waits}
 }

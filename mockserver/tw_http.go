@@ -400,25 +400,26 @@ func checkQuery(q url.Values, known ...string) *twError {
 }
 
 // registerTrueWatch mounts the Billing Center, every site's workspace API
-// and every site's login page.
+// and every site's login page. Each operation is named as the client names
+// it (apierror.Error's Service and Operation), for faults.
 func (s *Server) registerTrueWatch(mux *http.ServeMux) {
-	bc := func(method, path string, h twHandler) {
-		mux.HandleFunc(method+" "+routes.MockBillingPrefix+path, s.twRoute(h))
+	bc := func(op, method, path string, h twHandler) {
+		s.handleOp(mux, "billing."+op, method, routes.MockBillingPrefix+path, s.twRoute(h))
 	}
-	bc(http.MethodPost, routes.SendCode, postOp(s, anyone, s.opSendCode))
-	bc(http.MethodGet, routes.GetSubscription, getOp(s, ownerForDetail, s.opGetSubscription))
-	bc(http.MethodPost, routes.Register, postOp(s, owner, s.opRegister))
-	bc(http.MethodPost, routes.BindAccount, postOp(s, owner, s.opBindAccount))
-	bc(http.MethodGet, routes.ListWorkspaces, getOp(s, tokenHolder, s.opListWorkspaces))
-	bc(http.MethodPost, routes.BindWorkspace, postOp(s, tokenHolder, s.opBindWorkspace))
-	bc(http.MethodGet, routes.GetBinding, getOp(s, tokenHolder, s.opGetBinding))
+	bc("SendVerificationCode", http.MethodPost, routes.SendCode, postOp(s, anyone, s.opSendCode))
+	bc("GetSubscription", http.MethodGet, routes.GetSubscription, getOp(s, ownerForDetail, s.opGetSubscription))
+	bc("Register", http.MethodPost, routes.Register, postOp(s, owner, s.opRegister))
+	bc("BindBillingAccount", http.MethodPost, routes.BindAccount, postOp(s, owner, s.opBindAccount))
+	bc("ListBindableWorkspaces", http.MethodGet, routes.ListWorkspaces, getOp(s, tokenHolder, s.opListWorkspaces))
+	bc("BindWorkspace", http.MethodPost, routes.BindWorkspace, postOp(s, tokenHolder, s.opBindWorkspace))
+	bc("GetBinding", http.MethodGet, routes.GetBinding, getOp(s, tokenHolder, s.opGetBinding))
 
-	api := func(method, path string, h twHandler) {
-		mux.HandleFunc(method+" "+routes.MockSitesPrefix+"{site}/"+string(site.ConsoleAPI)+path, s.twRoute(h))
+	api := func(op, method, path string, h twHandler) {
+		s.handleOp(mux, "workspace."+op, method, routes.MockSitesPrefix+"{site}/"+string(site.ConsoleAPI)+path, s.twRoute(h))
 	}
-	api(http.MethodPost, routes.CreateWorkspace, postOp(s, tokenHolder, s.opCreateWorkspace))
-	api(http.MethodPost, routes.RegisterAndCreate, postOp(s, tokenHolder, s.opRegisterAndCreate))
-	api(http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, tokenHolder, s.opGetWorkspace))
+	api("CreateWorkspace", http.MethodPost, routes.CreateWorkspace, postOp(s, tokenHolder, s.opCreateWorkspace))
+	api("RegisterAndCreate", http.MethodPost, routes.RegisterAndCreate, postOp(s, tokenHolder, s.opRegisterAndCreate))
+	api("GetWorkspace", http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, tokenHolder, s.opGetWorkspace))
 
 	mux.HandleFunc("GET "+routes.MockSitesPrefix+"{site}/"+string(site.Auth)+"/login/pwd", s.loginPage)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 func benchActivation(b *testing.B, check bool) {
@@ -34,9 +35,7 @@ func benchActivation(b *testing.B, check bool) {
 		if _, err := srv.AddPurchase(mockserver.Purchase{AccountID: acct, InstanceID: fmt.Sprintf("bench-act-%06d", i)}); err != nil {
 			b.Fatal(err)
 		}
-		act := truewatch.NewActivation().
-			WithBillingURL(srv.BillingURL()).WithSiteEndpoints(srv.SiteEndpoints()).WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-			WithHTTPClient(srv.HTTPClient()).WithHuaweiCredentials(ak, secret.String("bench-sk")).
+		act := truewatchtest.Activation(srv).WithHuaweiCredentials(ak, secret.String("bench-sk")).
 			WithSite(truewatch.SiteAP1).WithCodes(codes).
 			Register(truewatch.RegisterInfo{Username: fmt.Sprintf("bench%06d", i), Password: "Bench-Pass-1", PasswordConfirm: "Bench-Pass-1",
 				Email: fmt.Sprintf("bench%06d@example.com", i), Company: billing.Company{Name: "Bench Ltd"},

@@ -8,21 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
-	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
-	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
 func TestGivenClients(t *testing.T) {
 	e := newEnv(t)
-	bc, err := billing.NewClient(billing.WithBaseURL(e.srv.BillingURL()), billing.WithHTTPClient(e.srv.HTTPClient()))
+	bc, err := e.srv.BillingClient()
 	require.NoError(t, err)
-	wc, err := workspace.NewClient(workspace.WithEndpoints(e.srv.SiteEndpoints()), workspace.WithHTTPClient(e.srv.HTTPClient()))
+	wc, err := e.srv.WorkspaceClient()
 	require.NoError(t, err)
-	hc, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
-		huawei.WithEndpoint(e.srv.HuaweiEndpoint()))
+	hc, err := e.srv.HuaweiClient()
 	require.NoError(t, err)
 	e.seedBillingAccount()
 	e.seedAccount("us1")

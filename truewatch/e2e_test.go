@@ -22,6 +22,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
@@ -59,19 +60,15 @@ func (e *env) builder() *truewatch.Activation {
 	return e.checker().WithSite(truewatch.SiteUS1).WithCodes(truewatch.CodesFromOutbox(e.srv))
 }
 
-// checker returns a builder for the demo purchase with no branch, no site
-// and no code provider: a check.
+// checker returns a builder for the demo purchase with no branch and no
+// site: a check (the code provider truewatchtest gives it is never asked).
+// Its clock is the mock's ManualClock, so its waits move the mock's time
+// on.
 func (e *env) checker() *truewatch.Activation {
 	noSleep := func(context.Context, time.Duration) error { return nil }
-	return truewatch.NewActivation().
-		WithBillingURL(e.srv.BillingURL()).
-		WithSiteEndpoints(e.srv.SiteEndpoints()).
-		WithHuaweiEndpoint(e.srv.HuaweiEndpoint()).
-		WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
-		WithHTTPClient(e.srv.HTTPClient()).
+	return truewatchtest.Activation(e.srv).
 		WithRetryPolicy(retry.Policy{MaxRetries: 2, NoJitter: true, Sleep: noSleep}).
 		WithStore(e.store).
-		WithClock(e.clock). // a ManualClock: the activation's waits move the mock's time on
 		WithEvents(func(ev truewatch.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)

@@ -7,23 +7,12 @@ import (
 	"strings"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
-	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
-
-// demoActivation points a builder at the in-process mock server, whose
-// demo fixture is a Huawei account with one active TrueWatch purchase.
-func demoActivation(srv *mockserver.Server) *truewatch.Activation {
-	return truewatch.NewActivation().
-		WithBillingURL(srv.BillingURL()).
-		WithSiteEndpoints(srv.SiteEndpoints()).
-		WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-		WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
-		WithCodes(truewatch.CodesFromOutbox(srv))
-}
 
 // A subscription with no Billing Center account: register one, with the
 // TrueWatch account and the first workspace. The Huawei account ID and the
@@ -36,7 +25,7 @@ func Example() {
 	}
 	defer srv.Close()
 
-	res, err := demoActivation(srv).
+	res, err := truewatchtest.Activation(srv).
 		WithSite(truewatch.SiteUS1).
 		Register(truewatch.RegisterInfo{
 			Username: "ada", Password: "S3cret-pass!", PasswordConfirm: "S3cret-pass!", Email: "ada@example.com",
@@ -79,7 +68,7 @@ func ExampleActivation_Plan() {
 		return
 	}
 
-	plan, err := demoActivation(srv).
+	plan, err := truewatchtest.Activation(srv).
 		WithHuaweiAccountID(mockserver.DemoHuaweiAccountID).
 		WithInstanceID(mockserver.DemoInstanceID).
 		WithSite(truewatch.SiteEU1).
@@ -118,11 +107,11 @@ func ExampleActivation_BindWorkspaceByName() {
 		return
 	}
 	// The Billing Center binds the account, but its answer is lost, every time.
-	_, _ = srv.InjectFault(mockserver.Fault{Path: routes.MockBillingPrefix + routes.BindAccount, AfterHandler: true, Times: 100})
+	_, _ = srv.InjectFault(mockserver.Fault{Operation: "billing.BindBillingAccount", AfterHandler: true, Times: 100})
 
 	store := truewatch.NewMemoryStore()
 	activation := func() *truewatch.Activation {
-		return demoActivation(srv).
+		return truewatchtest.Activation(srv).
 			WithRetryPolicy(retry.Disabled()).
 			WithStore(store).
 			WithSite(truewatch.SiteAP1).
@@ -186,7 +175,7 @@ func ExampleActivation_Run_check() {
 		fmt.Println("needs a branch:", errors.Is(err, truewatch.ErrNeedsBranch), nb.Branches)
 	}
 
-	_, err = demoActivation(srv).
+	_, err = truewatchtest.Activation(srv).
 		WithSite(truewatch.SiteEU1).
 		Register(truewatch.RegisterInfo{
 			Username: "ada", Password: "S3cret-pass!", Email: "ada@example.com",

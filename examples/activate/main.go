@@ -69,6 +69,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 type options struct {
@@ -148,20 +149,7 @@ Flags:
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
-	act := truewatch.NewActivation().
-		WithSite(truewatch.Site(o.site)).
-		WithLogger(logger).
-		WithEvents(printEvent(stdout))
-	if o.stateDir != "" {
-		act = act.WithStore(truewatch.NewFileStore(o.stateDir))
-	}
-	if o.accountID != "" {
-		act = act.WithHuaweiAccountID(o.accountID)
-	}
-	if o.instanceID != "" {
-		act = act.WithInstanceID(o.instanceID)
-	}
-
+	var act *truewatch.Activation
 	password := secret.String(getenv("TRUEWATCH_PASSWORD"))
 	demo := o.billingURL == ""
 	if demo {
@@ -180,14 +168,11 @@ Flags:
 		if password == "" {
 			password = "Correct-Horse-9"
 		}
-		act = act.WithBillingURL(srv.BillingURL()).
-			WithSiteEndpoints(srv.SiteEndpoints()).
-			WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-			WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
-			WithHTTPClient(srv.HTTPClient()).
-			WithCodes(printedCodes(stdout, truewatch.CodesFromOutbox(srv)))
+		// Everything pointed at the mock, with the demo account's keys;
+		// codes from its outbox, printed as they are read.
+		act = truewatchtest.Activation(srv).WithCodes(printedCodes(stdout, truewatch.CodesFromOutbox(srv)))
 	} else {
-		act = act.WithBillingURL(o.billingURL).
+		act = truewatch.NewActivation().WithBillingURL(o.billingURL).
 			WithHuaweiCredentialsFromEnv().
 			WithCodes(truewatch.PromptCodes(stdin, stderr))
 		if o.audience != "" {
@@ -203,6 +188,19 @@ Flags:
 			}
 			act = act.WithSiteEndpoints(eps)
 		}
+	}
+
+	act = act.WithSite(truewatch.Site(o.site)).
+		WithLogger(logger).
+		WithEvents(printEvent(stdout))
+	if o.stateDir != "" {
+		act = act.WithStore(truewatch.NewFileStore(o.stateDir))
+	}
+	if o.accountID != "" {
+		act = act.WithHuaweiAccountID(o.accountID)
+	}
+	if o.instanceID != "" {
+		act = act.WithInstanceID(o.instanceID)
 	}
 
 	lang := truewatch.Language(o.language)

@@ -25,6 +25,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 func main() {
@@ -154,12 +155,8 @@ Flags:
 
 func activate(ctx context.Context, srv *mockserver.Server, codes truewatch.CodeProvider, st truewatch.Site, t tenant) (*truewatch.Result, error) {
 	pw := secret.String(fmt.Sprintf("Tenant-Pass-%03d", t.n))
-	return truewatch.NewActivation().
-		WithBillingURL(srv.BillingURL()).
-		WithSiteEndpoints(srv.SiteEndpoints()).
-		WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-		WithHTTPClient(srv.HTTPClient()).
-		WithHuaweiCredentials(t.ak, secret.String(t.sk)).
+	return truewatchtest.Activation(srv).
+		WithHuaweiCredentials(t.ak, secret.String(t.sk)). // the tenant's own Huawei account
 		WithSite(st).
 		Register(truewatch.RegisterInfo{
 			Username: fmt.Sprintf("tenant%03d", t.n), Password: pw, PasswordConfirm: pw,

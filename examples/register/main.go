@@ -18,7 +18,6 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/examples/internal/cli"
-	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -55,13 +54,11 @@ was created. It takes no flags.
 
 	// The buyer's Huawei client signs the proofs of ownership; the secret
 	// key never leaves this process.
-	hw, err := huawei.NewClient(huawei.WithCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey),
-		huawei.WithEndpoint(srv.HuaweiEndpoint()))
+	hw, err := srv.HuaweiClient() // the demo account's keys
 	if err != nil {
 		return err
 	}
-	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
-		billing.WithOwnershipProver(hw))
+	bc, err := srv.BillingClient(billing.WithOwnershipProver(hw))
 	if err != nil {
 		return err
 	}

@@ -73,8 +73,8 @@ func TestProvisionSurvivesALostResponse(t *testing.T) {
 		// The registration happens, but its answer never arrives (a dropped
 		// connection); the retry carries the same Idempotency-Key and gets the
 		// stored answer instead of registering twice.
-		_, err := srv.InjectFault(mockserver.Fault{Method: http.MethodPost,
-			Path: "/billing-center/api/v1/account/register", AfterHandler: true, Status: http.StatusBadGateway})
+		_, err := srv.InjectFault(mockserver.Fault{Operation: "billing.Register", AfterHandler: true,
+			Status: http.StatusBadGateway})
 		require.NoError(t, err)
 
 		id, err := p.Provision(context.Background(), demoCustomer())

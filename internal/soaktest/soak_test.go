@@ -30,6 +30,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 var (
@@ -173,9 +174,7 @@ func soak(t *testing.T) {
 
 func activation(srv *mockserver.Server, store truewatch.Store, codes truewatch.CodeProvider, tn tenant) *truewatch.Activation {
 	pw := secret.String("Soak-Pass-1")
-	return truewatch.NewActivation().
-		WithBillingURL(srv.BillingURL()).WithSiteEndpoints(srv.SiteEndpoints()).WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-		WithHTTPClient(srv.HTTPClient()).WithHuaweiCredentials(tn.ak, "soak-sk").
+	return truewatchtest.Activation(srv).WithHuaweiCredentials(tn.ak, "soak-sk").
 		WithRetryPolicy(retry.Policy{MaxRetries: 2}).
 		WithStore(store).WithCodes(codes).WithSite(truewatch.SiteZA1).
 		Register(truewatch.RegisterInfo{Username: tn.user, Password: pw, PasswordConfirm: pw,
