@@ -17,6 +17,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/pg/pgstore"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 const (
@@ -44,13 +45,11 @@ func tenantMock(t *testing.T) *mockserver.Server {
 
 func register(srv *mockserver.Server, store truewatch.Store) *truewatch.Activation {
 	pw := secret.String("Tenant-Pass-1")
-	return truewatch.NewActivation().
-		WithBillingURL(srv.BillingURL()).WithSiteEndpoints(srv.SiteEndpoints()).WithHTTPClient(srv.HTTPClient()).
-		WithHuaweiEndpoint(srv.HuaweiEndpoint()).WithHuaweiCredentials(tenantAK, tenantSK).
+	return truewatchtest.Activation(srv).WithHuaweiCredentials(tenantAK, tenantSK).
 		WithHuaweiAccountID(tenantAccount).WithInstanceID(tenantInstance).WithSite(truewatch.SiteAP1).
 		Register(truewatch.RegisterInfo{Username: "tenant1", Password: pw, PasswordConfirm: pw, Email: "ops@tenant1.example",
 			Company: billing.Company{Name: "Tenant 1"}, WorkspaceName: "prod", WorkspaceLanguage: truewatch.LanguageEN, TermsAccepted: true}).
-		WithCodes(truewatch.CodesFromOutbox(srv)).WithStore(store)
+		WithStore(store)
 }
 
 // exactlyOne checks the mock holds one account, Billing Center account and
