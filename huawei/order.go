@@ -110,7 +110,12 @@ type OrderLine struct {
 	Currency            string
 }
 
-const orderLinesPage = 100
+// MaxOrderPageSize is the largest limit BSS's ListCustomerOrders and
+// ShowCustomerOrderDetails take, which the client asks for and the mock
+// server enforces.
+const MaxOrderPageSize = 100
+
+const orderLinesPage = MaxOrderPageSize
 
 // Order returns an order of the account with all its lines
 // (GET /v2/orders/customer-orders/details/{order_id}).
@@ -183,7 +188,7 @@ const (
 	// OrderTimeTolerance is how far an order line's effective and expire
 	// times may be from the purchase's and still match.
 	OrderTimeTolerance = time.Minute
-	ordersPage         = 100
+	ordersPage         = MaxOrderPageSize
 )
 
 // OrderFor finds the order that bought a purchase. BSS does not link the

@@ -106,12 +106,17 @@ type PurchaseQuery struct {
 	Limit int
 }
 
-// Limits of a PurchaseQuery.
+// Limits of a PurchaseQuery: BSS's for ListPayPerUseCustomerResources
+// (MaxPageSize, MaxResourceIDs), which the mock server enforces too.
 const (
 	MaxPageSize     = 500
 	DefaultPageSize = 100
 	MaxResourceIDs  = 50
 )
+
+// MarketplaceServiceType is the BSS service type code of KooGallery
+// purchases (some carry an hws.service.type.mkp.* code instead).
+const MarketplaceServiceType = "hws.service.type.marketplace"
 
 func (q *PurchaseQuery) validate(op string) error {
 	var p apierror.Problems
@@ -258,9 +263,9 @@ func (c *Client) ListPurchases(ctx context.Context, q *PurchaseQuery) (*Purchase
 // isMarketplace recognises a KooGallery purchase by its service type (the
 // codes Huawei's console treats as marketplace) or its offering ID.
 func isMarketplace(p Purchase) bool {
-	return p.ServiceTypeCode == "hws.service.type.marketplace" ||
+	return p.ServiceTypeCode == MarketplaceServiceType ||
 		strings.HasPrefix(p.ServiceTypeCode, "hws.service.type.mkp.") ||
-		strings.HasPrefix(p.ServiceTypeCode, "hws.service.type.marketplace") ||
+		strings.HasPrefix(p.ServiceTypeCode, MarketplaceServiceType) ||
 		strings.HasPrefix(p.ProductID, "OFFI")
 }
 

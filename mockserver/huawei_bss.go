@@ -10,14 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 )
 
 // BSS limits the mock enforces.
 const (
-	bssResourceLimitMax = 500
-	bssResourceIDsMax   = 50
-	bssOrderLimitMax    = 100
+	bssResourceLimitMax = huawei.MaxPageSize
+	bssResourceIDsMax   = huawei.MaxResourceIDs
+	bssOrderLimitMax    = huawei.MaxOrderPageSize
 	bssProductsLimitMax = 1000
 	bssOffsetMax        = 1000000000
 	bssDefaultLimit     = 10
@@ -165,7 +166,7 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		problems = append(problems, "only_main_resource must be 0 or 1")
 	}
 	for _, st := range q.StatusList {
-		if st < int(PurchaseInUse) || st > int(PurchaseExpired) {
+		if !huawei.PurchaseStatus(st).Valid() {
 			problems = append(problems, fmt.Sprintf("status_list entry %d is not one of 2, 3, 4, 5", st))
 			break
 		}
@@ -271,8 +272,8 @@ type bssOrderLine struct {
 // purchase took effect and paid just before. Purchases seeded with the same
 // OrderID are lines of one order. The mock does not model prices.
 const (
-	bssOrderCompleted   = 5
-	bssOrderTypeNew     = 1
+	bssOrderCompleted   = int(huawei.OrderCompleted)
+	bssOrderTypeNew     = int(huawei.OrderNew)
 	bssOrderCreateLead  = 5 * time.Minute
 	bssOrderPaymentLead = time.Minute
 )
@@ -313,16 +314,16 @@ func (s *Server) callerOrders(acc HuaweiAccount, lang string) []*hwOrder {
 }
 
 // period expresses the purchase's term as BSS period_type/period_num:
-// years (3) or months (2) when the term is whole, else days (0).
+// years or months when the term is whole, else days.
 func hwPeriod(from, to time.Time) (periodType, num int) {
 	months := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month())
 	if months > 0 && from.AddDate(0, months, 0).Equal(to) {
 		if months%12 == 0 {
-			return 3, months / 12
+			return int(huawei.PeriodYear), months / 12
 		}
-		return 2, months
+		return int(huawei.PeriodMonth), months
 	}
-	return 0, max(1, int((to.Sub(from)+24*time.Hour-1)/(24*time.Hour)))
+	return int(huawei.PeriodDay), max(1, int((to.Sub(from)+24*time.Hour-1)/(24*time.Hour)))
 }
 
 // hwOrderLineOf is the n-th (from 1) line of p's order: the product, term

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 )
 
@@ -20,45 +20,32 @@ const (
 	DemoInstanceID        = "tw-inst-7d7b0a7e1c2d4e5f"
 	DemoProductID         = TrueWatchProductID
 	DemoProjectID         = "0d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5"
-	DemoRegion            = "ap-southeast-1"
+	DemoRegion            = huawei.DefaultRegion
 )
+
+// The Huawei half shares the huawei client's types and rules, so that the
+// mock serves what the client reads: the product ID, the service type, the
+// purchase statuses and the BSS limits are the client's, named here for
+// seeding.
 
 // TrueWatchProductID is the KooGallery product ID of the TrueWatch SaaS
-// edition.
-const TrueWatchProductID = "OFFI845592654693900288"
+// edition: huawei.TrueWatchProductID.
+const TrueWatchProductID = huawei.TrueWatchProductID
 
 // MarketplaceServiceType is the BSS service type code the mock gives
-// marketplace purchases by default.
-const MarketplaceServiceType = "hws.service.type.marketplace"
+// marketplace purchases by default: huawei.MarketplaceServiceType.
+const MarketplaceServiceType = huawei.MarketplaceServiceType
 
-// PurchaseStatus is a Huawei BSS resource status.
-type PurchaseStatus int
+// PurchaseStatus is a Huawei BSS resource status: huawei.PurchaseStatus.
+type PurchaseStatus = huawei.PurchaseStatus
 
-// BSS resource statuses.
+// BSS resource statuses: huawei.StatusInUse and the others.
 const (
-	PurchaseInUse   PurchaseStatus = 2
-	PurchaseClosed  PurchaseStatus = 3
-	PurchaseFrozen  PurchaseStatus = 4
-	PurchaseExpired PurchaseStatus = 5
+	PurchaseInUse   = huawei.StatusInUse
+	PurchaseClosed  = huawei.StatusClosed
+	PurchaseFrozen  = huawei.StatusFrozen
+	PurchaseExpired = huawei.StatusExpired
 )
-
-// String names the status as Huawei's console does.
-func (st PurchaseStatus) String() string {
-	switch st {
-	case PurchaseInUse:
-		return "in use"
-	case PurchaseClosed:
-		return "closed"
-	case PurchaseFrozen:
-		return "frozen"
-	case PurchaseExpired:
-		return "expired"
-	}
-	return "status " + strconv.Itoa(int(st))
-}
-
-// valid reports whether st is one of the four statuses BSS reports.
-func (st PurchaseStatus) valid() bool { return st >= PurchaseInUse && st <= PurchaseExpired }
 
 // HuaweiSite is the Huawei Cloud site an account belongs to; an account
 // exists on one site only. It decides the currency BSS answers in and the
@@ -249,7 +236,7 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	if p.OrderID != "" && !rules.IsInstanceID(p.OrderID) {
 		return Purchase{}, fmt.Errorf("mockserver: order ID %q must be 1 to 64 printable characters", p.OrderID)
 	}
-	if p.Status != 0 && !p.Status.valid() {
+	if p.Status != 0 && !p.Status.Valid() {
 		return Purchase{}, fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", p.Status)
 	}
 	if _, ok := hwRegionByID(p.RegionCode); p.RegionCode != "" && !ok {
@@ -325,7 +312,7 @@ func (s *Server) Purchases() []Purchase {
 // falls back to Billing Center settlement, and its Billing Center binding is
 // removed.
 func (s *Server) SetPurchaseStatus(instanceID string, status PurchaseStatus) error {
-	if !status.valid() {
+	if !status.Valid() {
 		return fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", status)
 	}
 	s.mu.Lock()
