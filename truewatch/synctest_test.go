@@ -14,10 +14,11 @@ import (
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
+	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
 // TestSynctest_NoClockInjected runs an activation that must wait three
-// times, in a testing/synctest bubble with nothing injected: no WithClock,
+// times, in a testing/synctest bubble with nothing injected: no fake clock,
 // no retry sleeper, the mock on its default clock. The bubble's fake time
 // passes every wait at once: a 503 with Retry-After retried by the billing
 // client, a code left to expire (the code provider sleeps 11 minutes), and
@@ -43,12 +44,9 @@ func TestSynctest_NoClockInjected(t *testing.T) {
 		}
 		var waits []time.Duration
 		start := time.Now()
-		res, err := truewatch.NewActivation().
-			WithBillingURL(srv.BillingURL()).
-			WithSiteEndpoints(srv.SiteEndpoints()).
-			WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-			WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
-			WithHTTPClient(srv.HTTPClient()).
+		// The ready activation sets no clock of its own: it takes the mock's,
+		// the system clock, whose time in the bubble is the bubble's.
+		res, err := truewatchtest.Activation(srv).
 			WithSite(truewatch.SiteUS1).
 			WithCodes(codes).
 			WithEvents(func(ev truewatch.Event) {
@@ -94,13 +92,8 @@ func TestManualClock_DoesEveryWait(t *testing.T) {
 		return outbox(ctx, req)
 	}
 	before, realStart := clock.Now(), time.Now()
-	res, err := truewatch.NewActivation().
-		WithBillingURL(srv.BillingURL()).
-		WithSiteEndpoints(srv.SiteEndpoints()).
-		WithHuaweiEndpoint(srv.HuaweiEndpoint()).
-		WithHuaweiCredentials(mockserver.DemoAccessKey, mockserver.DemoSecretKey).
-		WithHTTPClient(srv.HTTPClient()).
-		WithClock(clock).
+	res, err := truewatchtest.Activation(srv).
+		WithClock(clock). // truewatchtest gives it srv.Clock() already; this is the one option
 		WithSite(truewatch.SiteUS1).
 		WithCodes(codes).
 		Register(registerInfo()).
