@@ -17,6 +17,29 @@ import (
 	"github.com/truewatch-labs/marketplace-go/truewatch/truewatchtest"
 )
 
+// threeWaits makes an activation of srv's demo purchase wait three times:
+// a 503 with Retry-After 20 s on the registration (the billing client's
+// retry waits), a first code that expires while the customer takes 11
+// minutes (pass, which sleeps or moves a clock), and a resend the Billing
+// Center refuses with Retry-After 37 s (the activation waits). It returns
+// the code provider.
+func threeWaits(t *testing.T, srv *mockserver.Server, pass func(time.Duration)) truewatch.CodeProvider {
+	t.Helper()
+	_, err := srv.InjectFault(mockserver.Fault{Operation: "billing.Register", Status: http.StatusServiceUnavailable,
+		RetryAfter: 20 * time.Second})
+	require.NoError(t, err)
+	_, err = srv.InjectFault(mockserver.Fault{Operation: "billing.SendVerificationCode", Skip: 1,
+		Status: http.StatusTooManyRequests, ErrorCode: apierror.CodeCodeResendTooSoon, RetryAfter: 37 * time.Second})
+	require.NoError(t, err)
+	outbox := truewatch.CodesFromOutbox(srv)
+	return func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
+		if req.Attempt == 1 {
+			pass(11 * time.Minute)
+		}
+		return outbox(ctx, req)
+	}
+}
+
 // TestSynctest_NoClockInjected runs an activation that must wait three
 // times, in a testing/synctest bubble with nothing injected: no fake clock,
 // no retry sleeper, the mock on its default clock. The bubble's fake time
@@ -29,19 +52,7 @@ import (
 func TestSynctest_NoClockInjected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := mockserver.Start(t, mockserver.WithoutListener())
-		_, err := srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusServiceUnavailable,
-			RetryAfter: 20 * time.Second})
-		require.NoError(t, err)
-		_, err = srv.InjectFault(mockserver.Fault{Path: sendPath, Skip: 1, Status: http.StatusTooManyRequests,
-			ErrorCode: apierror.CodeCodeResendTooSoon, RetryAfter: 37 * time.Second})
-		require.NoError(t, err)
-		outbox := truewatch.CodesFromOutbox(srv)
-		codes := func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
-			if req.Attempt == 1 {
-				time.Sleep(11 * time.Minute) // the customer is slow: the first code expires
-			}
-			return outbox(ctx, req)
-		}
+		codes := threeWaits(t, srv, time.Sleep) // the customer is slow: the first code expires
 		var waits []time.Duration
 		start := time.Now()
 		// The ready activation sets no clock of its own: it takes the mock's,
@@ -78,19 +89,7 @@ func TestSynctest_NoClockInjected(t *testing.T) {
 func TestManualClock_DoesEveryWait(t *testing.T) {
 	clock := mockserver.NewManualClock(time.Now().UTC())
 	srv := mockserver.Start(t, mockserver.WithClock(clock))
-	_, err := srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusServiceUnavailable,
-		RetryAfter: 20 * time.Second})
-	require.NoError(t, err)
-	_, err = srv.InjectFault(mockserver.Fault{Path: sendPath, Skip: 1, Status: http.StatusTooManyRequests,
-		ErrorCode: apierror.CodeCodeResendTooSoon, RetryAfter: 37 * time.Second})
-	require.NoError(t, err)
-	outbox := truewatch.CodesFromOutbox(srv)
-	codes := func(ctx context.Context, req truewatch.CodeRequest) (secret.String, error) {
-		if req.Attempt == 1 {
-			clock.Advance(11 * time.Minute) // the first code expires
-		}
-		return outbox(ctx, req)
-	}
+	codes := threeWaits(t, srv, clock.Advance) // the first code expires
 	before, realStart := clock.Now(), time.Now()
 	res, err := truewatchtest.Activation(srv).
 		WithClock(clock). // truewatchtest gives it srv.Clock() already; this is the one option
