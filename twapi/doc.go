@@ -12,6 +12,10 @@
 //	...
 //	wc, err := workspace.NewClient(append(opts, workspace.WithEndpoints(eps))...)
 //
+// An option for both clients is added here, once (over internal/httpcore's
+// Config); the clients' re-exports are conveniences, not a second
+// definition.
+//
 // A client's own options (billing.WithBaseURL, workspace.WithEndpoints)
 // are of the same type; given to the other client's NewClient, they are
 // refused by name in its *apierror.OptionError. Likewise a request option
