@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -784,9 +786,13 @@ func (emailFormat) Validate(v string) error {
 func TestTokenRoutesAfterRelease(t *testing.T) {
 	for _, rebound := range []bool{false, true} {
 		t.Run(map[bool]string{false: "released", true: "bound to another account"}[rebound], func(t *testing.T) {
-			h := newHarness(t, retry.Disabled())
+			h := newHarness(t, retry.Disabled(), mockserver.WithTokenTTL(30*24*time.Hour))
 			bases := newBaselines(t, h)
-			require.NoError(t, h.srv.ReleasePurchase(mockserver.DemoInstanceID))
+			// The binding goes when the release's grace period ends.
+			_, err := h.srv.ReleasePurchase(context.Background(), mockserver.DemoInstanceID)
+			require.NoError(t, err)
+			_, err = h.srv.AdvanceClock(context.Background(), mockserver.DefaultGracePeriod)
+			require.NoError(t, err)
 			if rebound {
 				require.NoError(t, h.srv.SetPurchaseStatus(mockserver.DemoInstanceID, mockserver.PurchaseInUse))
 				other, err := h.srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "gen_other", Email: "other@example.com"})

@@ -270,6 +270,21 @@ func TestContract(t *testing.T) {
 	_, err = h.bc.GetSubscription(ctx, demo, inst)
 	assertAPIError(t, err, apierror.ErrProofUnverifiable, 502, "ft.OwnershipProofUnverifiable")
 
+	// The second form of proof, the activation link of a purchase made
+	// through the marketplace: it proves its own instance, not another;
+	// an unknown token is refused.
+	bought, err := h.srv.PlaceOrder(ctx, mockserver.OrderRequest{HuaweiAccountID: demo})
+	require.NoError(t, err)
+	link, err := billing.ParseActivationLink(bought.FrontEndURL)
+	require.NoError(t, err)
+	linked, err := h.bc.GetSubscription(ctx, demo, bought.InstanceID, billing.WithOwnershipProof(link))
+	require.NoError(t, err)
+	assert.True(t, linked.OwnershipProven)
+	_, err = h.bc.GetSubscription(ctx, demo, inst, billing.WithOwnershipProof(link))
+	assertAPIError(t, err, apierror.ErrProofAccountMismatch, 403, "ft.OwnershipProofAccountMismatch")
+	status, code = h.rawProof(http.MethodGet, subURL, proof.EncodeLink("atk_00000000000000000000000000000000"), nil)
+	assert.Equal(t, []any{401, "ft.OwnershipProofInvalid"}, []any{status, code})
+
 	// sendVerificationCode: sent; resend too soon.
 	adaCode := h.code("ada@example.com", billing.PurposeRegister)
 	_, err = h.bc.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "ada@example.com", Purpose: billing.PurposeRegister})
@@ -470,6 +485,18 @@ func TestContract(t *testing.T) {
 	assert.Equal(t, []any{405, "ft.MethodNotAllowed"}, []any{status, code})
 	status, code = h.rejected(http.MethodGet, h.srv.URL()+routes.MockSitesPrefix+"cn1/console-api"+routes.GetWorkspace(created.Workspace.ID), token.Reveal(), nil)
 	assert.Equal(t, []any{404, "ft.UnknownSite"}, []any{status, code})
+
+	// getSubscription through the lifecycle: the marketplace expires the
+	// second purchase, TrueWatch is told (updateInstanceStatus FREEZE), and
+	// the lookup reports it expired and in its grace period.
+	ch, err := h.srv.ExpirePurchase(ctx, "tw-inst-second")
+	require.NoError(t, err)
+	require.Equal(t, mockserver.DeliverySucceeded, ch.Deliveries[0].Outcome)
+	sub, err = h.bc.GetSubscription(ctx, demo, "tw-inst-second")
+	require.NoError(t, err)
+	assert.Equal(t, billing.StatusExpired, sub.Status)
+	assert.Equal(t, h.clock.Now().Add(mockserver.DefaultGracePeriod).Unix(), sub.GraceUntil.Unix())
+	assert.Equal(t, h.clock.Now().Unix(), sub.ExpireTime.Unix())
 
 	// The token expires (default TTL 1 hour).
 	h.clock.Advance(2 * time.Hour)

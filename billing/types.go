@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"time"
+
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -83,8 +85,9 @@ type Subscription struct {
 	Active bool `json:"active"`
 	// OwnershipProven is true when the lookup carried a valid proof of
 	// ownership of the Huawei account, and so the answer is complete. When
-	// false, Bound, the Billing Center account, Workspaces and LoginURL are
-	// not reported (they read as zero), whatever the binding state.
+	// false, Bound, the Billing Center account, Workspaces, LoginURL,
+	// ExpireTime and GraceUntil are not reported (they read as zero),
+	// whatever the binding state and the term.
 	OwnershipProven bool `json:"ownershipProven"`
 	// Bound is true when a Billing Center account is bound to it.
 	Bound bool `json:"bound"`
@@ -97,6 +100,35 @@ type Subscription struct {
 	// LoginURL is where to log in when the subscription is fully bound (on
 	// the site of its first workspace).
 	LoginURL string `json:"loginUrl,omitempty"`
+	// ExpireTime is when the subscription's current term ends (zero when
+	// the Billing Center does not say).
+	ExpireTime twapi.Timestamp `json:"expireTime,omitzero"`
+	// GraceUntil is set while the subscription is expired or released and
+	// its workspaces still work: when the grace period (14 days) ends,
+	// they lose the cloud-account settlement and are locked, unless a
+	// renewal comes first (an expired subscription only). Zero otherwise.
+	GraceUntil twapi.Timestamp `json:"graceUntil,omitzero"`
+}
+
+// InGrace reports whether the subscription is expired or released and its
+// workspaces are in their grace period (until GraceUntil).
+func (s *Subscription) InGrace() bool { return !s.GraceUntil.IsZero() }
+
+// State describes the subscription's status for people: "in use",
+// "frozen", "expired", "released", with "in grace until <date>" when its
+// workspaces are counting down to their lock.
+func (s *Subscription) State() string {
+	st := string(s.Status)
+	switch s.Status {
+	case StatusInUse:
+		st = "in use"
+	case StatusClosed:
+		st = "released"
+	}
+	if s.InGrace() {
+		st += ", in grace until " + s.GraceUntil.UTC().Format(time.RFC3339)
+	}
+	return st
 }
 
 // Activated reports whether the subscription needs nothing more: a Billing

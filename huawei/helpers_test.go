@@ -66,3 +66,10 @@ func retryRecorder(waits *[]time.Duration) retry.Policy {
 		return ctx.Err()
 	}}
 }
+
+// release closes a purchase through the mock's marketplace.
+func release(t testing.TB, srv *mockserver.Server, instanceID string) {
+	t.Helper()
+	_, err := srv.ReleasePurchase(context.Background(), instanceID)
+	require.NoError(t, err)
+}

@@ -81,7 +81,7 @@ func TestHuaweiPurchasesPagesAndFilters(t *testing.T) {
 	f.purchase(t, mockserver.Purchase{InstanceID: "other-product", ProductID: "OFFI000000000000000001"})
 	f.purchase(t, mockserver.Purchase{InstanceID: "mkp-code", ProductID: "OFFI000000000000000002", ServiceTypeCode: "hws.service.type.mkp.saas"})
 	f.purchase(t, mockserver.Purchase{InstanceID: "not-marketplace", ProductID: "ecs-1", ServiceTypeCode: "hws.service.type.ec2"})
-	require.NoError(t, f.srv.ReleasePurchase("p2"))
+	release(t, f.srv, "p2")
 	c := f.client(t)
 	ctx := context.Background()
 
@@ -205,7 +205,7 @@ func TestHuaweiActiveTrueWatchPurchase(t *testing.T) {
 		p, err := c.ActiveTrueWatchPurchase(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, "live", p.InstanceID)
-		require.NoError(t, f.srv.ReleasePurchase("live"))
+		release(t, f.srv, "live")
 		_, err = c.ActiveTrueWatchPurchase(ctx)
 		require.ErrorIs(t, err, apierror.ErrNotFound, "releasing in the mock is visible through BSS")
 	})

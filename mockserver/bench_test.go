@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
+	"github.com/truewatch-labs/marketplace-go/koogallery"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/twapi"
 )
@@ -158,4 +160,61 @@ func BenchmarkSendCode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// floorVendor answers newInstance with its businessId and nothing else.
+type floorVendor struct{ koogallery.UnimplementedVendor }
+
+func (floorVendor) NewInstance(_ context.Context, r *koogallery.NewInstanceRequest) (*koogallery.NewInstanceResult, error) {
+	return &koogallery.NewInstanceResult{InstanceID: r.BusinessID, AppInfo: koogallery.AppInfo{FrontEndURL: "https://v.example/"}}, nil
+}
+
+// BenchmarkPlaceOrderVsBare measures a purchase through the mock's
+// KooGallery, in-process: the order, a signed newInstance delivered to
+// TrueWatch's own production interface (signature verified, the
+// subscription and its activation link made), the purchase recorded in
+// BSS. The floor, in the same run (testkit.Paired), is what any KooGallery
+// call costs: the same kind of newInstance signed by koogallery.Caller and
+// verified by koogallery.Handler in-process, with a vendor that does
+// nothing.
+//
+//	go test -run '^$' -bench PlaceOrderVsBare -benchmem -benchtime 3000x -count 3 ./mockserver/
+func BenchmarkPlaceOrderVsBare(b *testing.B) {
+	ctx := context.Background()
+	h, err := koogallery.NewHandler(mockserver.DemoKooGalleryKey, floorVendor{}, koogallery.WithoutIdempotency())
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := koogallery.NewSigner(mockserver.DemoKooGalleryKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := koogallery.NewCaller("http://vendor.invalid/produce", signer, koogallery.WithCallerHandler(h))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := mockserver.New(mockserver.WithoutListener())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	n := 0
+	testkit.Paired(b, func() error {
+		n++
+		req := &koogallery.NewInstanceRequest{Buyer: &koogallery.BuyerInfo{CustomerID: mockserver.DemoHuaweiAccountID},
+			Orders: []koogallery.OrderInfo{{BusinessID: fmt.Sprintf("b-%d", n), OrderID: fmt.Sprintf("CS%d", n),
+				OrderLineID: fmt.Sprintf("CS%d-000001", n), ExpireTime: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+				Products: []koogallery.ProductInfo{{SKUCode: "s", ProductID: mockserver.TrueWatchProductID}}}}}
+		res, err := c.Send(ctx, req)
+		if err == nil && res.ResultCode != koogallery.ResultSuccess {
+			err = res.Err()
+		}
+		return err
+	}, func() error {
+		o, err := srv.PlaceOrder(ctx, mockserver.OrderRequest{HuaweiAccountID: mockserver.DemoHuaweiAccountID})
+		if err == nil && o.Status != mockserver.OrderDelivered {
+			err = fmt.Errorf("not delivered: %s", o.LastError)
+		}
+		return err
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/api"
@@ -53,7 +54,21 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	                                              subscriptions (with their bindings), purchases
 //	GET    /_mock/purchases                       every Purchase
 //	POST   /_mock/purchases                       add a Purchase; answers it with defaults filled in
-//	POST   /_mock/purchases/{instanceId}/release  close a purchase
+//	POST   /_mock/purchases/{instanceId}/renew    renew (ChangeOptions {periodMonths}); answers a PurchaseChange
+//	POST   /_mock/purchases/{instanceId}/expire   end the term now; answers a PurchaseChange
+//	POST   /_mock/purchases/{instanceId}/freeze   freeze; answers a PurchaseChange
+//	POST   /_mock/purchases/{instanceId}/unfreeze unfreeze; answers a PurchaseChange
+//	POST   /_mock/purchases/{instanceId}/release  close (release); answers a PurchaseChange
+//	POST   /_mock/purchases/{instanceId}/upgrade  upgrade (ChangeOptions {skuCode}); answers a PurchaseChange
+//	GET    /_mock/marketplace/orders              every MarketplaceOrder
+//	POST   /_mock/marketplace/orders              purchase (OrderRequest): newInstance to the vendor;
+//	                                              answers the MarketplaceOrder, 201
+//	GET    /_mock/marketplace/orders/{orderId}    one MarketplaceOrder
+//	POST   /_mock/marketplace/orders/{orderId}/view  the buyer views the order: newInstance again (OrderView)
+//	GET    /_mock/marketplace/deliveries          the delivery log (Delivery), ?activity=&instanceId=&orderId=
+//	GET    /_mock/clock                           the mock's time (ClockState)
+//	POST   /_mock/clock                           {"advance": "360h"} or {"set": RFC 3339}; runs what fell due
+//	POST   /_mock/workspaces/{uuid}/unlock        unlock a locked workspace; answers the twapi.Workspace
 //	POST   /_mock/huawei-accounts                 add a HuaweiAccount; answers {"id":...}
 //	POST   /_mock/billing-accounts                add a Billing Center account (BillingAccountSeed);
 //	                                              answers the billing.BillingAccount
@@ -78,7 +93,7 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 }
 
 func (s *Server) controlRoutes() []controlRoute {
-	return []controlRoute{
+	routes := []controlRoute{
 		{ControlEndpoint{http.MethodGet, "/_mock/health", "health check and the mock's clock"},
 			func(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "time": s.Now().UTC().Format(time.RFC3339)})
@@ -97,14 +112,6 @@ func (s *Server) controlRoutes() []controlRoute {
 			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Purchases()) }},
 		{ControlEndpoint{http.MethodPost, "/_mock/purchases", "add a purchase {accountId, instanceId, status, ...}"},
 			controlAdd(s.AddPurchase)},
-		{ControlEndpoint{http.MethodPost, "/_mock/purchases/{instanceId}/release", "close a purchase, releasing its workspaces"},
-			func(w http.ResponseWriter, r *http.Request) {
-				if err := s.ReleasePurchase(r.PathValue("instanceId")); err != nil {
-					controlError(w, http.StatusNotFound, err)
-					return
-				}
-				writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
-			}},
 		{ControlEndpoint{http.MethodPost, "/_mock/huawei-accounts", "add a Huawei account {id, name, keys: [{ak, sk}]}"},
 			controlAdd(func(a HuaweiAccount) (map[string]string, error) {
 				return map[string]string{"id": a.ID}, s.AddHuaweiAccount(a)
@@ -148,6 +155,93 @@ func (s *Server) controlRoutes() []controlRoute {
 				_, _ = w.Write(api.Spec())
 			}},
 	}
+	// The marketplace, the lifecycle and the clock come after POST
+	// /_mock/purchases.
+	return slices.Insert(routes, 5, s.marketRoutes()...)
+}
+
+// marketRoutes are the control endpoints of the mock's KooGallery, the
+// lifecycle of purchases, the clock and workspace unlocking.
+func (s *Server) marketRoutes() []controlRoute {
+	out := []controlRoute{}
+	for _, a := range PurchaseActions() {
+		out = append(out, controlRoute{ControlEndpoint{http.MethodPost, "/_mock/purchases/{instanceId}/" + string(a),
+			actionSummaries[a]}, s.handlePurchaseAction(a)})
+	}
+	return append(out,
+		controlRoute{ControlEndpoint{http.MethodGet, "/_mock/marketplace/orders", "every marketplace order, oldest first"},
+			func(w http.ResponseWriter, r *http.Request) {
+				s.catchUp(r.Context())
+				writeJSON(w, http.StatusOK, s.Orders())
+			}},
+		controlRoute{ControlEndpoint{http.MethodPost, "/_mock/marketplace/orders",
+			"purchase {huaweiAccountId, productId, skuCode, periodMonths}: newInstance to the vendor; answers the order (201)"},
+			func(w http.ResponseWriter, r *http.Request) {
+				var req OrderRequest
+				if !decodeControl(w, r, &req) {
+					return
+				}
+				o, err := s.PlaceOrder(r.Context(), req)
+				if err != nil {
+					controlError(w, marketStatus(err), err)
+					return
+				}
+				writeJSON(w, http.StatusCreated, o)
+			}},
+		controlRoute{ControlEndpoint{http.MethodGet, "/_mock/marketplace/orders/{orderId}", "one marketplace order"},
+			func(w http.ResponseWriter, r *http.Request) {
+				s.catchUp(r.Context())
+				o, ok := s.Order(r.PathValue("orderId"))
+				if !ok {
+					controlError(w, http.StatusNotFound, fmt.Errorf("%w %q", ErrUnknownOrder, r.PathValue("orderId")))
+					return
+				}
+				writeJSON(w, http.StatusOK, o)
+			}},
+		controlRoute{ControlEndpoint{http.MethodPost, "/_mock/marketplace/orders/{orderId}/view",
+			"the buyer views a delivered order: newInstance again, which must answer the same instance"},
+			func(w http.ResponseWriter, r *http.Request) {
+				if !decodeOptionalControl(w, r, &struct{}{}) {
+					return
+				}
+				v, err := s.ViewOrder(r.Context(), r.PathValue("orderId"))
+				if err != nil {
+					controlError(w, marketStatus(err), err)
+					return
+				}
+				writeJSON(w, http.StatusOK, v)
+			}},
+		controlRoute{ControlEndpoint{http.MethodGet, "/_mock/marketplace/deliveries",
+			"every call made to the vendor and its answer, secrets redacted (?activity=&instanceId=&orderId=)"},
+			s.handleDeliveries},
+		controlRoute{ControlEndpoint{http.MethodGet, "/_mock/clock", "the mock's time"},
+			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.ClockState()) }},
+		controlRoute{ControlEndpoint{http.MethodPost, "/_mock/clock",
+			`move the clock {"advance": "360h"} or {"set": "2027-01-01T00:00:00Z"}, then run what fell due`},
+			s.handleClockMove},
+		controlRoute{ControlEndpoint{http.MethodPost, "/_mock/workspaces/{uuid}/unlock",
+			"unlock a locked workspace (it stays on Billing Center settlement), as its owner does in the Billing Center"},
+			func(w http.ResponseWriter, r *http.Request) {
+				if !decodeOptionalControl(w, r, &struct{}{}) {
+					return
+				}
+				ws, err := s.UnlockWorkspace(r.PathValue("uuid"))
+				if err != nil {
+					controlError(w, http.StatusNotFound, err)
+					return
+				}
+				writeJSON(w, http.StatusOK, ws)
+			}},
+	)
+}
+
+var actionSummaries = map[PurchaseAction]string{
+	ActionRenew:    "renew {periodMonths}: refreshInstance RENEWAL (and UNFREEZE if expired) to the vendor",
+	ActionExpire:   "end the term now: updateInstanceStatus FREEZE to the vendor",
+	ActionFreeze:   "freeze: updateInstanceStatus FREEZE to the vendor",
+	ActionUnfreeze: "unfreeze: updateInstanceStatus UNFREEZE to the vendor",
+	ActionRelease:  "close the purchase: releaseInstance to the vendor; its workspaces lock after the grace period",
+	ActionUpgrade:  "upgrade {skuCode}: upgradeInstance to the vendor",
 }
 
 // controlAdd serves a control-plane POST that adds something: decode a T,
@@ -198,12 +292,7 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 		}
 	}
 	if err != nil {
-		status := http.StatusBadRequest
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		controlError(w, status, err)
+		controlBodyError(w, err)
 		return false
 	}
 	return true
@@ -217,6 +306,35 @@ func (e *conflictError) Error() string { return e.msg }
 
 func conflictf(format string, args ...any) error {
 	return &conflictError{msg: fmt.Sprintf(format, args...)}
+}
+
+// controlBodyError answers a control body that could not be read or
+// decoded: 413 when it was too large, 400 otherwise.
+func controlBodyError(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	controlError(w, status, err)
+}
+
+// decodeOptionalControl is decodeControl for a body that may be left out
+// (empty, or only white space): then v keeps its zero value.
+func decodeOptionalControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Body == nil {
+		return true
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		controlBodyError(w, err)
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decodeControl(w, r, v)
 }
 
 func controlError(w http.ResponseWriter, status int, err error) {

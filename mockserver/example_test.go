@@ -100,25 +100,40 @@ func ExampleServer_SeedWorkspace() {
 	// total: 2
 }
 
-// Releasing the purchase (Huawei: Close resource) locks the workspaces it
-// settled and moves them back to Billing Center settlement.
+// Releasing the purchase (Huawei: Close resource) is delivered to the
+// vendor as releaseInstance; the workspaces it settled keep working for the
+// 14-day grace period on the mock's clock, then lock and move back to
+// Billing Center settlement.
 func ExampleServer_ReleasePurchase() {
-	srv, err := mockserver.New(mockserver.WithoutListener())
+	clock := mockserver.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	srv, err := mockserver.New(mockserver.WithoutListener(), mockserver.WithClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer srv.Close()
 	bca, _ := srv.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "ada", Email: "ada@example.com"})
 	acc, _ := srv.SeedAccount(mockserver.AccountSeed{Site: site.EU1, Username: "ada", Email: "ada@example.com"})
 	ws, _ := srv.SeedWorkspace(mockserver.WorkspaceSeed{OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Name: "prod",
 		Settlement: twapi.Settlement{Method: twapi.SettlementHuaweiCloud,
 			HuaweiAccountID: mockserver.DemoHuaweiAccountID, InstanceID: mockserver.DemoInstanceID}})
 
-	if err := srv.ReleasePurchase(mockserver.DemoInstanceID); err != nil {
+	ctx := context.Background()
+	ch, err := srv.ReleasePurchase(ctx, mockserver.DemoInstanceID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ch.Deliveries[0].Activity, ch.Deliveries[0].ResultCode)
+	sub, _ := srv.Subscription(mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
+	fmt.Println(sub.State())
+
+	if _, err := srv.AdvanceClock(ctx, 14*24*time.Hour); err != nil {
 		log.Fatal(err)
 	}
 	after, _ := srv.Workspace(ws.ID)
 	fmt.Println(after.Settlement.Method, after.IsLocked)
 	// Output:
+	// releaseInstance 000000
+	// released, in grace until 2026-03-24T12:00:00Z
 	// billing_center true
 }
 

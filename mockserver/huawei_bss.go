@@ -280,9 +280,9 @@ const (
 
 // hwOrder is an order with its lines, derived from the purchases it bought.
 type hwOrder struct {
-	info    bssOrder
-	created time.Time
-	lines   []bssOrderLine
+	info          bssOrder
+	created, paid time.Time
+	lines         []bssOrderLine
 }
 
 // callerOrders derives the caller's orders from its purchases, in the
@@ -307,10 +307,37 @@ func (s *Server) callerOrders(acc HuaweiAccount, lang string) []*hwOrder {
 		o.lines = append(o.lines, hwOrderLineOf(&p, len(o.lines)+1, lang, acc.Site.currency()))
 	}
 	for _, o := range orders {
-		o.info.CreateTime = fmtHWTime(o.created)
-		o.info.PaymentTime = fmtHWTime(o.created.Add(bssOrderCreateLead - bssOrderPaymentLead))
+		o.paid = o.created.Add(bssOrderCreateLead - bssOrderPaymentLead)
+		o.info.CreateTime, o.info.PaymentTime = fmtHWTime(o.created), fmtHWTime(o.paid)
 	}
-	return orders
+	return append(orders, s.callerChangeOrders(acc, lang)...)
+}
+
+// callerChangeOrders are the renewal and upgrade orders the marketplace
+// took for the account's purchases (order_type 2 and 3), each with its one
+// line; they were created and paid at once.
+func (s *Server) callerChangeOrders(acc HuaweiAccount, lang string) []*hwOrder {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*hwOrder
+	for _, mo := range s.st.mkt.orders {
+		p := s.st.huawei.byInst[mo.InstanceID]
+		if mo.Type == OrderNew || mo.HuaweiAccountID != acc.ID || p == nil {
+			continue
+		}
+		line := hwOrderLineOf(p, 1, lang, acc.Site.currency())
+		line.OrderID, line.OrderLineItemID = mo.OrderID, mo.OrderLineID
+		line.EffectiveTime, line.ExpireTime = fmtHWTime(mo.CreatedAt), fmtHWTime(mo.ExpireTime)
+		line.PeriodType, line.PeriodNum = 2, mo.PeriodMonths
+		if mo.Type == OrderUpgrade {
+			line.PeriodType, line.PeriodNum = 5, 1 // one-time
+		}
+		out = append(out, &hwOrder{info: bssOrder{OrderID: mo.OrderID, CustomerID: acc.ID, ServiceTypeCode: p.ServiceTypeCode,
+			ServiceTypeName: bssMarketplaceName.in(lang), SourceType: 1, Status: bssOrderCompleted, OrderType: mo.Type.bssOrderType(),
+			MeasureID: 1, Currency: acc.Site.currency(), UserName: acc.Name, CreateTime: fmtHWTime(mo.CreatedAt), PaymentTime: fmtHWTime(mo.CreatedAt)},
+			created: mo.CreatedAt, paid: mo.CreatedAt, lines: []bssOrderLine{line}})
+	}
+	return out
 }
 
 // period expresses the purchase's term as BSS period_type/period_num:
@@ -407,14 +434,13 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 	})
 	match := []bssOrder{}
 	for _, o := range orders {
-		paid := o.created.Add(bssOrderCreateLead - bssOrderPaymentLead)
 		switch {
 		case q.Has("order_id") && q.Get("order_id") != o.info.OrderID,
 			q.Has("service_type_code") && q.Get("service_type_code") != o.info.ServiceTypeCode,
 			status != 0 && status != o.info.Status,
 			orderType != 0 && orderType != o.info.OrderType,
 			!inWindow(o.created, window[0], window[1]),
-			!inWindow(paid, window[2], window[3]):
+			!inWindow(o.paid, window[2], window[3]):
 			continue
 		}
 		info := o.info

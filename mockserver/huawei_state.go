@@ -105,6 +105,15 @@ type HuaweiAccount struct {
 	// BSS ShowCustomerAccountBalances reports it: a decimal with at most
 	// two places, such as "125.50" (default "0.00").
 	Balance string `json:"balance,omitempty"`
+	// RealNameVerified says whether the account passed Huawei's real-name
+	// authentication, which KooGallery requires before a purchase
+	// (PlaceOrder refuses the account otherwise). Nil means true; the demo
+	// account is verified.
+	RealNameVerified *bool `json:"realNameVerified,omitempty"`
+}
+
+func (a *HuaweiAccount) realNameVerified() bool {
+	return a.RealNameVerified == nil || *a.RealNameVerified
 }
 
 // AccessKey is an AK/SK pair of a Huawei account.
@@ -156,6 +165,11 @@ type Purchase struct {
 	EffectiveTime time.Time      `json:"effectiveTime,omitzero"` // default: now
 	ExpireTime    time.Time      `json:"expireTime,omitzero"`    // default: one year after EffectiveTime
 	UpdateTime    time.Time      `json:"updateTime,omitzero"`    // default: now
+	// FrontEndURL is the vendor's appInfo.frontEndUrl for a purchase made
+	// through the marketplace (PlaceOrder): the link Purchased Services
+	// shows the buyer, for TrueWatch the activation link. Seeded purchases
+	// have none.
+	FrontEndURL string `json:"frontEndUrl,omitempty"`
 }
 
 type huaweiState struct {
@@ -164,6 +178,7 @@ type huaweiState struct {
 	purchases []*Purchase               // in insertion order
 	byInst    map[string]*Purchase      // by instance ID
 	byAccount map[string][]*Purchase    // by account ID, in insertion order
+	orderIDs  map[string]struct{}       // the orders purchases were bought by
 }
 
 type keyRef struct {
@@ -212,6 +227,8 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 	if acc.Balance == "" {
 		acc.Balance = "0.00"
 	}
+	verified := a.realNameVerified()
+	acc.RealNameVerified = &verified
 	for i := range acc.Keys {
 		if acc.Keys[i].UserID == "" {
 			acc.Keys[i].UserID = s.ids.hex32("user")
@@ -228,7 +245,11 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 }
 
 // AddPurchase seeds a marketplace purchase for an existing Huawei account
-// and returns it with defaults filled in.
+// and returns it with defaults filled in. It is a purchase as if KooGallery
+// had already delivered it: TrueWatch has a record of it with the same
+// status and term (no call is made; PlaceOrder makes one). Its term ends on
+// the mock's clock at ExpireTime, if that is still ahead (see
+// AdvanceClock).
 func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	if !rules.IsInstanceID(p.InstanceID) {
 		return Purchase{}, fmt.Errorf("mockserver: instance ID %q must be 1 to 64 printable characters", p.InstanceID)
@@ -244,12 +265,22 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addPurchaseLocked(p, true)
+}
+
+// addPurchaseLocked adds a purchase with defaults filled in; seed also
+// gives TrueWatch a record of it (a purchase the marketplace delivered
+// has the one its vendor made).
+func (s *Server) addPurchaseLocked(p Purchase, seed bool) (Purchase, error) {
 	hs := &s.st.huawei
 	if _, ok := hs.accounts[p.AccountID]; !ok {
 		return Purchase{}, fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID)
 	}
 	if _, ok := hs.byInst[p.InstanceID]; ok {
 		return Purchase{}, conflictf("mockserver: instance %s already exists", p.InstanceID)
+	}
+	if seed && s.st.tw.subs[p.InstanceID] != nil {
+		return Purchase{}, fmt.Errorf("mockserver: TrueWatch already has an instance %s", p.InstanceID)
 	}
 	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
 	if p.ResourceID == "" {
@@ -274,7 +305,7 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 		p.RegionCode = DemoRegion
 	}
 	if p.SpecCode == "" {
-		p.SpecCode = "truewatch.saas.commercial"
+		p.SpecCode = TrueWatchSKUCode
 	}
 	if p.Status == 0 {
 		p.Status = PurchaseInUse
@@ -292,6 +323,12 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 	hs.purchases = append(hs.purchases, &cp)
 	hs.byInst[cp.InstanceID] = &cp
 	hs.byAccount[cp.AccountID] = append(hs.byAccount[cp.AccountID], &cp)
+	hs.orderIDs[cp.OrderID] = struct{}{}
+	if seed {
+		s.addTWSubLocked(&twSub{key: subKey{cp.AccountID, cp.InstanceID}, productID: cp.ProductID, skuCode: cp.SpecCode,
+			status: cp.Status, expireTime: cp.ExpireTime})
+	}
+	s.armTermLocked(&cp)
 	return cp, nil
 }
 
@@ -306,11 +343,12 @@ func (s *Server) Purchases() []Purchase {
 	return out
 }
 
-// SetPurchaseStatus changes a purchase's status, as Huawei does when a
-// subscription is frozen, expires or is closed. Moving a purchase out of use
-// (closed or expired) releases it: every workspace it settles is locked and
-// falls back to Billing Center settlement, and its Billing Center binding is
-// removed.
+// SetPurchaseStatus sets a purchase's status directly, as a seed: BSS and
+// TrueWatch's record change at once, as if KooGallery had delivered the
+// change and the vendor accepted it, without a call (the lifecycle
+// methods, such as FreezePurchase and ReleasePurchase, make the call).
+// Expired and closed start the grace period of the workspaces it settles;
+// in use lifts it.
 func (s *Server) SetPurchaseStatus(instanceID string, status PurchaseStatus) error {
 	if !status.Valid() {
 		return fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", status)
@@ -319,20 +357,16 @@ func (s *Server) SetPurchaseStatus(instanceID string, status PurchaseStatus) err
 	defer s.mu.Unlock()
 	p := s.purchaseLocked(instanceID)
 	if p == nil {
-		return fmt.Errorf("mockserver: unknown instance %q", instanceID)
+		return fmt.Errorf("%w %q", ErrUnknownInstance, instanceID)
 	}
-	p.Status = status
-	p.UpdateTime = s.cfg.clock.Now().UTC().Truncate(time.Second)
-	if status == PurchaseClosed || status == PurchaseExpired {
-		s.releaseSubscriptionLocked(p)
+	s.settleGraceLocked()
+	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
+	p.Status, p.UpdateTime = status, now
+	if sub := s.twSubLocked(instanceID); sub != nil {
+		s.setTWStatusLocked(sub, status, now)
 	}
+	s.armTermLocked(p)
 	return nil
-}
-
-// ReleasePurchase closes a purchase (Huawei: Purchased Services > Close
-// resource); see SetPurchaseStatus.
-func (s *Server) ReleasePurchase(instanceID string) error {
-	return s.SetPurchaseStatus(instanceID, PurchaseClosed)
 }
 
 func (s *Server) purchaseLocked(instanceID string) *Purchase {

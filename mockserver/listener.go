@@ -83,6 +83,12 @@ func (s *Server) listen(ln net.Listener) {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		if s.tickerRuns {
+			<-s.ticked // the ticker's catch-up in flight is cancelled
+		}
+		if s.kg.idle != nil {
+			s.kg.idle.CloseIdleConnections()
+		}
 		if s.hs == nil {
 			return
 		}

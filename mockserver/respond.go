@@ -74,6 +74,7 @@ const (
 	familyHuawei family = iota
 	familyTrueWatch
 	familyControl
+	familyVendor // TrueWatch's production interface: KooGallery's answer shape
 )
 
 func familyOf(path string) family {
@@ -82,6 +83,8 @@ func familyOf(path string) family {
 		return familyTrueWatch
 	case strings.HasPrefix(path, routes.MockControlPrefix):
 		return familyControl
+	case path == VendorProducePath || strings.HasPrefix(path, VendorProducePath+"/"):
+		return familyVendor
 	}
 	return familyHuawei
 }
@@ -93,6 +96,12 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, twCode, hwCo
 		writeTWError(w, r, status, twCode, msg, nil)
 	case familyControl:
 		writeJSON(w, status, map[string]string{"error": msg, "code": twCode})
+	case familyVendor:
+		code := "000005" // internal error: what a vendor answers when it fails
+		if status < 500 {
+			code = "000002"
+		}
+		writeJSON(w, status, map[string]string{"resultCode": code, "resultMsg": msg})
 	default:
 		writeHuaweiError(w, r, status, hwCode, msg)
 	}

@@ -32,6 +32,7 @@ func (s *Server) routes() http.Handler {
 	s.registerControl(mux)
 	s.registerTrueWatch(mux)
 	s.registerHuawei(mux)
+	s.registerVendor(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := s.ids.hex32("request")
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))

@@ -1,9 +1,11 @@
 // Package mockserver is a stateful, in-memory mock of everything a TrueWatch
 // activation on Huawei Cloud Marketplace talks to: the TrueWatch Billing
-// Center, every TrueWatch site's workspace API, and the Huawei Cloud IAM,
-// STS and BSS APIs (signatures checked as the real gateway does), all from
-// one listener and one state. A purchase seeded in the mock is what BSS
-// returns and what the Billing Center's subscription lookup sees.
+// Center, every TrueWatch site's workspace API, the Huawei Cloud IAM, STS
+// and BSS APIs (signatures checked as the real gateway does), and
+// KooGallery itself, which calls the vendor's production interface when a
+// buyer purchases, renews, is frozen, expires or releases; all from one
+// listener, one state and one clock. A purchase made in the mock is what
+// BSS returns and what the Billing Center's subscription lookup sees.
 //
 // It is a library first, like httptest:
 //
@@ -23,6 +25,9 @@
 //	/v3/..., /v3.0/..., /v5/..., /v2/...     Huawei IAM, STS, BSS (HuaweiEndpoint); the
 //	                                         official SDK drops any path from an endpoint,
 //	                                         so these sit at the root
+//	/vendor/produce                          TrueWatch's production interface (VendorProducePath),
+//	                                         which the mock's KooGallery calls by default, and
+//	                                         below it the joint-operation kit (/produceAPI/v2/...)
 //	/_mock/...                               the control plane (health, reset, outbox, ...)
 //
 // So the API halves answer under any name (the control plane only under
@@ -80,6 +85,73 @@
 // binds. Every place the mock differs from Huawei or from the contract is
 // listed, with the reason, in docs/divergences.md.
 //
+// # The marketplace: KooGallery calls the vendor
+//
+// A purchase (PlaceOrder, POST /_mock/marketplace/orders) checks the buyer
+// (an existing Huawei account that passed real-name authentication:
+// HuaweiAccount.RealNameVerified, true unless set false), creates the order
+// (order ID, line, product, SKU, term) and calls the vendor's production
+// interface with a newInstance signed as KooGallery signs (the koogallery
+// package's Signer and Caller), answering once that first call is answered.
+// The instance ID the vendor returns becomes the purchase BSS lists (its
+// resource_id the instance ID, or an ID of BSS's own: WithBSSResourceIDs)
+// and the Billing Center looks up; its appInfo.frontEndUrl is what the
+// buyer is shown. A failed call is made again every 3 minutes on the mock's
+// clock and the order is cancelled after the 60th (KooGallery's V1 guide;
+// WithDeliveryPolicy). Viewing an order (ViewOrder) calls newInstance again,
+// as KooGallery does, to check that the vendor answers the same instance.
+//
+// The vendor is TrueWatch's own (VendorProducePath), built on the
+// koogallery package, unless WithVendorURL (the binary's -vendor-url) or
+// WithVendorHandler names a vendor service of the user's. The production
+// interface's key (WithKooGalleryKey, default DemoKooGalleryKey) signs the
+// calls and keys TrueWatch's interface; the kit's (WithKooGalleryKitKey,
+// default DemoKooGalleryKitKey) keys its kit. Signatures are dated with the
+// wall clock, as a vendor checks them, however far the mock's clock moved.
+//
+// Lifecycle actions (ChangePurchase, POST /_mock/purchases/{instanceId}/
+// {renew|expire|freeze|unfreeze|release|upgrade}) change the marketplace's
+// purchase and are delivered as KooGallery V2 delivers them: renew as
+// refreshInstance (scene RENEWAL, a new order, the new expireTime, then
+// updateInstanceStatus UNFREEZE if it had expired), expire and freeze as
+// updateInstanceStatus FREEZE, unfreeze as UNFREEZE, release as
+// releaseInstance, upgrade as upgradeInstance. A purchase whose term ends
+// on the clock expires by itself and the vendor gets the FREEZE. An unknown
+// instance is a 404 naming it; an action the status does not allow, or any
+// action on a released instance, a 409.
+//
+// TrueWatch's side keeps its own record of every subscription (what its
+// production interface was told), and the Billing Center answers from it:
+// a call being retried has not reached TrueWatch yet. An expired or
+// released subscription's workspaces keep working for a grace period of 14
+// days on the mock's clock (WithGracePeriod; Subscription.GraceUntil), then
+// lose the cloud-account settlement and are locked on Billing Center
+// settlement; a renewal within the grace lifts it; a released
+// subscription's binding goes when it ends. A locked workspace is unlocked
+// by its owner in the Billing Center (UnlockWorkspace, POST
+// /_mock/workspaces/{uuid}/unlock) or by binding it to another
+// subscription.
+//
+// Every call the marketplace made and the vendor's answer is in the
+// delivery log (Deliveries, GET /_mock/marketplace/deliveries), secrets
+// redacted, so that a test can assert what the vendor was told.
+//
+// # The clock
+//
+// All time comes from the server's clock: WithClock (a ManualClock in
+// tests) or the system clock. AdvanceClock and SetClock (GET and POST
+// /_mock/clock, {"advance": "360h"} or {"set": "2027-01-01T00:00:00Z"})
+// move it forward, never back, and run what falls due on the way, each at
+// its own time and before they return: KooGallery's retries, the ends of
+// terms and of grace periods. A ManualClock is moved in place; any other
+// clock, the system clock included, is read through an offset the mock
+// moves. A clock moved behind the server's back (ManualClock.Advance) is
+// caught up by a ticker within a second, and grace periods lock at the
+// next read whatever moved the clock. Code expiry, token lifetimes and the
+// monthly settlement rule follow the same clock; signatures (Huawei's,
+// ownership proofs, KooGallery's) are checked against the wall clock
+// (WithSignatureClock), so moving the mock's clock breaks none of them.
+//
 // # Faults
 //
 // InjectFault scripts failures by operation ("billing.Register",
@@ -110,7 +182,15 @@
 //	GET    /_mock/state                           Snapshot
 //	GET    /_mock/purchases                       Purchases
 //	POST   /_mock/purchases                       AddPurchase (Purchase)
-//	POST   /_mock/purchases/{instanceId}/release  ReleasePurchase
+//	POST   /_mock/purchases/{instanceId}/{action} ChangePurchase: renew, expire, freeze, unfreeze,
+//	                                              release, upgrade (ChangeOptions -> PurchaseChange)
+//	GET    /_mock/marketplace/orders[/{orderId}]  Orders, Order
+//	POST   /_mock/marketplace/orders              PlaceOrder (OrderRequest -> MarketplaceOrder)
+//	POST   /_mock/marketplace/orders/{id}/view    ViewOrder
+//	GET    /_mock/marketplace/deliveries          Deliveries
+//	GET    /_mock/clock                           Clock
+//	POST   /_mock/clock                           AdvanceClock, SetClock
+//	POST   /_mock/workspaces/{uuid}/unlock        UnlockWorkspace
 //	POST   /_mock/huawei-accounts                 AddHuaweiAccount (HuaweiAccount)
 //	POST   /_mock/billing-accounts                SeedBillingAccount (BillingAccountSeed)
 //	POST   /_mock/accounts                        SeedAccount (AccountSeed)
@@ -185,8 +265,9 @@
 // # Reset
 //
 // Reset (POST /_mock/reset) drops every account, workspace, binding, token,
-// code, idempotency record, outbox email, rate-limit window and fault,
-// restarts the IDs and reseeds the demo fixture, atomically. IDs are
+// code, idempotency record, outbox email, rate-limit window, fault, order,
+// delivery and pending retry, restarts the IDs and reseeds the demo
+// fixture, atomically. It does not move the clock. IDs are
 // deterministic: two servers given the same calls (and WithIDSeed) make the
 // same IDs. Credentials are not: tokens and verification codes are random,
 // so tests read them from the answers and the outbox.
@@ -194,8 +275,9 @@
 // # Demo fixture
 //
 // Unless WithoutDemoFixture is given, the server starts with one Huawei
-// account (DemoHuaweiAccountID, keys DemoAccessKey/DemoSecretKey) that owns
-// one active TrueWatch purchase (DemoInstanceID), nothing bound yet.
+// account (DemoHuaweiAccountID, keys DemoAccessKey/DemoSecretKey, real-name
+// verified) that owns one active TrueWatch purchase (DemoInstanceID),
+// seeded as if KooGallery had delivered it, nothing bound yet.
 package mockserver
 
 import (
@@ -303,6 +385,17 @@ type config struct {
 	outboxLimits OutboxLimits
 	maxIdem      int
 	audience     string
+
+	// The marketplace (kg_*.go).
+	vendorURL     string
+	vendorHandler http.Handler
+	kgKey         secret.String
+	kgKitKey      secret.String
+	resourceIDs   ResourceIDMode
+	shape         NewInstanceShape
+	grace         time.Duration
+	delivery      DeliveryPolicy
+	linkTTL       time.Duration
 }
 
 // WithClock makes the server use c for every time decision.
@@ -322,7 +415,8 @@ func WithClock(c Clock) Option {
 // time of the machine they run on, so a test that moves the mock's clock
 // (to expire a code or a subscription) would otherwise find every Huawei
 // call refused as skewed. Give a ManualClock here to test the skew window
-// itself.
+// itself. The mock's KooGallery dates the calls it signs with this clock
+// too, and TrueWatch's own production interface checks them against it.
 func WithSignatureClock(c Clock) Option {
 	return func(cfg *config) error {
 		if c == nil {
@@ -469,6 +563,12 @@ type Server struct {
 	// proofOrigins are the Huawei identity endpoints ownership proofs may
 	// name: this server, by its public and its listener's URL.
 	proofOrigins []string
+
+	vendor, vendorKit http.Handler  // TrueWatch's production interface and kit
+	kg                kgCaller      // the marketplace's caller of the vendor
+	runMu             sync.Mutex    // one catch-up of the clock at a time
+	ticked            chan struct{} // closed when the ticker has stopped
+	tickerRuns        bool
 }
 
 // New builds and (unless WithoutListener) starts a Server. It fails only for
@@ -476,7 +576,10 @@ type Server struct {
 func New(opts ...Option) (*Server, error) {
 	cfg := config{clock: systemClock{}, sigClock: systemClock{}, addr: "127.0.0.1:0", seed: "truewatch-mock", maxBody: 1 << 20,
 		idemTTL: 24 * time.Hour, tokenTTL: time.Hour, timeouts: DefaultTimeouts(), outboxLimits: DefaultOutboxLimits(),
-		maxIdem: defaultMaxIdemRecords}
+		maxIdem: defaultMaxIdemRecords,
+		kgKey:   DemoKooGalleryKey, kgKitKey: DemoKooGalleryKitKey, resourceIDs: ResourceIDIsInstanceID,
+		shape: NewInstanceInline, grace: DefaultGracePeriod, delivery: DefaultDeliveryPolicy(),
+		linkTTL: DefaultActivationLinkTTL}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -485,12 +588,16 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{})}
+	cfg.clock = &movableClock{base: cfg.clock}
+	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{})}
 	st, ids, err := s.initialState()
 	if err != nil {
 		return nil, err
 	}
 	s.st, s.ids.counts = st, ids
+	if err := s.newVendor(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	s.url = "http://mock.invalid"
 	if !cfg.noListener {
@@ -506,6 +613,12 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.newTransport()
 	s.proofOrigins = proofOriginsFor(s.url, s.listenerURL())
+	if err := s.newKGCaller(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.tickerRuns = true
+	go s.runTicker()
 	return s, nil
 }
 
@@ -584,12 +697,22 @@ func (t publicTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r2)
 }
 
-// Now is the server's clock.
+// Now is the server's clock (see AdvanceClock and SetClock).
 func (s *Server) Now() time.Time { return s.cfg.clock.Now() }
 
 // Clock is the clock the server decides time with (WithClock; the system
 // clock by default), to give the code under test the same time.
-func (s *Server) Clock() Clock { return s.cfg.clock }
+//
+// A clock the mock moves in place (a ManualClock) is returned as given;
+// any other (the system clock) comes back behind the offset AdvanceClock
+// and SetClock move, so that the code under test sees the mock's time.
+func (s *Server) Clock() Clock {
+	c := s.clock()
+	if _, ok := c.base.(settableClock); ok {
+		return c.base
+	}
+	return c
+}
 
 // Reset drops all state and faults and, unless the server was built
 // WithoutDemoFixture, seeds the demo fixture again. IDs restart from the

@@ -4,11 +4,14 @@ package mockserver
 type state struct {
 	huawei huaweiState
 	tw     twState
+	mkt    marketState
 }
 
 func newState() *state {
 	st := &state{huawei: huaweiState{accounts: map[string]*HuaweiAccount{}, keys: map[string]*keyRef{},
-		byInst: map[string]*Purchase{}, byAccount: map[string][]*Purchase{}}}
+		byInst: map[string]*Purchase{}, byAccount: map[string][]*Purchase{},
+		orderIDs: map[string]struct{}{}}}
 	st.tw = newTWState()
+	st.mkt = newMarketState()
 	return st
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -42,9 +43,9 @@ func (s *Server) activeSubscriptionLocked(k subKey) (*Purchase, *twError) {
 	if e != nil {
 		return nil, e
 	}
-	if p.Status != PurchaseInUse {
+	if st := s.subStatusLocked(p); st != PurchaseInUse {
 		return nil, twErr(http.StatusConflict, apierror.CodeSubscriptionInactive,
-			"instance %s is %s, not in use", k.instanceID, subscriptionStatus(p.Status))
+			"instance %s is %s, not in use", k.instanceID, subscriptionStatus(st))
 	}
 	return p, nil
 }
@@ -116,9 +117,16 @@ func (s *Server) expireTokensLocked() {
 // subscriptionViewLocked is a subscription as GetSubscription shows it.
 func (s *Server) subscriptionViewLocked(p *Purchase) billing.Subscription {
 	k := subKey{p.AccountID, p.InstanceID}
+	st := s.subStatusLocked(p)
 	out := billing.Subscription{HuaweiAccountID: p.AccountID, InstanceID: p.InstanceID, ProductID: p.ProductID,
-		Status: subscriptionStatus(p.Status), Active: p.Status == PurchaseInUse, OwnershipProven: true,
-		Workspaces: s.workspacesSettledByLocked(k)}
+		Status: subscriptionStatus(st), Active: st == PurchaseInUse, OwnershipProven: true,
+		Workspaces: s.workspacesSettledByLocked(k), ExpireTime: twapi.Timestamp{Time: p.ExpireTime}}
+	if sub := s.twSubLocked(p.InstanceID); sub != nil {
+		out.ExpireTime = twapi.Timestamp{Time: sub.expireTime}
+		if !sub.graceUntil.IsZero() {
+			out.GraceUntil = twapi.Timestamp{Time: sub.graceUntil.UTC().Truncate(time.Second)}
+		}
+	}
 	if b := s.st.tw.bindings[k]; b != nil {
 		out.Bound = true
 		out.BillingAccountID = b.billingAccountID
@@ -156,8 +164,8 @@ func (s *Server) opGetSubscription(c *call, q url.Values) (any, *httpcore.PageIn
 		return nil, nil, validationErr(p)
 	}
 	k := subKey{q.Get("huaweiAccountId"), q.Get("instanceId")}
-	if c.proven != "" {
-		if e := c.ownerOf(k.huaweiAccountID); e != nil {
+	if c.proven.account != "" {
+		if e := c.ownerOf(k); e != nil {
 			return nil, nil, e
 		}
 	}
@@ -165,9 +173,10 @@ func (s *Server) opGetSubscription(c *call, q url.Values) (any, *httpcore.PageIn
 	if e != nil {
 		return nil, nil, e
 	}
-	if c.proven == "" {
+	if c.proven.account == "" {
+		st := s.subStatusLocked(pur)
 		return publicSubscription{HuaweiAccountID: pur.AccountID, InstanceID: pur.InstanceID, ProductID: pur.ProductID,
-			Status: subscriptionStatus(pur.Status), Active: pur.Status == PurchaseInUse}, nil, nil
+			Status: subscriptionStatus(st), Active: st == PurchaseInUse}, nil, nil
 	}
 	return s.subscriptionViewLocked(pur), nil, nil
 }
@@ -177,7 +186,10 @@ func (s *Server) opGetSubscription(c *call, q url.Values) (any, *httpcore.PageIn
 // subscription, and the binding; all or nothing.
 func (s *Server) opRegister(c *call, req *billing.RegisterRequest) (any, *twError) {
 	k := subKey{req.HuaweiAccountID, req.InstanceID}
-	if e := c.ownerOf(k.huaweiAccountID); e != nil {
+	if e := c.ownerOf(k); e != nil {
+		return nil, e
+	}
+	if e := s.linkAllowsLocked(c, ""); e != nil {
 		return nil, e
 	}
 	if e := s.checkCodeLocked(req.Email, billing.PurposeRegister, req.EmailCode); e != nil {
@@ -200,6 +212,7 @@ func (s *Server) opRegister(c *call, req *billing.RegisterRequest) (any, *twErro
 		Site: req.Site, OwnerAccountID: acc.ID, BillingAccountID: bca.ID, Settlement: huaweiSettlement(k)}, now)
 	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeRegister)
+	s.useLinkLocked(c, bca.ID)
 	return billing.RegisterResult{Account: *acc, BillingAccount: *bca, Workspace: *ws, LoginURL: s.loginURL(req.Site)}, nil
 }
 
@@ -236,7 +249,14 @@ func huaweiSettlement(k subKey) twapi.Settlement {
 // opBindAccount: POST /api/v1/billing_account/bind.
 func (s *Server) opBindAccount(c *call, req *billing.BindAccountRequest) (any, *twError) {
 	k := subKey{req.HuaweiAccountID, req.InstanceID}
-	if e := c.ownerOf(k.huaweiAccountID); e != nil {
+	if e := c.ownerOf(k); e != nil {
+		return nil, e
+	}
+	named := ""
+	if b := s.billingByUsernameLocked(req.Username); b != nil {
+		named = b.ID
+	}
+	if e := s.linkAllowsLocked(c, named); e != nil {
 		return nil, e
 	}
 	if e := s.checkCodeLocked(req.Email, billing.PurposeBindBillingAccount, req.EmailCode); e != nil {
@@ -252,6 +272,7 @@ func (s *Server) opBindAccount(c *call, req *billing.BindAccountRequest) (any, *
 	}
 	s.bindLocked(bca.ID, k)
 	s.consumeCodeLocked(req.Email, billing.PurposeBindBillingAccount)
+	s.useLinkLocked(c, bca.ID)
 	tok, exp := s.issueTokenLocked(bca.ID, k)
 	return bindAccountReply{BillingAccount: *bca, Token: tok, ExpiresAt: exp}, nil
 }
@@ -376,5 +397,5 @@ func (s *Server) opGetBinding(c *call, q url.Values) (any, *httpcore.PageInfo, *
 	}
 	return billing.Binding{BillingAccount: *s.st.tw.billing[tok.billingAccountID],
 		HuaweiAccountID: tok.sub.huaweiAccountID, InstanceID: tok.sub.instanceID,
-		Status: subscriptionStatus(p.Status), Workspaces: s.workspacesSettledByLocked(tok.sub)}, nil, nil
+		Status: subscriptionStatus(s.subStatusLocked(p)), Workspaces: s.workspacesSettledByLocked(tok.sub)}, nil, nil
 }

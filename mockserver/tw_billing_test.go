@@ -81,7 +81,7 @@ func TestGetSubscription(t *testing.T) {
 	h.requireOK(get(DemoHuaweiAccountID, DemoInstanceID), &sub)
 	assert.Equal(t, billing.Subscription{HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
 		ProductID: TrueWatchProductID, Status: billing.StatusInUse, Active: true, OwnershipProven: true,
-		Workspaces: []billing.BoundWorkspace{}}, sub)
+		Workspaces: []billing.BoundWorkspace{}, ExpireTime: twapi.Timestamp{Time: testStart.AddDate(1, 0, 0)}}, sub)
 	assert.False(t, sub.Activated())
 	assert.Contains(t, string(get(DemoHuaweiAccountID, DemoInstanceID).raw), `"workspaces":[]`, "an empty list, not null")
 
@@ -165,7 +165,7 @@ func TestRegisterRules(t *testing.T) {
 			require.NoError(h.t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseFrozen))
 		}, status: http.StatusConflict, code: apierror.CodeSubscriptionInactive},
 		{name: "closed subscription", setup: func(h *harness) {
-			require.NoError(h.t, h.srv.ReleasePurchase(DemoInstanceID))
+			release(h.t, h.srv, DemoInstanceID)
 		}, status: http.StatusConflict, code: apierror.CodeSubscriptionInactive},
 		{name: "subscription already bound", setup: func(h *harness) {
 			b, err := h.srv.SeedBillingAccount(BillingAccountSeed{Username: "zed", Email: "zed@example.com"})

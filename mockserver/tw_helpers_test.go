@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -416,4 +417,14 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := testkit.WireJSON(v)
 	require.NoError(t, err)
 	return b
+}
+
+// release closes a purchase through the marketplace, delivered to the
+// mock's own vendor, which must accept it.
+func release(t testing.TB, srv *Server, instanceID string) {
+	t.Helper()
+	ch, err := srv.ReleasePurchase(context.Background(), instanceID)
+	require.NoError(t, err)
+	require.Len(t, ch.Deliveries, 1)
+	require.Equal(t, DeliverySucceeded, ch.Deliveries[0].Outcome, "%+v", ch.Deliveries[0])
 }

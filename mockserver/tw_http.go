@@ -238,9 +238,9 @@ func (s *Server) rateLimit(r *http.Request) *twError {
 // call is one decoded TrueWatch API call as an operation sees it.
 type call struct {
 	r      *http.Request
-	site   site.Code // from the path, for site routes
-	token  *tokenRec // for token routes
-	proven string    // the Huawei account the ownership proof proved, for owner routes
+	site   site.Code    // from the path, for site routes
+	token  *tokenRec    // for token routes
+	proven provenCaller // who the ownership proof proved, for owner routes
 }
 
 // twHandler is a TrueWatch API operation ready to serve, and who may call
@@ -276,14 +276,14 @@ func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 			}
 			principal = "billing-account:" + tok.billingAccountID
 		case owner, ownerForDetail:
-			account, e := s.checkProof(r, h.access)
+			who, e := s.checkProof(r, h.access)
 			if e != nil {
 				writeTWErr(w, r, e)
 				return
 			}
-			if account != "" {
-				principal = "huawei-account:" + account
-				r = r.WithContext(context.WithValue(r.Context(), provenKey{}, account))
+			if who.account != "" {
+				principal = "huawei-account:" + who.account
+				r = r.WithContext(context.WithValue(r.Context(), provenKey{}, who))
 			}
 		}
 		if r.Method == http.MethodPost {
@@ -335,10 +335,11 @@ func getOp(s *Server, who access, op func(c *call, q url.Values) (any, *httpcore
 // serveOp runs op under s.mu (after checking the token again, under the
 // same lock, for token routes) and writes its answer.
 func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, auth bool, op func(c *call) (any, *httpcore.PageInfo, *twError)) {
-	c := &call{r: r, site: site.Code(r.PathValue("site")), proven: provenAccount(r)}
+	c := &call{r: r, site: site.Code(r.PathValue("site")), proven: provenOf(r)}
 	out, page, e := func() (any, *httpcore.PageInfo, *twError) {
 		s.mu.Lock()
 		defer s.mu.Unlock() // even if op panics: the router answers 500, the server lives on
+		s.settleGraceLocked()
 		if auth {
 			var e *twError
 			if c.token, e = s.authLocked(r); e != nil {
@@ -422,4 +423,5 @@ func (s *Server) registerTrueWatch(mux *http.ServeMux) {
 	api("GetWorkspace", http.MethodGet, routes.GetWorkspace("{uuid}"), getOp(s, tokenHolder, s.opGetWorkspace))
 
 	mux.HandleFunc("GET "+routes.MockSitesPrefix+"{site}/"+string(site.Auth)+"/login/pwd", s.loginPage)
+	mux.HandleFunc("GET "+routes.MockBillingPrefix+ActivationPath, s.activationPage)
 }

@@ -44,10 +44,18 @@ const (
 
 type provenKey struct{}
 
-// provenAccount is the Huawei account the request's proof proved, or "".
-func provenAccount(r *http.Request) string {
-	id, _ := r.Context().Value(provenKey{}).(string)
-	return id
+// provenCaller is who a request's proof proved: a Huawei account, and for
+// an activation link's token, the one instance it is good for.
+type provenCaller struct {
+	account  string
+	instance string // "" for a signed proof: every instance of the account
+	link     string // the activation token, for a link proof
+}
+
+// provenOf is who the request's proof proved (zero when none).
+func provenOf(r *http.Request) provenCaller {
+	p, _ := r.Context().Value(provenKey{}).(provenCaller)
+	return p
 }
 
 // WithAudience sets the audience ownership proofs must name: the identity
@@ -95,44 +103,51 @@ func proofOriginsFor(urls ...string) []string {
 	return out
 }
 
-// checkProof verifies the request's ownership proof and returns the
-// Huawei account it proves; "" when there is none and need allows that.
-func (s *Server) checkProof(r *http.Request, need access) (string, *twError) {
+// checkProof verifies the request's ownership proof and returns who it
+// proves; zero when there is none and need allows that. A proof is a
+// signed Huawei request, or an activation link's token (checkLink).
+func (s *Server) checkProof(r *http.Request, need access) (provenCaller, *twError) {
 	vals := r.Header.Values(proof.Header)
 	if len(vals) == 0 && need == ownerForDetail {
-		return "", nil
+		return provenCaller{}, nil
 	}
+	aud := s.Audience()
 	if len(vals) > 1 {
-		return "", proofErr(&proof.Error{Code: apierror.CodeProofInvalid, Msg: "give one " + proof.Header + " header"}, s.Audience())
+		return provenCaller{}, proofErr(&proof.Error{Code: apierror.CodeProofInvalid, Msg: "give one " + proof.Header + " header"}, aud)
 	}
 	header := ""
 	if len(vals) == 1 {
 		header = vals[0]
 		if strings.TrimSpace(header) == "" {
 			// Given but empty is a malformed proof, not none.
-			return "", proofErr(&proof.Error{Code: apierror.CodeProofInvalid, Msg: "the " + proof.Header + " header is empty"}, s.Audience())
+			return provenCaller{}, proofErr(&proof.Error{Code: apierror.CodeProofInvalid, Msg: "the " + proof.Header + " header is empty"}, s.Audience())
 		}
 	}
-	aud := s.Audience()
+	if token, isLink, perr := proof.DecodeLink(header); isLink {
+		if perr != nil {
+			return provenCaller{}, proofErr(perr, aud)
+		}
+		return s.checkLink(r, token, aud)
+	}
 	c, perr := proof.Check(header, proof.Policy{Audience: aud, Endpoints: s.proofOrigins, Now: s.cfg.sigClock.Now()})
 	if perr != nil {
-		return "", proofErr(perr, aud)
+		return provenCaller{}, proofErr(perr, aud)
 	}
 	if s.proofUsed(c.ID) {
-		return "", proofErr(reusedProof(), aud)
+		return provenCaller{}, proofErr(reusedProof(), aud)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), proofTimeout)
 	defer cancel()
 	account, perr := proof.Exchange(ctx, handlerTransport{s.handler}, c)
 	if perr != nil {
-		return "", proofErr(perr, aud)
+		return provenCaller{}, proofErr(perr, aud)
 	}
 	// Checked again under the lock: of two requests racing with one
 	// proof, one wins.
 	if !s.useProof(c.ID, c.Until) {
-		return "", proofErr(reusedProof(), aud)
+		return provenCaller{}, proofErr(reusedProof(), aud)
 	}
-	return account, nil
+	return provenCaller{account: account}, nil
 }
 
 func reusedProof() *proof.Error {
@@ -194,17 +209,21 @@ func (s *Server) useProof(id string, until time.Time) bool {
 	return true
 }
 
-// ownerOf checks that the proven account of a call is the account it
-// names; every operation for owners calls it before anything else, so a
-// proof of one's own account never acts on another's.
-func (c *call) ownerOf(huaweiAccountID string) *twError {
+// ownerOf checks that the proven account of a call is the account of the
+// subscription it names (and, for an activation link, its instance);
+// every operation for owners calls it before anything else, so a proof of
+// one's own account never acts on another's.
+func (c *call) ownerOf(k subKey) *twError {
 	switch {
-	case c.proven == "":
+	case c.proven.account == "":
 		return twErr(http.StatusUnauthorized, apierror.CodeProofRequired,
-			"this call needs a proof of ownership of Huawei account %s (%s)", huaweiAccountID, proof.Header)
-	case c.proven != huaweiAccountID:
+			"this call needs a proof of ownership of Huawei account %s (%s)", k.huaweiAccountID, proof.Header)
+	case c.proven.account != k.huaweiAccountID:
 		return &twError{status: http.StatusForbidden, code: apierror.CodeProofAccountMismatch,
-			msg: fmt.Sprintf("the ownership proof is for another Huawei account than %s", huaweiAccountID)}
+			msg: fmt.Sprintf("the ownership proof is for another Huawei account than %s", k.huaweiAccountID)}
+	case c.proven.instance != "" && c.proven.instance != k.instanceID:
+		return &twError{status: http.StatusForbidden, code: apierror.CodeProofAccountMismatch,
+			msg: fmt.Sprintf("the activation link is for another instance than %s", k.instanceID)}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -14,49 +15,77 @@ import (
 	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
-// TestReleaseLocksWorkspaces: closing a purchase locks the workspaces it
-// settles, moves them to Billing Center settlement and removes the binding;
-// the forced change does not count toward the monthly limit, so they can be
-// bound to a new subscription at once.
+// TestReleaseLocksWorkspaces: closing or expiring a purchase starts the
+// 14-day grace period of the workspaces it settles; they keep working
+// (settled, unlocked) until its last second, then lock and fall back to
+// Billing Center settlement; a released subscription loses its binding
+// then, an expired one keeps it (a renewal can settle workspaces again).
+// The forced change does not count toward the monthly limit, so the
+// workspaces can be bound to a new subscription at once.
 func TestReleaseLocksWorkspaces(t *testing.T) {
 	for _, status := range []PurchaseStatus{PurchaseClosed, PurchaseExpired} {
 		t.Run(string(subscriptionStatus(status)), func(t *testing.T) {
-			h := newHarness(t)
+			h := newHarness(t, WithTokenTTL(30*24*time.Hour))
 			reg := h.register("ada", "ada@example.com")
 			bystander := h.seedExisting("bob", "bob@example.com")
 			untouched := h.seedWorkspace(bystander, "bobs", twapi.Settlement{})
 			tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 
 			h.clock.Advance(time.Hour / 2)
+			released := testStart.Add(time.Hour / 2)
 			require.NoError(t, h.srv.SetPurchaseStatus(DemoInstanceID, status))
 
+			// In grace: nothing is locked yet.
+			ws, _ := h.srv.Workspace(reg.Workspace.ID)
+			assert.Equal(t, reg.Workspace, ws, "the workspace works during the grace period")
+			sub, _ := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
+			assert.Equal(t, subscriptionStatus(status), sub.Status)
+			assert.False(t, sub.Active)
+			assert.True(t, sub.Bound)
+			assert.Len(t, sub.Workspaces, 1)
+			assert.Equal(t, released.Add(DefaultGracePeriod), sub.GraceUntil.Time)
+			h.clock.Advance(DefaultGracePeriod - time.Second)
+			ws, _ = h.srv.Workspace(reg.Workspace.ID)
+			assert.False(t, ws.IsLocked, "still in grace a second before it ends")
+
+			h.clock.Advance(time.Second)
 			ws, ok := h.srv.Workspace(reg.Workspace.ID)
 			require.True(t, ok)
 			want := reg.Workspace
 			want.IsLocked = true
 			want.Settlement = twapi.Settlement{Method: twapi.SettlementBillingCenter}
-			want.UpdateAt = twapi.Timestamp{Time: testStart.Add(time.Hour / 2)}
+			want.UpdateAt = twapi.Timestamp{Time: released.Add(DefaultGracePeriod)}
 			assert.Equal(t, want, ws)
 			other, _ := h.srv.Workspace(untouched.ID)
 			assert.Equal(t, untouched, other, "workspaces of other subscriptions are untouched")
 
-			sub, _ := h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
-			assert.Equal(t, billing.Subscription{HuaweiAccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID,
-				ProductID: TrueWatchProductID, Status: subscriptionStatus(status), OwnershipProven: true,
-				Workspaces: []billing.BoundWorkspace{}}, sub)
+			sub, _ = h.srv.Subscription(DemoHuaweiAccountID, DemoInstanceID)
+			assert.Empty(t, sub.Workspaces)
+			assert.True(t, sub.GraceUntil.IsZero(), "the grace period is over")
+			assert.Equal(t, status == PurchaseExpired, sub.Bound, "a released subscription loses its binding, an expired one keeps it")
 
-			// The old token's binding is gone: it no longer works, reads
-			// included (TestTokenRoutesAfterRelease checks every route).
+			// A released subscription's binding is gone: the old token no
+			// longer works, reads included (TestTokenRoutesAfterRelease
+			// checks every route). An expired one keeps its binding: the
+			// token reads, but settles nothing until a renewal.
 			h.requireUnchanged(func() {
-				requireErr(t, h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)),
-					http.StatusUnauthorized, apierror.CodeUnauthorized)
+				if status == PurchaseClosed {
+					requireErr(t, h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)),
+						http.StatusUnauthorized, apierror.CodeUnauthorized)
+					requireErr(t, h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID},
+						withToken(tok)), http.StatusUnauthorized, apierror.CodeUnauthorized)
+					return
+				}
+				var binding billing.Binding
+				h.requireOK(h.do(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)), &binding)
+				assert.Equal(t, billing.StatusExpired, binding.Status)
+				assert.Empty(t, binding.Workspaces)
 				requireErr(t, h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID},
-					withToken(tok)), http.StatusUnauthorized, apierror.CodeUnauthorized)
+					withToken(tok)), http.StatusConflict, apierror.CodeSubscriptionInactive)
 			})
 
 			// A new purchase: bind the same account and the locked workspace.
 			h.addSubscription(otherHuaweiID, otherInstance)
-			h.clock.Advance(codeResendInterval)
 			tok2 := h.bind("ada", "ada@example.com", otherHuaweiID, otherInstance).Token
 			var items []billing.BindableWorkspace
 			h.requireOK(h.do(http.MethodGet, bcPath(routes.ListWorkspaces), nil, withToken(tok2)), &items)
@@ -71,6 +100,57 @@ func TestReleaseLocksWorkspaces(t *testing.T) {
 			assert.Equal(t, otherInstance, res.Workspace.Settlement.InstanceID)
 		})
 	}
+}
+
+// TestGraceSettledByOtherSubscription: during the grace period a workspace
+// of an expired subscription may be bound to another subscription; the
+// grace's end then leaves it alone.
+func TestGraceSettledByOtherSubscription(t *testing.T) {
+	h := newHarness(t, WithTokenTTL(30*24*time.Hour))
+	reg := h.register("ada", "ada@example.com")
+	require.NoError(t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseExpired))
+	h.addSubscription(otherHuaweiID, otherInstance)
+	h.clock.Advance(codeResendInterval)
+	tok := h.bind("ada", "ada@example.com", otherHuaweiID, otherInstance).Token
+	h.clock.Set(time.Date(2026, time.April, 1, 0, 0, 0, 0, time.UTC)) // the registration's settlement change was this month
+	var res billing.BindWorkspaceResult
+	h.requireOK(h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: reg.Workspace.ID},
+		withToken(tok)), &res)
+	require.True(t, res.Changed)
+	h.clock.Advance(DefaultGracePeriod)
+	ws, _ := h.srv.Workspace(reg.Workspace.ID)
+	assert.False(t, ws.IsLocked)
+	assert.Equal(t, otherInstance, ws.Settlement.InstanceID)
+}
+
+// TestUnlockWorkspace: a locked workspace is unlocked on Billing Center
+// settlement, over the control plane as in Go; an unknown one is a 404
+// naming it; unlocking twice changes nothing more.
+func TestUnlockWorkspace(t *testing.T) {
+	h := newHarness(t)
+	reg := h.register("ada", "ada@example.com")
+	release(t, h.srv, DemoInstanceID)
+	h.clock.Advance(DefaultGracePeriod)
+	locked, _ := h.srv.Workspace(reg.Workspace.ID)
+	require.True(t, locked.IsLocked)
+
+	h.clock.Advance(time.Hour)
+	status, raw := h.control(http.MethodPost, "/_mock/workspaces/"+reg.Workspace.ID+"/unlock", nil)
+	require.Equal(t, http.StatusOK, status, "%s", raw)
+	var ws twapi.Workspace
+	require.NoError(t, json.Unmarshal(raw, &ws))
+	assert.False(t, ws.IsLocked)
+	assert.Equal(t, twapi.SettlementBillingCenter, ws.Settlement.Method)
+	assert.Equal(t, testStart.Add(DefaultGracePeriod+time.Hour), ws.UpdateAt.Time)
+	got, _ := h.srv.Workspace(reg.Workspace.ID)
+	assert.Equal(t, ws, got)
+
+	again, err := h.srv.UnlockWorkspace(reg.Workspace.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ws, again)
+	status, raw = h.control(http.MethodPost, "/_mock/workspaces/wksp_nope/unlock", nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Contains(t, string(raw), "wksp_nope")
 }
 
 // TestFrozenDoesNotRelease: a frozen subscription keeps its binding and
@@ -107,7 +187,7 @@ func TestReleaseKeepsMonthlyChange(t *testing.T) {
 	ws := h.seedWorkspace(e, "prod", twapi.Settlement{})
 	tok := h.bind("ada", "ada@example.com", DemoHuaweiAccountID, DemoInstanceID).Token
 	h.requireOK(h.do(http.MethodPost, bcPath(routes.BindWorkspace), billing.BindWorkspaceRequest{WorkspaceID: ws.ID}, withToken(tok)), nil)
-	require.NoError(t, h.srv.ReleasePurchase(DemoInstanceID))
+	release(t, h.srv, DemoInstanceID)
 
 	h.clock.Advance(codeResendInterval)
 	tok2 := h.bind("ada", "ada@example.com", otherHuaweiID, otherInstance).Token
@@ -129,11 +209,13 @@ func TestReleaseKeepsMonthlyChange(t *testing.T) {
 	assert.Equal(t, otherInstance, res.Workspace.Settlement.InstanceID)
 }
 
-// TestTokenOutlivesBinding: a purchase released and put back in use has no
-// binding any more, so the old token cannot settle workspaces with it.
+// TestTokenOutlivesBinding: a purchase released past its grace period and
+// put back in use has no binding any more, so the old token cannot settle
+// workspaces with it.
 func TestTokenOutlivesBinding(t *testing.T) {
-	h, _, tok := boundAccount(t)
-	require.NoError(t, h.srv.ReleasePurchase(DemoInstanceID))
+	h, _, tok := boundAccount(t, WithTokenTTL(30*24*time.Hour))
+	release(t, h.srv, DemoInstanceID)
+	h.clock.Advance(DefaultGracePeriod)
 	require.NoError(t, h.srv.SetPurchaseStatus(DemoInstanceID, PurchaseInUse))
 	code := h.sendCode("ada@example.com", billing.PurposeCreateWorkspace)
 	h.requireUnchanged(func() {

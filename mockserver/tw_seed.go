@@ -46,6 +46,7 @@ func (s *Server) SeedAccount(a AccountSeed) (twapi.Account, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	if e := s.checkNewAccountLocked(a.Site, a.Username, a.Email); e != nil {
 		return twapi.Account{}, seedErr(e)
 	}
@@ -81,6 +82,7 @@ func (s *Server) SeedBillingAccount(b BillingAccountSeed) (billing.BillingAccoun
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	if e := s.checkNewBillingAccountLocked(b.Username, b.Email); e != nil {
 		return billing.BillingAccount{}, seedErr(e)
 	}
@@ -147,6 +149,7 @@ func (s *Server) SeedWorkspace(ws WorkspaceSeed) (twapi.Workspace, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	owner := s.st.tw.accounts[ws.OwnerAccountID]
 	if owner == nil {
 		return twapi.Workspace{}, fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID)
@@ -200,6 +203,7 @@ type SeededBinding struct {
 func (s *Server) seedBinding(b BindingSeed) (SeededBinding, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	k := subKey{b.HuaweiAccountID, b.InstanceID}
 	if s.st.tw.billing[b.BillingAccountID] == nil {
 		return SeededBinding{}, fmt.Errorf("mockserver: unknown Billing Center account %q", b.BillingAccountID)
@@ -232,6 +236,7 @@ type Snapshot struct {
 func (s *Server) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	out := Snapshot{
 		Accounts:        inOrder(s.st.tw.accountIDs, s.st.tw.accounts),
 		BillingAccounts: inOrder(s.st.tw.billingIDs, s.st.tw.billing),
@@ -250,6 +255,7 @@ func (s *Server) Snapshot() Snapshot {
 func (s *Server) Accounts() []twapi.Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	return inOrder(s.st.tw.accountIDs, s.st.tw.accounts)
 }
 
@@ -257,6 +263,7 @@ func (s *Server) Accounts() []twapi.Account {
 func (s *Server) BillingAccounts() []billing.BillingAccount {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	return inOrder(s.st.tw.billingIDs, s.st.tw.billing)
 }
 
@@ -264,6 +271,7 @@ func (s *Server) BillingAccounts() []billing.BillingAccount {
 func (s *Server) Workspaces() []twapi.Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	return inOrder(s.st.tw.wsIDs, s.st.tw.workspaces)
 }
 
@@ -271,6 +279,7 @@ func (s *Server) Workspaces() []twapi.Workspace {
 func (s *Server) Workspace(id string) (twapi.Workspace, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	if w := s.st.tw.workspaces[id]; w != nil {
 		return *w, true
 	}
@@ -282,6 +291,7 @@ func (s *Server) Workspace(id string) (twapi.Workspace, bool) {
 func (s *Server) Subscription(huaweiAccountID, instanceID string) (billing.Subscription, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleGraceLocked()
 	p := s.subscriptionLocked(subKey{huaweiAccountID, instanceID})
 	if p == nil {
 		return billing.Subscription{}, false

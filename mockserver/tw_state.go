@@ -7,6 +7,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/koogallery"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/twapi"
 )
@@ -60,6 +61,12 @@ type twState struct {
 	wsByOwnerName  map[[2]string]bool  // owner account ID + workspace name
 	wsPos          map[string]int      // workspace ID -> creation index
 	settled        map[subKey][]string // subscription -> IDs of the workspaces it settles, in creation order
+
+	// TrueWatch's records of subscriptions (kg_vendor.go).
+	subs       map[string]*twSub              // by instance ID
+	subByOrder map[koogallery.OrderKey]*twSub // by the order that created it
+	inGrace    map[string]struct{}            // instance IDs whose grace period runs
+	links      map[string]*linkRec            // activation tokens (tw_link.go)
 }
 
 type siteKey struct {
@@ -88,6 +95,11 @@ func newTWState() twState {
 		wsByOwnerName:  map[[2]string]bool{},
 		wsPos:          map[string]int{},
 		settled:        map[subKey][]string{},
+
+		subs:       map[string]*twSub{},
+		subByOrder: map[koogallery.OrderKey]*twSub{},
+		inGrace:    map[string]struct{}{},
+		links:      map[string]*linkRec{},
 	}
 }
 
@@ -237,7 +249,11 @@ func (s *Server) lockedByOtherLocked(w *twapi.Workspace, k subKey) bool {
 			return false
 		}
 		p := s.subscriptionLocked(other)
-		return p != nil && (p.Status == PurchaseInUse || p.Status == PurchaseFrozen)
+		if p == nil {
+			return false
+		}
+		st := s.subStatusLocked(p)
+		return st == PurchaseInUse || st == PurchaseFrozen
 	default:
 		return true
 	}
@@ -252,23 +268,6 @@ func changedThisMonth(w *twapi.Workspace, now time.Time) bool {
 	}
 	c, now = c.UTC(), now.UTC()
 	return c.Year() == now.Year() && c.Month() == now.Month()
-}
-
-// releaseSubscriptionLocked applies a purchase's release to the TrueWatch
-// half: workspaces settled by it are locked and fall back to Billing Center
-// settlement (a forced change, which does not count toward the monthly
-// limit, so ChangedAt is kept); its Billing Center binding is removed.
-// Caller holds s.mu.
-func (s *Server) releaseSubscriptionLocked(p *Purchase) {
-	k := subKey{p.AccountID, p.InstanceID}
-	now := s.now()
-	for _, id := range slices.Clone(s.st.tw.settled[k]) {
-		w := s.st.tw.workspaces[id]
-		w.IsLocked = true
-		s.setSettlementLocked(w, twapi.Settlement{Method: twapi.SettlementBillingCenter, ChangedAt: w.Settlement.ChangedAt})
-		w.UpdateAt = twapi.Timestamp{Time: now}
-	}
-	delete(s.st.tw.bindings, k)
 }
 
 // loginURL is where users of a site log in on this server.

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -66,7 +67,7 @@ func TestStressResetRequestsAndSeeding(t *testing.T) {
 					check(h.doAsync(http.MethodGet, bcPath(routes.GetBinding), nil, withToken(tok)))
 					check(h.doAsync(http.MethodPost, sitePath(site.AP1, routes.CreateWorkspace), createReq("123456"), withToken(tok)))
 				case 3: // release and buy again
-					_ = srv.ReleasePurchase(DemoInstanceID)
+					_, _ = srv.ReleasePurchase(context.Background(), DemoInstanceID)
 					_, _ = srv.AddPurchase(Purchase{AccountID: DemoHuaweiAccountID, InstanceID: "inst-" + user})
 				case 4: // read
 					_ = srv.Workspaces()
@@ -119,7 +120,14 @@ func (s *Server) requireConsistent(t *testing.T) {
 		require.NotNil(t, tw.billing[b.billingAccountID])
 		p := s.subscriptionLocked(k)
 		require.NotNil(t, p)
-		require.Contains(t, []PurchaseStatus{PurchaseInUse, PurchaseFrozen}, p.Status, "a released subscription keeps no binding")
+		if s.subStatusLocked(p) == PurchaseClosed {
+			require.False(t, tw.subs[k.instanceID].graceUntil.IsZero(), "a released subscription keeps its binding only in its grace period")
+		}
+	}
+	for id, sub := range tw.subs {
+		_, listed := tw.inGrace[id]
+		require.Equal(t, !sub.graceUntil.IsZero(), listed, "grace index of %s", id)
+		require.Equal(t, id, sub.key.instanceID)
 	}
 	for _, tok := range tw.tokens {
 		require.NotNil(t, tw.billing[tok.billingAccountID])

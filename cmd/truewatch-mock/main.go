@@ -10,6 +10,10 @@
 //	               [-control-token T] [-outbox-per-address 100] [-outbox-total 10000]
 //	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
 //	               [-idle-timeout 1m] [-shutdown-grace 5s]
+//	               [-vendor-url URL] [-koogallery-key K] [-koogallery-kit-key K]
+//	               [-delivery-attempts 60] [-delivery-interval 3m] [-delivery-timeout 5s]
+//	               [-bss-resource-id instance|distinct] [-new-instance-shape inline|flat]
+//	               [-grace-period 336h]
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
@@ -18,8 +22,26 @@
 // TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
 // TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
 // TRUEWATCH_MOCK_WRITE_TIMEOUT, TRUEWATCH_MOCK_IDLE_TIMEOUT,
-// TRUEWATCH_MOCK_SHUTDOWN_GRACE. Flags win over the environment. -h lists
-// them.
+// TRUEWATCH_MOCK_SHUTDOWN_GRACE, TRUEWATCH_MOCK_VENDOR_URL,
+// TRUEWATCH_MOCK_KOOGALLERY_KEY, TRUEWATCH_MOCK_KOOGALLERY_KIT_KEY,
+// TRUEWATCH_MOCK_DELIVERY_ATTEMPTS, TRUEWATCH_MOCK_DELIVERY_INTERVAL,
+// TRUEWATCH_MOCK_DELIVERY_TIMEOUT, TRUEWATCH_MOCK_BSS_RESOURCE_ID,
+// TRUEWATCH_MOCK_NEW_INSTANCE_SHAPE, TRUEWATCH_MOCK_GRACE_PERIOD. Flags win
+// over the environment. -h lists them.
+//
+// The mock also plays KooGallery: a purchase (POST
+// /_mock/marketplace/orders) is delivered as a signed newInstance to a
+// vendor's production interface, TrueWatch's own by default; -vendor-url
+// points it at yours, so your service is tested against the marketplace
+// (its keys: -koogallery-key, -koogallery-kit-key; the demo keys are
+// public). Renewals, expiry, freezes and releases follow (POST
+// /_mock/purchases/{instanceId}/{renew|expire|freeze|unfreeze|release|upgrade}),
+// and the clock moves over HTTP (POST /_mock/clock {"advance": "360h"}),
+// running KooGallery's retries, the ends of terms and grace periods that
+// fall due. Every call and answer is at GET /_mock/marketplace/deliveries:
+//
+//	curl -H 'X-Mock-Control: 1' --json '{"huaweiAccountId":"0a1b2c3d4e5f40718293a4b5c6d7e8f9","periodMonths":12}' \
+//	    http://127.0.0.1:8080/_mock/marketplace/orders
 //
 // Calls keyed by a Huawei account need a proof of ownership of the account
 // (signed with its AK/SK; the SDK makes it from the Huawei credentials)
@@ -70,6 +92,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/mockserver"
+	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 )
 
@@ -103,6 +126,14 @@ type options struct {
 	controlToken string
 	outbox       mockserver.OutboxLimits
 	timeouts     mockserver.Timeouts
+
+	vendorURL   string
+	kgKey       string
+	kgKitKey    string
+	delivery    mockserver.DeliveryPolicy
+	resourceIDs string
+	shape       string
+	grace       time.Duration
 }
 
 // parseOptions reads flags, then fills every flag not given from its
@@ -154,6 +185,16 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeouts.Write, "write-timeout", t.Write, "longest time to write an answer, from the end of the request's headers; a fault's delay adds to it")
 	fs.DurationVar(&o.timeouts.Idle, "idle-timeout", t.Idle, "longest time a keep-alive connection waits for its next request")
 	fs.DurationVar(&o.timeouts.ShutdownGrace, "shutdown-grace", t.ShutdownGrace, "longest time requests in flight get to finish on SIGINT or SIGTERM before connections are closed")
+	fs.StringVar(&o.vendorURL, "vendor-url", "", "production interface the mock's KooGallery calls (newInstance and the lifecycle), e.g. http://127.0.0.1:9000/produce for your own vendor service; empty: TrueWatch's own, at {URL}"+mockserver.VendorProducePath)
+	fs.StringVar(&o.kgKey, "koogallery-key", mockserver.DemoKooGalleryKey, "access key of the production interface: the mock's KooGallery signs with it and its own vendor verifies with it (the default is a public demo key; prefer the environment variable for a real one)")
+	fs.StringVar(&o.kgKitKey, "koogallery-kit-key", mockserver.DemoKooGalleryKitKey, "key of the joint-operation kit, which the mock's own vendor verifies kit calls with (a public demo key by default)")
+	dp := mockserver.DefaultDeliveryPolicy()
+	fs.IntVar(&o.delivery.Attempts, "delivery-attempts", dp.Attempts, "calls KooGallery makes to deliver an order or a change before it gives up (a new order is then cancelled)")
+	fs.DurationVar(&o.delivery.Interval, "delivery-interval", dp.Interval, "time between those calls, on the mock's clock")
+	fs.DurationVar(&o.delivery.Timeout, "delivery-timeout", dp.Timeout, "longest time a call to the vendor may take")
+	fs.StringVar(&o.resourceIDs, "bss-resource-id", string(mockserver.ResourceIDIsInstanceID), "what BSS reports as a marketplace purchase's resource_id: instance (the vendor's instance ID) or distinct (an ID of its own)")
+	fs.StringVar(&o.shape, "new-instance-shape", string(mockserver.NewInstanceInline), "how newInstance is sent: inline (buyer and order in the call) or flat (order IDs only, as V2 documents)")
+	fs.DurationVar(&o.grace, "grace-period", mockserver.DefaultGracePeriod, "how long the workspaces of an expired or released subscription keep working before they lock, on the mock's clock")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: truewatch-mock [flags]
@@ -193,6 +234,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.controlToken != "" {
 		opts = append(opts, mockserver.WithControlToken(o.controlToken))
 	}
+	opts = append(opts, mockserver.WithKooGalleryKey(secret.String(o.kgKey)), mockserver.WithKooGalleryKitKey(secret.String(o.kgKitKey)),
+		mockserver.WithDeliveryPolicy(o.delivery), mockserver.WithBSSResourceIDs(mockserver.ResourceIDMode(o.resourceIDs)),
+		mockserver.WithNewInstanceShape(mockserver.NewInstanceShape(o.shape)), mockserver.WithGracePeriod(o.grace))
+	if o.vendorURL != "" {
+		opts = append(opts, mockserver.WithVendorURL(o.vendorURL))
+	}
 	if o.noDemo {
 		opts = append(opts, mockserver.WithoutDemoFixture())
 	}
@@ -229,7 +276,9 @@ func printBanner(w io.Writer, srv *mockserver.Server, demo, public, token bool) 
 	fmt.Fprintf(w, "\nBilling Center:   %s\n", srv.BillingURL())
 	fmt.Fprintf(w, "  proof audience  %s   (ownership proofs must name it)\n", srv.Audience())
 	fmt.Fprintf(w, "Huawei endpoint:  %s   (IAM, STS, BSS; ownership proofs go to it)\n", srv.HuaweiEndpoint())
-	fmt.Fprintf(w, "Outbox:           %s/_mock/outbox?email=you@example.com\n\nSites:\n", srv.URL())
+	fmt.Fprintf(w, "Outbox:           %s/_mock/outbox?email=you@example.com\n", srv.URL())
+	fmt.Fprintf(w, "KooGallery calls: %s   (the vendor's production interface)\n", srv.VendorURL())
+	fmt.Fprintf(w, "Deliveries:       %s/_mock/marketplace/deliveries\n\nSites:\n", srv.URL())
 	eps := srv.SiteEndpoints()
 	for _, c := range site.Codes() {
 		api, _ := eps.URL(c, site.ConsoleAPI)

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/koogallery"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
 
@@ -26,8 +29,22 @@ func env(vars map[string]string) func(string) string {
 func TestParseOptions(t *testing.T) {
 	o, err := parseOptions(nil, env(nil), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{addr: "127.0.0.1:8080", tokenTTL: time.Hour, maxBody: 1 << 20,
-		outbox: mockserver.DefaultOutboxLimits(), timeouts: mockserver.DefaultTimeouts()}, o)
+	market := options{kgKey: mockserver.DemoKooGalleryKey, kgKitKey: mockserver.DemoKooGalleryKitKey,
+		delivery: mockserver.DefaultDeliveryPolicy(), resourceIDs: "instance", shape: "inline", grace: mockserver.DefaultGracePeriod}
+	want := market
+	want.addr, want.tokenTTL, want.maxBody = "127.0.0.1:8080", time.Hour, 1<<20
+	want.outbox, want.timeouts = mockserver.DefaultOutboxLimits(), mockserver.DefaultTimeouts()
+	assert.Equal(t, want, o)
+
+	o, err = parseOptions(nil, env(map[string]string{"TRUEWATCH_MOCK_VENDOR_URL": "http://127.0.0.1:9000/produce",
+		"TRUEWATCH_MOCK_KOOGALLERY_KEY": "k1", "TRUEWATCH_MOCK_KOOGALLERY_KIT_KEY": "k2", "TRUEWATCH_MOCK_DELIVERY_ATTEMPTS": "5",
+		"TRUEWATCH_MOCK_DELIVERY_INTERVAL": "1m", "TRUEWATCH_MOCK_DELIVERY_TIMEOUT": "2s", "TRUEWATCH_MOCK_BSS_RESOURCE_ID": "distinct",
+		"TRUEWATCH_MOCK_NEW_INSTANCE_SHAPE": "flat", "TRUEWATCH_MOCK_GRACE_PERIOD": "1h"}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:9000/produce", o.vendorURL)
+	assert.Equal(t, []string{"k1", "k2", "distinct", "flat"}, []string{o.kgKey, o.kgKitKey, o.resourceIDs, o.shape})
+	assert.Equal(t, mockserver.DeliveryPolicy{Attempts: 5, Interval: time.Minute, Timeout: 2 * time.Second}, o.delivery)
+	assert.Equal(t, time.Hour, o.grace)
 
 	o, err = parseOptions(nil, env(map[string]string{"TRUEWATCH_MOCK_ADDR": "0.0.0.0:9000", "TRUEWATCH_MOCK_NO_DEMO": "true",
 		"TRUEWATCH_MOCK_RATE_LIMIT": "20", "TRUEWATCH_MOCK_TOKEN_TTL": "5m", "TRUEWATCH_MOCK_SEED": "s", "TRUEWATCH_MOCK_MAX_BODY": "10",
@@ -36,10 +53,12 @@ func TestParseOptions(t *testing.T) {
 		"TRUEWATCH_MOCK_READ_HEADER_TIMEOUT": "1s", "TRUEWATCH_MOCK_READ_TIMEOUT": "2s", "TRUEWATCH_MOCK_WRITE_TIMEOUT": "3s",
 		"TRUEWATCH_MOCK_IDLE_TIMEOUT": "4s", "TRUEWATCH_MOCK_SHUTDOWN_GRACE": "5s"}), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{addr: "0.0.0.0:9000", publicURL: "http://localhost:9000", noDemo: true, seed: "s", rateLimit: 20,
-		tokenTTL: 5 * time.Minute, maxBody: 10, controlToken: "tok-0123456789abcdef",
-		outbox:   mockserver.OutboxLimits{PerAddress: 3, Total: 30},
-		timeouts: mockserver.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second, Write: 3 * time.Second, Idle: 4 * time.Second, ShutdownGrace: 5 * time.Second}}, o)
+	want = market
+	want.addr, want.publicURL, want.noDemo, want.seed, want.rateLimit = "0.0.0.0:9000", "http://localhost:9000", true, "s", 20
+	want.tokenTTL, want.maxBody, want.controlToken = 5*time.Minute, 10, "tok-0123456789abcdef"
+	want.outbox = mockserver.OutboxLimits{PerAddress: 3, Total: 30}
+	want.timeouts = mockserver.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second, Write: 3 * time.Second, Idle: 4 * time.Second, ShutdownGrace: 5 * time.Second}
+	assert.Equal(t, want, o)
 
 	// Flags win over the environment.
 	o, err = parseOptions([]string{"-addr", "127.0.0.1:0", "-no-demo=false"},
@@ -136,7 +155,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 16, n)
+	assert.Equal(t, 25, n)
 }
 
 // TestRunAudience: the audience proofs must name is the Billing Center URL
@@ -241,4 +260,43 @@ func TestBannerListsControlPlane(t *testing.T) {
 		assert.Contains(t, banner, ep.Summary)
 	}
 	assert.NotContains(t, banner, "set -public-url", "no hint on a loopback address")
+}
+
+// echoVendor is a user's vendor service: it answers newInstance with an
+// instance ID of its own.
+type echoVendor struct{ koogallery.UnimplementedVendor }
+
+func (echoVendor) NewInstance(_ context.Context, r *koogallery.NewInstanceRequest) (*koogallery.NewInstanceResult, error) {
+	return &koogallery.NewInstanceResult{InstanceID: "mine-" + r.OrderID,
+		AppInfo: koogallery.AppInfo{FrontEndURL: "https://vendor.example/start"}}, nil
+}
+
+// TestRunVendorURL: -vendor-url and -koogallery-key point the mock's
+// KooGallery at a vendor service of the user's; the banner names it.
+func TestRunVendorURL(t *testing.T) {
+	h, err := koogallery.NewHandler("users-own-key-0001", echoVendor{})
+	require.NoError(t, err)
+	vendor := httptest.NewServer(h)
+	defer vendor.Close()
+	srv, out := startRun(t, []string{"-addr", "127.0.0.1:0", "-vendor-url", vendor.URL + "/produce"},
+		map[string]string{"TRUEWATCH_MOCK_KOOGALLERY_KEY": "users-own-key-0001"})
+	assert.Contains(t, out.String(), "KooGallery calls: "+vendor.URL+"/produce")
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/_mock/marketplace/orders",
+		strings.NewReader(`{"huaweiAccountId":"`+mockserver.DemoHuaweiAccountID+`"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.HTTPClient().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var o mockserver.MarketplaceOrder
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&o))
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, mockserver.OrderDelivered, o.Status, o.LastError)
+	assert.Equal(t, "mine-"+o.OrderID, o.InstanceID)
+
+	for _, args := range [][]string{{"-bss-resource-id", "random"}, {"-new-instance-shape", "square"}, {"-vendor-url", "ftp://x"},
+		{"-koogallery-key", ""}, {"-grace-period", "0s"}, {"-delivery-attempts", "-1"}} {
+		err := run(t.Context(), append([]string{"-addr", "127.0.0.1:0"}, args...), env(nil), io.Discard, nil)
+		assert.Error(t, err, "%v", args)
+	}
 }

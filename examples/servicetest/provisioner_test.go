@@ -90,7 +90,7 @@ func TestProvisionSurvivesALostResponse(t *testing.T) {
 func TestProvisionReportsAClosedPurchase(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		srv, p := newProvisioner(t)
-		require.NoError(t, srv.ReleasePurchase(mockserver.DemoInstanceID))
+		release(t, srv, mockserver.DemoInstanceID)
 
 		_, err := p.Provision(context.Background(), demoCustomer())
 		require.Error(t, err)
@@ -109,4 +109,11 @@ func TestProvisionRefusesABadPasswordBeforeAnyCall(t *testing.T) {
 		assert.NotContains(t, err.Error(), "short", "passwords never appear in errors")
 		assert.Empty(t, srv.Outbox(), "no code was even requested")
 	})
+}
+
+// release closes a purchase through the mock's marketplace.
+func release(t testing.TB, srv *mockserver.Server, instanceID string) {
+	t.Helper()
+	_, err := srv.ReleasePurchase(context.Background(), instanceID)
+	require.NoError(t, err)
 }

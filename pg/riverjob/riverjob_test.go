@@ -288,7 +288,7 @@ func TestFailedJobRetriesWithoutDoubling(t *testing.T) {
 // activation may be submitted again.
 func TestPermanentFailureCancelsTheJob(t *testing.T) {
 	s := newService(t, 1)
-	if err := s.srv.ReleasePurchase(instanceOf(1)); err != nil {
+	if _, err := s.srv.ReleasePurchase(context.Background(), instanceOf(1)); err != nil {
 		t.Fatal(err)
 	}
 	first := s.submit(t, 1)
