@@ -2,6 +2,7 @@ package truewatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -127,6 +128,7 @@ type Activation struct {
 	httpClient     *http.Client
 	retryPolicy    *retry.Policy
 	prover         OwnershipProver
+	link           *billing.ActivationLink
 	audience       string
 
 	// Identity.
@@ -291,8 +293,9 @@ type OwnershipProver = billing.OwnershipProver
 
 // WithOwnershipProver sets how the activation proves ownership of the
 // Huawei account: a prover of your own, for proofs that do not come from
-// AK/SK credentials in this process (a signing service, or later the
-// marketplace's activation link). By default the Huawei client signs the
+// AK/SK credentials in this process (a signing service; for the
+// marketplace's activation link, use WithActivationLink). By default the
+// Huawei client signs the
 // proofs. Without either, Plan still reads what it can, and Run refuses any
 // change with an *OwnershipProofError.
 func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
@@ -300,6 +303,34 @@ func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
 		return a.problem("ownershipProver", "is nil")
 	}
 	a.prover = p
+	return a
+}
+
+// WithActivationLink proves ownership of the Huawei account with the
+// marketplace's activation link, for a buyer without Huawei credentials:
+// the front-end URL TrueWatch answered KooGallery's newInstance with, which
+// Huawei Cloud's Purchased Services shows the buyer ("Start using"). It
+// also gives the Huawei account ID and the instance ID the link is for, so
+// nothing is looked up through Huawei. The link works for that instance
+// only, until it expires, and for one activation: the first register or
+// bind of a Billing Center account uses it up; after it the link still
+// reads the subscription and binds that same Billing Center account again
+// (so an interrupted activation finishes), and nothing else. See
+// billing.ActivationLink; the token is a secret and never printed or
+// logged. It excludes WithOwnershipProver.
+func (a *Activation) WithActivationLink(link string) *Activation {
+	l, err := billing.ParseActivationLink(link)
+	var ve *apierror.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		for _, p := range ve.Problems {
+			a.problem(p.Field, "%s", p.Message)
+		}
+		return a
+	case err != nil:
+		return a.problem("activationLink", "%v", err)
+	}
+	a.link = l
 	return a
 }
 

@@ -345,7 +345,7 @@ func TestSubscriptionStates(t *testing.T) {
 		f.sub.Active, f.sub.Status = false, billing.StatusClosed
 		_, err := base(f, &fixedCodes{}).Register(registerInfo()).Plan(context.Background())
 		assert.ErrorIs(t, err, ErrSubscriptionInactive)
-		assert.Contains(t, err.Error(), "closed")
+		assert.Contains(t, err.Error(), "released")
 	})
 	t.Run("bound elsewhere", func(t *testing.T) {
 		f := newFake()

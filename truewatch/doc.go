@@ -26,10 +26,22 @@
 // the account's AK/SK, which the Billing Center has Huawei verify (the
 // secret key never leaves the process; see docs/security.md). The Huawei
 // credentials that look the IDs up (WithHuaweiCredentials,
-// WithHuaweiCredentialsFromEnv, WithHuaweiClient) make the proofs;
-// WithOwnershipProver takes any other prover. Without one, Plan reads what
-// the Billing Center tells anyone (the subscription's status) and Run
-// refuses every change, before any call, with an *OwnershipProofError.
+// WithHuaweiCredentialsFromEnv, WithHuaweiClient) make the proofs; a buyer
+// without Huawei credentials activates with the marketplace's activation
+// link instead (WithActivationLink: the front-end URL Huawei Cloud's
+// Purchased Services shows, which names the account and the instance and
+// carries a single-use token for them); WithOwnershipProver takes any
+// other prover. Without one, Plan reads what the Billing Center tells
+// anyone (the subscription's status) and Run refuses every change, before
+// any call, with an *OwnershipProofError.
+//
+//	res, err := truewatch.NewActivation().
+//		WithBillingURL("https://billing.example.com").
+//		WithActivationLink(link). // from Purchased Services > Start using
+//		WithSite(truewatch.SiteUS1).
+//		Register(info).
+//		WithCodes(truewatch.PromptCodes(os.Stdin, os.Stderr)).
+//		Run(ctx)
 //
 // # Checking without a branch
 //

@@ -83,7 +83,7 @@ func ExampleActivation_Plan() {
 	fmt.Print(plan)
 	// Output:
 	// activation actv_746de8c60168c03bbf8cf3cff30acd6e: Huawei account 0a1b2c3d4e5f40718293a4b5c6d7e8f9, instance tw-inst-7d7b0a7e1c2d4e5f, site eu1, branch create_workspace
-	// 1. [read] check_subscription: subscription status in_use, no Billing Center account bound, 0 workspace(s) settled
+	// 1. [read] check_subscription: subscription in use, no Billing Center account bound, 0 workspace(s) settled
 	// 2. [change] bind_billing_account: bind Billing Center account "ada" to instance tw-inst-7d7b0a7e1c2d4e5f, verified by a code sent to ada@example.com
 	// 3. [change] create_workspace: create workspace "production" (en) on site eu1 for the TrueWatch account registered with ada@example.com, settled by instance tw-inst-7d7b0a7e1c2d4e5f
 	// note: site eu1 is final: a workspace's site never changes once it exists

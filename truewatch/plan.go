@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -236,6 +237,9 @@ func (r *runner) identify(ctx context.Context) (*Plan, error) {
 	a := r.a
 	plan := &Plan{Site: a.site, Branch: r.branchName}
 	r.accountID, r.instanceID = a.accountID, a.instanceID
+	if l := a.link; l != nil {
+		r.accountID, r.instanceID = l.HuaweiAccountID, l.InstanceID
+	}
 	if r.accountID == "" {
 		err := r.readStep(ctx, plan, StepResolveAccountID, func(ctx context.Context) (string, error) {
 			id, err := r.hw.accountID(ctx)
@@ -364,7 +368,10 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 
 func describeSubscription(s *billing.Subscription) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "subscription status %s", s.Status)
+	fmt.Fprintf(&b, "subscription %s", s.State())
+	if s.Status == billing.StatusExpired && !s.ExpireTime.IsZero() {
+		fmt.Fprintf(&b, " (its term ended %s)", s.ExpireTime.UTC().Format(time.RFC3339))
+	}
 	if !s.OwnershipProven {
 		b.WriteString("; its binding is not shown without a proof of ownership of the Huawei account")
 		return b.String()
@@ -399,11 +406,11 @@ func (r *runner) decide(plan *Plan) error {
 		plan.Site = w.Site
 		plan.Notes = append(plan.Notes, fmt.Sprintf("already activated: Billing Center account %q is bound and workspace %s (%s) on site %s is settled by the subscription; nothing to change",
 			sub.BillingUsername, w.ID, w.Name, w.Site))
-		if m := statusMeaning(sub.Status); m != "" {
-			plan.Notes = append(plan.Notes, m)
-		}
 		if a.site != "" && w.Site != a.site {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("the workspace is on site %s, not the chosen %s; a workspace's site never changes", w.Site, a.site))
+		}
+		if n := lifecycleNote(sub); n != "" {
+			plan.Notes = append(plan.Notes, n)
 		}
 		for _, name := range r.changeStepNames() {
 			plan.Steps = append(plan.Steps, Step{Name: name, Action: ActionSkip, Reason: "already activated"})
@@ -411,8 +418,11 @@ func (r *runner) decide(plan *Plan) error {
 		return nil
 	}
 	if !sub.Active {
-		return newKindError(ErrSubscriptionInactive, nil,
-			"subscription %s is %s, not in use; renew it on Huawei Cloud Marketplace first", sub.InstanceID, sub.Status)
+		msg := fmt.Sprintf("subscription %s is %s, not in use", sub.InstanceID, sub.State())
+		if sub.Status == billing.StatusClosed {
+			return newKindError(ErrSubscriptionInactive, nil, "%s; it was released: buy TrueWatch again on Huawei Cloud Marketplace", msg)
+		}
+		return newKindError(ErrSubscriptionInactive, nil, "%s; renew or unfreeze it on Huawei Cloud Marketplace first", msg)
 	}
 	if !sub.OwnershipProven {
 		if r.live || r.branchName == BranchCheck {
@@ -510,6 +520,22 @@ func statusMeaning(s billing.SubscriptionStatus) string {
 	}
 	return fmt.Sprintf("the subscription's status is %q, which this version of the SDK does not know: "+
 		"check it in the Billing Center before relying on the activation", s)
+}
+
+// lifecycleNote says what an activated subscription that is not in use
+// means for it and its workspaces: the grace period before they lock, when
+// one runs; else what the status means. "" when it is in use.
+func lifecycleNote(sub *billing.Subscription) string {
+	until := sub.GraceUntil.UTC().Format(time.RFC3339)
+	switch {
+	case sub.Status == billing.StatusInUse:
+		return ""
+	case sub.Status == billing.StatusClosed && sub.InGrace():
+		return fmt.Sprintf("the subscription was released: its workspaces lose the Huawei Cloud settlement and lock at %s; settle them otherwise before then", until)
+	case sub.InGrace():
+		return fmt.Sprintf("the subscription is %s: renew it on Huawei Cloud Marketplace before %s or its workspaces lose the Huawei Cloud settlement and lock", sub.Status, until)
+	}
+	return statusMeaning(sub.Status)
 }
 
 // changeStepNames lists the change steps of the configured branch.

@@ -47,8 +47,12 @@ type Result struct {
 	// Steps are the steps taken by this run, with their idempotency keys.
 	Steps []Step
 	// Notes are the plan's notes (a resumed run, a site other than the one
-	// chosen, ...).
+	// chosen, a subscription expired or released and in its grace
+	// period, ...).
 	Notes []string
+	// Subscription is the subscription as the Billing Center last reported
+	// it: its status, term and grace period (State says it in words).
+	Subscription *billing.Subscription
 }
 
 // runner is one Plan or Run: the builder's configuration (read only), the
@@ -104,6 +108,9 @@ func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) 
 	// The prover: the one given, else the Huawei client's, else the one
 	// the given billing client was made with.
 	prover := a.prover
+	if a.link != nil && prover == nil {
+		prover = a.link
+	}
 	if p, ok := c.hw.(OwnershipProver); ok && prover == nil {
 		prover = p
 	}
@@ -276,7 +283,7 @@ func (r *runner) holdLease(ctx context.Context) error {
 func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 	r.res = &Result{ActivationID: r.id, HuaweiAccountID: r.accountID, InstanceID: r.instanceID,
 		Branch: r.branchName, AlreadyActivated: plan.AlreadyActivated, SubscriptionStatus: plan.SubscriptionStatus,
-		Site: plan.Site, Notes: plan.Notes}
+		Site: plan.Site, Notes: plan.Notes, Subscription: plan.Subscription}
 	if r.cp.BillingAccountID != "" {
 		r.res.BillingAccount = billing.BillingAccount{ID: r.cp.BillingAccountID, Username: r.cp.BillingUsername}
 	}
@@ -437,7 +444,7 @@ func (r *runner) foundDone(ctx context.Context, err error) bool {
 	r.log.LogAttrs(ctx, slog.LevelInfo, "activation found its change made by another run", slog.String("activation", r.id),
 		slog.String("workspace", w.ID))
 	r.sub = sub
-	r.res.SubscriptionStatus = sub.Status
+	r.res.SubscriptionStatus, r.res.Subscription = sub.Status, sub
 	r.res.BillingAccount = billing.BillingAccount{ID: sub.BillingAccountID, Username: sub.BillingUsername}
 	r.res.WorkspaceID, r.res.Site, r.res.LoginURL = w.ID, w.Site, sub.LoginURL
 	r.res.Notes = append(r.res.Notes, "another run of this activation, at the same time, made part of it; this run found it done")

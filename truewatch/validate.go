@@ -53,6 +53,18 @@ func (a *Activation) validate() (apis, error) {
 		p.Add("site", "unknown site %q (known: %s)", string(a.site), knownSites())
 	}
 	lookup := a.huaweiAPI != nil || a.huaweiAK != "" || a.huaweiFromEnv
+	if l := a.link; l != nil {
+		if a.prover != nil {
+			p.Add("activationLink", "WithActivationLink and WithOwnershipProver both prove ownership; give one")
+		}
+		if a.accountID != "" && a.accountID != l.HuaweiAccountID {
+			p.Add("huaweiAccountId", "is %s, but the activation link is for Huawei account %s", a.accountID, l.HuaweiAccountID)
+		}
+		if a.instanceID != "" && a.instanceID != l.InstanceID {
+			p.Add("instanceId", "is %s, but the activation link is for instance %s", a.instanceID, l.InstanceID)
+		}
+		lookup = true // the link names both
+	}
 	if a.accountID != "" {
 		rules.HuaweiAccountID(&p, "huaweiAccountId", a.accountID)
 	} else if !lookup {
