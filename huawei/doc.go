@@ -78,6 +78,15 @@
 // ID, resource name or spec code), and every call (Purchases, Purchase,
 // ActiveTrueWatchPurchase) uses it.
 //
+// When the instance IDs are known with their orders (the seller is told
+// orderId and orderLineId with every newInstance), PurchaseForOrder and
+// MatchInstances match purchases to instances by order instead, which
+// holds whatever BSS reports as resource_id: BSS lists the resources an
+// order bought (order_id, server-side), and the order's lines tell several
+// apart. The mock serves both cases (mockserver.WithBSSResourceIDs). The
+// activation needs neither: an instance ID given by the user (or by the
+// marketplace's activation link) is the authority.
+//
 // # Orders
 //
 // Order fetches an order and its lines by ID (ShowCustomerOrderDetails).
