@@ -1,15 +1,19 @@
 // Command activate runs a whole TrueWatch activation for a purchase on
 // Huawei Cloud Marketplace.
 //
-// With no flags it is a demo: it starts the mock server in-process with its
-// demo fixture (one Huawei account, one active TrueWatch purchase), looks up
-// the account ID and the instance ID through the Huawei APIs with the demo
-// AK/SK, registers a TrueWatch and Billing Center account with its first
-// workspace (reading verification codes from the mock's outbox), prints each
-// step and the result, then runs again to show that a second run changes
-// nothing:
+// With no flags it is a demo of the whole flow, from the purchase: it
+// starts the mock server in-process with the demo Huawei account (real-name
+// verified, nothing bought yet), buys TrueWatch on the mock's KooGallery
+// (which calls TrueWatch's production interface with a signed newInstance;
+// the instance ID TrueWatch answers is what Purchased Services shows), then
+// looks up the account ID and the instance ID through the Huawei APIs with
+// the demo AK/SK, registers a TrueWatch and Billing Center account with its
+// first workspace (reading verification codes from the mock's outbox),
+// prints each step and the result, and runs again to show that a second
+// run changes nothing:
 //
 //	go run ./examples/activate
+//	go run ./examples/activate -link    # activate with the purchase's activation link instead
 //
 // The other branches run the same way; the demo first seeds what a
 // customer on that branch already has (an existing Billing Center account,
@@ -42,6 +46,13 @@
 //	    -huawei-endpoint http://127.0.0.1:8080 -sites-base http://127.0.0.1:8080
 //
 // (codes are then read from http://127.0.0.1:8080/_mock/outbox and typed in).
+//
+// A buyer without Huawei credentials activates with the activation link
+// Huawei Cloud's Purchased Services shows ("Start using"), which names the
+// account and the instance and proves ownership of them:
+//
+//	TRUEWATCH_PASSWORD=... go run ./examples/activate -billing-url https://billing.example.com \
+//	    -activation-link 'https://billing.example.com/activate?huaweiAccountId=...&instanceId=...&token=...'
 //
 // Modes: register (no Billing Center account yet), bind-workspace,
 // create-workspace and register-workspace (all three bind the existing
@@ -91,6 +102,8 @@ type options struct {
 	instanceID     string
 	accountID      string
 	stateDir       string
+	link           string
+	demoLink       bool
 	planOnly       bool
 	verbose        bool
 }
@@ -124,6 +137,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.instanceID, "instance-id", "", "marketplace instance ID (default: discovered from the purchases)")
 	fs.StringVar(&o.accountID, "account-id", "", "Huawei account ID (default: looked up through IAM)")
 	fs.StringVar(&o.stateDir, "state", "", "directory to checkpoint progress in (default: memory)")
+	fs.StringVar(&o.link, "activation-link", getenv("TRUEWATCH_ACTIVATION_LINK"), "the purchase's activation link (Purchased Services > Start using): proves ownership instead of Huawei credentials, and names the account and instance")
+	fs.BoolVar(&o.demoLink, "link", false, "demo only: activate with the purchase's activation link instead of the Huawei credentials")
 	fs.BoolVar(&o.planOnly, "plan", false, "print the plan and stop; changes nothing")
 	fs.BoolVar(&o.verbose, "v", false, "log HTTP calls to stderr")
 	fs.Usage = func() {
@@ -153,28 +168,37 @@ Flags:
 	password := secret.String(getenv("TRUEWATCH_PASSWORD"))
 	demo := o.billingURL == ""
 	if demo {
-		srv, err := mockserver.New()
+		srv, link, err := demoPurchase(ctx, stdout, func(srv *mockserver.Server) error {
+			if err := seedDemo(srv, &o, stdout); err != nil {
+				return fmt.Errorf("seed the demo mock server: %w", err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		fmt.Fprintf(stdout, "Demo: embedded mock server at %s\n", srv.URL())
-		fmt.Fprintf(stdout, "      Huawei account %s, purchase %s (nothing bound yet)\n",
-			mockserver.DemoHuaweiAccountID, mockserver.DemoInstanceID)
-		if err := seedDemo(srv, &o, stdout); err != nil {
-			return fmt.Errorf("seed the demo mock server: %w", err)
-		}
-		fmt.Fprintln(stdout)
 		if password == "" {
 			password = "Correct-Horse-9"
 		}
-		// Everything pointed at the mock, with the demo account's keys;
-		// codes from its outbox, printed as they are read.
+		// Everything pointed at the mock; codes from its outbox, printed as
+		// they are read; ownership proved with the demo account's keys, or
+		// with the purchase's activation link.
 		act = truewatchtest.Activation(srv).WithCodes(printedCodes(stdout, truewatch.CodesFromOutbox(srv)))
+		if o.demoLink {
+			fmt.Fprintf(stdout, "Activating with the activation link (no Huawei credentials)\n\n")
+			act = truewatch.NewActivation().WithBillingURL(srv.BillingURL()).WithAudience(srv.Audience()).
+				WithSiteEndpoints(srv.SiteEndpoints()).WithHTTPClient(srv.HTTPClient()).WithClock(srv.Clock()).
+				WithCodes(printedCodes(stdout, truewatch.CodesFromOutbox(srv))).WithActivationLink(link)
+		}
 	} else {
 		act = truewatch.NewActivation().WithBillingURL(o.billingURL).
-			WithHuaweiCredentialsFromEnv().
 			WithCodes(truewatch.PromptCodes(stdin, stderr))
+		if o.link != "" {
+			act = act.WithActivationLink(o.link)
+		} else {
+			act = act.WithHuaweiCredentialsFromEnv()
+		}
 		if o.audience != "" {
 			act = act.WithAudience(o.audience)
 		}
@@ -271,7 +295,7 @@ const (
 )
 
 // seedDemo seeds the embedded mock with what the chosen mode needs besides
-// the demo purchase, as a real customer would already have it: the bind
+// the purchase, as a real customer would already have it: the bind
 // modes an existing Billing Center account (-bc-username, -bc-email), and
 // bind-workspace a workspace named -workspace billed to it, create-workspace
 // a TrueWatch account (-email) on the site to create the workspace for.
@@ -310,6 +334,54 @@ func seedDemo(srv *mockserver.Server, o *options, w io.Writer) error {
 		fmt.Fprintf(w, "      seeded TrueWatch account %s (%s) on %s\n", acc.ID, acc.Email, acc.Site)
 	}
 	return nil
+}
+
+// demoPurchase starts the embedded mock with the demo Huawei account and
+// nothing bought, lets seed add what the mode needs, buys TrueWatch on the
+// mock's KooGallery, and prints the order and the newInstance call it
+// made. It returns the server and the purchase's activation link.
+func demoPurchase(ctx context.Context, w io.Writer, seed func(*mockserver.Server) error) (*mockserver.Server, string, error) {
+	srv, err := mockserver.New(mockserver.WithoutDemoFixture())
+	if err != nil {
+		return nil, "", err
+	}
+	fail := func(err error) (*mockserver.Server, string, error) {
+		srv.Close()
+		return nil, "", err
+	}
+	if err := srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: mockserver.DemoHuaweiAccountID, Name: mockserver.DemoHuaweiAccountName,
+		Keys: []mockserver.AccessKey{{AK: mockserver.DemoAccessKey, SK: mockserver.DemoSecretKey}}}); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(w, "Demo: embedded mock server at %s\n", srv.URL())
+	fmt.Fprintf(w, "      Huawei account %s (real-name verified), nothing bought yet\n", mockserver.DemoHuaweiAccountID)
+	if err := seed(srv); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(w)
+	o, err := srv.PlaceOrder(ctx, mockserver.OrderRequest{HuaweiAccountID: mockserver.DemoHuaweiAccountID, PeriodMonths: 12})
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(w, "Purchase on Huawei Cloud Marketplace (KooGallery)")
+	fmt.Fprintf(w, "  order %s, line %s: product %s, SKU %s, %d months\n", o.OrderID, o.OrderLineID, o.ProductID, o.SKUCode, o.PeriodMonths)
+	for _, d := range srv.Deliveries(mockserver.DeliveryFilter{OrderID: o.OrderID}) {
+		fmt.Fprintf(w, "  KooGallery → %s\n    %s (signed), answered %s %s\n", d.URL, d.Activity, d.ResultCode, d.ResultMsg)
+	}
+	if o.Status != mockserver.OrderDelivered {
+		return fail(fmt.Errorf("the order was not delivered: %s", o.LastError))
+	}
+	fmt.Fprintf(w, "  Purchased Services shows instance %s\n", o.InstanceID)
+	fmt.Fprintf(w, "  and its activation link %s\n\n", redactedLink(o.FrontEndURL))
+	return srv, o.FrontEndURL, nil
+}
+
+// redactedLink is an activation link without its token, for printing.
+func redactedLink(link string) string {
+	if i := strings.Index(link, "token="); i >= 0 {
+		return link[:i] + "token=…(secret)"
+	}
+	return link
 }
 
 func printEvent(w io.Writer) func(truewatch.Event) {

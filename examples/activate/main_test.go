@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -21,12 +22,49 @@ func TestDemoRunsAFullActivationAndIsIdempotent(t *testing.T) {
 	err := run(context.Background(), nil, strings.NewReader(""), &out, &errOut, noEnv)
 	require.NoError(t, err, errOut.String())
 	s := out.String()
-	assert.Contains(t, s, "Huawei account ID   "+mockserver.DemoHuaweiAccountID)
-	assert.Contains(t, s, "Instance ID         "+mockserver.DemoInstanceID)
+	purchase, rest, ok := strings.Cut(s, "Plan\n")
+	require.True(t, ok, s)
+	assert.Contains(t, purchase, "Purchase on Huawei Cloud Marketplace", "the purchase comes first")
+	assert.Contains(t, purchase, "newInstance (signed), answered 000000")
+	m := regexp.MustCompile(`Purchased Services shows instance (\S+)`).FindStringSubmatch(purchase)
+	require.Len(t, m, 2, purchase)
+	assert.Contains(t, rest, "Huawei account ID   "+mockserver.DemoHuaweiAccountID)
+	assert.Contains(t, rest, "Instance ID         "+m[1], "the activation binds the instance the purchase created")
+	assert.NotContains(t, s, "atk_", "the activation link's token is never printed")
 	assert.Contains(t, s, "✓ register")
 	assert.Regexp(t, `Workspace\s+wksp_[0-9a-f]{32} on ap1`, s)
 	assert.Contains(t, s, "already activated: true")
 	assert.NotContains(t, s, "Correct-Horse-9", "the demo password must never be printed")
+}
+
+func TestDemoWithTheActivationLink(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"-link"}, strings.NewReader(""), &out, &errOut, noEnv)
+	require.NoError(t, err, errOut.String())
+	s := out.String()
+	assert.Contains(t, s, "no Huawei credentials")
+	assert.NotContains(t, s, "resolve_account_id", "the link names the account and the instance")
+	assert.Contains(t, s, "✓ register")
+	assert.Contains(t, s, "already activated: true")
+	assert.NotContains(t, s, "atk_")
+}
+
+// TestRealModeWithAnActivationLink: against endpoints (here the mock), the
+// link alone proves ownership; no Huawei credentials are read.
+func TestRealModeWithAnActivationLink(t *testing.T) {
+	srv := mockserver.Start(t)
+	o, err := srv.PlaceOrder(context.Background(), mockserver.OrderRequest{HuaweiAccountID: mockserver.DemoHuaweiAccountID})
+	require.NoError(t, err)
+	env := map[string]string{"TRUEWATCH_BILLING_URL": srv.BillingURL(), "TRUEWATCH_SITES_BASE": srv.URL(),
+		"TRUEWATCH_PASSWORD": "Env-Password-7", "TRUEWATCH_ACTIVATION_LINK": o.FrontEndURL}
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), []string{"-username", "grace", "-email", "grace@example.com"},
+		&outboxReader{srv: srv, mail: "grace@example.com"}, &out, &errOut, func(k string) string { return env[k] })
+	require.NoError(t, err, out.String()+errOut.String())
+	sub, ok := srv.Subscription(mockserver.DemoHuaweiAccountID, o.InstanceID)
+	require.True(t, ok)
+	assert.Equal(t, "grace", sub.BillingUsername)
+	assert.NotContains(t, out.String()+errOut.String(), "atk_")
 }
 
 func TestDemoPlanOnlyChangesNothing(t *testing.T) {
