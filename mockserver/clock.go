@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
 // maxClockMove bounds one move of the clock, so that no arithmetic on the
@@ -39,14 +41,7 @@ func (c *movableClock) Sleep(ctx context.Context, d time.Duration) error {
 	}); ok {
 		return sl.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Policy{}.Wait(ctx, d)
 }
 
 func (c *movableClock) Now() time.Time {
