@@ -89,9 +89,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc := &http.Client{Transport: base, Timeout: cfg.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	rules := httpcore.Rules{InternalServerErrors: true}
-	c.iamRetry = httpcore.NewRetrier(ServiceIAM, hc, cfg.policy, c.log, rules)
-	c.stsRetry = httpcore.NewRetrier(ServiceSTS, hc, cfg.policy, c.log, rules)
-	c.bssRetry = httpcore.NewRetrier(ServiceBSS, hc, cfg.policy, c.log, rules)
+	c.iamRetry = httpcore.NewRetrier(ServiceIAM, hc, cfg.policy, c.log, rules, cfg.telemetry)
+	c.stsRetry = httpcore.NewRetrier(ServiceSTS, hc, cfg.policy, c.log, rules, cfg.telemetry)
+	c.bssRetry = httpcore.NewRetrier(ServiceBSS, hc, cfg.policy, c.log, rules, cfg.telemetry)
 	var err error
 	if c.iamEP, err = pick(cfg.iamEndpoint, cfg.endpoint, func() (string, error) {
 		r, err := iamregion.SafeValueOf(cfg.region)

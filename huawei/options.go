@@ -10,7 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -63,6 +67,7 @@ type config struct {
 	timeout         time.Duration
 	instanceID      func(Purchase) string
 	now             func() time.Time // OwnershipProof's clock
+	telemetry       telemetry.Providers
 }
 
 // WithCredentials sets the AK/SK pair. Both are required.
@@ -297,6 +302,34 @@ func WithInstanceIDFunc(fn func(Purchase) string) Option {
 			return httpcore.BadOption("WithInstanceIDFunc", "must not be nil")
 		}
 		c.instanceID = fn
+		return nil
+	}
+}
+
+// WithTracerProvider traces every HTTP attempt the SDK makes (a CLIENT span
+// each, retries included, under the span in the call's context) and sends
+// W3C trace context on it, added after the SDK signed the request, so
+// outside the signed headers (Huawei's gateway ignores unsigned headers).
+// Default: the global provider, a no-op until the application sets one.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) error {
+		if tp == nil {
+			return httpcore.BadOption("WithTracerProvider", "must not be nil")
+		}
+		c.telemetry.Tracer = tp
+		return nil
+	}
+}
+
+// WithMeterProvider records http.client.request.duration for every HTTP
+// attempt and counts retries (marketplace.client.retries). Default: the
+// global provider, a no-op until the application sets one.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) error {
+		if mp == nil {
+			return httpcore.BadOption("WithMeterProvider", "must not be nil")
+		}
+		c.telemetry.Meter = mp
 		return nil
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/twcore"
 	"github.com/truewatch-labs/marketplace-go/retry"
@@ -52,4 +55,25 @@ func WithIdempotencyKey(key string) RequestOption {
 // returns, whether it succeeded or failed.
 func WithCallInfo(info *CallInfo) RequestOption {
 	return func(c *twcore.Call) { c.SetCallInfo((*httpcore.CallInfo)(info)) }
+}
+
+// WithTracerProvider traces every HTTP attempt: a CLIENT span each, the
+// first and every retry, following OpenTelemetry's HTTP semantic
+// conventions (http.request.method, url.full without query values,
+// server.address, http.response.status_code, error.type, and this
+// module's marketplace.operation, marketplace.error.code and
+// marketplace.request_id), as a child of the span in the call's context,
+// and sends the W3C trace context (traceparent) with it. No span carries a
+// token, password, code or idempotency key. Default: the global provider,
+// a no-op until the application sets one.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(s *twcore.Settings) error { return s.HTTP.SetTracerProvider(tp) }
+}
+
+// WithMeterProvider records http.client.request.duration (seconds) for
+// every HTTP attempt and counts retries by reason
+// (marketplace.client.retries). Default: the global provider, a no-op
+// until the application sets one.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(s *twcore.Settings) error { return s.HTTP.SetMeterProvider(mp) }
 }

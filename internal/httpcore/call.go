@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -160,5 +163,25 @@ func (cfg *Config) SetUserAgent(ua string) error {
 		}
 	}
 	cfg.UserAgent = strings.TrimSpace(ua)
+	return nil
+}
+
+// SetTracerProvider sets the tracer provider after checking it
+// (WithTracerProvider).
+func (cfg *Config) SetTracerProvider(tp trace.TracerProvider) error {
+	if tp == nil {
+		return BadOption("WithTracerProvider", "must not be nil")
+	}
+	cfg.Telemetry.Tracer = tp
+	return nil
+}
+
+// SetMeterProvider sets the meter provider after checking it
+// (WithMeterProvider).
+func (cfg *Config) SetMeterProvider(mp metric.MeterProvider) error {
+	if mp == nil {
+		return BadOption("WithMeterProvider", "must not be nil")
+	}
+	cfg.Telemetry.Meter = mp
 	return nil
 }

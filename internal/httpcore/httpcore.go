@@ -25,6 +25,7 @@ import (
 
 	marketplace "github.com/truewatch-labs/marketplace-go"
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	Logger     *slog.Logger // nil: discard
 	Retry      retry.Policy // zero: retry.Default()
 	UserAgent  string       // appended after DefaultUserAgent
+	// Telemetry receives a span and a duration for every HTTP attempt, and
+	// counts retries; zero: the global providers.
+	Telemetry telemetry.Providers
 }
 
 // Client sends requests to one base URL.
@@ -82,7 +86,7 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{service: cfg.Service, base: u, log: log, retrier: NewRetrier(cfg.Service, hc, cfg.Retry, log, Rules{})}
+	c := &Client{service: cfg.Service, base: u, log: log, retrier: NewRetrier(cfg.Service, hc, cfg.Retry, log, Rules{}, cfg.Telemetry)}
 	c.userAgent = DefaultUserAgent
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
@@ -55,6 +56,7 @@ type Retrier struct {
 	policy  retry.Policy // normalized
 	log     *slog.Logger
 	rules   Rules
+	tel     clientTelemetry
 }
 
 // Rules are what differs between API families in which failures are
@@ -68,13 +70,14 @@ type Rules struct {
 }
 
 // NewRetrier returns a Retrier that makes each attempt with hc, waits and
-// retries per p (zero fields take retry.Default()'s values), and logs
-// retries to log (nil: discard). service names the API in events and logs.
-func NewRetrier(service string, hc *http.Client, p retry.Policy, log *slog.Logger, rules Rules) *Retrier {
+// retries per p (zero fields take retry.Default()'s values), logs retries
+// to log (nil: discard), and traces and measures every attempt with tel
+// (see trace.go). service names the API in events, logs and telemetry.
+func NewRetrier(service string, hc *http.Client, p retry.Policy, log *slog.Logger, rules Rules, tel telemetry.Providers) *Retrier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Retrier{service: service, hc: hc, policy: p.Normalize(), log: log, rules: rules}
+	return &Retrier{service: service, hc: hc, policy: p.Normalize(), log: log, rules: rules, tel: newClientTelemetry(tel)}
 }
 
 // attempts is the retry state of one call. Its methods are the hooks of the
@@ -94,8 +97,16 @@ type attempts struct {
 
 func (r *Retrier) newAttempts(ctx context.Context, op string, repeatable bool) *attempts {
 	a := &attempts{r: r, ctx: ctx, op: op, repeatable: repeatable}
+	// The call's own copy of the HTTP client, whose transport traces each
+	// attempt under go-retryablehttp.
+	hc := *r.hc
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = &attemptTransport{base: base, a: a}
 	a.rc = retryablehttp.Client{
-		HTTPClient:   r.hc,
+		HTTPClient:   &hc,
 		RetryMax:     r.policy.MaxRetries,
 		CheckRetry:   a.checkRetry,
 		Backoff:      a.backoff,
@@ -144,6 +155,7 @@ func (a *attempts) longestWait() time.Duration {
 func (a *attempts) backoff(_, _ time.Duration, attemptNum int, _ *http.Response) time.Duration {
 	p := a.r.policy
 	wait := p.Backoff(attemptNum+1, a.why.retryAfter)
+	a.r.tel.retried(a.ctx, a.r.service, a.op, a.why.class)
 	p.Notify(a.ctx, retry.Event{Service: a.r.service, Operation: a.op, Attempt: attemptNum + 1, Reason: a.why.reason, Wait: wait})
 	a.r.log.LogAttrs(a.ctx, slog.LevelInfo, "retrying", slog.String("service", a.r.service),
 		slog.String("op", a.op), slog.Int("attempt", attemptNum+1), slog.String("reason", a.why.reason),
@@ -172,6 +184,7 @@ func (a *attempts) prepareRetry(req *http.Request) error {
 // verdict is what classify says about one attempt.
 type verdict struct {
 	reason       string        // why it failed, for events and logs
+	class        string        // why it failed, in a word, for metrics: rate_limited, server_error, ...
 	retryAfter   time.Duration // the server's Retry-After, when it gave one
 	retryable    bool          // a later attempt may succeed
 	mayHaveActed bool          // the server may have acted on the request
@@ -190,7 +203,7 @@ func classify(resp *http.Response, err error, rules Rules) verdict {
 		if ok, _ := retryablehttp.DefaultRetryPolicy(context.Background(), nil, err); !ok || isCertError(err) {
 			return verdict{reason: cause.Error(), mayHaveActed: true}
 		}
-		return verdict{reason: "connection error: " + cause.Error(), retryable: true, mayHaveActed: true}
+		return verdict{reason: "connection error: " + cause.Error(), class: "connection_error", retryable: true, mayHaveActed: true}
 	}
 	if resp == nil {
 		return verdict{mayHaveActed: true}
@@ -199,7 +212,7 @@ func classify(resp *http.Response, err error, rules Rules) verdict {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusConflict:
 		code := peekErrorCode(resp)
-		v := verdict{retryAfter: parseRetryAfter(resp.Header.Get("Retry-After")), retryable: true}
+		v := verdict{retryAfter: parseRetryAfter(resp.Header.Get("Retry-After")), class: "rate_limited", retryable: true}
 		switch {
 		case code == apierror.CodeAkRateLimited || code == apierror.CodeWorkspaceRateLimited || code == apierror.CodeHuaweiThrottled:
 			v.reason = "rate limited (" + code + ")"
@@ -208,7 +221,7 @@ func classify(resp *http.Response, err error, rules Rules) verdict {
 		case status == http.StatusConflict && code == apierror.CodeIdempotencyKeyInFlight:
 			// The first request with this key is still running, so this
 			// attempt did nothing; a later one gets the first answer replayed.
-			v.reason = "idempotency key in flight (" + code + ")"
+			v.reason, v.class = "idempotency key in flight ("+code+")", "idempotency_key_in_flight"
 		default:
 			// A refused code resend, bad credentials, a real conflict.
 			return verdict{mayHaveActed: true}
@@ -220,8 +233,8 @@ func classify(resp *http.Response, err error, rules Rules) verdict {
 			return verdict{mayHaveActed: true}
 		}
 	}
-	return verdict{reason: "HTTP " + strconv.Itoa(status), retryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
-		retryable: true, mayHaveActed: true}
+	return verdict{reason: "HTTP " + strconv.Itoa(status), class: "server_error",
+		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After")), retryable: true, mayHaveActed: true}
 }
 
 // isCertError catches certificate failures go-retryablehttp's policy does

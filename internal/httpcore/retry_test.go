@@ -16,6 +16,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/retry"
 )
@@ -189,7 +190,7 @@ func transport(t *testing.T, rec *testkit.Recorder, rules httpcore.Rules, o http
 	p := w.Policy(3)
 	var events []retry.Event
 	p.OnRetry = func(e retry.Event) { events = append(events, e) }
-	r := httpcore.NewRetrier("huawei-bss", &http.Client{Transport: mt}, p, nil, rules)
+	r := httpcore.NewRetrier("huawei-bss", &http.Client{Transport: mt}, p, nil, rules, telemetry.Providers{})
 	tr := r.Transport(context.Background(), "ListThings", o)
 	return &http.Client{Transport: tr}, tr, &events
 }
@@ -307,7 +308,7 @@ func TestTransport_ConnectionErrorsAndContext(t *testing.T) {
 		mu.Unlock()
 		return testkit.OK(nil)(r)
 	})
-	r := httpcore.NewRetrier("huawei-iam", &http.Client{Transport: mt}, retry.Policy{}, nil, httpcore.Rules{})
+	r := httpcore.NewRetrier("huawei-iam", &http.Client{Transport: mt}, retry.Policy{}, nil, httpcore.Rules{}, telemetry.Providers{})
 	ctx := context.WithValue(context.Background(), key{}, "v")
 	resp, err := (&http.Client{Transport: r.Transport(ctx, "Op", httpcore.TransportOptions{})}).Get("https://iam.test/v3/x")
 	require.NoError(t, err)

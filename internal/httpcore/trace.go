@@ -1,0 +1,199 @@
+package httpcore
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
+)
+
+// How the attempts are traced. go-retryablehttp makes every attempt of a
+// call through the call's *http.Client; attemptTransport sits in that
+// client, under go-retryablehttp, so each attempt (the first and every
+// retry) is its own CLIENT span, as OpenTelemetry's HTTP semantic
+// conventions ask ("HTTP request retries and redirects"), a child of the
+// span in the call's context (an activation step's, in truewatch), with
+// the W3C trace context of that attempt's span in its headers. It is
+// hand-written rather than otelhttp's: the attempt spans need this
+// module's attributes (service, operation, the error code and request ID
+// of a refused attempt), url.full without query values, and nothing of
+// what otelhttp would add to users' builds (the contrib module, pinned to
+// its own OpenTelemetry release).
+//
+// A span ends, and http.client.request.duration is recorded, when the
+// answer's headers arrive: the body is read by go-retryablehttp, this
+// package or the Huawei SDK, which do not all close it.
+
+// clientTelemetry is the tracer and the instruments of one Retrier.
+type clientTelemetry struct {
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	retries  metric.Int64Counter
+}
+
+func newClientTelemetry(p telemetry.Providers) clientTelemetry {
+	m := p.NewMeter()
+	duration, err := m.Float64Histogram("http.client.request.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of HTTP client requests, one per attempt."),
+		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
+	if err != nil {
+		duration = metricnoop.Float64Histogram{}
+	}
+	retries, err := m.Int64Counter("marketplace.client.retries", metric.WithUnit("{retry}"),
+		metric.WithDescription("Retries of API calls, by service, operation and reason."))
+	if err != nil {
+		retries = metricnoop.Int64Counter{}
+	}
+	return clientTelemetry{tracer: p.NewTracer(), duration: duration, retries: retries}
+}
+
+// retried counts one retry of a call.
+func (t clientTelemetry) retried(ctx context.Context, service, op, reason string) {
+	t.retries.Add(ctx, 1, metric.WithAttributes(telemetry.Service.String(service), telemetry.Operation.String(op),
+		telemetry.RetryReason.String(reason)))
+}
+
+// attemptTransport traces every attempt of one call (see above).
+type attemptTransport struct {
+	base http.RoundTripper
+	a    *attempts
+	sent int // attempts sent so far
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tel := t.a.r.tel
+	resend := t.sent
+	t.sent++
+	method := knownMethod(req.Method)
+	host, port := hostPort(req.URL)
+	common := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(method),
+		semconv.ServerAddress(host),
+		semconv.ServerPort(port),
+		semconv.URLScheme(req.URL.Scheme),
+		telemetry.Service.String(t.a.r.service),
+		telemetry.Operation.String(t.a.op),
+	}
+	attrs := append(common[:len(common):len(common)], semconv.URLFull(RedactedURL(req.URL)))
+	if method != req.Method {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(req.Method))
+	}
+	if resend > 0 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(resend))
+	}
+	start := time.Now()
+	ctx, span := tel.tracer.Start(req.Context(), method, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attrs...), trace.WithTimestamp(start))
+	// A RoundTripper must not change the request it is given: the
+	// headers go on a copy. The Huawei SDK signed the request before this
+	// point; traceparent and tracestate are not among its signed headers,
+	// which Huawei's gateway (and the mock) accept.
+	req = req.Clone(ctx)
+	telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	resp, err := t.base.RoundTrip(req)
+	end := time.Now()
+	metricAttrs := common
+	switch {
+	case err != nil:
+		et := transportErrorType(err)
+		metricAttrs = append(metricAttrs, semconv.ErrorTypeKey.String(et))
+		span.SetAttributes(semconv.ErrorTypeKey.String(et))
+		span.RecordError(RedactURL(err))
+		span.SetStatus(codes.Error, et)
+	default:
+		status := semconv.HTTPResponseStatusCode(resp.StatusCode)
+		metricAttrs = append(metricAttrs, status)
+		span.SetAttributes(status)
+		if id := resp.Header.Get("X-Request-Id"); id != "" {
+			span.SetAttributes(telemetry.RequestID.String(id))
+		}
+		if resp.StatusCode >= 400 {
+			et := semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode))
+			metricAttrs = append(metricAttrs, et)
+			span.SetAttributes(et)
+			if span.IsRecording() {
+				if code := peekErrorCode(resp); code != "" {
+					span.SetAttributes(telemetry.ErrorCode.String(code))
+				}
+			}
+			span.SetStatus(codes.Error, "")
+		}
+	}
+	span.End(trace.WithTimestamp(end))
+	tel.duration.Record(ctx, end.Sub(start).Seconds(), metric.WithAttributes(metricAttrs...))
+	return resp, err
+}
+
+// CloseIdleConnections forwards to the base transport, as http.Client's
+// does.
+func (t *attemptTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// knownMethod is the method, or _OTHER for one the semantic conventions
+// do not know.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch,
+		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
+}
+
+// hostPort is the server address and port of u, the port from its scheme
+// when the URL has none.
+func hostPort(u *url.URL) (string, int) {
+	host, port := u.Hostname(), u.Port()
+	if p, err := strconv.Atoi(port); err == nil {
+		return host, p
+	}
+	if u.Scheme == "https" {
+		return host, 443
+	}
+	return host, 80
+}
+
+// RedactedURL is u for url.full: without user information, and with every
+// query value replaced by REDACTED (the names stay: they say what was
+// asked, the values are the caller's identifiers).
+func RedactedURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.Fragment, c.RawFragment = "", ""
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k := range q {
+			q[k] = []string{"REDACTED"}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
+}
+
+// transportErrorType classifies an attempt that got no answer.
+func transportErrorType(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return semconv.ErrorType(err).Value.AsString()
+}
