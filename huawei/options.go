@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
-	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 )
