@@ -12,6 +12,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -130,6 +131,7 @@ type Activation struct {
 	prover         OwnershipProver
 	link           *billing.ActivationLink
 	audience       string
+	telemetry      telemetry.Providers
 
 	// Identity.
 	accountID  string

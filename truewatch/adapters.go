@@ -44,7 +44,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 	bc, ws, hw := a.billingAPI, a.workspaceAPI, a.huaweiAPI
 	policy := a.clientPolicy()
 	if bc == nil && a.billingURL != "" {
-		opts := []billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.logger())}
+		opts := append([]billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.logger())}, a.billingTelemetry()...)
 		if a.httpClient != nil {
 			opts = append(opts, billing.WithHTTPClient(a.httpClient))
 		}
@@ -61,7 +61,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 		}
 	}
 	if ws == nil {
-		opts := []workspace.Option{workspace.WithLogger(a.logger())}
+		opts := append([]workspace.Option{workspace.WithLogger(a.logger())}, a.workspaceTelemetry()...)
 		if a.endpoints != nil {
 			opts = append(opts, workspace.WithEndpoints(*a.endpoints))
 		}

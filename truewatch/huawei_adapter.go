@@ -20,7 +20,7 @@ func (a *Activation) WithHuaweiClient(c *huawei.Client) *Activation {
 
 // newHuaweiClient makes the Huawei client from the builder's settings.
 func (a *Activation) newHuaweiClient() (huaweiAPI, error) {
-	opts := []huawei.Option{huawei.WithLogger(a.logger())}
+	opts := append([]huawei.Option{huawei.WithLogger(a.logger())}, a.huaweiTelemetry()...)
 	switch {
 	case a.huaweiAK != "":
 		opts = append(opts, huawei.WithCredentials(a.huaweiAK, a.huaweiSK))

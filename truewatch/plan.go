@@ -219,13 +219,14 @@ func (a *Activation) branch() Branch {
 // subscription is activated: a plan with AlreadyActivated and no change
 // step, or a *NeedsBranchError (errors.Is(err, ErrNeedsBranch)) naming the
 // branches that apply.
-func (a *Activation) Plan(ctx context.Context) (*Plan, error) {
+func (a *Activation) Plan(ctx context.Context) (plan *Plan, err error) {
 	r, err := a.newRunner(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := r.identify(ctx)
-	if err != nil {
+	ctx = r.tel.begin(ctx, a.site)
+	defer func() { r.tel.end(r, plan, nil, err) }()
+	if plan, err = r.identify(ctx); err != nil {
 		return nil, err
 	}
 	return plan, r.checkStep(ctx, plan)
@@ -332,6 +333,9 @@ func (r *runner) check(ctx context.Context, plan *Plan) error {
 	}
 	if err != nil {
 		return fmt.Errorf("load checkpoint %s: %w", r.id, err)
+	}
+	if cp != nil {
+		r.tel.link(cp.LastRun)
 	}
 	switch {
 	case cp == nil:

@@ -88,6 +88,7 @@ type runner struct {
 	spare       map[string]secret.String
 	resendAfter map[string]time.Time
 	res         *Result
+	tel         *runTelemetry
 }
 
 func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) {
@@ -119,10 +120,12 @@ func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) 
 	}
 	return &runner{a: a, live: live, bc: c.bc, ws: c.ws, hw: c.hw, prover: prover, sleep: sleep,
 		log: a.logger(), clock: a.now(), store: a.checkpoints(), attempts: a.codeAttempts(),
-		branchName: a.branch(), resendAfter: map[string]time.Time{}, spare: map[string]secret.String{}}, nil
+		branchName: a.branch(), resendAfter: map[string]time.Time{}, spare: map[string]secret.String{},
+		tel: newRunTelemetry(a.telemetry, live, a.branch())}, nil
 }
 
 func (r *runner) emit(e Event) {
+	r.tel.event(e)
 	if r.live && r.a.events != nil {
 		r.a.events(e)
 	}
@@ -130,6 +133,7 @@ func (r *runner) emit(e Event) {
 
 // stepContext tags the clients' retries with the step, for events.
 func (r *runner) stepContext(ctx context.Context, step StepName) context.Context {
+	ctx = r.tel.inStep(ctx)
 	if !r.live {
 		return ctx
 	}
@@ -157,6 +161,7 @@ func (r *runner) readStep(ctx context.Context, plan *Plan, name StepName, fn fun
 }
 
 func (r *runner) started(ctx context.Context, name StepName, key string) {
+	r.tel.startStep(ctx, name)
 	if !r.live {
 		return
 	}
@@ -166,6 +171,7 @@ func (r *runner) started(ctx context.Context, name StepName, key string) {
 }
 
 func (r *runner) finished(ctx context.Context, name StepName, key string, replayed bool) {
+	r.tel.endStep(name, nil, replayed)
 	if !r.live {
 		return
 	}
@@ -180,6 +186,7 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 	if !errors.As(err, &se) {
 		err = &StepError{Step: name, IdempotencyKey: key, Err: err}
 	}
+	r.tel.endStep(name, err, false)
 	if r.live {
 		r.log.LogAttrs(ctx, slog.LevelError, "activation step failed", slog.String("activation", r.id),
 			slog.String("step", string(name)), slog.String("idempotencyKey", key), slog.String("error", err.Error()))
@@ -209,15 +216,18 @@ func (r *runner) failed(ctx context.Context, name StepName, key string, err erro
 // the subscription: while another run holds it, Run returns a
 // *LeaseHeldError naming the holder, having changed nothing, unless
 // WithLeaseWait lets it wait (see the package doc on twin runs).
-func (a *Activation) Run(ctx context.Context) (*Result, error) {
+func (a *Activation) Run(ctx context.Context) (res *Result, err error) {
 	r, err := a.newRunner(ctx, true)
 	if err != nil {
 		return nil, err
 	}
+	ctx = r.tel.begin(ctx, a.site)
+	var plan *Plan
+	defer func() { r.tel.end(r, plan, res, err) }()
 	if r.branchName != BranchCheck && r.prover == nil {
 		return nil, &OwnershipProofError{HuaweiAccountID: a.accountID, InstanceID: a.instanceID, Branch: r.branchName}
 	}
-	plan, err := r.identify(ctx)
+	plan, err = r.identify(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +239,7 @@ func (a *Activation) Run(ctx context.Context) (*Result, error) {
 		defer r.lease.release(ctx)
 		ctx = lctx
 	}
-	res, err := r.run(ctx, plan)
+	res, err = r.run(ctx, plan)
 	if err != nil {
 		return nil, r.stopped(ctx, err)
 	}
@@ -331,6 +341,7 @@ func (r *runner) execute(ctx context.Context, plan *Plan) (*Result, error) {
 // the work is done and must not be forgotten.
 func (r *runner) save(ctx context.Context) error {
 	r.cp.UpdatedAt = r.clock.Now().UTC()
+	r.cp.LastRun = r.tel.ref()
 	rev, err := r.store.Save(context.WithoutCancel(ctx), r.id, r.cp)
 	if err != nil {
 		return &StoreError{Op: "save checkpoint", ActivationID: r.id, Err: err}

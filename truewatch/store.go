@@ -55,6 +55,10 @@ type Checkpoint struct {
 	BillingUsername  string `json:"billingUsername,omitempty"`
 	WorkspaceID      string `json:"workspaceId,omitempty"`
 	LoginURL         string `json:"loginUrl,omitempty"`
+	// LastRun identifies the trace of the run that saved the checkpoint
+	// last, so that a later run links its trace to it (see TraceRef);
+	// empty without tracing. It is not a secret.
+	LastRun TraceRef `json:"lastRun,omitzero"`
 	// Completed is true once the activation finished.
 	Completed bool `json:"completed"`
 	// Failure says why the last run that saved this checkpoint failed; nil

@@ -153,7 +153,7 @@ func mustLoad(t *testing.T, s truewatch.Store, id string) *truewatch.Checkpoint 
 
 // checkpointFields is how many fields same compares: a Checkpoint with more
 // has one the suite does not check yet.
-const checkpointFields = 17
+const checkpointFields = 18
 
 // same reports how a and b differ, field by field: times by instant, the
 // KeySecret by value (fmt redacts it, so a %v comparison would miss it).
@@ -193,6 +193,7 @@ func same(a, b *truewatch.Checkpoint) string {
 	diff("BillingUsername", a.BillingUsername == b.BillingUsername, a.BillingUsername, b.BillingUsername)
 	diff("WorkspaceID", a.WorkspaceID == b.WorkspaceID, a.WorkspaceID, b.WorkspaceID)
 	diff("LoginURL", a.LoginURL == b.LoginURL, a.LoginURL, b.LoginURL)
+	diff("LastRun", a.LastRun == b.LastRun, a.LastRun, b.LastRun)
 	diff("Completed", a.Completed == b.Completed, a.Completed, b.Completed)
 	diff("Failure", (a.Failure == nil) == (b.Failure == nil) && (a.Failure == nil || a.Failure.Step == b.Failure.Step &&
 		a.Failure.Error == b.Failure.Error && a.Failure.At.Equal(b.Failure.At)), a.Failure, b.Failure)
@@ -218,6 +219,7 @@ func (su *suite) saveLoad(t *testing.T, s truewatch.Store) {
 	want := checkpoint(t, "actv_a", "tenant-a")
 	want.BindGeneration, want.BillingAccountID, want.BillingUsername = 2, "bcac_1", "ada"
 	want.WorkspaceID, want.LoginURL = "wksp_1", "https://console.example/login"
+	want.LastRun = truewatch.TraceRef{TraceID: "0af7651916cd43dd8448eb211c80319c", SpanID: "b7ad6b7169203331"}
 	want.Steps = append(want.Steps, truewatch.Step{Name: truewatch.StepBindWorkspace, Action: truewatch.ActionChange,
 		IdempotencyKey: "act_b", Reason: "bind", Replayed: true, FoundDone: true})
 	want.Failure = &truewatch.Failure{Step: truewatch.StepRegister, Error: "boom", At: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)}
