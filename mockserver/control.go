@@ -85,6 +85,9 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	DELETE /_mock/faults                          clear faults
 //	DELETE /_mock/faults/{id}                     remove one fault
 //	GET    /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
+//	GET    /_mock/requests[?...]                  the request journal (RecordedRequest), oldest first;
+//	                                              filters: operation, status, pathPrefix, since, traceId, limit
+//	DELETE /_mock/requests                        empty the journal
 //	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 func (s *Server) registerControl(mux *http.ServeMux) {
 	for _, r := range s.controlRoutes() {
@@ -149,6 +152,13 @@ func (s *Server) controlRoutes() []controlRoute {
 			}},
 		{ControlEndpoint{http.MethodGet, "/_mock/outbox", "verification emails sent, oldest first (?email= filters)"},
 			s.handleOutbox},
+		{ControlEndpoint{http.MethodGet, "/_mock/requests", "the request journal, oldest first (?operation= &status= &pathPrefix= &since= &traceId= &limit= filter)"},
+			s.handleRequests},
+		{ControlEndpoint{http.MethodDelete, "/_mock/requests", "empty the request journal"},
+			func(w http.ResponseWriter, r *http.Request) {
+				s.ClearRequests()
+				writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
+			}},
 		{ControlEndpoint{http.MethodGet, "/_mock/openapi.yaml", "the Billing Center and workspace contract"},
 			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/yaml")

@@ -172,6 +172,21 @@
 // account's ownership prover and keys; options given to them win. A ready
 // truewatch.Activation is truewatchtest.Activation(srv).
 //
+// # Request journal and telemetry
+//
+// Every request to the API halves is journaled (Requests, GET
+// /_mock/requests): time, namespace, method, path, operation (e.g.
+// billing.Register, bss.ListPayPerUseCustomerResources), status, latency,
+// request ID, idempotency key, error code, and the W3C trace context it
+// came with; never a body, a query or another header, so no secret. The
+// journal keeps the newest DefaultJournalSize requests (WithJournalSize),
+// filters by operation, status, path prefix, time and trace ID, and is
+// emptied by ClearRequests (DELETE /_mock/requests) and Reset. With
+// WithTracerProvider the mock emits a SERVER span per request, a child of
+// the client's span in traceparent, and with WithMeterProvider it records
+// http.server.request.duration and marketplace.mock.requests by operation
+// and status. The control plane is neither journaled nor traced.
+//
 // # Control plane
 //
 // The same things are reachable over HTTP under /_mock/, for the binary and
@@ -202,6 +217,9 @@
 //	DELETE /_mock/faults                          ClearFaults
 //	DELETE /_mock/faults/{id}                     RemoveFault
 //	GET    /_mock/outbox[?email=]                 Outbox, OutboxFor
+//	GET    /_mock/requests[?operation=&status=&pathPrefix=&since=&traceId=&limit=]
+//	                                              Requests (RequestFilter), oldest first
+//	DELETE /_mock/requests                        ClearRequests
 //	GET    /_mock/openapi.yaml                    the contract, api/openapi.yaml
 //
 // Control bodies are one JSON object, keys spelled exactly as the types'
@@ -266,7 +284,7 @@
 //
 // Reset (POST /_mock/reset) drops every account, workspace, binding, token,
 // code, idempotency record, outbox email, rate-limit window, fault, order,
-// delivery and pending retry, restarts the IDs and reseeds the demo
+// delivery, pending retry and journaled request, restarts the IDs and reseeds the demo
 // fixture, atomically. It does not move the clock. IDs are
 // deterministic: two servers given the same calls (and WithIDSeed) make the
 // same IDs. Credentials are not: tokens and verification codes are random,
@@ -298,6 +316,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 )
@@ -396,6 +415,9 @@ type config struct {
 	grace         time.Duration
 	delivery      DeliveryPolicy
 	linkTTL       time.Duration
+
+	journalSize int
+	telemetry   telemetry.Providers
 }
 
 // WithClock makes the server use c for every time decision.
@@ -549,7 +571,9 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux // the routes behind handler, to check fault paths
 	ops     []Operation    // the API operations mux serves (handleOp); fixed once built
-	url     string         // the public URL (WithPublicURL) or the listener's
+	journal *journal
+	tel     serverTelemetry
+	url     string // the public URL (WithPublicURL) or the listener's
 	faults  faultTable
 
 	ln        net.Listener // nil WithoutListener
@@ -579,7 +603,7 @@ func New(opts ...Option) (*Server, error) {
 		maxIdem: defaultMaxIdemRecords,
 		kgKey:   DemoKooGalleryKey, kgKitKey: DemoKooGalleryKitKey, resourceIDs: ResourceIDIsInstanceID,
 		shape: NewInstanceInline, grace: DefaultGracePeriod, delivery: DefaultDeliveryPolicy(),
-		linkTTL: DefaultActivationLinkTTL}
+		linkTTL: DefaultActivationLinkTTL, journalSize: DefaultJournalSize}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -589,7 +613,8 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	cfg.clock = &movableClock{base: cfg.clock}
-	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{})}
+	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{}),
+		journal: newJournal(cfg.journalSize), tel: newServerTelemetry(cfg.telemetry)}
 	st, ids, err := s.initialState()
 	if err != nil {
 		return nil, err
@@ -598,7 +623,7 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.newVendor(); err != nil {
 		return nil, err
 	}
-	s.handler = s.routes()
+	s.handler = s.observe(s.routes())
 	s.url = "http://mock.invalid"
 	if !cfg.noListener {
 		ln, err := net.Listen("tcp", cfg.addr)
@@ -730,6 +755,7 @@ func (s *Server) Reset() error {
 	s.ids.counts = ids
 	s.ids.mu.Unlock()
 	s.faults.reset()
+	s.journal.clear()
 	return nil
 }
 

@@ -7,7 +7,7 @@
 //
 //	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-audience URL] [-no-demo] [-seed S]
 //	               [-rate-limit N] [-token-ttl 1h] [-max-body 1048576]
-//	               [-control-token T] [-outbox-per-address 100] [-outbox-total 10000]
+//	               [-control-token T] [-journal-size 10000] [-outbox-per-address 100] [-outbox-total 10000]
 //	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
 //	               [-idle-timeout 1m] [-shutdown-grace 5s]
 //	               [-vendor-url URL] [-koogallery-key K] [-koogallery-kit-key K]
@@ -18,7 +18,7 @@
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
 // TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
-// TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN,
+// TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN, TRUEWATCH_MOCK_JOURNAL_SIZE,
 // TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
 // TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
 // TRUEWATCH_MOCK_WRITE_TIMEOUT, TRUEWATCH_MOCK_IDLE_TIMEOUT,
@@ -55,7 +55,9 @@
 //	truewatch-mock -addr 0.0.0.0:8080 -public-url http://localhost:8080
 //
 // Verification codes are not mailed: read them at GET /_mock/outbox (the
-// newest 100 per address and 10000 in all are kept). The control plane
+// newest 100 per address and 10000 in all are kept). Every request to the
+// APIs is journaled, without secrets, at GET /_mock/requests (the newest
+// -journal-size, 10000 by default), with the trace context it came with. The control plane
 // (/_mock/health, /_mock/reset, /_mock/state, seeding of purchases,
 // accounts, workspaces and bindings, faults, ...) is listed at start-up
 // and described in the mockserver package. A browser page cannot drive
@@ -124,6 +126,7 @@ type options struct {
 	maxBody   int64
 
 	controlToken string
+	journalSize  int
 	outbox       mockserver.OutboxLimits
 	timeouts     mockserver.Timeouts
 
@@ -177,6 +180,7 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
 	fs.StringVar(&o.controlToken, "control-token", "", "token every control-plane request but GET /_mock/health must send as Authorization: Bearer <token> (16+ characters); empty: none. Prefer the environment variable: other users see flags in ps")
 	lim := mockserver.DefaultOutboxLimits()
+	fs.IntVar(&o.journalSize, "journal-size", mockserver.DefaultJournalSize, "requests the journal (GET /_mock/requests) keeps; the oldest go first; 0 turns it off")
 	fs.IntVar(&o.outbox.PerAddress, "outbox-per-address", lim.PerAddress, "emails the outbox keeps per address; the oldest go first")
 	fs.IntVar(&o.outbox.Total, "outbox-total", lim.Total, "emails the outbox keeps in all; the oldest go first")
 	t := mockserver.DefaultTimeouts()
@@ -230,7 +234,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	opts := []mockserver.Option{mockserver.WithAddr(o.addr), mockserver.WithRateLimit(o.rateLimit),
 		mockserver.WithTokenTTL(o.tokenTTL), mockserver.WithMaxBodyBytes(o.maxBody),
-		mockserver.WithOutboxLimits(o.outbox), mockserver.WithTimeouts(o.timeouts)}
+		mockserver.WithOutboxLimits(o.outbox), mockserver.WithTimeouts(o.timeouts), mockserver.WithJournalSize(o.journalSize)}
 	if o.controlToken != "" {
 		opts = append(opts, mockserver.WithControlToken(o.controlToken))
 	}

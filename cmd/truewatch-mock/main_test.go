@@ -30,7 +30,8 @@ func TestParseOptions(t *testing.T) {
 	o, err := parseOptions(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	market := options{kgKey: mockserver.DemoKooGalleryKey, kgKitKey: mockserver.DemoKooGalleryKitKey,
-		delivery: mockserver.DefaultDeliveryPolicy(), resourceIDs: "instance", shape: "inline", grace: mockserver.DefaultGracePeriod}
+		delivery: mockserver.DefaultDeliveryPolicy(), resourceIDs: "instance", shape: "inline", grace: mockserver.DefaultGracePeriod,
+		journalSize: mockserver.DefaultJournalSize}
 	want := market
 	want.addr, want.tokenTTL, want.maxBody = "127.0.0.1:8080", time.Hour, 1<<20
 	want.outbox, want.timeouts = mockserver.DefaultOutboxLimits(), mockserver.DefaultTimeouts()
@@ -51,12 +52,12 @@ func TestParseOptions(t *testing.T) {
 		"TRUEWATCH_MOCK_PUBLIC_URL": "http://localhost:9000", "TRUEWATCH_MOCK_CONTROL_TOKEN": "tok-0123456789abcdef",
 		"TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS": "3", "TRUEWATCH_MOCK_OUTBOX_TOTAL": "30",
 		"TRUEWATCH_MOCK_READ_HEADER_TIMEOUT": "1s", "TRUEWATCH_MOCK_READ_TIMEOUT": "2s", "TRUEWATCH_MOCK_WRITE_TIMEOUT": "3s",
-		"TRUEWATCH_MOCK_IDLE_TIMEOUT": "4s", "TRUEWATCH_MOCK_SHUTDOWN_GRACE": "5s"}), io.Discard)
+		"TRUEWATCH_MOCK_IDLE_TIMEOUT": "4s", "TRUEWATCH_MOCK_SHUTDOWN_GRACE": "5s", "TRUEWATCH_MOCK_JOURNAL_SIZE": "7"}), io.Discard)
 	require.NoError(t, err)
 	want = market
 	want.addr, want.publicURL, want.noDemo, want.seed, want.rateLimit = "0.0.0.0:9000", "http://localhost:9000", true, "s", 20
 	want.tokenTTL, want.maxBody, want.controlToken = 5*time.Minute, 10, "tok-0123456789abcdef"
-	want.outbox = mockserver.OutboxLimits{PerAddress: 3, Total: 30}
+	want.outbox, want.journalSize = mockserver.OutboxLimits{PerAddress: 3, Total: 30}, 7
 	want.timeouts = mockserver.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second, Write: 3 * time.Second, Idle: 4 * time.Second, ShutdownGrace: 5 * time.Second}
 	assert.Equal(t, want, o)
 
@@ -155,7 +156,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 25, n)
+	assert.Equal(t, 26, n)
 }
 
 // TestRunAudience: the audience proofs must name is the Billing Center URL
