@@ -31,8 +31,9 @@
 //     X-Sdk-Content-Sha256. When present they must be signed (KindUnsigned).
 //     Other unsigned headers are ignored, as the gateway ignores them:
 //     proxies and net/http add their own (X-Forwarded-For,
-//     Accept-Encoding), and the SDK never signs Content-Type or Host, so
-//     neither can be required. Host is checked when it is signed.
+//     Accept-Encoding), tracing adds W3C trace context after signing
+//     (traceparent, tracestate, baggage), and the SDK never signs
+//     Content-Type or Host, so none of them can be required. Host is checked when it is signed.
 //   - The order of values. The canonical form sorts the values of a
 //     header, so a signed header given more than once is refused (the SDK
 //     sends each once) rather than letting Header.Get pick a value the

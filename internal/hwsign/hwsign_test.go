@@ -456,6 +456,16 @@ func TestHuaweiVerifyRefusesUnsignedMeaning(t *testing.T) {
 		_, err := hwsign.Verify(r, nil, lookup, now)
 		require.NoError(t, err)
 	})
+	t.Run("trace context added after signing is harmless", func(t *testing.T) {
+		// The module's transports add W3C trace context after the SDK
+		// signed the request, so it is never among SignedHeaders.
+		r := signed(t, http.MethodGet, "http://h/v3/auth/domains", "")
+		r.Header.Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+		r.Header.Set("tracestate", "vendor=value")
+		r.Header.Set("baggage", "k=v")
+		_, err := hwsign.Verify(r, nil, lookup, now)
+		require.NoError(t, err)
+	})
 	t.Run("the order of a signed header's values", func(t *testing.T) {
 		r := httptest.NewRequest(http.MethodGet, "http://h/v3/auth/domains", nil)
 		r.Header["X-Domain-Id"] = []string{"aaaa", "bbbb"}
