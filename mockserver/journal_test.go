@@ -178,8 +178,8 @@ func TestJournalFilters(t *testing.T) {
 func TestJournalQueryIsStrict(t *testing.T) {
 	srv := mockserver.Start(t)
 	for _, q := range []string{
-		"?op=billing.Register",         // unknown
-		"?status=200&status=404",       // repeated
+		"?op=billing.Register",   // unknown
+		"?status=200&status=404", // repeated
 		"?status=abc", "?status=99", "?status=600",
 		"?since=yesterday", "?since=2026-01-02",
 		"?traceId=0AF7651916CD43DD8448EB211C80319C", "?traceId=00000000000000000000000000000000", "?traceId=abc",
