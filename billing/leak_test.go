@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/oteltest"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -163,4 +165,48 @@ func TestSecretsStillReachTheWire(t *testing.T) {
 	var res billing.BindAccountResult
 	require.NoError(t, json.Unmarshal([]byte(`{"token":"`+leakToken+`"}`), &res))
 	assert.Equal(t, leakToken, res.Token.Reveal())
+}
+
+// TestNoSecretInTelemetry: the calls that carry a password, a code, a
+// token, a proof of ownership and an idempotency key, succeeding, retried
+// and refused, leave none of them in any exported span, event, attribute
+// or metric, of the billing or the workspace client.
+func TestNoSecretInTelemetry(t *testing.T) {
+	const key = "idem-LEAK-key-0123456789"
+	h := oteltest.New(t)
+	mt := httpmock.NewMockTransport()
+	rec := testkit.NewRecorder(testkit.Fail(503, "", "busy"), testkit.OK(map[string]any{}),
+		testkit.Fail(400, "ft.InvalidVerificationCode", "wrong code"), testkit.OK(map[string]any{}))
+	mt.RegisterNoResponder(rec.Respond)
+	var waits testkit.Waits
+	prover := &countingProver{name: "proof-LEAK"}
+	c, err := billing.NewClient(billing.WithBaseURL(baseURL), billing.WithHTTPClient(&http.Client{Transport: mt}),
+		billing.WithRetryPolicy(waits.Policy(3)), billing.WithOwnershipProver(prover),
+		billing.WithTracerProvider(h.Tracer), billing.WithMeterProvider(h.Meter))
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = c.Register(ctx, &billing.RegisterRequest{Site: site.EU1, Username: "acme_admin", Password: leakPassword,
+		Email: "ops@acme.example", EmailCode: leakCode, Company: billing.Company{Name: "Acme"}, WorkspaceName: "production",
+		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true},
+		billing.WithIdempotencyKey(key))
+	require.NoError(t, err)
+	_, err = c.BindBillingAccount(ctx, &billing.BindAccountRequest{Username: "acme", Email: "ops@acme.example",
+		EmailCode: leakCode, HuaweiAccountID: accountID, InstanceID: instanceID}, billing.WithIdempotencyKey(key+"-2"))
+	require.Error(t, err)
+	_, err = c.BindWorkspace(ctx, leakToken, &billing.BindWorkspaceRequest{WorkspaceID: "wksp_1"})
+	require.NoError(t, err)
+	wc, err := workspace.NewClient(workspace.WithHTTPClient(&http.Client{Transport: mt}),
+		workspace.WithTracerProvider(h.Tracer), workspace.WithMeterProvider(h.Meter))
+	require.NoError(t, err)
+	_, err = wc.RegisterAndCreate(ctx, leakToken, &workspace.RegisterAndCreateRequest{Name: "staging", Language: workspace.LanguageEN,
+		Site: site.EU1, Username: "acme_ops", Password: leakPassword, PasswordConfirm: leakPassword, Email: "ops@acme.example",
+		EmailCode: leakCode, TermsAccepted: true}, workspace.WithIdempotencyKey(key+"-3"))
+	require.NoError(t, err)
+
+	require.Len(t, h.Named("POST"), rec.Count(), "one span per attempt")
+	secrets := append([]string{key, key + "-2", key + "-3"}, leaks...)
+	for _, r := range rec.Requests() {
+		secrets = append(secrets, r.Header.Get(billing.ProofHeader), r.Header.Get("Idempotency-Key"))
+	}
+	h.AssertNoSecrets(t, secrets...)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/oteltest"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/truewatch"
@@ -27,6 +28,7 @@ type tokenTap struct {
 	mu     sync.Mutex
 	tokens map[string]bool
 	proofs map[string]bool
+	keys   map[string]bool // Idempotency-Keys
 }
 
 func (t *tokenTap) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -36,6 +38,9 @@ func (t *tokenTap) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if p := req.Header.Get(billing.ProofHeader); p != "" {
 		t.proofs[p] = true
+	}
+	if k := req.Header.Get("Idempotency-Key"); k != "" && t.keys != nil {
+		t.keys[k] = true
 	}
 	t.mu.Unlock()
 	return t.next.RoundTrip(req)
@@ -59,9 +64,12 @@ func keySecretOf(t *testing.T, store truewatch.Store, id string) string {
 }
 
 // TestNoSecretInLogsEventsOrErrors runs every branch (and a check, wrong
-// codes and lost responses) with debug logging in JSON and text, and looks
-// for the password, the Huawei secret key, every code sent and every token
-// used in the logs, the events and the errors.
+// codes and lost responses) with debug logging in JSON and text and with
+// tracing and metrics (the activation's, the clients' and the mock's), and
+// looks for the password, the Huawei secret key, every code sent, every
+// token and proof used, the key secret and every idempotency key sent in
+// the logs, the events, the errors, and every exported span, event,
+// attribute and metric.
 func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 	type scenario struct {
 		name   string
@@ -82,12 +90,13 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			e := newEnv(t)
+			h := oteltest.New(t)
+			e := newEnv(t, mockserver.WithTracerProvider(h.Tracer), mockserver.WithMeterProvider(h.Meter))
 			wsID := sc.branch.seed(e)
 			if sc.setup != nil {
 				sc.setup(e)
 			}
-			tap := &tokenTap{next: e.srv.HTTPClient().Transport, tokens: map[string]bool{}, proofs: map[string]bool{}}
+			tap := &tokenTap{next: e.srv.HTTPClient().Transport, tokens: map[string]bool{}, proofs: map[string]bool{}, keys: map[string]bool{}}
 			if tap.next == nil {
 				tap.next = http.DefaultTransport
 			}
@@ -97,6 +106,7 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 			var events []truewatch.Event
 			build := func() *truewatch.Activation {
 				a := sc.branch.build(e.builder(), wsID).WithLogger(log).WithHTTPClient(&http.Client{Transport: tap}).
+					WithTracerProvider(h.Tracer).WithMeterProvider(h.Meter).
 					WithEvents(func(ev truewatch.Event) { events = append(events, ev) })
 				if sc.codes != nil {
 					a = a.WithCodes(sc.codes(e))
@@ -121,7 +131,7 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 					log.Info("result", slog.Any("result", res), slog.Any("plan", plan))
 				}
 			}
-			chk, err := e.checker().WithLogger(log).Run(context.Background())
+			chk, err := e.checker().WithLogger(log).WithTracerProvider(h.Tracer).WithMeterProvider(h.Meter).Run(context.Background())
 			errs = append(errs, fmt.Sprintf("%+v %v", chk, err))
 			for _, ev := range events {
 				errs = append(errs, fmt.Sprintf("%+v", ev))
@@ -140,6 +150,13 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 			require.NotEmpty(t, tap.proofs, "the activation proves ownership")
 			for p := range tap.proofs {
 				secrets = append(secrets, p)
+			}
+			// Logs, events and results name the idempotency keys (they
+			// identify the steps); telemetry never carries one.
+			require.NotEmpty(t, tap.keys, "the activation sends idempotency keys")
+			var keys []string
+			for k := range tap.keys {
+				keys = append(keys, k)
 			}
 			if activationID != "" {
 				// The checkpoint's key secret, which it prints redacted
@@ -161,6 +178,8 @@ func TestNoSecretInLogsEventsOrErrors(t *testing.T) {
 					assert.NotContains(t, text, s, "a secret in the %s", where)
 				}
 			}
+			require.NotEmpty(t, h.Named("truewatch.activation.run"), "the runs were traced")
+			h.AssertNoSecrets(t, append(secrets, keys...)...)
 		})
 	}
 }
