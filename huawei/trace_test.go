@@ -27,13 +27,14 @@ func TestHuaweiSDKRequestsAreTracedThroughTheMock(t *testing.T) {
 	h := oteltest.New(t)
 	f := newFixture(t, mockserver.HuaweiAccount{Name: "acme"}, mockserver.WithTracerProvider(h.Tracer))
 	f.purchase(t, mockserver.Purchase{InstanceID: "traced-1"})
-	require.NoError(t, f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/suscriptions/resources/query", Status: 429,
-		ErrorCode: "APIGW.0308", Message: "throttled"}))
+	_, err := f.srv.InjectFault(mockserver.Fault{Path: "/v2/orders/suscriptions/resources/query", Status: 429,
+		ErrorCode: "APIGW.0308", Message: "throttled"})
+	require.NoError(t, err)
 	var waits []time.Duration
 	c := f.client(t, huawei.WithTracerProvider(h.Tracer), huawei.WithMeterProvider(h.Meter), huawei.WithRetryPolicy(retryRecorder(&waits)))
 
 	ctx, parent := h.Tracer.Tracer("test").Start(context.Background(), "step")
-	_, err := c.AccountID(ctx)
+	_, err = c.AccountID(ctx)
 	require.NoError(t, err)
 	p, err := c.Purchase(ctx, "traced-1")
 	require.NoError(t, err)

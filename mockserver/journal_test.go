@@ -259,9 +259,11 @@ func TestJournalIsBounded(t *testing.T) {
 // and a lost response with the status the client got.
 func TestJournalFaults(t *testing.T) {
 	srv := mockserver.Start(t)
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true}))
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/v2/products/service-types", Status: 502, AfterHandler: true}))
-	_, err := http.Get(srv.URL() + "/v3/auth/domains")
+	_, err := srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true})
+	require.NoError(t, err)
+	_, err = srv.InjectFault(mockserver.Fault{Path: "/v2/products/service-types", Status: 502, AfterHandler: true})
+	require.NoError(t, err)
+	_, err = http.Get(srv.URL() + "/v3/auth/domains")
 	require.Error(t, err)
 	resp, err := http.Get(srv.URL() + "/v2/products/service-types")
 	require.NoError(t, err)
@@ -275,7 +277,8 @@ func TestJournalFaults(t *testing.T) {
 
 	// In-process (WithoutListener) a drop is the same to the journal.
 	inproc := mockserver.Start(t, mockserver.WithoutListener())
-	require.NoError(t, inproc.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true}))
+	_, err = inproc.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true})
+	require.NoError(t, err)
 	_, err = inproc.HTTPClient().Get(inproc.URL() + "/v3/auth/domains")
 	require.Error(t, err)
 	got = inproc.Requests(mockserver.RequestFilter{})

@@ -53,6 +53,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	}
 }
 
+// serverSpan is the start option of every server span, made once.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+
 // serverTelemetry is the mock's tracer and instruments.
 type serverTelemetry struct {
 	tracer   trace.Tracer
@@ -89,27 +92,33 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start, arrived := time.Now(), s.Now()
 		_, pattern := s.mux.Handler(r)
 		op := s.operationOf(pattern)
-		incoming := trace.SpanContextFromContext(telemetry.Propagator.Extract(context.Background(),
-			propagation.HeaderCarrier(r.Header)))
 		ctx := telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		name, attrs := r.Method, []attribute.KeyValue{
-			semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)),
-			semconv.URLPath(clip(r.URL.EscapedPath(), maxJournalPath)),
-			semconv.URLScheme(schemeOf(r)),
-			telemetry.Operation.String(op),
-			telemetry.MockNamespace.String(DefaultNamespace),
+		// The trace context the request came with, not a span of the
+		// mock's own that it may already be under (the proof check calls
+		// the mock's STS through this handler).
+		var incoming trace.SpanContext
+		if sc := trace.SpanContextFromContext(ctx); sc.IsRemote() {
+			incoming = sc
 		}
+		name := r.Method
 		if pattern != "" {
 			name += " " + routeOf(pattern)
-			attrs = append(attrs, semconv.HTTPRoute(routeOf(pattern)))
 		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			attrs = append(attrs, semconv.ClientAddress(host))
+		ctx, span := s.tel.tracer.Start(ctx, name, serverSpan,
+			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)),
+				semconv.URLPath(clip(r.URL.EscapedPath(), maxJournalPath)), semconv.URLScheme(schemeOf(r))))
+		if span.IsRecording() {
+			span.SetAttributes(telemetry.Operation.String(op), telemetry.MockNamespace.String(DefaultNamespace))
+			if pattern != "" {
+				span.SetAttributes(semconv.HTTPRoute(routeOf(pattern)))
+			}
+			if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+				span.SetAttributes(semconv.ClientAddress(host))
+			}
+			if ua := r.UserAgent(); ua != "" {
+				span.SetAttributes(semconv.UserAgentOriginal(clip(ua, 256)))
+			}
 		}
-		if ua := r.UserAgent(); ua != "" {
-			attrs = append(attrs, semconv.UserAgentOriginal(clip(ua, 256)))
-		}
-		ctx, span := s.tel.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		rw := &observedWriter{ResponseWriter: w}
 		defer func() {
 			// A dropped connection (a DropConnection fault) panics with
@@ -139,37 +148,45 @@ func (s *Server) observed(ctx context.Context, span trace.Span, rw *observedWrit
 	}
 	requestID := rw.Header().Get("X-Request-Id")
 	code := rw.errorCode()
-	metricAttrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)), semconv.URLScheme(schemeOf(r))}
-	if pattern != "" {
-		metricAttrs = append(metricAttrs, semconv.HTTPRoute(routeOf(pattern)))
-	}
-	switch {
-	case rw.dropped:
-		et := semconv.ErrorTypeKey.String("connection_dropped")
-		span.SetAttributes(et)
-		metricAttrs = append(metricAttrs, et)
-		span.SetStatus(codes.Error, "connection dropped without an answer")
-	default:
-		st := semconv.HTTPResponseStatusCode(status)
-		span.SetAttributes(st)
-		metricAttrs = append(metricAttrs, st)
-		if status >= 500 {
-			et := semconv.ErrorTypeKey.String(strconv.Itoa(status))
-			span.SetAttributes(et)
-			metricAttrs = append(metricAttrs, et)
-			span.SetStatus(codes.Error, "")
+	if span.IsRecording() {
+		switch {
+		case rw.dropped:
+			span.SetAttributes(semconv.ErrorTypeKey.String("connection_dropped"))
+			span.SetStatus(codes.Error, "connection dropped without an answer")
+		default:
+			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+			if status >= 500 {
+				span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+				span.SetStatus(codes.Error, "")
+			}
+		}
+		if requestID != "" {
+			span.SetAttributes(telemetry.RequestID.String(requestID))
+		}
+		if code != "" {
+			span.SetAttributes(telemetry.ErrorCode.String(code))
 		}
 	}
-	if requestID != "" {
-		span.SetAttributes(telemetry.RequestID.String(requestID))
-	}
-	if code != "" {
-		span.SetAttributes(telemetry.ErrorCode.String(code))
-	}
 	span.End()
-	s.tel.duration.Record(ctx, latency.Seconds(), metric.WithAttributes(metricAttrs...))
-	s.tel.requests.Add(ctx, 1, metric.WithAttributes(telemetry.Operation.String(op),
-		semconv.HTTPResponseStatusCode(status), telemetry.MockNamespace.String(DefaultNamespace)))
+	if s.tel.duration.Enabled(ctx) {
+		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)), semconv.URLScheme(schemeOf(r))}
+		if pattern != "" {
+			attrs = append(attrs, semconv.HTTPRoute(routeOf(pattern)))
+		}
+		switch {
+		case rw.dropped:
+			attrs = append(attrs, semconv.ErrorTypeKey.String("connection_dropped"))
+		case status >= 500:
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(status), semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+		default:
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(status))
+		}
+		s.tel.duration.Record(ctx, latency.Seconds(), metric.WithAttributes(attrs...))
+	}
+	if s.tel.requests.Enabled(ctx) {
+		s.tel.requests.Add(ctx, 1, metric.WithAttributes(telemetry.Operation.String(op),
+			semconv.HTTPResponseStatusCode(status), telemetry.MockNamespace.String(DefaultNamespace)))
+	}
 	e := RecordedRequest{Time: arrived, Namespace: DefaultNamespace, Method: clip(r.Method, maxJournalMethod),
 		Path: clip(r.URL.EscapedPath(), maxJournalPath), Operation: op, Status: status, Latency: latency,
 		RequestID: requestID, IdempotencyKey: clip(r.Header.Get("Idempotency-Key"), maxJournalKey),

@@ -27,7 +27,8 @@ import (
 func TestServerSpansJoinTheClientsTrace(t *testing.T) {
 	h := oteltest.New(t)
 	srv := mockserver.Start(t, mockserver.WithTracerProvider(h.Tracer), mockserver.WithMeterProvider(h.Meter))
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/billing-center/api/v1/verification_code/send", Status: 503}))
+	_, err := srv.InjectFault(mockserver.Fault{Path: "/billing-center/api/v1/verification_code/send", Status: 503})
+	require.NoError(t, err)
 	bc, err := billing.NewClient(billing.WithBaseURL(srv.BillingURL()), billing.WithHTTPClient(srv.HTTPClient()),
 		billing.WithTracerProvider(h.Tracer), billing.WithMeterProvider(h.Meter),
 		billing.WithRetryPolicy(retry.Policy{MaxRetries: 2, Sleep: func(context.Context, time.Duration) error { return nil }}))
@@ -80,8 +81,9 @@ func TestServerSpansJoinTheClientsTrace(t *testing.T) {
 func TestServerSpanOfADroppedConnection(t *testing.T) {
 	h := oteltest.New(t)
 	srv := mockserver.Start(t, mockserver.WithTracerProvider(h.Tracer))
-	require.NoError(t, srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true}))
-	_, err := http.Get(srv.URL() + "/v3/auth/domains")
+	_, err := srv.InjectFault(mockserver.Fault{Path: "/v3/auth/domains", DropConnection: true})
+	require.NoError(t, err)
+	_, err = http.Get(srv.URL() + "/v3/auth/domains")
 	require.Error(t, err)
 	s := h.One(t, "GET /v3/auth/domains")
 	assert.Equal(t, "connection_dropped", oteltest.Str(s, semconv.ErrorTypeKey))

@@ -247,8 +247,10 @@ func TestTraceCheck(t *testing.T) {
 // replayed and its retries as events; the retries are counted by reason.
 func TestTraceRetriesAndALostResponse(t *testing.T) {
 	e, h := tracedEnv(t)
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusServiceUnavailable}))
-	require.NoError(t, e.srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusBadGateway, AfterHandler: true}))
+	_, err := e.srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusServiceUnavailable})
+	require.NoError(t, err)
+	_, err = e.srv.InjectFault(mockserver.Fault{Path: registerPath, Status: http.StatusBadGateway, AfterHandler: true})
+	require.NoError(t, err)
 	res, err := traced(branches[0].build(e.builder(), ""), h).Run(context.Background())
 	require.NoError(t, err)
 	require.True(t, changeSteps(res.Steps)[0].Replayed)

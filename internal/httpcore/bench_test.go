@@ -19,6 +19,8 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
+	"github.com/truewatch-labs/marketplace-go/internal/oteltest"
+	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 )
 
@@ -154,4 +156,33 @@ func BenchmarkDoVsBare(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkDoTraced is the cost of tracing and measuring an attempt: a
+// call with an SDK tracer (every span sampled, kept in memory) and meter
+// beside the same call with the global no-op providers, in the same run.
+//
+//	go test -run '^$' -bench DoTraced -benchmem -benchtime 3000x -count 3 ./internal/httpcore/
+func BenchmarkDoTraced(b *testing.B) {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(testkit.Raw(200, benchList()))
+	h := oteltest.New(b)
+	client := func(tel telemetry.Providers) *httpcore.Client {
+		c, err := httpcore.New(httpcore.Config{Service: "billing", BaseURL: "https://api.test", HTTPClient: &http.Client{Transport: mt},
+			Telemetry: tel})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	plain, traced := client(telemetry.Providers{}), client(telemetry.Providers{Tracer: h.Tracer, Meter: h.Meter})
+	req := benchRequest(http.MethodPost)
+	call := func(c *httpcore.Client) func() error {
+		return func() error {
+			var out []item
+			_, _, err := c.Do(context.Background(), req, &out)
+			return err
+		}
+	}
+	testkit.Paired(b, call(plain), call(traced))
 }

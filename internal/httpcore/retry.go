@@ -53,6 +53,7 @@ import (
 type Retrier struct {
 	service string
 	hc      *http.Client
+	once    *http.Client // hc sending one request: no redirect, no cookie jar (see trace.go)
 	policy  retry.Policy // normalized
 	log     *slog.Logger
 	rules   Rules
@@ -77,7 +78,8 @@ func NewRetrier(service string, hc *http.Client, p retry.Policy, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Retrier{service: service, hc: hc, policy: p.Normalize(), log: log, rules: rules, tel: newClientTelemetry(tel)}
+	return &Retrier{service: service, hc: hc, once: onceClient(hc), policy: p.Normalize(), log: log, rules: rules,
+		tel: newClientTelemetry(tel)}
 }
 
 // attempts is the retry state of one call. Its methods are the hooks of the
@@ -97,16 +99,8 @@ type attempts struct {
 
 func (r *Retrier) newAttempts(ctx context.Context, op string, repeatable bool) *attempts {
 	a := &attempts{r: r, ctx: ctx, op: op, repeatable: repeatable}
-	// The call's own copy of the HTTP client, whose transport traces each
-	// attempt under go-retryablehttp.
-	hc := *r.hc
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	hc.Transport = &attemptTransport{base: base, a: a}
 	a.rc = retryablehttp.Client{
-		HTTPClient:   &hc,
+		HTTPClient:   r.attemptClient(a),
 		RetryMax:     r.policy.MaxRetries,
 		CheckRetry:   a.checkRetry,
 		Backoff:      a.backoff,

@@ -36,6 +36,19 @@ import (
 // A span ends, and http.client.request.duration is recorded, when the
 // answer's headers arrive: the body is read by go-retryablehttp, this
 // package or the Huawei SDK, which do not all close it.
+//
+// How the transport sits in the client. go-retryablehttp calls the call's
+// *http.Client (attemptClient), whose transport is attemptTransport, and
+// which follows redirects and keeps cookies as the configured client does
+// (so a redirect is an attempt span too). An http.Client with a Timeout
+// whose transport is not net/http's own enforces the Timeout with a
+// goroutine and a timer per request, so when the configured client has a
+// Timeout and a *http.Transport (the default), attemptTransport sends with
+// that client made to send one request (onceClient: the Timeout, no
+// redirect, no jar), and the outer client has no Timeout: the transport
+// keeps its cheap, context-based deadline, and the Timeout applies to each
+// request, body included. Otherwise attemptTransport wraps the configured
+// transport in a copy of the configured client.
 
 // clientTelemetry is the tracer and the instruments of one Retrier.
 type clientTelemetry struct {
@@ -62,15 +75,53 @@ func newClientTelemetry(p telemetry.Providers) clientTelemetry {
 
 // retried counts one retry of a call.
 func (t clientTelemetry) retried(ctx context.Context, service, op, reason string) {
+	if !t.retries.Enabled(ctx) {
+		return
+	}
 	t.retries.Add(ctx, 1, metric.WithAttributes(telemetry.Service.String(service), telemetry.Operation.String(op),
 		telemetry.RetryReason.String(reason)))
 }
 
+// clientSpan is the start option of every attempt span, made once (an
+// option is an interface value, allocated when made).
+var clientSpan = trace.WithSpanKind(trace.SpanKindClient)
+
 // attemptTransport traces every attempt of one call (see above).
 type attemptTransport struct {
-	base http.RoundTripper
+	once *http.Client      // sends the request, when the client has a Timeout and net/http's transport
+	base http.RoundTripper // sends it otherwise
 	a    *attempts
 	sent int // attempts sent so far
+}
+
+// onceClient is hc sending exactly the request it is given, when that
+// keeps net/http's cheap deadline (see above); nil otherwise.
+func onceClient(hc *http.Client) *http.Client {
+	if hc.Timeout <= 0 {
+		return nil
+	}
+	switch hc.Transport.(type) {
+	case nil, *http.Transport:
+	default:
+		return nil
+	}
+	return &http.Client{Transport: hc.Transport, Timeout: hc.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// attemptClient is the *http.Client go-retryablehttp makes a call's
+// attempts with.
+func (r *Retrier) attemptClient(a *attempts) *http.Client {
+	if r.once != nil {
+		return &http.Client{Transport: &attemptTransport{once: r.once, a: a}, CheckRedirect: r.hc.CheckRedirect, Jar: r.hc.Jar}
+	}
+	hc := *r.hc
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = &attemptTransport{base: base, a: a}
+	return &hc
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -79,33 +130,44 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.sent++
 	method := knownMethod(req.Method)
 	host, port := hostPort(req.URL)
-	common := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(method),
-		semconv.ServerAddress(host),
-		semconv.ServerPort(port),
-		semconv.URLScheme(req.URL.Scheme),
-		telemetry.Service.String(t.a.r.service),
-		telemetry.Operation.String(t.a.op),
-	}
-	attrs := append(common[:len(common):len(common)], semconv.URLFull(RedactedURL(req.URL)))
-	if method != req.Method {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(req.Method))
-	}
-	if resend > 0 {
-		attrs = append(attrs, semconv.HTTPRequestResendCount(resend))
-	}
+	// The semantic conventions' sampling-relevant attributes go to Start;
+	// the rest only to a span that records.
 	start := time.Now()
-	ctx, span := tel.tracer.Start(req.Context(), method, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attrs...), trace.WithTimestamp(start))
-	// A RoundTripper must not change the request it is given: the
-	// headers go on a copy. The Huawei SDK signed the request before this
-	// point; traceparent and tracestate are not among its signed headers,
-	// which Huawei's gateway (and the mock) accept.
-	req = req.Clone(ctx)
-	telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	resp, err := t.base.RoundTrip(req)
+	ctx, span := tel.tracer.Start(req.Context(), method, clientSpan,
+		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.ServerAddress(host), semconv.ServerPort(port),
+			semconv.URLFull(RedactedURL(req.URL))))
+	recording := span.IsRecording()
+	if recording {
+		span.SetAttributes(semconv.URLScheme(req.URL.Scheme), telemetry.Service.String(t.a.r.service),
+			telemetry.Operation.String(t.a.op))
+		if method != req.Method {
+			span.SetAttributes(semconv.HTTPRequestMethodOriginal(req.Method))
+		}
+		if resend > 0 {
+			span.SetAttributes(semconv.HTTPRequestResendCount(resend))
+		}
+	}
+	if span.SpanContext().IsValid() {
+		// A RoundTripper must not change the request it is given: the
+		// headers go on a copy. The Huawei SDK signed the request before
+		// this point; traceparent and tracestate are not among its signed
+		// headers, which Huawei's gateway (and the mock) accept.
+		req = req.Clone(ctx)
+		telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	resp, err := t.send(req)
 	end := time.Now()
-	metricAttrs := common
+	measured := tel.duration.Enabled(ctx)
+	if !recording && !measured {
+		span.End()
+		return resp, err
+	}
+	var metricAttrs []attribute.KeyValue
+	if measured {
+		metricAttrs = []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method), semconv.ServerAddress(host),
+			semconv.ServerPort(port), semconv.URLScheme(req.URL.Scheme), telemetry.Service.String(t.a.r.service),
+			telemetry.Operation.String(t.a.op)}
+	}
 	switch {
 	case err != nil:
 		et := transportErrorType(err)
@@ -124,7 +186,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			et := semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode))
 			metricAttrs = append(metricAttrs, et)
 			span.SetAttributes(et)
-			if span.IsRecording() {
+			if recording {
 				if code := peekErrorCode(resp); code != "" {
 					span.SetAttributes(telemetry.ErrorCode.String(code))
 				}
@@ -132,15 +194,32 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			span.SetStatus(codes.Error, "")
 		}
 	}
-	span.End(trace.WithTimestamp(end))
-	tel.duration.Record(ctx, end.Sub(start).Seconds(), metric.WithAttributes(metricAttrs...))
+	span.End()
+	if measured {
+		tel.duration.Record(ctx, end.Sub(start).Seconds(), metric.WithAttributes(metricAttrs...))
+	}
 	return resp, err
 }
 
-// CloseIdleConnections forwards to the base transport, as http.Client's
-// does.
+func (t *attemptTransport) send(req *http.Request) (*http.Response, error) {
+	if t.once == nil {
+		return t.base.RoundTrip(req)
+	}
+	resp, err := t.once.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The outer client wraps the error in a *url.Error again.
+		err = ue.Err
+	}
+	return resp, err
+}
+
+// CloseIdleConnections forwards to the configured transport, as
+// http.Client's does.
 func (t *attemptTransport) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+	if t.once != nil {
+		t.once.CloseIdleConnections()
+	} else if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }

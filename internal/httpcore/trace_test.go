@@ -3,8 +3,10 @@ package httpcore_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -19,6 +21,7 @@ import (
 	"github.com/truewatch-labs/marketplace-go/internal/oteltest"
 	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/internal/testkit"
+	"github.com/truewatch-labs/marketplace-go/retry"
 )
 
 // traced returns a client over rec that reports to a fresh harness.
@@ -162,4 +165,43 @@ func TestTrace_NoProviderSendsNoTraceparentWithoutASpan(t *testing.T) {
 func TestRedactedURL(t *testing.T) {
 	u, _ := url.Parse("https://user:pw@x.test/a/b?k=v&k=w&z=1#frag")
 	assert.Equal(t, "https://x.test/a/b?k=REDACTED&z=REDACTED", httpcore.RedactedURL(u))
+}
+
+// TestTrace_NetHTTPTransportWithATimeout: with net/http's transport and a
+// Timeout (the default client), each redirect hop is an attempt span, the
+// Timeout still bounds a request, and the client's error is the usual
+// *url.Error.
+func TestTrace_NetHTTPTransportWithATimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/old":
+			http.Redirect(w, r, "/api/v1/new", http.StatusFound)
+		case "/api/v1/slow":
+			<-release
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(testkit.Envelope(200, map[string]string{}, nil, "", "")))
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	h := oteltest.New(t)
+	c, err := httpcore.New(httpcore.Config{Service: "billing", BaseURL: srv.URL, HTTPClient: &http.Client{Timeout: 200 * time.Millisecond},
+		Retry: retry.Policy{MaxRetries: -1}, Telemetry: telemetry.Providers{Tracer: h.Tracer}})
+	require.NoError(t, err)
+	_, _, err = c.Do(context.Background(), httpcore.Request{Operation: "Get", Method: http.MethodGet, Path: "/api/v1/old"}, nil)
+	require.NoError(t, err)
+	spans := h.Named("GET")
+	require.Len(t, spans, 2, "the redirect and its target")
+	assert.Equal(t, "302", oteltest.Str(spans[0], semconv.HTTPResponseStatusCodeKey))
+	assert.Equal(t, "200", oteltest.Str(spans[1], semconv.HTTPResponseStatusCodeKey))
+
+	_, _, err = c.Do(context.Background(), httpcore.Request{Operation: "Slow", Method: http.MethodGet, Path: "/api/v1/slow"}, nil)
+	require.ErrorIs(t, err, apierror.ErrTransport)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue)
+	assert.True(t, ue.Timeout(), "%v", err)
+	slow := h.Named("GET")[2]
+	assert.Equal(t, "timeout", oteltest.Str(slow, semconv.ErrorTypeKey))
 }
