@@ -187,7 +187,7 @@ func TestNoSecretInTelemetry(t *testing.T) {
 	ctx := context.Background()
 	_, err = c.Register(ctx, &billing.RegisterRequest{Site: site.EU1, Username: "acme_admin", Password: leakPassword,
 		Email: "ops@acme.example", EmailCode: leakCode, Company: billing.Company{Name: "Acme"}, WorkspaceName: "production",
-		WorkspaceLanguage: workspace.LanguageEN, HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true},
+		WorkspaceLanguage: twapi.LanguageEN, HuaweiAccountID: accountID, InstanceID: instanceID, TermsAccepted: true},
 		billing.WithIdempotencyKey(key))
 	require.NoError(t, err)
 	_, err = c.BindBillingAccount(ctx, &billing.BindAccountRequest{Username: "acme", Email: "ops@acme.example",
@@ -198,7 +198,7 @@ func TestNoSecretInTelemetry(t *testing.T) {
 	wc, err := workspace.NewClient(workspace.WithHTTPClient(&http.Client{Transport: mt}),
 		workspace.WithTracerProvider(h.Tracer), workspace.WithMeterProvider(h.Meter))
 	require.NoError(t, err)
-	_, err = wc.RegisterAndCreate(ctx, leakToken, &workspace.RegisterAndCreateRequest{Name: "staging", Language: workspace.LanguageEN,
+	_, err = wc.RegisterAndCreate(ctx, leakToken, &workspace.RegisterAndCreateRequest{Name: "staging", Language: twapi.LanguageEN,
 		Site: site.EU1, Username: "acme_ops", Password: leakPassword, PasswordConfirm: leakPassword, Email: "ops@acme.example",
 		EmailCode: leakCode, TermsAccepted: true}, workspace.WithIdempotencyKey(key+"-3"))
 	require.NoError(t, err)

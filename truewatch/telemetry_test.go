@@ -312,7 +312,7 @@ func TestTraceResumeLinksToTheRunItResumes(t *testing.T) {
 	failed := h.One(t, "truewatch.step.create_workspace")
 	assert.Equal(t, codes.Error, failed.Status().Code)
 	assert.Equal(t, apierror.CodeInjectedFault, oteltest.Str(failed, semconv.ErrorTypeKey))
-	assert.Regexp(t, `^req-[0-9a-f]{32}$`, oteltest.Str(failed, telemetry.RequestID))
+	assert.Regexp(t, `^[0-9a-f]{32}$`, oteltest.Str(failed, telemetry.RequestID))
 	assert.Equal(t, codes.Unset, h.One(t, "truewatch.step.bind_billing_account").Status().Code)
 	assert.Equal(t, 1.0, oteltest.Sum(h.Collect(t), "marketplace.activation.failed", telemetry.ActivationBranch.String("create_workspace"),
 		telemetry.ErrorCode.String(apierror.CodeInjectedFault)))
