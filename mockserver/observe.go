@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -65,18 +64,9 @@ type serverTelemetry struct {
 
 func newServerTelemetry(p telemetry.Providers) serverTelemetry {
 	m := p.NewMeter()
-	duration, err := m.Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP server requests."),
-		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
-	if err != nil {
-		duration = metricnoop.Float64Histogram{}
-	}
-	requests, err := m.Int64Counter("marketplace.mock.requests", metric.WithUnit("{request}"),
-		metric.WithDescription("Requests the mock served, by operation and status."))
-	if err != nil {
-		requests = metricnoop.Int64Counter{}
-	}
-	return serverTelemetry{tracer: p.NewTracer(), duration: duration, requests: requests}
+	return serverTelemetry{tracer: p.NewTracer(),
+		duration: telemetry.Seconds(m, "http.server.request.duration", "Duration of HTTP server requests."),
+		requests: telemetry.Counter(m, "marketplace.mock.requests", "{request}", "Requests the mock served, by operation and status.")}
 }
 
 // observe wraps the mock's handler: every request to the API halves is
@@ -105,7 +95,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			name += " " + routeOf(pattern)
 		}
 		ctx, span := s.tel.tracer.Start(ctx, name, serverSpan,
-			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)),
+			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(telemetry.KnownMethod(r.Method)),
 				semconv.URLPath(clip(r.URL.EscapedPath(), maxJournalPath)), semconv.URLScheme(schemeOf(r))))
 		if span.IsRecording() {
 			span.SetAttributes(telemetry.Operation.String(op), telemetry.MockNamespace.String(DefaultNamespace))
@@ -169,7 +159,7 @@ func (s *Server) observed(ctx context.Context, span trace.Span, rw *observedWrit
 	}
 	span.End()
 	if s.tel.duration.Enabled(ctx) {
-		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(knownMethod(r.Method)), semconv.URLScheme(schemeOf(r))}
+		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(telemetry.KnownMethod(r.Method)), semconv.URLScheme(schemeOf(r))}
 		if pattern != "" {
 			attrs = append(attrs, semconv.HTTPRoute(routeOf(pattern)))
 		}
@@ -195,18 +185,6 @@ func (s *Server) observed(ctx context.Context, span trace.Span, rw *observedWrit
 		e.TraceID, e.SpanID = incoming.TraceID().String(), incoming.SpanID().String()
 	}
 	s.journal.add(e)
-}
-
-// knownMethod is the method, or _OTHER for one the semantic conventions
-// do not know (a client's arbitrary method must not become an attribute
-// value without bound).
-func knownMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch,
-		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "_OTHER"
 }
 
 func schemeOf(r *http.Request) string {

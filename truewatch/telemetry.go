@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
@@ -129,30 +128,14 @@ type activationMetrics struct {
 }
 
 func newActivationMetrics(m metric.Meter) activationMetrics {
-	counter := func(name, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithUnit("{activation}"), metric.WithDescription(desc))
-		if err != nil {
-			return metricnoop.Int64Counter{}
-		}
-		return c
-	}
-	codes, err := m.Int64Counter("marketplace.activation.verification_codes", metric.WithUnit("{code}"),
-		metric.WithDescription("Verification codes the activation asked its CodeProvider for, by branch and step."))
-	if err != nil {
-		codes = metricnoop.Int64Counter{}
-	}
-	steps, err := m.Float64Histogram("marketplace.activation.step.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of activation steps, by branch, step, action and outcome."),
-		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
-	if err != nil {
-		steps = metricnoop.Float64Histogram{}
-	}
 	return activationMetrics{
-		started:      counter("marketplace.activation.started", "Activation runs started, by branch."),
-		completed:    counter("marketplace.activation.completed", "Activation runs completed, by branch."),
-		failed:       counter("marketplace.activation.failed", "Activation runs failed, by branch and error code."),
-		codes:        codes,
-		stepDuration: steps,
+		started:   telemetry.Counter(m, "marketplace.activation.started", "{activation}", "Activation runs started, by branch."),
+		completed: telemetry.Counter(m, "marketplace.activation.completed", "{activation}", "Activation runs completed, by branch."),
+		failed:    telemetry.Counter(m, "marketplace.activation.failed", "{activation}", "Activation runs failed, by branch and error code."),
+		codes: telemetry.Counter(m, "marketplace.activation.verification_codes", "{code}",
+			"Verification codes the activation asked its CodeProvider for, by branch and step."),
+		stepDuration: telemetry.Seconds(m, "marketplace.activation.step.duration",
+			"Duration of activation steps, by branch, step, action and outcome."),
 	}
 }
 

@@ -46,29 +46,30 @@ func (d *datakit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.raw = append(d.raw, body)
 	switch r.URL.Path {
 	case "/otel/v1/traces":
-		var req coltracepb.ExportTraceServiceRequest
-		if proto.Unmarshal(body, &req) != nil {
-			http.Error(w, "bad protobuf", http.StatusBadRequest)
-			return
+		if req, ok := receive(w, body, &coltracepb.ExportTraceServiceRequest{}, &coltracepb.ExportTraceServiceResponse{}); ok {
+			d.traces = append(d.traces, req)
 		}
-		d.traces = append(d.traces, &req)
-		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
 	case "/otel/v1/metrics":
-		var req colmetricpb.ExportMetricsServiceRequest
-		if proto.Unmarshal(body, &req) != nil {
-			http.Error(w, "bad protobuf", http.StatusBadRequest)
-			return
+		if req, ok := receive(w, body, &colmetricpb.ExportMetricsServiceRequest{}, &colmetricpb.ExportMetricsServiceResponse{}); ok {
+			d.metrics = append(d.metrics, req)
 		}
-		d.metrics = append(d.metrics, &req)
-		out, _ := proto.Marshal(&colmetricpb.ExportMetricsServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
 	default:
 		d.refused = append(d.refused, r.URL.Path)
 		http.NotFound(w, r)
 	}
+}
+
+// receive decodes an export request into req and answers with resp, in
+// protobuf, or 400.
+func receive[T proto.Message](w http.ResponseWriter, body []byte, req T, resp proto.Message) (T, bool) {
+	if proto.Unmarshal(body, req) != nil {
+		http.Error(w, "bad protobuf", http.StatusBadRequest)
+		return req, false
+	}
+	out, _ := proto.Marshal(resp)
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
+	return req, true
 }
 
 func noEnv(string) string { return "" }

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -59,18 +58,9 @@ type clientTelemetry struct {
 
 func newClientTelemetry(p telemetry.Providers) clientTelemetry {
 	m := p.NewMeter()
-	duration, err := m.Float64Histogram("http.client.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP client requests, one per attempt."),
-		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
-	if err != nil {
-		duration = metricnoop.Float64Histogram{}
-	}
-	retries, err := m.Int64Counter("marketplace.client.retries", metric.WithUnit("{retry}"),
-		metric.WithDescription("Retries of API calls, by service, operation and reason."))
-	if err != nil {
-		retries = metricnoop.Int64Counter{}
-	}
-	return clientTelemetry{tracer: p.NewTracer(), duration: duration, retries: retries}
+	return clientTelemetry{tracer: p.NewTracer(),
+		duration: telemetry.Seconds(m, "http.client.request.duration", "Duration of HTTP client requests, one per attempt."),
+		retries:  telemetry.Counter(m, "marketplace.client.retries", "{retry}", "Retries of API calls, by service, operation and reason.")}
 }
 
 // retried counts one retry of a call.
@@ -128,7 +118,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	tel := t.a.r.tel
 	resend := t.sent
 	t.sent++
-	method := knownMethod(req.Method)
+	method := telemetry.KnownMethod(req.Method)
 	host, port := hostPort(req.URL)
 	// The semantic conventions' sampling-relevant attributes go to Start;
 	// the rest only to a span that records.
@@ -222,17 +212,6 @@ func (t *attemptTransport) CloseIdleConnections() {
 	} else if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// knownMethod is the method, or _OTHER for one the semantic conventions
-// do not know.
-func knownMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch,
-		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "_OTHER"
 }
 
 // hostPort is the server address and port of u, the port from its scheme

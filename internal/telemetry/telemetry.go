@@ -15,12 +15,14 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -191,4 +193,37 @@ func RecordError(span trace.Span, err error) {
 	span.SetAttributes(attrs...)
 	span.RecordError(err)
 	span.SetStatus(codes.Error, ErrorType(err))
+}
+
+// Seconds is a duration histogram in seconds with DurationBuckets, or a
+// no-op when m refuses the name.
+func Seconds(m metric.Meter, name, description string) metric.Float64Histogram {
+	h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(description),
+		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+	if err != nil {
+		return metricnoop.Float64Histogram{}
+	}
+	return h
+}
+
+// Counter is a counter of unit (e.g. "{retry}"), or a no-op when m
+// refuses the name.
+func Counter(m metric.Meter, name, unit, description string) metric.Int64Counter {
+	c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(description))
+	if err != nil {
+		return metricnoop.Int64Counter{}
+	}
+	return c
+}
+
+// KnownMethod is an HTTP method for http.request.method: the method, or
+// _OTHER for one the semantic conventions do not know (a client's own
+// method must not become an attribute value without bound).
+func KnownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch,
+		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
 }
