@@ -93,7 +93,7 @@ func Attr(span sdktrace.ReadOnlySpan, key attribute.Key) (attribute.Value, bool)
 // Str returns span's attribute key as a string ("" when unset).
 func Str(span sdktrace.ReadOnlySpan, key attribute.Key) string {
 	v, _ := Attr(span, key)
-	return v.Emit()
+	return v.String()
 }
 
 // Tree renders the spans of every trace as an indented tree, one span a
@@ -139,7 +139,7 @@ func Line(s sdktrace.ReadOnlySpan, keys ...attribute.Key) string {
 		if len(keys) > 0 && !slices.Contains(keys, kv.Key) {
 			continue
 		}
-		fmt.Fprintf(&b, " %s=%s", kv.Key, kv.Value.Emit())
+		fmt.Fprintf(&b, " %s=%s", kv.Key, kv.Value.String())
 	}
 	if s.Status().Code.String() == "Error" {
 		fmt.Fprintf(&b, " !%s", s.Status().Description)
@@ -229,7 +229,7 @@ func (h *Harness) AssertNoSecrets(t testing.TB, secrets ...string) {
 	var texts []string
 	attrs := func(where string, kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			texts = append(texts, where+" "+string(kv.Key)+"="+kv.Value.Emit())
+			texts = append(texts, where+" "+string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	for _, s := range h.Spans() {
