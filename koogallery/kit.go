@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -431,6 +432,18 @@ func decodeKitEvent(name string, v *jsonValue, raw []byte, loc *time.Location) (
 		return nil, err
 	}
 	return ev, nil
+}
+
+// EncodeKitEvent returns the JSON body KitCaller sends for ev, for a
+// caller that signs and sends it itself (KitCaller.SendBody) or logs what
+// it sent. An ApplicationSync is encoded with its EncryptedClientSecret
+// (see EncryptClientSecret); one that carries only a clear ClientSecret is
+// refused, since the secret never goes on the wire in clear.
+func EncodeKitEvent(ev KitEvent) ([]byte, error) {
+	if ev == nil || reflect.ValueOf(ev).IsNil() {
+		return nil, errors.New("koogallery: no kit event to encode")
+	}
+	return ev.wireBody(nil)
 }
 
 // --- wire bodies of the kit events (KitCaller) ------------------------------

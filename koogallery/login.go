@@ -77,6 +77,17 @@ type loginOptions struct {
 	style     UserInfoStyle
 	hc        *http.Client
 	endpoints LoginEndpoints
+	anyHTTP   bool
+}
+
+// WithInsecureHTTP accepts plain http URLs on any host, not only on
+// loopback: for a mock of the identity provider on a private network (a
+// container's name). Never use it against the real service.
+func WithInsecureHTTP() LoginOption {
+	return func(o *loginOptions) error {
+		o.anyHTTP = true
+		return nil
+	}
 }
 
 // WithUserInfoStyle selects the userinfo endpoint (default UserInfoLegacy).
@@ -103,17 +114,10 @@ func WithLoginHTTPClient(hc *http.Client) LoginOption {
 }
 
 // WithLoginEndpoints overrides some or all endpoints (absolute https URLs,
-// or http on loopback).
+// or http on loopback or with WithInsecureHTTP). They are checked by
+// NewLoginClient.
 func WithLoginEndpoints(e LoginEndpoints) LoginOption {
 	return func(o *loginOptions) error {
-		for _, u := range []string{e.AuthURL, e.TokenURL, e.UserInfoURL, e.LogoutURL} {
-			if u == "" {
-				continue
-			}
-			if _, err := parseLoginURL(u, false); err != nil {
-				return err
-			}
-		}
 		o.endpoints = e
 		return nil
 	}
@@ -143,8 +147,16 @@ func NewLoginClient(cfg LoginConfig, opts ...LoginOption) (*LoginClient, error) 
 			return nil, err
 		}
 	}
+	for _, u := range []string{o.endpoints.AuthURL, o.endpoints.TokenURL, o.endpoints.UserInfoURL, o.endpoints.LogoutURL} {
+		if u == "" {
+			continue
+		}
+		if _, err := parseLoginURL(u, false, o.anyHTTP); err != nil {
+			return nil, err
+		}
+	}
 	var p apierror.Problems
-	base, err := parseLoginURL(cfg.Domain, true)
+	base, err := parseLoginURL(cfg.Domain, true, o.anyHTTP)
 	if err != nil {
 		p.Add("domain", "%v", strings.TrimPrefix(err.Error(), "koogallery: "))
 	}
@@ -185,9 +197,9 @@ func NewLoginClient(cfg LoginConfig, opts ...LoginOption) (*LoginClient, error) 
 	}, nil
 }
 
-// parseLoginURL accepts https URLs, http on loopback, and (when bareHost)
-// a host name without a scheme.
-func parseLoginURL(s string, bareHost bool) (*url.URL, error) {
+// parseLoginURL accepts https URLs, http on loopback (or anywhere with
+// anyHTTP), and (when bareHost) a host name without a scheme.
+func parseLoginURL(s string, bareHost, anyHTTP bool) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if bareHost && !strings.Contains(s, "://") {
 		s = "https://" + s
@@ -199,7 +211,7 @@ func parseLoginURL(s string, bareHost bool) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !anyHTTP && !isLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("koogallery: %q: http is allowed only on loopback hosts", s)
 		}
 	default:

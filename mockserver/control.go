@@ -167,7 +167,10 @@ func (s *Server) controlRoutes() []controlRoute {
 	}
 	// The marketplace, the lifecycle and the clock come after POST
 	// /_mock/purchases.
-	return slices.Insert(routes, 5, s.marketRoutes()...)
+	routes = slices.Insert(routes, 5, s.marketRoutes()...)
+	// The joint service comes after the marketplace's routes.
+	i := slices.IndexFunc(routes, func(r controlRoute) bool { return r.Path == "/_mock/workspaces/{uuid}/unlock" })
+	return slices.Insert(routes, i+1, s.jointRoutes()...)
 }
 
 // marketRoutes are the control endpoints of the mock's KooGallery, the

@@ -18,6 +18,10 @@ const (
 	DemoAccessKey         = "DEMOAKTRUEWATCHMOCK0001"
 	DemoSecretKey         = "demo-secret-key-0001-do-not-use-in-production"
 	DemoInstanceID        = "tw-inst-7d7b0a7e1c2d4e5f"
+	// The demo account's real-name information.
+	DemoHuaweiRealName = "Ada Lovelace"
+	DemoHuaweiEmail    = "ada@example.com"
+	DemoHuaweiMobile   = "+6591234567"
 	DemoProductID         = TrueWatchProductID
 	DemoProjectID         = "0d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5"
 	DemoRegion            = huawei.DefaultRegion
@@ -110,6 +114,12 @@ type HuaweiAccount struct {
 	// (PlaceOrder refuses the account otherwise). Nil means true; the demo
 	// account is verified.
 	RealNameVerified *bool `json:"realNameVerified,omitempty"`
+	// RealName, Email and Mobile are the account's real-name information,
+	// which the joint service's console pre-fills the first member of an
+	// enterprise with (AddMember). RealName defaults to Name.
+	RealName string `json:"realName,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Mobile   string `json:"mobile,omitempty"`
 }
 
 func (a *HuaweiAccount) realNameVerified() bool {
@@ -375,7 +385,8 @@ func (s *Server) purchaseLocked(instanceID string) *Purchase {
 
 func (s *Server) seedDemo() error {
 	if err := s.AddHuaweiAccount(HuaweiAccount{ID: DemoHuaweiAccountID, Name: DemoHuaweiAccountName,
-		ProjectID: DemoProjectID, Keys: []AccessKey{{AK: DemoAccessKey, SK: DemoSecretKey}}}); err != nil {
+		ProjectID: DemoProjectID, Keys: []AccessKey{{AK: DemoAccessKey, SK: DemoSecretKey}},
+		RealName: DemoHuaweiRealName, Email: DemoHuaweiEmail, Mobile: DemoHuaweiMobile}); err != nil {
 		return err
 	}
 	_, err := s.AddPurchase(Purchase{AccountID: DemoHuaweiAccountID, InstanceID: DemoInstanceID})

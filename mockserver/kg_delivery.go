@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/koogallery"
@@ -98,10 +99,15 @@ type Delivery struct {
 	OrderID     string `json:"orderId,omitempty"`
 	OrderLineID string `json:"orderLineId,omitempty"`
 	InstanceID  string `json:"instanceId,omitempty"`
+	// TenantID is the enterprise of a joint-operation kit call (Activity
+	// is then the kit interface: tenantSync, applicationSync, authSync,
+	// singleOrgSync, allOrgSync).
+	TenantID string `json:"tenantId,omitempty"`
 	// URL is the production address called (the signature's query left
 	// out).
 	URL string `json:"url"`
-	// Request is the JSON body sent, as signed.
+	// Request is the JSON body sent, as signed (applicationSync's
+	// encrypted clientSecret reads REDACTED).
 	Request json.RawMessage `json:"request"`
 	// HTTPStatus, ResultCode and ResultMsg are the vendor's answer; zero
 	// when none came (Error says why).
@@ -128,6 +134,7 @@ type DeliveryFilter struct {
 	Activity   string
 	InstanceID string
 	OrderID    string
+	TenantID   string
 }
 
 // Deliveries returns the delivery log, oldest first, filtered. At most
@@ -138,7 +145,7 @@ func (s *Server) Deliveries(f DeliveryFilter) []Delivery {
 	out := []Delivery{}
 	for _, d := range s.st.mkt.log {
 		if (f.Activity == "" || d.Activity == f.Activity) && (f.InstanceID == "" || d.InstanceID == f.InstanceID) &&
-			(f.OrderID == "" || d.OrderID == f.OrderID) {
+			(f.OrderID == "" || d.OrderID == f.OrderID) && (f.TenantID == "" || d.TenantID == f.TenantID) {
 			out = append(out, d)
 		}
 	}
@@ -149,8 +156,8 @@ func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err == nil {
 		for k, v := range q {
-			if !slices.Contains([]string{"activity", "instanceId", "orderId"}, k) {
-				err = fmt.Errorf("unknown query parameter %q (activity, instanceId, orderId)", k)
+			if !slices.Contains([]string{"activity", "instanceId", "orderId", "tenantId"}, k) {
+				err = fmt.Errorf("unknown query parameter %q (activity, instanceId, orderId, tenantId)", k)
 			} else if len(v) > 1 {
 				err = fmt.Errorf("query parameter %q given more than once", k)
 			}
@@ -162,7 +169,7 @@ func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	s.catchUp(r.Context())
 	writeJSON(w, http.StatusOK, s.Deliveries(DeliveryFilter{Activity: q.Get("activity"),
-		InstanceID: q.Get("instanceId"), OrderID: q.Get("orderId")}))
+		InstanceID: q.Get("instanceId"), OrderID: q.Get("orderId"), TenantID: q.Get("tenantId")}))
 }
 
 // deliveryJob is one activity to deliver until it succeeds or the policy's
@@ -177,6 +184,12 @@ type deliveryJob struct {
 	attempts int
 	nextAt   time.Time
 	once     bool // a single call, never retried
+	// kit is the kit interface of a joint-operation call (sent with the
+	// kit caller), tenant its enterprise; logged, when set, is the body
+	// the log shows (secrets redacted).
+	kit    string
+	tenant string
+	logged []byte
 	// body builds the body of each attempt (newInstance sends a new
 	// businessId every time).
 	body func() ([]byte, error)
@@ -198,10 +211,24 @@ func (s *Server) newJobLocked(j *deliveryJob) *deliveryJob {
 // dueEvent is something that falls due on the mock's clock: an attempt of
 // a delivery job, or the end of a purchase's term.
 type dueEvent struct {
-	at       time.Time
-	job      *deliveryJob // a retry
-	instance string       // a term's end
-	seq      int          // insertion order, to keep events of one instant in order
+	at         time.Time
+	job        *deliveryJob // a retry
+	instance   string       // a term's end
+	enterprise string       // an enterprise's activation (tenant ID)
+	seq        int          // insertion order, to keep events of one instant in order
+}
+
+// appliesLocked says whether a due event still applies: a term that was
+// renewed or ended otherwise, or an enterprise deleted or activated
+// already, no longer does.
+func (s *Server) appliesLocked(e dueEvent) bool {
+	switch {
+	case e.job != nil:
+		return true
+	case e.enterprise != "":
+		return s.activationDueLocked(e.enterprise, e.at)
+	}
+	return s.termEndLocked(e.instance).Equal(e.at)
 }
 
 type dueQueue []dueEvent
@@ -234,7 +261,7 @@ func (s *Server) nextDueLocked() (time.Time, bool) {
 	m := &s.st.mkt
 	for m.queue.Len() > 0 {
 		e := m.queue[0]
-		if e.job != nil || s.termEndLocked(e.instance).Equal(e.at) {
+		if s.appliesLocked(e) {
 			return e.at, true
 		}
 		heap.Pop(&m.queue)
@@ -248,7 +275,7 @@ func (s *Server) popDueLocked(now time.Time) (dueEvent, bool) {
 	m := &s.st.mkt
 	for m.queue.Len() > 0 && !m.queue[0].at.After(now) {
 		e := heap.Pop(&m.queue).(dueEvent)
-		if e.job != nil || s.termEndLocked(e.instance).Equal(e.at) {
+		if s.appliesLocked(e) {
 			return e, true
 		}
 	}
@@ -291,8 +318,12 @@ func (s *Server) catchUpLocked(ctx context.Context) {
 		e, ok := s.popDueLocked(s.Now())
 		var job *deliveryJob
 		if ok {
-			job = e.job
-			if job == nil {
+			switch {
+			case e.job != nil:
+				job = e.job
+			case e.enterprise != "":
+				job = s.activateLocked(e.enterprise, e.at)
+			default:
 				job = s.endTermLocked(e.instance, e.at)
 			}
 		}
@@ -335,7 +366,17 @@ func (s *Server) attempt(ctx context.Context, job *deliveryJob, at time.Time) De
 	body, berr := job.body()
 	s.mu.Unlock()
 	d := Delivery{At: at, Activity: job.activity, Attempt: job.attempts, OrderID: job.orderID, OrderLineID: job.lineID,
-		InstanceID: job.instance, URL: s.kg.target, Request: json.RawMessage(body)}
+		InstanceID: job.instance, TenantID: job.tenant, URL: s.kg.target, Request: json.RawMessage(body)}
+	if job.logged != nil {
+		d.Request = json.RawMessage(job.logged)
+	}
+	send := s.kg.caller.SendBody
+	if job.kit != "" {
+		d.URL = s.kg.kitURL(job.kit)
+		send = func(ctx context.Context, body []byte) (*koogallery.Response, error) {
+			return s.kg.kit.SendBody(ctx, job.kit, body)
+		}
+	}
 	var res *koogallery.Response
 	var why string
 	if berr != nil {
@@ -343,7 +384,7 @@ func (s *Server) attempt(ctx context.Context, job *deliveryJob, at time.Time) De
 		d.Request = json.RawMessage("{}")
 	} else {
 		var err error
-		res, err = s.kg.caller.SendBody(ctx, body)
+		res, err = send(ctx, body)
 		if res != nil {
 			d.HTTPStatus, d.ResultCode, d.ResultMsg = res.HTTPStatus, string(res.ResultCode), res.ResultMsg
 			d.Response = redactAnswer(res.Body)
@@ -476,8 +517,20 @@ func redactURL(u string) string {
 // kgCaller holds what the mock's KooGallery calls the vendor with.
 type kgCaller struct {
 	caller *koogallery.Caller
+	kit    *koogallery.KitCaller
 	target string // the production address, for the log
 	idle   interface{ CloseIdleConnections() }
+}
+
+// kitURL is where a kit interface is called, for the log.
+func (k kgCaller) kitURL(iface string) string {
+	u, err := url.Parse(k.target)
+	if err != nil {
+		return k.target
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(u.Path, "/") + koogallery.KitPathPrefix + iface
+	return u.String()
 }
 
 // newKGCaller builds the caller: to WithVendorHandler's handler in-process,
@@ -510,7 +563,15 @@ func (s *Server) newKGCaller() error {
 	if err != nil {
 		return fmt.Errorf("mockserver: vendor URL: %w", err)
 	}
-	s.kg = kgCaller{caller: c, target: target, idle: idle}
+	kitSigner, err := koogallery.NewKitSigner(s.cfg.kgKitKey, koogallery.WithSignerClock(s.cfg.sigClock.Now))
+	if err != nil {
+		return fmt.Errorf("mockserver: KooGallery kit key: %w", err)
+	}
+	kit, err := koogallery.NewKitCaller(target, kitSigner, opt)
+	if err != nil {
+		return fmt.Errorf("mockserver: vendor URL: %w", err)
+	}
+	s.kg = kgCaller{caller: c, kit: kit, target: target, idle: idle}
 	return nil
 }
 

@@ -376,37 +376,6 @@ func (v twVendor) ExpireInstance(_ context.Context, req *koogallery.ExpireInstan
 	return nil
 }
 
-// twKitVendor is TrueWatch's side of the joint-operation kit: it accepts
-// the enterprise, application and member syncs of instances it knows.
-type twKitVendor struct {
-	koogallery.UnimplementedKitVendor
-	s *Server
-}
-
-func (v twKitVendor) known(instanceID string) error {
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	if v.s.st.tw.subs[instanceID] == nil {
-		return koogallery.ErrInstanceNotFound
-	}
-	return nil
-}
-
-// TenantSync implements koogallery.KitVendor.
-func (v twKitVendor) TenantSync(_ context.Context, e *koogallery.TenantSync) error {
-	return v.known(e.InstanceID)
-}
-
-// ApplicationSync implements koogallery.KitVendor.
-func (v twKitVendor) ApplicationSync(_ context.Context, e *koogallery.ApplicationSync) error {
-	return v.known(e.InstanceID)
-}
-
-// AuthSync implements koogallery.KitVendor.
-func (v twKitVendor) AuthSync(_ context.Context, e *koogallery.AuthSync) error {
-	return v.known(e.InstanceID)
-}
-
 // newVendor builds TrueWatch's production interface and kit. Their
 // signatures are checked against the signature clock (the wall clock
 // unless WithSignatureClock), as a vendor's are: the mock's KooGallery
@@ -418,7 +387,11 @@ func (s *Server) newVendor() error {
 	if err != nil {
 		return fmt.Errorf("mockserver: vendor: %w", err)
 	}
-	kit, err := koogallery.NewKitHandler(s.cfg.kgKitKey, twKitVendor{s: s}, koogallery.WithClock(s.cfg.sigClock.Now))
+	kitOpts := []koogallery.ServerOption{koogallery.WithClock(s.cfg.sigClock.Now)}
+	if s.cfg.secretKey != nil {
+		kitOpts = append(kitOpts, koogallery.WithClientSecretKey(s.cfg.secretKey))
+	}
+	kit, err := koogallery.NewKitHandler(s.cfg.kgKitKey, twKitVendor{s: s}, kitOpts...)
 	if err != nil {
 		return fmt.Errorf("mockserver: vendor kit: %w", err)
 	}

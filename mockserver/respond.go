@@ -75,6 +75,7 @@ const (
 	familyTrueWatch
 	familyControl
 	familyVendor // TrueWatch's production interface: KooGallery's answer shape
+	familyIdP    // the unified login: OAuth2's error shape
 )
 
 func familyOf(path string) family {
@@ -85,6 +86,8 @@ func familyOf(path string) family {
 		return familyControl
 	case path == VendorProducePath || strings.HasPrefix(path, VendorProducePath+"/"):
 		return familyVendor
+	case strings.HasPrefix(path, idpPrefix):
+		return familyIdP
 	}
 	return familyHuawei
 }
@@ -96,6 +99,12 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, twCode, hwCo
 		writeTWError(w, r, status, twCode, msg, nil)
 	case familyControl:
 		writeJSON(w, status, map[string]string{"error": msg, "code": twCode})
+	case familyIdP:
+		code := "server_error"
+		if status < 500 {
+			code = "invalid_request"
+		}
+		writeJSON(w, status, map[string]string{"error": code, "error_description": msg})
 	case familyVendor:
 		code := "000005" // internal error: what a vendor answers when it fails
 		if status < 500 {

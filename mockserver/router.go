@@ -33,6 +33,8 @@ func (s *Server) routes() http.Handler {
 	s.registerTrueWatch(mux)
 	s.registerHuawei(mux)
 	s.registerVendor(mux)
+	s.registerIdP(mux)
+	s.registerTrueWatchSSO(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := s.ids.hex32("request")
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))

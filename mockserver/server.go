@@ -300,6 +300,7 @@ package mockserver
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -317,6 +318,7 @@ import (
 
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
+	"github.com/truewatch-labs/marketplace-go/koogallery"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 )
@@ -418,6 +420,16 @@ type config struct {
 
 	journalSize int
 	telemetry   telemetry.Providers
+
+	// The joint service (jo_*.go).
+	activation    time.Duration
+	secretKey     *rsa.PrivateKey
+	secretPub     *rsa.PublicKey
+	secretPadding koogallery.RSAPadding
+	redirectURIs  []string
+	signInURL     string
+	idp           IdPPolicy
+	userInfo      koogallery.UserInfoStyle
 }
 
 // WithClock makes the server use c for every time decision.
@@ -603,7 +615,8 @@ func New(opts ...Option) (*Server, error) {
 		maxIdem: defaultMaxIdemRecords,
 		kgKey:   DemoKooGalleryKey, kgKitKey: DemoKooGalleryKitKey, resourceIDs: ResourceIDIsInstanceID,
 		shape: NewInstanceInline, grace: DefaultGracePeriod, delivery: DefaultDeliveryPolicy(),
-		linkTTL: DefaultActivationLinkTTL, journalSize: DefaultJournalSize}
+		linkTTL: DefaultActivationLinkTTL, journalSize: DefaultJournalSize, activation: DefaultEnterpriseActivation,
+		secretPadding: DefaultClientSecretPadding, idp: DefaultIdPPolicy()}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -611,6 +624,13 @@ func New(opts ...Option) (*Server, error) {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.secretPub == nil {
+		key, err := demoClientSecretKey()
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: demo client secret key: %w", err)
+		}
+		cfg.secretKey, cfg.secretPub = key, &key.PublicKey
 	}
 	cfg.clock = &movableClock{base: cfg.clock}
 	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{}),

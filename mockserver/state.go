@@ -5,6 +5,7 @@ type state struct {
 	huawei huaweiState
 	tw     twState
 	mkt    marketState
+	joint  jointState
 }
 
 func newState() *state {
@@ -13,5 +14,6 @@ func newState() *state {
 		orderIDs: map[string]struct{}{}}}
 	st.tw = newTWState()
 	st.mkt = newMarketState()
+	st.joint = newJointState()
 	return st
 }

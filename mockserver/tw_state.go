@@ -67,6 +67,9 @@ type twState struct {
 	subByOrder map[koogallery.OrderKey]*twSub // by the order that created it
 	inGrace    map[string]struct{}            // instance IDs whose grace period runs
 	links      map[string]*linkRec            // activation tokens (tw_link.go)
+
+	// The joint service as TrueWatch was told of it (tw_joint.go).
+	joint twJoint
 }
 
 type siteKey struct {
@@ -100,6 +103,7 @@ func newTWState() twState {
 		subByOrder: map[koogallery.OrderKey]*twSub{},
 		inGrace:    map[string]struct{}{},
 		links:      map[string]*linkRec{},
+		joint:      newTWJoint(),
 	}
 }
 

@@ -150,12 +150,20 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	name, code, provider := html.EscapeString(info.Name), html.EscapeString(string(info.Code)), html.EscapeString(info.Provider)
+	signedIn := ""
+	if sess := s.sessionFor(r, c); sess != nil {
+		// A member who came through the unified login (tw_joint.go).
+		w.Header().Set("Cache-Control", "no-store")
+		signedIn = fmt.Sprintf(`<p id="workspace" data-workspace="%s">Workspace <strong>%s</strong> (%s): signed in with the unified login as %s of %s.</p>
+`, html.EscapeString(sess.workspaceID), html.EscapeString(sess.workspaceName), html.EscapeString(sess.workspaceID),
+			html.EscapeString(sess.userName), html.EscapeString(sess.tenantName))
+	}
 	fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>TrueWatch %[1]s: log in (mock)</title></head>
 <body><h1>Log in to TrueWatch %[1]s</h1>
-<form method="post"><label>Username <input name="username" autocomplete="username"></label>
+%[4]s<form method="post"><label>Username <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit" disabled>Log in</button></form>
 <p>This is the TrueWatch mock server: site %[2]s (%[3]s).</p></body></html>
-`, name, code, provider)
+`, name, code, provider, signedIn)
 }
