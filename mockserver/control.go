@@ -69,6 +69,26 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	GET    /_mock/clock                           the mock's time (ClockState)
 //	POST   /_mock/clock                           {"advance": "360h"} or {"set": RFC 3339}; runs what fell due
 //	POST   /_mock/workspaces/{uuid}/unlock        unlock a locked workspace; answers the twapi.Workspace
+//	GET    /_mock/enterprises                     every Enterprise of the joint service
+//	POST   /_mock/enterprises                     create one (EnterpriseRequest); activating, then active (201)
+//	GET    /_mock/enterprises/{tenantId}          one Enterprise
+//	POST   /_mock/enterprises/{tenantId}          change its domain (EnterpriseChange); name and abbreviation: 409
+//	DELETE /_mock/enterprises/{tenantId}          delete it (tenantSync flag 0)
+//	GET    /_mock/enterprises/{tenantId}/application  the Application: client ID, secret in clear, redirect URIs
+//	POST   /_mock/enterprises/{tenantId}/application/rotate-secret  a new client secret (applicationSync flag 2)
+//	GET    /_mock/enterprises/{tenantId}/members  the Members, initial passwords in clear until changed
+//	POST   /_mock/enterprises/{tenantId}/members  add a member (MemberRequest); 201 with the initial password
+//	POST   /_mock/enterprises/{tenantId}/members/{userName}  change a member (MemberChange)
+//	DELETE /_mock/enterprises/{tenantId}/members/{userName}  remove a member
+//	POST   /_mock/enterprises/{tenantId}/members/{userName}/password  a new initial password; lifts a lock
+//	POST   /_mock/enterprises/{tenantId}/authorizations    authorize members (AuthorizationRequest, agreement accepted)
+//	POST   /_mock/enterprises/{tenantId}/deauthorizations  withdraw members' authorization
+//	GET    /_mock/enterprises/{tenantId}/departments       the Departments, the root first
+//	POST   /_mock/enterprises/{tenantId}/departments       add a Department (201)
+//	POST   /_mock/enterprises/{tenantId}/departments/{orgCode}  rename or move a department
+//	DELETE /_mock/enterprises/{tenantId}/departments/{orgCode}  remove an empty department
+//	POST   /_mock/enterprises/{tenantId}/org-sync          send the department tree again (allOrgSync)
+//	GET    /_mock/truewatch/tenants               what TrueWatch's vendor was told (TrueWatchTenant)
 //	POST   /_mock/huawei-accounts                 add a HuaweiAccount; answers {"id":...}
 //	POST   /_mock/billing-accounts                add a Billing Center account (BillingAccountSeed);
 //	                                              answers the billing.BillingAccount

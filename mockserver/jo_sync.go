@@ -184,7 +184,7 @@ func (s *Server) kitTime() time.Time { return s.cfg.clock.Now() }
 // tenantEvent is the tenantSync of e with flag.
 func (s *Server) tenantEvent(e *enterprise, flag koogallery.SyncFlag) *koogallery.TenantSync {
 	return &koogallery.TenantSync{InstanceID: e.pub.InstanceID, OrderID: e.pub.OrderID, TenantID: e.pub.TenantID,
-		TenantCode: e.pub.Abbreviation, Name: e.pub.Name, DomainName: e.pub.IdentityProvider, Flag: flag,
+		TenantCode: e.pub.Abbreviation, Name: e.pub.Name, DomainName: s.idpBase(e.pub.Domain), Flag: flag,
 		TimeStamp: s.kitTime()}
 }
 

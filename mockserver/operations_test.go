@@ -194,7 +194,7 @@ func TestOperations_TableAndControlPlane(t *testing.T) {
 		seen[op.Name] = true
 		service, _, ok := strings.Cut(op.Name, ".")
 		require.True(t, ok, op.Name)
-		assert.Contains(t, []string{"billing", "workspace", "iam", "sts", "bss"}, service, op.Name)
+		assert.Contains(t, []string{"billing", "workspace", "iam", "sts", "bss", "koogallery-login"}, service, op.Name)
 		// A path of the route (its wildcards filled in) is routed there.
 		path := wildcard.ReplaceAllString(op.Path, "x")
 		_, err := srv.InjectFault(mockserver.Fault{Method: op.Method, Path: path})

@@ -206,6 +206,25 @@
 //	GET    /_mock/clock                           Clock
 //	POST   /_mock/clock                           AdvanceClock, SetClock
 //	POST   /_mock/workspaces/{uuid}/unlock        UnlockWorkspace
+//	GET    /_mock/enterprises[/{tenantId}]        Enterprises, Enterprise
+//	POST   /_mock/enterprises                     CreateEnterprise (EnterpriseRequest -> Enterprise)
+//	POST   /_mock/enterprises/{tenantId}          UpdateEnterprise (EnterpriseChange)
+//	DELETE /_mock/enterprises/{tenantId}          DeleteEnterprise
+//	GET    /_mock/enterprises/{tenantId}/application  EnterpriseApplication (secret in clear)
+//	POST   /_mock/enterprises/{tenantId}/application/rotate-secret  RotateClientSecret
+//	GET    /_mock/enterprises/{tenantId}/members  Members
+//	POST   /_mock/enterprises/{tenantId}/members  AddMember (MemberRequest -> Member)
+//	POST   /_mock/enterprises/{tenantId}/members/{userName}  UpdateMember (MemberChange)
+//	DELETE /_mock/enterprises/{tenantId}/members/{userName}  RemoveMember
+//	POST   /_mock/enterprises/{tenantId}/members/{userName}/password  ResetMemberPassword
+//	POST   /_mock/enterprises/{tenantId}/authorizations    AuthorizeMembers (AuthorizationRequest)
+//	POST   /_mock/enterprises/{tenantId}/deauthorizations  DeauthorizeMembers
+//	GET    /_mock/enterprises/{tenantId}/departments       Departments
+//	POST   /_mock/enterprises/{tenantId}/departments       AddDepartment (Department)
+//	POST   /_mock/enterprises/{tenantId}/departments/{orgCode}  UpdateDepartment
+//	DELETE /_mock/enterprises/{tenantId}/departments/{orgCode}  RemoveDepartment
+//	POST   /_mock/enterprises/{tenantId}/org-sync          SyncDepartments
+//	GET    /_mock/truewatch/tenants               TrueWatchTenants
 //	POST   /_mock/huawei-accounts                 AddHuaweiAccount (HuaweiAccount)
 //	POST   /_mock/billing-accounts                SeedBillingAccount (BillingAccountSeed)
 //	POST   /_mock/accounts                        SeedAccount (AccountSeed)
