@@ -22,9 +22,9 @@ const (
 	DemoHuaweiRealName = "Ada Lovelace"
 	DemoHuaweiEmail    = "ada@example.com"
 	DemoHuaweiMobile   = "+6591234567"
-	DemoProductID         = TrueWatchProductID
-	DemoProjectID         = "0d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5"
-	DemoRegion            = huawei.DefaultRegion
+	DemoProductID      = TrueWatchProductID
+	DemoProjectID      = "0d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5"
+	DemoRegion         = huawei.DefaultRegion
 )
 
 // The Huawei half shares the huawei client's types and rules, so that the

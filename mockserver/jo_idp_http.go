@@ -20,7 +20,9 @@ const idpService = koogallery.LoginService + "."
 // registerIdP mounts the unified login of every enterprise.
 func (s *Server) registerIdP(mux *http.ServeMux) {
 	base := idpPrefix + "{domain}"
-	op := func(name, method, path string, h http.HandlerFunc) { s.handleOp(mux, idpService+name, method, base+path, h) }
+	op := func(name, method, path string, h http.HandlerFunc) {
+		s.handleOp(mux, idpService+name, method, base+path, h)
+	}
 	op("Discovery", http.MethodGet, idpDiscoveryPath, s.idpDiscovery)
 	op("Authorize", http.MethodGet, koogallery.LoginAuthorizePath, s.idpAuthorize)
 	op("Login", http.MethodPost, idpLoginPath, s.idpLogin)

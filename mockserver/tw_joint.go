@@ -258,10 +258,10 @@ for {{.User}} of {{.Tenant}}.</p>
 
 // twPage is a page of TrueWatch's sign-in.
 type twPage struct {
-	Page, Title, Error, Message   string
-	Workspace, WorkspaceID, Site  string
-	User, Tenant                  string
-	Next                          string
+	Page, Title, Error, Message  string
+	Workspace, WorkspaceID, Site string
+	User, Tenant                 string
+	Next                         string
 }
 
 func writeTWPage(w http.ResponseWriter, status int, p twPage) {
