@@ -14,6 +14,9 @@
 //	               [-delivery-attempts 60] [-delivery-interval 3m] [-delivery-timeout 5s]
 //	               [-bss-resource-id instance|distinct] [-new-instance-shape inline|flat]
 //	               [-grace-period 336h]
+//	               [-enterprise-activation 2m] [-client-secret-key FILE] [-client-secret-public-key FILE]
+//	               [-client-secret-padding pkcs1|oaep-sha256|oaep-sha1] [-login-redirect-uris URL,...]
+//	               [-login-sign-in-url URL] [-login-userinfo legacy|orgid]
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
@@ -26,8 +29,25 @@
 // TRUEWATCH_MOCK_KOOGALLERY_KEY, TRUEWATCH_MOCK_KOOGALLERY_KIT_KEY,
 // TRUEWATCH_MOCK_DELIVERY_ATTEMPTS, TRUEWATCH_MOCK_DELIVERY_INTERVAL,
 // TRUEWATCH_MOCK_DELIVERY_TIMEOUT, TRUEWATCH_MOCK_BSS_RESOURCE_ID,
-// TRUEWATCH_MOCK_NEW_INSTANCE_SHAPE, TRUEWATCH_MOCK_GRACE_PERIOD. Flags win
-// over the environment. -h lists them.
+// TRUEWATCH_MOCK_NEW_INSTANCE_SHAPE, TRUEWATCH_MOCK_GRACE_PERIOD,
+// TRUEWATCH_MOCK_ENTERPRISE_ACTIVATION, TRUEWATCH_MOCK_CLIENT_SECRET_KEY,
+// TRUEWATCH_MOCK_CLIENT_SECRET_PUBLIC_KEY, TRUEWATCH_MOCK_CLIENT_SECRET_PADDING,
+// TRUEWATCH_MOCK_LOGIN_REDIRECT_URIS, TRUEWATCH_MOCK_LOGIN_SIGN_IN_URL,
+// TRUEWATCH_MOCK_LOGIN_USERINFO. Flags win over the environment. -h lists
+// them.
+//
+// The joint service (Step 2): the buyer's console creates an enterprise for
+// a purchase, adds members and authorizes them (POST /_mock/enterprises and
+// below); each change reaches the vendor's joint-operation kit, signed with
+// -koogallery-kit-key, applicationSync's client secret RSA-encrypted to the
+// vendor's key (-client-secret-key or -client-secret-public-key; the demo
+// pair mockserver.DemoClientSecretKeyPEM by default). Members log in
+// through the enterprise's unified login at {URL}/idp/{domain}, an OAuth2
+// identity provider whose application credentials are at GET
+// /_mock/enterprises/{tenantId}/application:
+//
+//	curl -H 'X-Mock-Control: 1' --json '{"huaweiAccountId":"0a1b2c3d4e5f40718293a4b5c6d7e8f9","instanceId":"tw-inst-7d7b0a7e1c2d4e5f","name":"Acme","domain":"acme.example","abbreviation":"acme"}' \
+//	    http://127.0.0.1:8080/_mock/enterprises
 //
 // The mock also plays KooGallery: a purchase (POST
 // /_mock/marketplace/orders) is delivered as a signed newInstance to a
@@ -82,6 +102,9 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,6 +116,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/truewatch-labs/marketplace-go/koogallery"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
@@ -137,6 +161,14 @@ type options struct {
 	resourceIDs string
 	shape       string
 	grace       time.Duration
+
+	activation    time.Duration
+	secretKey     string
+	secretPub     string
+	secretPadding string
+	redirectURIs  string
+	signInURL     string
+	userInfo      string
 }
 
 // parseOptions reads flags, then fills every flag not given from its
@@ -199,6 +231,13 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.resourceIDs, "bss-resource-id", string(mockserver.ResourceIDIsInstanceID), "what BSS reports as a marketplace purchase's resource_id: instance (the vendor's instance ID) or distinct (an ID of its own)")
 	fs.StringVar(&o.shape, "new-instance-shape", string(mockserver.NewInstanceInline), "how newInstance is sent: inline (buyer and order in the call) or flat (order IDs only, as V2 documents)")
 	fs.DurationVar(&o.grace, "grace-period", mockserver.DefaultGracePeriod, "how long the workspaces of an expired or released subscription keep working before they lock, on the mock's clock")
+	fs.DurationVar(&o.activation, "enterprise-activation", mockserver.DefaultEnterpriseActivation, "how long a new enterprise of the joint service stays activating, on the mock's clock (0 to 10m)")
+	fs.StringVar(&o.secretKey, "client-secret-key", "", "PEM file of the vendor's RSA private key: applicationSync's client secret is encrypted to it and TrueWatch's vendor decrypts with it (empty: the public demo key pair)")
+	fs.StringVar(&o.secretPub, "client-secret-public-key", "", "PEM file of only the vendor's RSA public key, for a vendor of your own (-vendor-url) holding the private key")
+	fs.StringVar(&o.secretPadding, "client-secret-padding", "pkcs1", "padding of the encrypted client secret: pkcs1, oaep-sha256 or oaep-sha1 (not documented by KooGallery)")
+	fs.StringVar(&o.redirectURIs, "login-redirect-uris", "", "comma-separated redirect URIs registered for the application in the unified login, for a vendor of your own (empty: TrueWatch's callback in the mock)")
+	fs.StringVar(&o.signInURL, "login-sign-in-url", "", "the application's sign-in page, where an enterprise's unified-login link leads (empty: TrueWatch's in the mock)")
+	fs.StringVar(&o.userInfo, "login-userinfo", "legacy", "which userinfo endpoint TrueWatch's side asks: legacy (/api/v1/oauth2/userinfo) or orgid (/orgid/openapi/v1/oauth2/userinfo)")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: truewatch-mock [flags]
@@ -244,6 +283,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.vendorURL != "" {
 		opts = append(opts, mockserver.WithVendorURL(o.vendorURL))
 	}
+	jointOpts, err := o.jointOptions()
+	if err != nil {
+		return err
+	}
+	opts = append(opts, jointOpts...)
 	if o.noDemo {
 		opts = append(opts, mockserver.WithoutDemoFixture())
 	}
@@ -272,6 +316,72 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
+// jointOptions are the joint service's options.
+func (o options) jointOptions() ([]mockserver.Option, error) {
+	opts := []mockserver.Option{mockserver.WithEnterpriseActivation(o.activation)}
+	switch {
+	case o.secretKey != "" && o.secretPub != "":
+		return nil, errors.New("give -client-secret-key or -client-secret-public-key, not both")
+	case o.secretKey != "":
+		pemBytes, err := os.ReadFile(o.secretKey)
+		if err != nil {
+			return nil, fmt.Errorf("-client-secret-key: %w", err)
+		}
+		key, err := koogallery.ParseRSAPrivateKey(pemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("-client-secret-key: %w", err)
+		}
+		opts = append(opts, mockserver.WithClientSecretKey(key))
+	case o.secretPub != "":
+		pemBytes, err := os.ReadFile(o.secretPub)
+		if err != nil {
+			return nil, fmt.Errorf("-client-secret-public-key: %w", err)
+		}
+		pub, err := parseRSAPublicKey(pemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("-client-secret-public-key: %w", err)
+		}
+		opts = append(opts, mockserver.WithClientSecretPublicKey(pub))
+	}
+	paddings := map[string]koogallery.RSAPadding{"pkcs1": koogallery.PaddingPKCS1v15,
+		"oaep-sha256": koogallery.PaddingOAEPSHA256, "oaep-sha1": koogallery.PaddingOAEPSHA1}
+	p, ok := paddings[o.secretPadding]
+	if !ok {
+		return nil, fmt.Errorf("-client-secret-padding %q is not pkcs1, oaep-sha256 or oaep-sha1", o.secretPadding)
+	}
+	opts = append(opts, mockserver.WithClientSecretPadding(p))
+	if o.redirectURIs != "" {
+		opts = append(opts, mockserver.WithLoginRedirectURIs(strings.Split(o.redirectURIs, ",")...))
+	}
+	if o.signInURL != "" {
+		opts = append(opts, mockserver.WithLoginSignInURL(o.signInURL))
+	}
+	switch o.userInfo {
+	case "legacy":
+	case "orgid":
+		opts = append(opts, mockserver.WithLoginUserInfoStyle(koogallery.UserInfoOrgID))
+	default:
+		return nil, fmt.Errorf("-login-userinfo %q is not legacy or orgid", o.userInfo)
+	}
+	return opts, nil
+}
+
+// parseRSAPublicKey reads a PEM "PUBLIC KEY" (PKIX) or "RSA PUBLIC KEY"
+// (PKCS#1).
+func parseRSAPublicKey(b []byte) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("not PEM")
+	}
+	if k, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
+		if rk, ok := k.(*rsa.PublicKey); ok {
+			return rk, nil
+		}
+		return nil, errors.New("not an RSA key")
+	}
+	return x509.ParsePKCS1PublicKey(block.Bytes)
+}
+
 func printBanner(w io.Writer, srv *mockserver.Server, demo, public, token bool) {
 	fmt.Fprintf(w, "truewatch-mock listening on %s, serving %s\n", srv.Addr(), srv.URL())
 	if host, _, err := net.SplitHostPort(srv.Addr()); !public && err == nil && net.ParseIP(host).IsUnspecified() {
@@ -282,7 +392,8 @@ func printBanner(w io.Writer, srv *mockserver.Server, demo, public, token bool) 
 	fmt.Fprintf(w, "Huawei endpoint:  %s   (IAM, STS, BSS; ownership proofs go to it)\n", srv.HuaweiEndpoint())
 	fmt.Fprintf(w, "Outbox:           %s/_mock/outbox?email=you@example.com\n", srv.URL())
 	fmt.Fprintf(w, "KooGallery calls: %s   (the vendor's production interface)\n", srv.VendorURL())
-	fmt.Fprintf(w, "Deliveries:       %s/_mock/marketplace/deliveries\n\nSites:\n", srv.URL())
+	fmt.Fprintf(w, "Deliveries:       %s/_mock/marketplace/deliveries\n", srv.URL())
+	fmt.Fprintf(w, "Joint service:    %s/_mock/enterprises   (unified login at %s/idp/{domain})\n\nSites:\n", srv.URL(), srv.URL())
 	eps := srv.SiteEndpoints()
 	for _, c := range site.Codes() {
 		api, _ := eps.URL(c, site.ConsoleAPI)

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,7 +36,8 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 	market := options{kgKey: mockserver.DemoKooGalleryKey, kgKitKey: mockserver.DemoKooGalleryKitKey,
 		delivery: mockserver.DefaultDeliveryPolicy(), resourceIDs: "instance", shape: "inline", grace: mockserver.DefaultGracePeriod,
-		journalSize: mockserver.DefaultJournalSize}
+		journalSize: mockserver.DefaultJournalSize,
+		activation:  mockserver.DefaultEnterpriseActivation, secretPadding: "pkcs1", userInfo: "legacy"}
 	want := market
 	want.addr, want.tokenTTL, want.maxBody = "127.0.0.1:8080", time.Hour, 1<<20
 	want.outbox, want.timeouts = mockserver.DefaultOutboxLimits(), mockserver.DefaultTimeouts()
@@ -156,7 +162,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 26, n)
+	assert.Equal(t, 33, n)
 }
 
 // TestRunAudience: the audience proofs must name is the Billing Center URL
@@ -299,5 +305,30 @@ func TestRunVendorURL(t *testing.T) {
 		{"-koogallery-key", ""}, {"-grace-period", "0s"}, {"-delivery-attempts", "-1"}} {
 		err := run(t.Context(), append([]string{"-addr", "127.0.0.1:0"}, args...), env(nil), io.Discard, nil)
 		assert.Error(t, err, "%v", args)
+	}
+}
+
+// The joint service's flags reach the server: the activation time, the
+// client secret's padding and key, the userinfo style; bad values are
+// refused before it starts.
+func TestJointFlags(t *testing.T) {
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubFile := filepath.Join(dir, "pub.pem")
+	require.NoError(t, os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600))
+	o, err := parseOptions([]string{"-enterprise-activation", "0", "-client-secret-public-key", pubFile,
+		"-client-secret-padding", "oaep-sha256", "-login-userinfo", "orgid"}, env(nil), io.Discard)
+	require.NoError(t, err)
+	opts, err := o.jointOptions()
+	require.NoError(t, err)
+	assert.Len(t, opts, 4)
+	for _, bad := range [][]string{{"-client-secret-padding", "none"}, {"-login-userinfo", "x"},
+		{"-client-secret-key", filepath.Join(dir, "missing.pem")}, {"-client-secret-public-key", pubFile, "-client-secret-key", pubFile}} {
+		o, err := parseOptions(bad, env(nil), io.Discard)
+		require.NoError(t, err)
+		_, err = o.jointOptions()
+		assert.Error(t, err, "%v", bad)
 	}
 }
