@@ -273,29 +273,18 @@ func newIDPState() idpState {
 // memberID is not empty): logins, codes, tokens and sessions.
 func (st *idpState) revokeLocked(tenant, memberID string) {
 	match := func(r idpRecord) bool { return r.tenant == tenant && (memberID == "" || r.member == memberID) }
-	for k, v := range st.logins.m {
-		if match(v.idpRecord) {
-			delete(st.logins.m, k)
-		}
-	}
-	for k, v := range st.codes.m {
-		if match(v.idpRecord) {
-			delete(st.codes.m, k)
-		}
-	}
-	for k, v := range st.access.m {
-		if match(v.idpRecord) {
-			delete(st.access.m, k)
-		}
-	}
-	for k, v := range st.refresh.m {
-		if match(v.idpRecord) {
-			delete(st.refresh.m, k)
-		}
-	}
-	for k, v := range st.sessions.m {
-		if match(v.idpRecord) {
-			delete(st.sessions.m, k)
+	dropWhere(&st.logins, func(x *loginTxn) bool { return match(x.idpRecord) })
+	dropWhere(&st.codes, func(x *authCode) bool { return match(x.idpRecord) })
+	dropWhere(&st.access, func(x *idpToken) bool { return match(x.idpRecord) })
+	dropWhere(&st.refresh, func(x *idpToken) bool { return match(x.idpRecord) })
+	dropWhere(&st.sessions, func(x *idpSession) bool { return match(x.idpRecord) })
+}
+
+// dropWhere deletes the records that match.
+func dropWhere[T any](r *records[T], match func(*T) bool) {
+	for k, v := range r.m {
+		if match(v) {
+			delete(r.m, k)
 		}
 	}
 }

@@ -54,6 +54,18 @@ type idpPage struct {
 // framed, cached, or sending its form anywhere but formAction's origins
 // (the page's own, and the application's, where the answer redirects).
 func writePage(w http.ResponseWriter, status int, p idpPage, formOrigins ...string) {
+	setPageHeaders(w, formOrigins...)
+	if p.Title == "" {
+		p.Title = "Unified login"
+	}
+	w.WriteHeader(status)
+	_ = idpPages.Execute(w, p)
+}
+
+// setPageHeaders sets the headers of an HTML page: not framed, not
+// cached, no referrer, no script or external resource, forms sent only to
+// the page's own origin and formOrigins.
+func setPageHeaders(w http.ResponseWriter, formOrigins ...string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -63,11 +75,6 @@ func writePage(w http.ResponseWriter, status int, p idpPage, formOrigins ...stri
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action "+
 		strings.Join(append([]string{"'self'"}, formOrigins...), " "))
-	if p.Title == "" {
-		p.Title = "Unified login"
-	}
-	w.WriteHeader(status)
-	_ = idpPages.Execute(w, p)
 }
 
 // originOf is scheme://host of an absolute URL, for a CSP source.

@@ -130,6 +130,18 @@ type twKitVendor struct {
 	s *Server
 }
 
+// withTenant runs fn, under the state's lock, on the tenant TrueWatch
+// knows for an event of instance.
+func (v twKitVendor) withTenant(tenantID, instanceID string, fn func(t *twTenant) error) error {
+	v.s.mu.Lock()
+	defer v.s.mu.Unlock()
+	t, err := v.tenantLocked(tenantID, instanceID)
+	if err != nil {
+		return err
+	}
+	return fn(t)
+}
+
 // tenantLocked finds a tenant TrueWatch knows for an event of instance.
 func (v twKitVendor) tenantLocked(tenantID, instanceID string) (*twTenant, error) {
 	t := v.s.st.tw.joint.tenants[tenantID]
@@ -172,68 +184,52 @@ func (v twKitVendor) TenantSync(_ context.Context, e *koogallery.TenantSync) err
 // ApplicationSync implements koogallery.KitVendor: the application's
 // credentials, the secret decrypted by the KitHandler.
 func (v twKitVendor) ApplicationSync(_ context.Context, e *koogallery.ApplicationSync) error {
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	t, err := v.tenantLocked(e.TenantID, e.InstanceID)
-	if err != nil {
-		return err
-	}
-	if e.Flag == koogallery.FlagDelete {
-		t.appID, t.clientID, t.clientSecret = "", "", ""
+	return v.withTenant(e.TenantID, e.InstanceID, func(t *twTenant) error {
+		if e.Flag == koogallery.FlagDelete {
+			t.appID, t.clientID, t.clientSecret = "", "", ""
+			return nil
+		}
+		t.appID, t.clientID, t.clientSecret = e.AppID, e.ClientID, e.ClientSecret
 		return nil
-	}
-	t.appID, t.clientID, t.clientSecret = e.AppID, e.ClientID, e.ClientSecret
-	return nil
+	})
 }
 
 // AuthSync implements koogallery.KitVendor: who may use TrueWatch.
 func (v twKitVendor) AuthSync(_ context.Context, e *koogallery.AuthSync) error {
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	t, err := v.tenantLocked(e.TenantID, e.InstanceID)
-	if err != nil {
-		return err
-	}
-	for _, u := range e.Users {
-		switch e.Flag {
-		case koogallery.FlagAdd, koogallery.FlagModify:
-			t.users[fold(u.UserName)] = u
-		default:
-			delete(t.users, fold(u.UserName))
+	return v.withTenant(e.TenantID, e.InstanceID, func(t *twTenant) error {
+		for _, u := range e.Users {
+			switch e.Flag {
+			case koogallery.FlagAdd, koogallery.FlagModify:
+				t.users[fold(u.UserName)] = u
+			default:
+				delete(t.users, fold(u.UserName))
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // SingleOrgSync implements koogallery.KitVendor.
 func (v twKitVendor) SingleOrgSync(_ context.Context, e *koogallery.SingleOrgSync) error {
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	t, err := v.tenantLocked(e.TenantID, e.InstanceID)
-	if err != nil {
-		return err
-	}
-	if e.Flag == koogallery.FlagDelete {
-		delete(t.orgs, e.OrgCode)
+	return v.withTenant(e.TenantID, e.InstanceID, func(t *twTenant) error {
+		if e.Flag == koogallery.FlagDelete {
+			delete(t.orgs, e.OrgCode)
+			return nil
+		}
+		t.orgs[e.OrgCode] = koogallery.Org{OrgCode: e.OrgCode, Name: e.Name, ParentCode: e.ParentCode}
 		return nil
-	}
-	t.orgs[e.OrgCode] = koogallery.Org{OrgCode: e.OrgCode, Name: e.Name, ParentCode: e.ParentCode}
-	return nil
+	})
 }
 
 // AllOrgSync implements koogallery.KitVendor.
 func (v twKitVendor) AllOrgSync(_ context.Context, e *koogallery.AllOrgSync) error {
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	t, err := v.tenantLocked(e.TenantID, e.InstanceID)
-	if err != nil {
-		return err
-	}
-	t.orgs = map[string]koogallery.Org{}
-	for _, o := range e.Orgs {
-		t.orgs[o.OrgCode] = o
-	}
-	return nil
+	return v.withTenant(e.TenantID, e.InstanceID, func(t *twTenant) error {
+		t.orgs = map[string]koogallery.Org{}
+		for _, o := range e.Orgs {
+			t.orgs[o.OrgCode] = o
+		}
+		return nil
+	})
 }
 
 // loginClient is TrueWatch's unified-login client for a tenant.
@@ -265,13 +261,7 @@ type twPage struct {
 }
 
 func writeTWPage(w http.ResponseWriter, status int, p twPage) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	setPageHeaders(w)
 	w.WriteHeader(status)
 	_ = twPages.Execute(w, p)
 }
