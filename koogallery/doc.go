@@ -176,8 +176,10 @@
 // # Playing KooGallery
 //
 // Signer and KitSigner sign as KooGallery does; Caller and KitCaller sign
-// and send typed activities and events (or raw bodies) to a production
-// address, or in-process to a handler (WithCallerHandler). Vendors test
+// and send typed activities and events (or raw bodies, EncodeActivity and
+// EncodeKitEvent) to a production address, or in-process to a handler
+// (WithCallerHandler). WithInsecureHTTP lets a LoginClient reach a mock of
+// the identity provider over plain http off loopback. Vendors test
 // their service with them; a mock of KooGallery drives vendors with them.
 //
 // # What is not here

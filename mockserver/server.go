@@ -28,6 +28,7 @@
 //	/vendor/produce                          TrueWatch's production interface (VendorProducePath),
 //	                                         which the mock's KooGallery calls by default, and
 //	                                         below it the joint-operation kit (/produceAPI/v2/...)
+//	/idp/{domain}/...                        each enterprise's unified login (the joint service)
 //	/_mock/...                               the control plane (health, reset, outbox, ...)
 //
 // So the API halves answer under any name (the control plane only under
@@ -135,6 +136,32 @@
 // Every call the marketplace made and the vendor's answer is in the
 // delivery log (Deliveries, GET /_mock/marketplace/deliveries), secrets
 // redacted, so that a test can assert what the vendor was told.
+//
+// # The joint service
+//
+// Step 2 of the seed: the buyer's console creates an enterprise for a
+// purchase (CreateEnterprise, POST /_mock/enterprises: validated name,
+// domain and abbreviation, the name and abbreviation immutable), which is
+// activating for WithEnterpriseActivation (2 minutes) of the mock's clock;
+// adds members (AddMember: an initial password, the first member
+// pre-filled from the Huawei account's real-name information) and
+// departments; and authorizes members (AuthorizeMembers, the agreement
+// accepted). Each change reaches the vendor through the joint-operation
+// kit, signed with the kit key (tenantSync, applicationSync with the
+// client secret RSA-encrypted to WithClientSecretKey's key, authSync,
+// singleOrgSync, allOrgSync), one enterprise's calls in order, retried and
+// logged as newInstance is. Authorized members log in through the
+// enterprise's identity provider at {URL}/idp/{domain}: an OAuth2
+// authorization-code flow with a CSRF-protected login page, the forced
+// change of the initial password, lockout after wrong passwords, PKCE
+// S256, token, refresh, userinfo in the legacy and the OrgID shape, and
+// logout (WithIdPPolicy). TrueWatch's side consumes both: its kit vendor
+// keeps who is authorized (TrueWatchTenants) and its sign-in, on
+// koogallery.LoginClient, lands members on "Activation Successful" and the
+// site's login page naming the subscription's workspace. UnifiedLogin and
+// LogInToTrueWatch log a member in from Go through the real pages.
+// docs/joint-service.md has the details and the choices made where the
+// facts are not public.
 //
 // # The clock
 //
