@@ -105,7 +105,9 @@ func TestBrowserUnifiedLogin(t *testing.T) {
 
 	var errText, heading, landing, site, url string
 	var shot1, shot2 []byte
-	text := func(sel chromedp.CSS, dst *string) chromedp.Action[chromedp.Void] { return into(chromedp.Text(sel), dst) }
+	text := func(sel chromedp.CSS, dst *string) chromedp.Action[chromedp.Void] {
+		return into(chromedp.Text(sel), dst)
+	}
 	shot := func(dst *[]byte) chromedp.Action[chromedp.Void] { return into(chromedp.FullScreenshot(100), dst) }
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(srv.Enterprises()[0].LoginURL),
