@@ -255,3 +255,31 @@ func TestClientSecretKeyConfigurable(t *testing.T) {
 	require.Len(t, ds, 1)
 	assert.Equal(t, string(koogallery.ResultAppSecretProblem), ds[0].ResultCode)
 }
+
+// Reset drops the joint service with the rest: enterprises, the identity
+// provider's records and what TrueWatch was told.
+func TestJointServiceReset(t *testing.T) {
+	env := loggedIn(t)
+	require.NotEmpty(t, env.srv.TrueWatchTenants())
+	require.NoError(t, env.srv.Reset())
+	assert.Empty(t, env.srv.Enterprises())
+	assert.Empty(t, env.srv.TrueWatchTenants())
+	assert.Empty(t, env.srv.Deliveries(mockserver.DeliveryFilter{TenantID: env.ent.TenantID}))
+	_, err := env.srv.LogInToTrueWatch(env.ctx, env.ent.TenantID, env.creds())
+	require.ErrorIs(t, err, mockserver.ErrUnknownEnterprise)
+	// The same enterprise can be created again.
+	again := setupJointOn(t, env.srv)
+	assert.Equal(t, mockserver.EnterpriseActive, again.Status)
+}
+
+func setupJointOn(t *testing.T, srv *mockserver.Server) mockserver.Enterprise {
+	t.Helper()
+	ent, err := srv.CreateEnterprise(t.Context(), mockserver.EnterpriseRequest{HuaweiAccountID: mockserver.DemoHuaweiAccountID,
+		InstanceID: mockserver.DemoInstanceID, Name: "Analytical Engines", Domain: "engines.example", Abbreviation: "engines"})
+	require.NoError(t, err)
+	_, err = srv.AdvanceClock(t.Context(), mockserver.DefaultEnterpriseActivation)
+	require.NoError(t, err)
+	ent, err = srv.Enterprise(ent.TenantID)
+	require.NoError(t, err)
+	return ent
+}
