@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/huawei"
 	"github.com/truewatch-labs/marketplace-go/internal/telemetry"
 	"github.com/truewatch-labs/marketplace-go/retry"
 	"github.com/truewatch-labs/marketplace-go/secret"
@@ -99,10 +101,23 @@ type NewAccountInfo struct {
 	TermsAccepted     bool
 }
 
-// Activation is a fluent builder for the activation of a TrueWatch
-// subscription bought on Huawei Cloud Marketplace. Each With… (or branch)
-// method records its input, noting any problem, and returns the builder;
-// nothing touches the network until Plan or Run, and Plan and Run refuse
+// Activation is a fluent, immutable builder for the activation of a
+// TrueWatch subscription bought on Huawei Cloud Marketplace. Each With…
+// (or branch) method returns a new builder with its input recorded (and
+// any problem with it noted), leaving the receiver as it was: one base
+// builder can be shared, also between goroutines, and branched into many
+// activations that never see each other's settings:
+//
+//	base := truewatch.NewActivation().WithBillingURL(url).WithCodes(codes)
+//	us := base.WithSite(truewatch.SiteUS1).Register(info)
+//	eu := base.WithSite(truewatch.SiteEU1).BindBillingAccount("ada", email).CreateWorkspace(ws)
+//
+// Builders derived from one another share only what is given by reference:
+// a Store (and the default in-memory store NewActivation makes, so that
+// twin runs of one activation meet its lease), the clients, the HTTP
+// client, the code provider, the event function and the logger.
+//
+// Nothing touches the network until Plan or Run, and Plan and Run refuse
 // the builder with one *apierror.ValidationError listing every problem.
 //
 // The branch methods (Register, or BindBillingAccount and a workspace
@@ -110,8 +125,8 @@ type NewAccountInfo struct {
 // (BranchCheck): Run succeeds when the subscription is already activated
 // and otherwise fails with a *NeedsBranchError, changing nothing.
 //
-// Configure an Activation from one goroutine; once configured, Plan and Run
-// may be called any number of times, also concurrently.
+// Plan and Run may be called any number of times, also concurrently; a
+// Plan can itself be run (Plan.Run), without repeating its look-ups.
 type Activation struct {
 	problems apierror.Problems
 
@@ -125,13 +140,16 @@ type Activation struct {
 	huaweiAK       string
 	huaweiSK       secret.String
 	huaweiToken    secret.String
-	huaweiFromEnv  bool
-	httpClient     *http.Client
-	retryPolicy    *retry.Policy
-	prover         OwnershipProver
-	link           *billing.ActivationLink
-	audience       string
-	telemetry      telemetry.Providers
+	huaweiFromEnv  bool // credentials from the environment were asked for
+	// huaweiDomain is the account ID HUAWEICLOUD_SDK_DOMAIN_ID gave
+	// (WithHuaweiCredentialsFromEnv).
+	huaweiDomain string
+	httpClient   *http.Client
+	retryPolicy  *retry.Policy
+	prover       OwnershipProver
+	link         *billing.ActivationLink
+	audience     string
+	telemetry    telemetry.Providers
 
 	// Identity.
 	accountID  string
@@ -160,10 +178,21 @@ type Activation struct {
 	leaseTTL        time.Duration
 	leaseWait       time.Duration
 
-	// defaultStore is the in-memory store used when WithStore was not
-	// called, made on first use so that the zero Activation works too.
-	storeMu      sync.Mutex
-	defaultStore *MemoryStore
+	// mem is the in-memory store used when WithStore was not called: one
+	// for NewActivation and every builder derived from it, made on first
+	// use.
+	mem *lazyStore
+}
+
+// lazyStore is a MemoryStore made on first use.
+type lazyStore struct {
+	once sync.Once
+	s    *MemoryStore
+}
+
+func (l *lazyStore) get() *MemoryStore {
+	l.once.Do(func() { l.s = NewMemoryStore() })
+	return l.s
 }
 
 type bindAccountInfo struct {
@@ -173,8 +202,27 @@ type bindAccountInfo struct {
 
 // NewActivation returns an empty builder: an in-memory store, the system
 // clock, no logging, DefaultMaxCodeAttempts. The zero Activation is the
-// same.
-func NewActivation() *Activation { return &Activation{} }
+// same, but each builder derived from a zero one by a With… call has an
+// in-memory store of its own.
+func NewActivation() *Activation { return &Activation{mem: &lazyStore{}} }
+
+// with returns a copy of a changed by fn: every With… and branch method
+// is one, so that the receiver never changes. The copy shares nothing fn
+// may change: the slices it appends to are clipped (an append copies), and
+// the pointer fields are replaced, never written through.
+func (a *Activation) with(fn func(c *Activation)) *Activation {
+	var c Activation
+	if a != nil {
+		c = *a
+	}
+	c.problems = slices.Clip(c.problems)
+	c.wsChoices = slices.Clip(c.wsChoices)
+	if c.mem == nil {
+		c.mem = &lazyStore{}
+	}
+	fn(&c)
+	return &c
+}
 
 // logger is the configured logger, or one that discards.
 func (a *Activation) logger() *slog.Logger {
@@ -212,23 +260,21 @@ func (a *Activation) codeAttempts() int {
 	return a.maxCodeAttempts
 }
 
-// checkpoints is the configured store, or the builder's own in-memory one,
-// shared by its Plans and Runs.
+// checkpoints is the configured store, or the in-memory one shared by the
+// builders derived from one NewActivation, and by their Plans and Runs.
 func (a *Activation) checkpoints() Store {
 	if a.store != nil {
 		return a.store
 	}
-	a.storeMu.Lock()
-	defer a.storeMu.Unlock()
-	if a.defaultStore == nil {
-		a.defaultStore = NewMemoryStore()
+	if a.mem == nil {
+		return NewMemoryStore() // a zero Activation, never derived
 	}
-	return a.defaultStore
+	return a.mem.get()
 }
 
+// problem returns a copy of a with a problem noted.
 func (a *Activation) problem(field, format string, args ...any) *Activation {
-	a.problems.Add(field, format, args...)
-	return a
+	return a.with(func(c *Activation) { c.problems.Add(field, format, args...) })
 }
 
 // WithBillingURL sets the Billing Center base URL; the builder makes the
@@ -237,16 +283,14 @@ func (a *Activation) WithBillingURL(url string) *Activation {
 	if url == "" {
 		return a.problem("billingURL", "is empty")
 	}
-	a.billingURL = url
-	return a
+	return a.with(func(c *Activation) { c.billingURL = url })
 }
 
 // WithSiteEndpoints sets where each site's services are (site.UnderBase for
 // the mock server); the builder makes the workspace client from it. Without
 // it the public TrueWatch hosts are used.
 func (a *Activation) WithSiteEndpoints(e site.Endpoints) *Activation {
-	a.endpoints = &e
-	return a
+	return a.with(func(c *Activation) { c.endpoints = &e })
 }
 
 // WithHuaweiEndpoint points every Huawei service (IAM, BSS) at url, for the
@@ -255,8 +299,7 @@ func (a *Activation) WithHuaweiEndpoint(url string) *Activation {
 	if url == "" {
 		return a.problem("huaweiEndpoint", "is empty")
 	}
-	a.huaweiEndpoint = url
-	return a
+	return a.with(func(c *Activation) { c.huaweiEndpoint = url })
 }
 
 // WithHuaweiCredentials sets the Huawei Cloud access key the builder's
@@ -268,22 +311,34 @@ func (a *Activation) WithHuaweiCredentials(ak string, sk secret.String) *Activat
 	if ak == "" || sk.IsZero() {
 		return a.problem("huaweiCredentials", "access key and secret key are required")
 	}
-	a.huaweiAK, a.huaweiSK = ak, sk
-	return a
+	return a.with(func(c *Activation) { c.huaweiAK, c.huaweiSK = ak, sk })
 }
 
 // WithHuaweiSecurityToken adds the security token of temporary Huawei
 // credentials.
 func (a *Activation) WithHuaweiSecurityToken(token secret.String) *Activation {
-	a.huaweiToken = token
-	return a
+	return a.with(func(c *Activation) { c.huaweiToken = token })
 }
 
-// WithHuaweiCredentialsFromEnv makes the builder's Huawei client read its
-// credentials from the environment (see huawei.WithCredentialsFromEnv).
+// WithHuaweiCredentialsFromEnv reads the Huawei credentials from the
+// environment when it is called, as huawei.WithCredentialsFromEnv does:
+// HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (both required), and when set
+// HUAWEICLOUD_SDK_SECURITY_TOKEN and HUAWEICLOUD_SDK_DOMAIN_ID (the
+// account ID, which is then not looked up through IAM by the Huawei
+// client). Reading them here, not at Run, keeps a builder what it was when
+// made.
 func (a *Activation) WithHuaweiCredentialsFromEnv() *Activation {
-	a.huaweiFromEnv = true
-	return a
+	ak, sk := os.Getenv(huawei.EnvAccessKey), secret.String(os.Getenv(huawei.EnvSecretKey))
+	return a.with(func(c *Activation) {
+		c.huaweiFromEnv = true
+		if ak == "" || sk.IsZero() {
+			c.problems.Add("huaweiCredentials", "%s and %s must both be set in the environment", huawei.EnvAccessKey, huawei.EnvSecretKey)
+			return
+		}
+		c.huaweiAK, c.huaweiSK = ak, sk
+		c.huaweiToken = secret.String(os.Getenv(huawei.EnvSecurityToken))
+		c.huaweiDomain = os.Getenv(huawei.EnvDomainID)
+	})
 }
 
 // OwnershipProver proves to the Billing Center that the caller controls the
@@ -304,8 +359,7 @@ func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
 	if p == nil {
 		return a.problem("ownershipProver", "is nil")
 	}
-	a.prover = p
-	return a
+	return a.with(func(c *Activation) { c.prover = p })
 }
 
 // WithActivationLink proves ownership of the Huawei account with the
@@ -325,15 +379,15 @@ func (a *Activation) WithActivationLink(link string) *Activation {
 	var ve *apierror.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		for _, p := range ve.Problems {
-			a.problem(p.Field, "%s", p.Message)
-		}
-		return a
+		return a.with(func(c *Activation) {
+			for _, p := range ve.Problems {
+				c.problems.Add(p.Field, "%s", p.Message)
+			}
+		})
 	case err != nil:
 		return a.problem("activationLink", "%v", err)
 	}
-	a.link = l
-	return a
+	return a.with(func(c *Activation) { c.link = l })
 }
 
 // WithAudience sets the audience the proofs of ownership name, for the
@@ -343,8 +397,7 @@ func (a *Activation) WithAudience(audience string) *Activation {
 	if audience == "" {
 		return a.problem("audience", "is empty")
 	}
-	a.audience = audience
-	return a
+	return a.with(func(c *Activation) { c.audience = audience })
 }
 
 // WithHTTPClient sets the HTTP client of the clients the builder makes.
@@ -352,37 +405,37 @@ func (a *Activation) WithHTTPClient(hc *http.Client) *Activation {
 	if hc == nil {
 		return a.problem("httpClient", "is nil")
 	}
-	a.httpClient = hc
-	return a
+	return a.with(func(c *Activation) { c.httpClient = hc })
 }
 
 // WithRetryPolicy sets the retry policy of the clients the builder makes.
 // Unless the policy has its own Sleep, they wait through the activation's
 // clock when it sleeps (WithClock).
 func (a *Activation) WithRetryPolicy(p retry.Policy) *Activation {
-	a.retryPolicy = &p
-	return a
+	return a.with(func(c *Activation) { c.retryPolicy = &p })
 }
 
 // WithHuaweiAccountID gives the Huawei Cloud account ID (32 lower-case hex
 // characters, Huawei console: My Credentials > Account ID), so it is not
 // looked up through IAM.
 func (a *Activation) WithHuaweiAccountID(id string) *Activation {
-	a.accountID = id
-	if id == "" {
-		return a.problem("huaweiAccountId", "is empty (leave it out to look it up)")
-	}
-	return a
+	return a.with(func(c *Activation) {
+		c.accountID = id
+		if id == "" {
+			c.problems.Add("huaweiAccountId", "is empty (leave it out to look it up)")
+		}
+	})
 }
 
 // WithInstanceID gives the marketplace instance ID (Purchased Services >
 // Resource Details), so it is not looked up among the purchases.
 func (a *Activation) WithInstanceID(id string) *Activation {
-	a.instanceID = id
-	if id == "" {
-		return a.problem("instanceId", "is empty (leave it out to look it up)")
-	}
-	return a
+	return a.with(func(c *Activation) {
+		c.instanceID = id
+		if id == "" {
+			c.problems.Add("instanceId", "is empty (leave it out to look it up)")
+		}
+	})
 }
 
 // WithSite chooses the TrueWatch site of the workspace. It is required
@@ -390,8 +443,7 @@ func (a *Activation) WithInstanceID(id string) *Activation {
 // check (no branch) may leave it out; the Result then carries the site of
 // the settled workspace.
 func (a *Activation) WithSite(s Site) *Activation {
-	a.site, a.siteSet = s, true
-	return a
+	return a.with(func(c *Activation) { c.site, c.siteSet = s, true })
 }
 
 // Register chooses the branch for a subscription with no Billing Center
@@ -399,11 +451,12 @@ func (a *Activation) WithSite(s Site) *Activation {
 // It contradicts BindBillingAccount. A subscription that is already
 // activated is left as it is.
 func (a *Activation) Register(info RegisterInfo) *Activation {
-	if a.register != nil && *a.register != info {
-		a.problem("register", "Register was called twice with different information; call it once")
-	}
-	a.register = &info
-	return a
+	return a.with(func(c *Activation) {
+		if c.register != nil && *c.register != info {
+			c.problems.Add("register", "Register was called twice with different information; call it once")
+		}
+		c.register = &info
+	})
 }
 
 // BindBillingAccount chooses the branch for an existing Billing Center
@@ -414,54 +467,59 @@ func (a *Activation) Register(info RegisterInfo) *Activation {
 // continues with the workspace step.
 func (a *Activation) BindBillingAccount(username, email string) *Activation {
 	info := bindAccountInfo{username: username, email: email}
-	if a.bindAccount != nil && *a.bindAccount != info {
-		a.problem("bindBillingAccount", "BindBillingAccount was called twice with different accounts; call it once")
-	}
-	a.bindAccount = &info
-	return a
+	return a.with(func(c *Activation) {
+		if c.bindAccount != nil && *c.bindAccount != info {
+			c.problems.Add("bindBillingAccount", "BindBillingAccount was called twice with different accounts; call it once")
+		}
+		c.bindAccount = &info
+	})
 }
 
 // BindWorkspaceByID binds an existing workspace of the Billing Center
 // account, by ID. It must be on the activation's site.
 func (a *Activation) BindWorkspaceByID(id string) *Activation {
-	if slices.Contains(a.wsChoices, "BindWorkspaceByID") && a.bindWSID != id {
-		a.problem("bindWorkspaceById", "BindWorkspaceByID was called twice with different IDs; call it once")
-	}
-	a.wsChoices = append(a.wsChoices, "BindWorkspaceByID")
-	a.bindWSID = id
-	return a
+	return a.with(func(c *Activation) {
+		if slices.Contains(c.wsChoices, "BindWorkspaceByID") && c.bindWSID != id {
+			c.problems.Add("bindWorkspaceById", "BindWorkspaceByID was called twice with different IDs; call it once")
+		}
+		c.wsChoices = append(c.wsChoices, "BindWorkspaceByID")
+		c.bindWSID = id
+	})
 }
 
 // BindWorkspaceByName binds the existing workspace of the Billing Center
 // account with this name on the activation's site.
 func (a *Activation) BindWorkspaceByName(name string) *Activation {
-	if slices.Contains(a.wsChoices, "BindWorkspaceByName") && a.bindWSName != name {
-		a.problem("bindWorkspaceByName", "BindWorkspaceByName was called twice with different names; call it once")
-	}
-	a.wsChoices = append(a.wsChoices, "BindWorkspaceByName")
-	a.bindWSName = name
-	return a
+	return a.with(func(c *Activation) {
+		if slices.Contains(c.wsChoices, "BindWorkspaceByName") && c.bindWSName != name {
+			c.problems.Add("bindWorkspaceByName", "BindWorkspaceByName was called twice with different names; call it once")
+		}
+		c.wsChoices = append(c.wsChoices, "BindWorkspaceByName")
+		c.bindWSName = name
+	})
 }
 
 // CreateWorkspace creates a workspace for an existing TrueWatch account.
 func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
-	if a.create != nil && *a.create != info {
-		a.problem("createWorkspace", "CreateWorkspace was called twice with different information; call it once")
-	}
-	a.wsChoices = append(a.wsChoices, "CreateWorkspace")
-	a.create = &info
-	return a
+	return a.with(func(c *Activation) {
+		if c.create != nil && *c.create != info {
+			c.problems.Add("createWorkspace", "CreateWorkspace was called twice with different information; call it once")
+		}
+		c.wsChoices = append(c.wsChoices, "CreateWorkspace")
+		c.create = &info
+	})
 }
 
 // RegisterAndCreateWorkspace registers a new TrueWatch account and creates
 // its first workspace.
 func (a *Activation) RegisterAndCreateWorkspace(info NewAccountInfo) *Activation {
-	if a.newAccount != nil && *a.newAccount != info {
-		a.problem("registerAndCreateWorkspace", "RegisterAndCreateWorkspace was called twice with different information; call it once")
-	}
-	a.wsChoices = append(a.wsChoices, "RegisterAndCreateWorkspace")
-	a.newAccount = &info
-	return a
+	return a.with(func(c *Activation) {
+		if c.newAccount != nil && *c.newAccount != info {
+			c.problems.Add("registerAndCreateWorkspace", "RegisterAndCreateWorkspace was called twice with different information; call it once")
+		}
+		c.wsChoices = append(c.wsChoices, "RegisterAndCreateWorkspace")
+		c.newAccount = &info
+	})
 }
 
 // WithCodes sets where verification codes come from: PromptCodes,
@@ -471,8 +529,7 @@ func (a *Activation) WithCodes(p CodeProvider) *Activation {
 	if p == nil {
 		return a.problem("codes", "provider is nil")
 	}
-	a.codes = p
-	return a
+	return a.with(func(c *Activation) { c.codes = p })
 }
 
 // WithStore sets where progress is checkpointed and leases are kept
@@ -483,8 +540,7 @@ func (a *Activation) WithStore(s Store) *Activation {
 	if s == nil {
 		return a.problem("store", "is nil")
 	}
-	a.store = s
-	return a
+	return a.with(func(c *Activation) { c.store = s })
 }
 
 // WithLeaseOwner names the owner of the leases Run claims (see Store), for
@@ -495,8 +551,7 @@ func (a *Activation) WithLeaseOwner(owner string) *Activation {
 	if owner == "" {
 		return a.problem("leaseOwner", "is empty")
 	}
-	a.leaseOwner = owner
-	return a
+	return a.with(func(c *Activation) { c.leaseOwner = owner })
 }
 
 // WithLeaseTTL sets how long Run's lease lasts unless renewed (default
@@ -506,8 +561,7 @@ func (a *Activation) WithLeaseTTL(ttl time.Duration) *Activation {
 	if ttl < 10*time.Millisecond {
 		return a.problem("leaseTTL", "must be at least 10ms, not %s", ttl)
 	}
-	a.leaseTTL = ttl
-	return a
+	return a.with(func(c *Activation) { c.leaseTTL = ttl })
 }
 
 // WithLeaseWait makes Run wait up to d for a lease another run holds,
@@ -520,16 +574,14 @@ func (a *Activation) WithLeaseWait(d time.Duration) *Activation {
 	if d < 0 {
 		return a.problem("leaseWait", "is negative")
 	}
-	a.leaseWait = d
-	return a
+	return a.with(func(c *Activation) { c.leaseWait = d })
 }
 
 // WithEvents reports progress to fn: steps started, finished, failed and
 // skipped, retries with their reason and wait, code requests. fn is called
 // synchronously from Run.
 func (a *Activation) WithEvents(fn func(Event)) *Activation {
-	a.events = fn
-	return a
+	return a.with(func(c *Activation) { c.events = fn })
 }
 
 // WithLogger logs the activation's progress (and, for the clients the
@@ -538,8 +590,7 @@ func (a *Activation) WithLogger(l *slog.Logger) *Activation {
 	if l == nil {
 		return a.problem("logger", "is nil")
 	}
-	a.log = l
-	return a
+	return a.with(func(c *Activation) { c.log = l })
 }
 
 // WithClock sets the clock used to decide how long to wait before a new
@@ -547,12 +598,11 @@ func (a *Activation) WithLogger(l *slog.Logger) *Activation {
 // such as the mock's *mockserver.ManualClock, also does every wait of the
 // activation and of the clients the builder makes, moving the clock on
 // instead of sleeping.
-func (a *Activation) WithClock(c Clock) *Activation {
-	if c == nil {
+func (a *Activation) WithClock(clk Clock) *Activation {
+	if clk == nil {
 		return a.problem("clock", "is nil")
 	}
-	a.clock = c
-	return a
+	return a.with(func(c *Activation) { c.clock = clk })
 }
 
 // WithSleep sets how the activation waits: for a verification code to be
@@ -566,8 +616,7 @@ func (a *Activation) WithSleep(fn func(ctx context.Context, d time.Duration) err
 	if fn == nil {
 		return a.problem("sleep", "is nil")
 	}
-	a.sleep = fn
-	return a
+	return a.with(func(c *Activation) { c.sleep = fn })
 }
 
 // WithMaxCodeAttempts sets how many codes a step asks for before giving up
@@ -576,8 +625,7 @@ func (a *Activation) WithMaxCodeAttempts(n int) *Activation {
 	if n < 1 {
 		return a.problem("maxCodeAttempts", "must be at least 1")
 	}
-	a.maxCodeAttempts = n
-	return a
+	return a.with(func(c *Activation) { c.maxCodeAttempts = n })
 }
 
 // String describes the activation's identity and branch without any secret,

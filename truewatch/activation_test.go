@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -770,4 +771,65 @@ func TestNeedsBranchErrorWithoutSubscription(t *testing.T) {
 	err := &NeedsBranchError{}
 	assert.Equal(t, ErrNeedsBranch.Error(), err.Error())
 	assert.ErrorIs(t, err, ErrNeedsBranch)
+}
+
+// TestBranchedBuildersAreIndependent: every With… and branch method returns
+// a new builder and leaves its receiver as it was, so activations branched
+// from one base never see each other's settings, problems or workspace
+// choices, also when branched from several goroutines at once.
+func TestBranchedBuildersAreIndependent(t *testing.T) {
+	f := newFake()
+	root := base(f, &fixedCodes{}).WithHuaweiAccountID(testAccountID).WithInstanceID(testInstanceID)
+	us := root.Register(registerInfo())
+	eu := root.WithSite(SiteEU1).BindBillingAccount("ada", "ada@example.com").CreateWorkspace(createInfo())
+	bad := root.WithStore(nil).WithMaxCodeAttempts(0)
+
+	identity := func(a *Activation) Identity {
+		t.Helper()
+		id, err := a.Identity()
+		require.NoError(t, err)
+		return id
+	}
+	assert.Equal(t, BranchCheck, identity(root).Branch, "the base has no branch")
+	assert.Equal(t, SiteUS1, identity(root).Site)
+	assert.Equal(t, Identity{ActivationID: activationID(testAccountID, testInstanceID, SiteUS1, BranchRegister),
+		HuaweiAccountID: testAccountID, InstanceID: testInstanceID, Site: SiteUS1, Branch: BranchRegister}, identity(us))
+	assert.Equal(t, SiteEU1, identity(eu).Site)
+	assert.Equal(t, BranchCreateWorkspace, identity(eu).Branch)
+	require.Error(t, bad.Validate())
+	assert.NoError(t, root.Validate(), "a branch's problems are its own")
+	assert.NoError(t, us.Validate())
+	assert.NoError(t, eu.Validate())
+
+	// Workspace choices appended from one base do not overwrite each other.
+	bound := root.BindBillingAccount("ada", "ada@example.com")
+	byID, byName := bound.BindWorkspaceByID("wksp_1"), bound.BindWorkspaceByName("prod")
+	assert.NoError(t, byID.Validate())
+	assert.NoError(t, byName.Validate())
+	assert.Error(t, bound.Validate(), "the base still lacks a workspace choice")
+	assert.Error(t, byID.BindWorkspaceByName("prod").Validate(), "a contradiction is still seen")
+
+	// Runs of the branches change only what each was given.
+	res, err := eu.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, SiteEU1, res.Site)
+	assert.Equal(t, 1, count(f.callList(), "CreateWorkspace"))
+	assert.Zero(t, count(f.callList(), "Register"))
+
+	var wg sync.WaitGroup
+	sites := []Site{SiteUS1, SiteEU1, SiteAP1, SiteZA1, SiteID1}
+	got := make([]Site, 40)
+	for i := range got {
+		wg.Go(func() {
+			a := root.WithSite(sites[i%len(sites)]).Register(registerInfo())
+			if id, err := a.Identity(); err == nil {
+				got[i] = id.Site
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range got {
+		assert.Equal(t, sites[i%len(sites)], s)
+	}
+	assert.Equal(t, SiteUS1, identity(root).Site)
 }

@@ -17,8 +17,7 @@ func (a *Activation) WithBillingClient(c *billing.Client) *Activation {
 	if c == nil {
 		return a.problem("billingClient", "is nil")
 	}
-	a.billingAPI = billingAdapter{c}
-	return a
+	return a.with(func(b *Activation) { b.billingAPI = billingAdapter{c} })
 }
 
 // WithWorkspaceClient sets the workspace client, instead of the one the
@@ -27,8 +26,7 @@ func (a *Activation) WithWorkspaceClient(c *workspace.Client) *Activation {
 	if c == nil {
 		return a.problem("workspaceClient", "is nil")
 	}
-	a.workspaceAPI = workspaceAdapter{c}
-	return a
+	return a.with(func(b *Activation) { b.workspaceAPI = workspaceAdapter{c} })
 }
 
 // apis are the clients one Plan or Run uses.
@@ -79,7 +77,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 	}
 	// The Huawei client is made whenever there are credentials: it looks up
 	// missing IDs and signs the proofs of ownership.
-	if hw == nil && (a.huaweiAK != "" || a.huaweiFromEnv) {
+	if hw == nil && a.huaweiAK != "" {
 		if c, err := a.newHuaweiClient(); err != nil {
 			p.Add("huaweiCredentials", "%v", err)
 		} else {

@@ -252,8 +252,7 @@ func (b billingFake) workspaces(ctx context.Context, token secret.String) ([]bil
 
 // withFakes wires f into a builder.
 func (a *Activation) withFakes(f *fakeServices) *Activation {
-	a.billingAPI, a.workspaceAPI, a.huaweiAPI = billingFake{f}, f, f
-	return a
+	return a.with(func(c *Activation) { c.billingAPI, c.workspaceAPI, c.huaweiAPI = billingFake{f}, f, f })
 }
 
 // fixedCodes returns the given codes in order, then goodCode, recording the

@@ -1,6 +1,7 @@
 package truewatch
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/truewatch-labs/marketplace-go/huawei"
@@ -14,24 +15,17 @@ func (a *Activation) WithHuaweiClient(c *huawei.Client) *Activation {
 	if c == nil {
 		return a.problem("huaweiClient", "is nil")
 	}
-	a.huaweiAPI = huaweiAdapter{c}
-	return a
+	return a.with(func(b *Activation) { b.huaweiAPI = huaweiAdapter{c} })
 }
 
 // newHuaweiClient makes the Huawei client from the builder's settings.
 func (a *Activation) newHuaweiClient() (huaweiAPI, error) {
-	opts := append([]huawei.Option{huawei.WithLogger(a.logger())}, a.huaweiTelemetry()...)
-	switch {
-	case a.huaweiAK != "":
-		opts = append(opts, huawei.WithCredentials(a.huaweiAK, a.huaweiSK))
-		if !a.huaweiToken.IsZero() {
-			opts = append(opts, huawei.WithSecurityToken(a.huaweiToken))
-		}
-	case a.huaweiFromEnv:
-		opts = append(opts, huawei.WithCredentialsFromEnv())
+	opts := append([]huawei.Option{huawei.WithLogger(a.logger()), huawei.WithCredentials(a.huaweiAK, a.huaweiSK)}, a.huaweiTelemetry()...)
+	if !a.huaweiToken.IsZero() {
+		opts = append(opts, huawei.WithSecurityToken(a.huaweiToken))
 	}
-	if a.accountID != "" {
-		opts = append(opts, huawei.WithDomainID(a.accountID))
+	if id := cmp.Or(a.accountID, a.huaweiDomain); id != "" {
+		opts = append(opts, huawei.WithDomainID(id))
 	}
 	if a.huaweiEndpoint != "" {
 		opts = append(opts, huawei.WithEndpoint(a.huaweiEndpoint))

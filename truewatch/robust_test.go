@@ -37,12 +37,13 @@ func TestNilsAreErrorsNotPanics(t *testing.T) {
 
 	// The zero Activation works like NewActivation's.
 	var zero Activation
-	res, err := zero.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).
+	a := zero.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).
 		WithSleep(func(context.Context, time.Duration) error { return nil }).
-		Register(registerInfo()).Run(context.Background())
+		Register(registerInfo())
+	res, err := a.Run(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "wksp_reg", res.WorkspaceID)
-	again, err := zero.Run(context.Background())
+	again, err := a.Run(context.Background())
 	require.NoError(t, err)
 	assert.True(t, again.AlreadyActivated)
 
@@ -193,15 +194,16 @@ func TestBranchMethodsCalledTwiceWithDifferentValues(t *testing.T) {
 	assert.Empty(t, f.callList())
 }
 
-// TestConcurrentPlansAndRuns: a configured builder (here the zero one, with
-// its own lazily made store) may Plan and Run from several goroutines; the
-// Runs take the activation's lease in turn (WithLeaseWait).
+// TestConcurrentPlansAndRuns: a configured builder (here one derived from
+// the zero one, with its own lazily made store) may Plan and Run from
+// several goroutines; the Runs take the activation's lease in turn
+// (WithLeaseWait).
 func TestConcurrentPlansAndRuns(t *testing.T) {
 	f := newFake()
 	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "ada"
 	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_1", Name: "prod", Site: SiteUS1}}
-	var a Activation
-	a.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).BindBillingAccount("ada", "ada@example.com").
+	var zero Activation
+	a := zero.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).BindBillingAccount("ada", "ada@example.com").
 		BindWorkspaceByID("wksp_1").WithLeaseWait(10 * time.Second)
 	var wg sync.WaitGroup
 	for range 8 {

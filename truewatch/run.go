@@ -98,8 +98,12 @@ func (a *Activation) newRunner(ctx context.Context, live bool) (*runner, error) 
 	if a == nil {
 		return nil, errNilActivation
 	}
-	c, err := a.validate()
-	if err != nil {
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	var p apierror.Problems
+	c := a.clients(&p)
+	if err := p.Err("Activation"); err != nil {
 		return nil, err
 	}
 	sleep := a.sleeper()

@@ -48,8 +48,7 @@ func (a *Activation) WithTracerProvider(tp trace.TracerProvider) *Activation {
 	if tp == nil {
 		return a.problem("tracerProvider", "is nil")
 	}
-	a.telemetry.Tracer = tp
-	return a
+	return a.with(func(c *Activation) { c.telemetry.Tracer = tp })
 }
 
 // WithMeterProvider measures Run (activations started, completed and
@@ -61,8 +60,7 @@ func (a *Activation) WithMeterProvider(mp metric.MeterProvider) *Activation {
 	if mp == nil {
 		return a.problem("meterProvider", "is nil")
 	}
-	a.telemetry.Meter = mp
-	return a
+	return a.with(func(c *Activation) { c.telemetry.Meter = mp })
 }
 
 // billingTelemetry, workspaceTelemetry and huaweiTelemetry hand the

@@ -1,45 +1,36 @@
 package truewatch
 
 import (
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/httpcore"
 	"github.com/truewatch-labs/marketplace-go/internal/rules"
-	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/site"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
-
-// Placeholders that stand in, during validation, for the values only known
-// later (the code, the looked-up IDs), so the request types' own Validate
-// methods can check everything else; their problems are dropped.
-const (
-	placeholderCode      = secret.String("000000")
-	placeholderAccountID = "00000000000000000000000000000000"
-	placeholderInstance  = "placeholder"
-)
-
-// fieldNames maps wire field names to the builder's names in problems.
-var fieldNames = map[string]string{"mobile": "phone"}
 
 // Validate checks the builder's inputs without any network call and returns
 // one *apierror.ValidationError listing every problem, or nil. Plan and Run
 // call it first. A builder with no branch is valid: it only checks whether
 // the subscription is activated (see BranchCheck), and needs neither a site
 // nor a code provider.
+//
+// It reads the builder's own fields with the rules the clients and the
+// Billing Center apply to the same values (internal/rules), so a valid
+// builder sends no request the clients would refuse; it makes no client.
+// The values only known later (the verification codes, the IDs Plan looks
+// up) are checked when they are known.
 func (a *Activation) Validate() error {
 	if a == nil {
 		return errNilActivation
 	}
-	_, err := a.validate()
-	return err
+	return a.validate()
 }
 
-// validate checks the inputs and, when they are sound, makes the clients.
-func (a *Activation) validate() (apis, error) {
+func (a *Activation) validate() error {
 	p := slices.Clone(a.problems)
 
 	check := a.branch() == BranchCheck
@@ -81,7 +72,14 @@ func (a *Activation) validate() (apis, error) {
 	if a.codes == nil && !check {
 		p.Add("codes", "a verification code provider is required (WithCodes)")
 	}
+	a.validateBranch(&p)
+	a.validateClients(&p)
+	return p.Err("Activation")
+}
 
+// validateBranch checks the branch: one, without contradictions, with
+// sound information.
+func (a *Activation) validateBranch(p *apierror.Problems) {
 	choices := slices.Compact(slices.Sorted(slices.Values(a.wsChoices)))
 	if a.register != nil && a.bindAccount != nil {
 		p.Add("branch", "Register and BindBillingAccount contradict each other; choose one")
@@ -90,8 +88,8 @@ func (a *Activation) validate() (apis, error) {
 		p.Add("workspace", "%s cannot be combined with Register, which creates the first workspace itself", strings.Join(choices, ", "))
 	}
 	if a.bindAccount != nil {
-		rules.Required(&p, "bindBillingAccount.username", a.bindAccount.username)
-		rules.Email(&p, "bindBillingAccount.email", a.bindAccount.email)
+		rules.Required(p, "bindBillingAccount.username", a.bindAccount.username)
+		rules.Email(p, "bindBillingAccount.email", a.bindAccount.email)
 		switch len(choices) {
 		case 0:
 			p.Add("workspace", "BindBillingAccount needs one of %s", workspaceChoices)
@@ -104,49 +102,58 @@ func (a *Activation) validate() (apis, error) {
 	}
 
 	if r := a.register; r != nil {
-		req := registerRequest(r, SiteUS1, placeholderAccountID, placeholderInstance)
-		req.EmailCode = placeholderCode
-		merge(&p, "register.", req.Validate(), "site", "emailCode", "huaweiAccountId", "instanceId")
+		rules.Username(p, "register.username", r.Username)
+		rules.Password(p, "register.password", r.Password.Reveal())
+		rules.Email(p, "register.email", r.Email)
+		rules.Phone(p, "register.phone", r.Phone)
+		rules.CompanyName(p, "register.company.name", r.Company.Name)
+		rules.WorkspaceName(p, "register.workspaceName", r.WorkspaceName)
+		rules.Language(p, "register.workspaceLanguage", r.WorkspaceLanguage)
+		rules.Terms(p, "register.termsAccepted", r.TermsAccepted)
 		if !r.PasswordConfirm.IsZero() && r.PasswordConfirm != r.Password {
 			p.Add("register.passwordConfirm", "does not match password")
 		}
 	}
 	if slices.Contains(a.wsChoices, "BindWorkspaceByID") {
-		rules.Required(&p, "bindWorkspaceById.id", a.bindWSID)
+		rules.Required(p, "bindWorkspaceById.id", a.bindWSID)
 	}
 	if slices.Contains(a.wsChoices, "BindWorkspaceByName") {
-		rules.WorkspaceName(&p, "bindWorkspaceByName.name", a.bindWSName)
+		rules.WorkspaceName(p, "bindWorkspaceByName.name", a.bindWSName)
 	}
 	if c := a.create; c != nil {
-		req := createRequest(c, SiteUS1)
-		req.EmailCode = placeholderCode
-		merge(&p, "createWorkspace.", req.Validate(), "site", "emailCode")
+		rules.WorkspaceName(p, "createWorkspace.name", c.Name)
+		rules.Language(p, "createWorkspace.language", c.Language)
+		rules.Email(p, "createWorkspace.email", c.Email)
+		rules.Terms(p, "createWorkspace.termsAccepted", c.TermsAccepted)
 	}
 	if n := a.newAccount; n != nil {
-		req := registerAndCreateRequest(n, SiteUS1)
-		req.EmailCode = placeholderCode
-		merge(&p, "registerAndCreateWorkspace.", req.Validate(), "site", "emailCode")
+		rules.WorkspaceName(p, "registerAndCreateWorkspace.name", n.WorkspaceName)
+		rules.Language(p, "registerAndCreateWorkspace.language", n.WorkspaceLanguage)
+		rules.Username(p, "registerAndCreateWorkspace.username", n.Username)
+		rules.Password(p, "registerAndCreateWorkspace.password", n.Password.Reveal())
+		if n.PasswordConfirm != n.Password {
+			p.Add("registerAndCreateWorkspace.passwordConfirm", "does not match password")
+		}
+		rules.Email(p, "registerAndCreateWorkspace.email", n.Email)
+		rules.Phone(p, "registerAndCreateWorkspace.phone", n.Phone)
+		rules.Terms(p, "registerAndCreateWorkspace.termsAccepted", n.TermsAccepted)
 	}
-	c := a.clients(&p)
-	return c, p.Err("Activation")
 }
 
-// merge adds the problems of a request's validation error under prefix,
-// except those of the fields in skip.
-func merge(p *apierror.Problems, prefix string, err error, skip ...string) {
-	var ve *apierror.ValidationError
-	if !errors.As(err, &ve) {
-		return
+// validateClients checks the settings of the clients the builder makes
+// as the clients will: the URLs with the HTTP core's own parser. What
+// only a client can tell (a region without an endpoint) is reported when
+// Plan or Run makes it, the same way.
+func (a *Activation) validateClients(p *apierror.Problems) {
+	if a.billingAPI == nil && a.billingURL != "" {
+		if _, err := httpcore.ParseBaseURL(a.billingURL); err != nil {
+			p.Add("billingURL", "%v", err)
+		}
 	}
-	for _, pr := range ve.Problems {
-		if slices.Contains(skip, pr.Field) {
-			continue
+	if a.huaweiAPI == nil && a.huaweiEndpoint != "" {
+		if _, err := httpcore.ParseBaseURL(a.huaweiEndpoint); err != nil {
+			p.Add("huaweiEndpoint", "%v", err)
 		}
-		f := pr.Field
-		if n, ok := fieldNames[f]; ok {
-			f = n
-		}
-		p.Add(prefix+f, "%s", pr.Message)
 	}
 }
 

@@ -58,12 +58,14 @@ type Client struct {
 	userAgent string
 }
 
-// New validates cfg and builds a Client. It makes no network call.
-func New(cfg Config) (*Client, error) {
-	if strings.TrimSpace(cfg.BaseURL) == "" {
+// ParseBaseURL checks a service's base URL as New does: absolute http or
+// https, without credentials; a trailing slash is dropped. Errors never
+// repeat a password the URL holds.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("base URL is required")
 	}
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/"))
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
 	if err != nil {
 		// url.Error repeats the URL, credentials included: keep the cause.
 		var ue *url.Error
@@ -77,6 +79,15 @@ func New(cfg Config) (*Client, error) {
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("base URL %q must not contain credentials (calls authenticate with tokens)", u.Redacted())
+	}
+	return u, nil
+}
+
+// New validates cfg and builds a Client. It makes no network call.
+func New(cfg Config) (*Client, error) {
+	u, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
