@@ -833,3 +833,65 @@ func TestBranchedBuildersAreIndependent(t *testing.T) {
 	}
 	assert.Equal(t, SiteUS1, identity(root).Site)
 }
+
+// TestStalePlanIsRefused: a plan whose subscription changed since, so that
+// running it would make a change it does not list, changes nothing and
+// returns the plan as it stands now, which runs; a change the plan lists
+// that was made meanwhile is found done.
+func TestStalePlanIsRefused(t *testing.T) {
+	f := newFake()
+	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername = true, "bcac_9", "ada"
+	f.sub.Workspaces = []billing.BoundWorkspace{{ID: "wksp_us", Name: "prod", Site: SiteUS1}}
+	var events []Event
+	a := base(f, &fixedCodes{}).Register(registerInfo()).WithEvents(func(e Event) { events = append(events, e) })
+	plan, err := a.Plan(context.Background())
+	require.NoError(t, err)
+	require.True(t, plan.AlreadyActivated)
+	require.Empty(t, plan.ChangeSteps())
+
+	// The workspace and the account are unbound (released, bought again).
+	f.sub.Bound, f.sub.BillingAccountID, f.sub.BillingUsername, f.sub.Workspaces = false, "", "", nil
+	plan.Steps = nil // what the plan runs is what was planned, not what its holder edits
+	calls := len(f.callList())
+	_, err = plan.Run(context.Background())
+	var stale *StalePlanError
+	require.ErrorAs(t, err, &stale)
+	assert.ErrorIs(t, err, ErrStalePlan)
+	var se *StepError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepCheckSubscription, se.Step)
+	assert.Equal(t, []StepName{StepRegister}, stale.Unplanned)
+	assert.Contains(t, err.Error(), "register")
+	assert.Equal(t, []string{"GetSubscription"}, f.callList()[calls:], "only the subscription was read")
+	assert.Equal(t, StepFailed, events[len(events)-1].Type)
+	require.Len(t, stale.Plan.ChangeSteps(), 1)
+	assert.Empty(t, stale.Plan.ChangeSteps()[0].IdempotencyKey, "no key before the secret is saved")
+
+	res, err := stale.Plan.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "wksp_reg", res.WorkspaceID)
+	assert.Equal(t, 1, count(f.callList(), "Register"))
+	assertKeyed(t, res.Steps)
+
+	// Running a plan whose change was made meanwhile skips it.
+	f2 := newFake()
+	a2 := base(f2, &fixedCodes{}).Register(registerInfo())
+	plan2, err := a2.Plan(context.Background())
+	require.NoError(t, err)
+	_, err = a2.Run(context.Background())
+	require.NoError(t, err)
+	res2, err := plan2.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, res2.AlreadyActivated)
+	assert.Equal(t, 1, count(f2.callList(), "Register"))
+	assert.Equal(t, 2, count(f2.callList(), "AccountID"), "Plan and Run looked up; Plan.Run did not")
+
+	_, err = (&Plan{ActivationID: plan.ActivationID}).Run(context.Background())
+	assert.ErrorIs(t, err, ErrPlanNotRunnable)
+	var nilPlan *Plan
+	_, err = nilPlan.Run(context.Background())
+	assert.ErrorIs(t, err, ErrPlanNotRunnable)
+	var nilCtx context.Context
+	_, err = plan2.Run(nilCtx)
+	assert.ErrorIs(t, err, ErrNilContext)
+}

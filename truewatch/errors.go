@@ -3,6 +3,7 @@ package truewatch
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -51,7 +52,39 @@ var (
 	// subscription nor say how it is bound. It is matched by the
 	// *OwnershipProofError that says what is missing.
 	ErrOwnershipUnproven = errors.New("truewatch: no proof of ownership of the Huawei account")
+	// ErrStalePlan: Plan.Run found that the subscription or the checkpoint
+	// changed since the plan was made, so that running it would make a
+	// change it does not list; nothing was changed. It is matched by the
+	// *StalePlanError that holds the plan as it stands now.
+	ErrStalePlan = errors.New("truewatch: the plan is stale")
+	// ErrPlanNotRunnable: Plan.Run was called on a Plan that
+	// Activation.Plan did not make (decoded, or built by hand).
+	ErrPlanNotRunnable = errors.New("truewatch: only a Plan made by Activation.Plan can be run")
 )
+
+// StalePlanError is what Plan.Run returns, inside a *StepError for
+// StepCheckSubscription and before any change, when running the plan would
+// make a change it does not list: the subscription or the checkpoint
+// changed since it was made (a subscription released and bought again, a
+// workspace unbound). It matches ErrStalePlan.
+type StalePlanError struct {
+	// Plan is the plan as it stands now; it can be shown, and run.
+	Plan *Plan
+	// Unplanned are the change steps Plan lists that the plan run did not.
+	Unplanned []StepName
+}
+
+func (e *StalePlanError) Error() string {
+	names := make([]string, len(e.Unplanned))
+	for i, n := range e.Unplanned {
+		names[i] = string(n)
+	}
+	return fmt.Sprintf("truewatch: the plan is stale: the subscription changed since it was made, and running now would also %s; "+
+		"nothing was changed: review the plan in this error and run it", strings.Join(names, ", "))
+}
+
+// Is makes errors.Is(err, ErrStalePlan) true.
+func (e *StalePlanError) Is(target error) bool { return target == ErrStalePlan }
 
 // BoundElsewhereError is what Plan and Run return, inside a *StepError
 // for StepCheckSubscription and before any change, when the subscription

@@ -29,6 +29,7 @@ func defaultLeaseOwner() string {
 // and, once the store says it is lost, cancels the run's context so that
 // waits and calls in progress stop.
 type leaseKeeper struct {
+	ctx    context.Context // the run's, ending when the lease is lost
 	store  Store
 	ttl    time.Duration
 	log    *slog.Logger
@@ -43,8 +44,8 @@ type leaseKeeper struct {
 
 // claimLease claims the activation's lease for the run, waiting up to
 // WithLeaseWait while another owner holds it, and starts renewing it. The
-// context it returns ends when the lease is lost.
-func (r *runner) claimLease(ctx context.Context) (context.Context, error) {
+// lease's context, under which the run goes on, ends when it is lost.
+func (r *runner) claimLease(ctx context.Context) error {
 	owner, ttl := r.a.leaseOwner, r.a.leaseTTL
 	if owner == "" {
 		owner = defaultLeaseOwner()
@@ -59,14 +60,14 @@ func (r *runner) claimLease(ctx context.Context) (context.Context, error) {
 		var held *LeaseHeldError
 		if err == nil {
 			lctx, cancel := context.WithCancelCause(ctx)
-			k := &leaseKeeper{store: r.store, ttl: ttl, log: r.log, cancel: cancel, lease: l,
+			k := &leaseKeeper{ctx: lctx, store: r.store, ttl: ttl, log: r.log, cancel: cancel, lease: l,
 				stop: make(chan struct{}), done: make(chan struct{})}
 			go k.keep(lctx)
 			r.lease = k
-			return lctx, nil
+			return nil
 		}
 		if !errors.As(err, &held) || !time.Now().Before(until) {
-			return nil, err
+			return err
 		}
 		wait := min(max(time.Until(held.ExpiresAt), time.Millisecond), time.Until(until), poll)
 		poll = min(2*poll, time.Second)
@@ -76,7 +77,7 @@ func (r *runner) claimLease(ctx context.Context) (context.Context, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 	}

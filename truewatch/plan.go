@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,100 @@ type Plan struct {
 	// Notes are facts worth knowing that are not steps (site immutability,
 	// a resumed run, a site that differs from the one chosen).
 	Notes []string
+
+	// src is what Run needs; nil for a Plan not made by Activation.Plan.
+	src *planSource
+}
+
+// planSource is what running a Plan needs: the builder that made it (which
+// never changes), its clients, the identity found and the steps planned, as
+// they were (the Plan's own fields may be changed by whoever holds it).
+type planSource struct {
+	a                         *Activation
+	clients                   apis
+	id, accountID, instanceID string
+	steps                     []Step
+}
+
+// Run runs the plan: it takes the steps, as Activation.Run does, with the
+// builder, the clients and the identity the plan was made with. It does
+// not repeat what cannot have changed: the validation, the making of the
+// clients, and the Huawei look-ups (IAM for the account ID, BSS for the
+// instance ID; an account's ID never changes, and an instance no longer in
+// use shows in its subscription). It does again what correctness needs,
+// as Run does: it claims the lease, loads the checkpoint and reads the
+// subscription, with a proof of ownership, before any change.
+//
+// When the subscription or the checkpoint changed since the plan was made,
+// so that running would make a change the plan does not list, Plan.Run
+// changes nothing and returns a *StalePlanError (errors.Is(err,
+// ErrStalePlan), inside a *StepError for StepCheckSubscription) holding the
+// plan as it stands now, which can be shown and run in turn. A change the
+// plan lists that was made meanwhile (by an earlier attempt, or a twin) is
+// skipped or found done, as Run does; so a plan run twice finds the second
+// time what the first did. Steps are compared by name and action: the keys
+// of a plan made before the first Run are not known yet.
+//
+// The Result's steps begin with the plan's look-ups (ActionRead). A Plan
+// not made by Activation.Plan (decoded, or built by hand) cannot be run:
+// ErrPlanNotRunnable.
+func (p *Plan) Run(ctx context.Context) (*Result, error) {
+	if ctx == nil {
+		return nil, ErrNilContext
+	}
+	if p == nil || p.src == nil {
+		return nil, ErrPlanNotRunnable
+	}
+	src := p.src
+	r := src.a.runner(src.clients, true)
+	r.id, r.accountID, r.instanceID, r.planned = src.id, src.accountID, src.instanceID, src.steps
+	r.plan = &Plan{ActivationID: src.id, HuaweiAccountID: src.accountID, InstanceID: src.instanceID,
+		Site: src.a.site, Branch: r.branchName}
+	for _, st := range src.steps {
+		if st.Name == StepResolveAccountID || st.Name == StepResolveInstanceID {
+			r.plan.Steps = append(r.plan.Steps, st)
+		}
+	}
+	return r.run(ctx, sLease)
+}
+
+// runnable makes the runner's plan runnable by Plan.Run.
+func (r *runner) runnable() *Plan {
+	r.plan.src = &planSource{a: r.a, clients: r.clients, id: r.id, accountID: r.accountID, instanceID: r.instanceID,
+		steps: slices.Clone(r.plan.Steps)}
+	return r.plan
+}
+
+// stale refuses, for Plan.Run, a fresh plan that makes a change the plan
+// run did not list: its change steps must be the planned ones, in order,
+// or fewer.
+func (r *runner) stale() error {
+	planned := changeSteps(r.planned)
+	var unplanned []StepName
+	i := 0
+	for _, st := range changeSteps(r.plan.Steps) {
+		for i < len(planned) && planned[i].Name != st.Name {
+			i++
+		}
+		if i == len(planned) {
+			unplanned = append(unplanned, st.Name)
+			continue
+		}
+		i++
+	}
+	if len(unplanned) == 0 {
+		return nil
+	}
+	fresh := r.runnable()
+	if !r.saved {
+		// The key secret this run made is not saved: the plan shows no keys
+		// yet, as a Plan before the first Run.
+		for i := range fresh.Steps {
+			fresh.Steps[i].IdempotencyKey = ""
+		}
+		fresh.src.steps = slices.Clone(fresh.Steps)
+	}
+	return &StalePlanError{Plan: fresh, Unplanned: unplanned}
 }
 
 // String renders the plan for people, one step per line.
@@ -226,61 +321,11 @@ func (a *Activation) Plan(ctx context.Context) (plan *Plan, err error) {
 	}
 	ctx = r.tel.begin(ctx, a.site)
 	defer func() { r.tel.end(r, plan, nil, err) }()
-	if plan, err = r.identify(ctx); err != nil {
-		return nil, err
+	err = r.drive(ctx, sIdentify)
+	if err != nil || r.plan == nil {
+		return r.plan, err
 	}
-	return plan, r.checkStep(ctx, plan)
-}
-
-// identify resolves the activation's identity: the Huawei account and
-// instance IDs (looked up when not given) and the activation ID.
-func (r *runner) identify(ctx context.Context) (*Plan, error) {
-	a := r.a
-	plan := &Plan{Site: a.site, Branch: r.branchName}
-	r.accountID, r.instanceID = a.accountID, a.instanceID
-	if l := a.link; l != nil {
-		r.accountID, r.instanceID = l.HuaweiAccountID, l.InstanceID
-	}
-	if r.accountID == "" {
-		err := r.readStep(ctx, plan, StepResolveAccountID, func(ctx context.Context) (string, error) {
-			id, err := r.hw.accountID(ctx)
-			if err != nil {
-				return "", err
-			}
-			r.accountID = id
-			return "Huawei account ID not given: looked up through IAM: " + id, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if r.instanceID == "" {
-		err := r.readStep(ctx, plan, StepResolveInstanceID, func(ctx context.Context) (string, error) {
-			id, err := r.hw.instanceID(ctx)
-			if err != nil {
-				return "", err
-			}
-			r.instanceID = id
-			return "instance ID not given: the one active TrueWatch purchase is " + id, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	plan.HuaweiAccountID, plan.InstanceID = r.accountID, r.instanceID
-	r.id = activationID(r.accountID, r.instanceID, a.site, r.branchName)
-	plan.ActivationID = r.id
-	return plan, nil
-}
-
-// checkStep is StepCheckSubscription, with its events.
-func (r *runner) checkStep(ctx context.Context, plan *Plan) error {
-	r.started(ctx, StepCheckSubscription, "")
-	if err := r.check(r.stepContext(ctx, StepCheckSubscription), plan); err != nil {
-		return r.failed(ctx, StepCheckSubscription, "", err)
-	}
-	r.finished(ctx, StepCheckSubscription, "", false)
-	return nil
+	return r.runnable(), nil
 }
 
 // Identity returns the activation's identity without any call when the
