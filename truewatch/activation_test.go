@@ -895,3 +895,21 @@ func TestStalePlanIsRefused(t *testing.T) {
 	_, err = plan2.Run(nilCtx)
 	assert.ErrorIs(t, err, ErrNilContext)
 }
+
+// TestFailedRebindFailsItsStep: when the bind that renews a refused token
+// gets no valid code, the step fails with that bind's *CodeError, not as
+// if the step's own code had been wrong.
+func TestFailedRebindFailsItsStep(t *testing.T) {
+	f, codes := newFake(), &fixedCodes{codes: []string{goodCode, goodCode, "000001", "000002"}}
+	f.failNext("CreateWorkspace", &apierror.Error{HTTPStatus: 401, ErrorCode: apierror.CodeTokenExpired})
+	_, err := base(f, codes).WithMaxCodeAttempts(2).BindBillingAccount("ada", "ada@example.com").
+		CreateWorkspace(createInfo()).Run(context.Background())
+	var se *StepError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, StepCreateWorkspace, se.Step)
+	var ce *CodeError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, billing.PurposeBindBillingAccount, ce.Purpose)
+	assert.Equal(t, 1, count(f.callList(), "CreateWorkspace"), "the step's call is not made again without a token")
+	assert.Len(t, codes.reqs, 4, "one code for the bind, one for the step, two for the rebind")
+}
