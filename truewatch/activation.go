@@ -172,7 +172,6 @@ type Activation struct {
 	events          func(Event)
 	log             *slog.Logger
 	clock           Clock
-	sleep           func(context.Context, time.Duration) error
 	maxCodeAttempts int
 	leaseOwner      string
 	leaseTTL        time.Duration
@@ -240,12 +239,9 @@ func (a *Activation) now() Clock {
 	return a.clock
 }
 
-// sleeper is how the activation waits: WithSleep's function, else the
-// clock's Sleep, else nil (a timer that stops when the context is done).
+// sleeper is how the activation waits: the clock's Sleep, else nil (a
+// timer that stops when the context is done).
 func (a *Activation) sleeper() func(context.Context, time.Duration) error {
-	if a.sleep != nil {
-		return a.sleep
-	}
 	if s, ok := a.clock.(sleeper); ok {
 		return s.Sleep
 	}
@@ -603,20 +599,6 @@ func (a *Activation) WithClock(clk Clock) *Activation {
 		return a.problem("clock", "is nil")
 	}
 	return a.with(func(c *Activation) { c.clock = clk })
-}
-
-// WithSleep sets how the activation waits: for a verification code to be
-// sendable again, and between the retries of the clients the builder makes.
-//
-// Deprecated: run the test in a testing/synctest bubble, where waits pass
-// at once with nothing injected, or give WithClock a clock that sleeps,
-// such as *mockserver.ManualClock. WithSleep still works and wins over the
-// clock's Sleep.
-func (a *Activation) WithSleep(fn func(ctx context.Context, d time.Duration) error) *Activation {
-	if fn == nil {
-		return a.problem("sleep", "is nil")
-	}
-	return a.with(func(c *Activation) { c.sleep = fn })
 }
 
 // WithMaxCodeAttempts sets how many codes a step asks for before giving up

@@ -37,7 +37,7 @@ func newAccountInfo() NewAccountInfo {
 // base is a builder wired to fakes with everything but the branch.
 func base(f *fakeServices, codes *fixedCodes) *Activation {
 	return NewActivation().withFakes(f).WithSite(SiteUS1).WithCodes(codes.provide).
-		WithClock(fixedClock{f.now()}).WithSleep(func(context.Context, time.Duration) error { return nil })
+		WithClock(sleepClock{t: f.now()})
 }
 
 func TestValidateListsEveryProblemBeforeAnyCall(t *testing.T) {
@@ -433,9 +433,8 @@ func TestCodes(t *testing.T) {
 		f.failNext("Register", expired)
 		var slept []time.Duration
 		var events []Event
-		clock := fixedClock{f.now().Add(20 * time.Second)} // 40s before a resend is allowed
+		clock := sleepClock{f.now().Add(20 * time.Second), &slept} // 40s before a resend is allowed
 		res, err := base(f, codes).Register(registerInfo()).WithClock(clock).
-			WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
 			WithEvents(func(e Event) { events = append(events, e) }).Run(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, "wksp_reg", res.WorkspaceID)
@@ -489,8 +488,7 @@ func TestCodes(t *testing.T) {
 				codes.codes = []string{"000009"}
 			}
 			var slept []time.Duration
-			res, err := base(f, codes).Register(registerInfo()).
-				WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }).
+			res, err := base(f, codes).Register(registerInfo()).WithClock(sleepClock{f.now(), &slept}).
 				Run(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, "wksp_reg", res.WorkspaceID)
@@ -653,8 +651,7 @@ func TestLoggingRedactsSecrets(t *testing.T) {
 
 // check is a builder wired to fakes with no branch, no site and no codes.
 func check(f *fakeServices) *Activation {
-	return NewActivation().withFakes(f).WithClock(fixedClock{f.now()}).
-		WithSleep(func(context.Context, time.Duration) error { return nil })
+	return NewActivation().withFakes(f).WithClock(sleepClock{t: f.now()})
 }
 
 func TestCheckOnlyValidation(t *testing.T) {

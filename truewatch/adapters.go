@@ -88,8 +88,8 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 }
 
 // clientPolicy is the retry policy of the clients the builder makes: the
-// one given, waiting as the activation does (a sleeping clock, or
-// WithSleep) unless it has its own sleeper.
+// one given, waiting as the activation does (through a clock that sleeps)
+// unless it has its own sleeper.
 func (a *Activation) clientPolicy() *retry.Policy {
 	sleep := a.sleeper()
 	if a.retryPolicy == nil && sleep == nil {

@@ -70,7 +70,12 @@
 // # Planned, idempotent, resumable, observable
 //
 // Plan makes read-only calls and says which steps Run would take and why.
-// Run takes them. Every step that changes state carries an Idempotency-Key
+// Run takes them, and so does Plan.Run, which runs a plan someone approved
+// without repeating its look-ups of the Huawei account and instance IDs,
+// and refuses it (a *StalePlanError, before any change, with the plan as it
+// stands now) when the subscription changed so that it would make a change
+// it does not list. The builder is immutable: each With… returns a new
+// builder, so one base can be shared and branched into many activations. Every step that changes state carries an Idempotency-Key
 // derived from the activation's identity (Huawei account, instance, site,
 // branch), the step and a random secret the first Run makes and keeps in
 // the checkpoint (Checkpoint.KeySecret), so that nobody can compute the

@@ -278,3 +278,19 @@ func (c *fixedCodes) provide(_ context.Context, req CodeRequest) (secret.String,
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
+
+// sleepClock is a fixed time whose waits pass at once, recorded in slept
+// when it is set.
+type sleepClock struct {
+	t     time.Time
+	slept *[]time.Duration
+}
+
+func (c sleepClock) Now() time.Time { return c.t }
+
+func (c sleepClock) Sleep(_ context.Context, d time.Duration) error {
+	if c.slept != nil {
+		*c.slept = append(*c.slept, d)
+	}
+	return nil
+}

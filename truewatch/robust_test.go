@@ -38,7 +38,7 @@ func TestNilsAreErrorsNotPanics(t *testing.T) {
 	// The zero Activation works like NewActivation's.
 	var zero Activation
 	a := zero.withFakes(f).WithSite(SiteUS1).WithCodes((&fixedCodes{}).provide).
-		WithSleep(func(context.Context, time.Duration) error { return nil }).
+		WithClock(sleepClock{t: f.now()}).
 		Register(registerInfo())
 	res, err := a.Run(context.Background())
 	require.NoError(t, err)
