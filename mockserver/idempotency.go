@@ -3,7 +3,6 @@ package mockserver
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -52,12 +51,12 @@ type idemRecord struct {
 	body        []byte
 }
 
-// idempotent runs h for a POST, honouring Idempotency-Key within the scope
-// of principal (who the request proved to be; "" on sendCode, the one
-// anonymous POST).
-// It reads the body (enforcing the size limit) and hands h a fresh reader
-// over it.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal string, h http.HandlerFunc) {
+// idempotent runs h's POST, honouring Idempotency-Key within the scope of
+// principal (who the request proved to be; "" on sendCode, the one
+// anonymous POST). It reads the body once (enforcing the size limit) and
+// scans it once (scanJSON), for h's key checks and, with a key, for the
+// fingerprint, and hands both to h.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal string, h twHandler) {
 	body, e := readBody(r)
 	if e != nil {
 		writeTWErr(w, r, e)
@@ -71,7 +70,8 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 	keys := r.Header.Values(IdempotencyKeyHeader)
 	switch {
 	case len(keys) == 0:
-		h(w, r)
+		problem, _ := scanJSON(body, h.reqType, true, false)
+		h.post(w, r, body, problem)
 		return
 	case len(keys) > 1:
 		writeTWErr(w, r, problem(IdempotencyKeyHeader, "must be given at most once"))
@@ -83,7 +83,8 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 	}
 	key := keys[0]
 	slot := idemSlot(r.URL.Path, principal, key)
-	rec, stored, e := s.idemBegin(slot, fingerprint(r.Method, r.URL.Path, body))
+	problem, canon := scanJSON(body, h.reqType, true, true)
+	rec, stored, e := s.idemBegin(slot, fingerprintOf(r.Method, r.URL.Path, body, canon))
 	if e != nil {
 		writeTWErr(w, r, e)
 		return
@@ -97,7 +98,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 	}
 	rw := &recordingWriter{ResponseWriter: w}
 	defer s.idemFinish(slot, rec, rw)
-	h(rw, r)
+	h.post(rw, r, body, problem)
 }
 
 // idemSlot is where a key's record lives: keys are scoped by path and by
@@ -187,25 +188,21 @@ func (s *Server) expireIdemLocked(now time.Time) {
 // the request it resembles and replays that request's answer instead of
 // being refused.
 func fingerprint(method, path string, body []byte) [sha256.Size]byte {
-	canon := body
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err == nil && obj != nil && atEOF(dec) && checkKeys(body, nil) == nil {
-		// A retry after a lost response may carry a fresh verification
-		// code (and re-typed passwords).
-		delete(obj, "password")
-		delete(obj, "passwordConfirm")
-		delete(obj, "emailCode")
-		if b, err := json.Marshal(obj); err == nil {
-			canon = b
-		}
+	_, canon := scanJSON(body, nil, true, true)
+	return fingerprintOf(method, path, body, canon)
+}
+
+// fingerprintOf is fingerprint with body's canonical form (scanJSON) at
+// hand: nil when it has none.
+func fingerprintOf(method, path string, body, canon []byte) [sha256.Size]byte {
+	if canon == nil {
+		canon = body
 	}
 	h := sha256.New()
 	h.Write([]byte(method + "\n" + path + "\n"))
 	h.Write(canon)
 	var out [sha256.Size]byte
-	copy(out[:], h.Sum(nil))
+	h.Sum(out[:0])
 	return out
 }
 
@@ -229,10 +226,4 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 	}
 	w.body.Write(b)
 	return w.ResponseWriter.Write(b)
-}
-
-// atEOF reports whether nothing but white space follows the value dec read.
-func atEOF(dec *json.Decoder) bool {
-	_, err := dec.Token()
-	return err == io.EOF
 }

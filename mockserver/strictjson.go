@@ -1,120 +1,28 @@
 package mockserver
 
 import (
-	"bytes"
 	"encoding"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
-
-	"github.com/truewatch-labs/marketplace-go/apierror"
 )
 
-// checkKeys refuses what encoding/json lets through but the contract does
+// keyProblem refuses what encoding/json lets through but the contracts do
 // not: a body that is not a JSON object (null), a key given twice (the
 // decoder keeps the last; which one did the client mean?), a key that
 // matches a field only case-insensitively ("EMAIL" for "email", which
 // would also slip past the idempotency fingerprint's secret fields) and,
-// in the TrueWatch contract, null for any field (it makes nothing
-// nullable; the decoder would read null as absent). body has already
-// decoded into a value of type t; with t nil only duplicates and nulls are
-// checked.
-func checkKeys(body []byte, t reflect.Type) *twError {
-	if msg := keyProblem(body, t, true); msg != "" {
-		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "%s", msg)
-	}
-	return nil
-}
-
-// keyProblem is checkKeys for both halves and the control plane: it
-// describes what is wrong with body's keys, or returns "" when nothing
-// is. noNull refuses null values (the TrueWatch contract); Huawei reads a
-// null field as absent, as BSS documents.
+// with noNull (the TrueWatch contract), null for any field (it makes
+// nothing nullable; the decoder would read null as absent; Huawei reads a
+// null field as absent, as BSS documents). body decodes into a value of
+// type t; with t nil only duplicates and nulls are checked. It describes
+// the first problem, or returns "" when there is none, reading body once
+// (scanJSON); the TrueWatch POSTs get it from the scan that also makes
+// their fingerprint.
 func keyProblem(body []byte, t reflect.Type, noNull bool) string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "request body must be a JSON object"
-	}
-	return keyWalker{dec: dec, noNull: noNull}.object(t, "")
-}
-
-// keyWalker reads a JSON value token by token, checking its keys.
-type keyWalker struct {
-	dec    *json.Decoder
-	noNull bool
-}
-
-// object checks the keys of the object whose '{' was just read, then
-// reads its '}'. t is the Go type it decodes into.
-func (w keyWalker) object(t reflect.Type, path string) string {
-	dec := w.dec
-	fields := jsonFields(t)
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return "malformed JSON"
-		}
-		key, _ := tok.(string)
-		name := key
-		if path != "" {
-			name = path + "." + key
-		}
-		if seen[key] {
-			return fmt.Sprintf("field %q is given more than once", name)
-		}
-		seen[key] = true
-		var ft reflect.Type
-		if fields != nil {
-			var ok bool
-			if ft, ok = fields[key]; !ok {
-				return fmt.Sprintf("unknown field %q", name)
-			}
-		}
-		if msg := w.value(ft, name); msg != "" {
-			return msg
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return "malformed JSON"
-	}
-	return ""
-}
-
-// value reads one value; objects and arrays are checked recursively. t is
-// nil where the Go type says nothing about keys.
-func (w keyWalker) value(t reflect.Type, path string) string {
-	dec := w.dec
-	tok, err := dec.Token()
-	if err != nil {
-		return "malformed JSON"
-	}
-	switch tok {
-	case nil:
-		if w.noNull {
-			return fmt.Sprintf("field %q must not be null: leave it out", path)
-		}
-	case json.Delim('{'):
-		return w.object(t, path)
-	case json.Delim('['):
-		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			elem = t.Elem()
-		}
-		for dec.More() {
-			if msg := w.value(elem, path); msg != "" {
-				return msg
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return "malformed JSON"
-		}
-	}
-	return ""
+	problem, _ := scanJSON(body, t, noNull, false)
+	return problem
 }
 
 var (

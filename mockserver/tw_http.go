@@ -91,9 +91,10 @@ func readBody(r *http.Request) ([]byte, *twError) {
 }
 
 // decodeRequest decodes a JSON body strictly (no unknown fields, no
-// trailing data) into v and runs v's Validate. Messages name fields and
-// types but never echo values, which may be secrets.
-func decodeRequest(body []byte, v validator) *twError {
+// trailing data) into v and runs v's Validate; keys is what scanning the
+// body found wrong with its keys (keyProblem), "" when nothing. Messages
+// name fields and types but never echo values, which may be secrets.
+func decodeRequest(body []byte, keys string, v validator) *twError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
 	}
@@ -110,8 +111,8 @@ func decodeRequest(body []byte, v validator) *twError {
 	if _, err := dec.Token(); err != io.EOF {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must hold exactly one JSON object")
 	}
-	if e := checkKeys(body, reflect.TypeOf(v)); e != nil {
-		return e
+	if keys != "" {
+		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "%s", keys)
 	}
 	if err := v.Validate(); err != nil {
 		var ve *apierror.ValidationError
@@ -244,10 +245,12 @@ type call struct {
 }
 
 // twHandler is a TrueWatch API operation ready to serve, and who may call
-// it.
+// it: a GET (serve), or a POST (post) whose JSON body decodes into reqType.
 type twHandler struct {
-	access access
-	serve  http.HandlerFunc
+	access  access
+	serve   http.HandlerFunc
+	post    func(w http.ResponseWriter, r *http.Request, body []byte, keys string)
+	reqType reflect.Type
 }
 
 // twRoute wraps every TrueWatch API handler: rate limiting, the path's site,
@@ -286,8 +289,8 @@ func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 				r = r.WithContext(context.WithValue(r.Context(), provenKey{}, who))
 			}
 		}
-		if r.Method == http.MethodPost {
-			s.idempotent(w, r, principal, h.serve)
+		if h.post != nil {
+			s.idempotent(w, r, principal, h)
 			return
 		}
 		h.serve(w, r)
@@ -295,20 +298,16 @@ func (s *Server) twRoute(h twHandler) http.HandlerFunc {
 }
 
 // postOp builds the handler of a JSON POST operation: strict decoding and
-// validation, then op under s.mu (after the token check, for token
-// routes). op checks every precondition before changing anything.
+// validation of the body idempotent read, then op under s.mu (after the
+// token check, for token routes). op checks every precondition before
+// changing anything.
 func postOp[T any, PT interface {
 	*T
 	validator
 }](s *Server, who access, op func(c *call, req PT) (any, *twError)) twHandler {
-	return twHandler{access: who, serve: func(w http.ResponseWriter, r *http.Request) {
-		body, e := readBody(r)
-		if e != nil {
-			writeTWErr(w, r, e)
-			return
-		}
+	return twHandler{access: who, reqType: reflect.TypeFor[T](), post: func(w http.ResponseWriter, r *http.Request, body []byte, keys string) {
 		req := PT(new(T))
-		if e := decodeRequest(body, req); e != nil {
+		if e := decodeRequest(body, keys, req); e != nil {
 			writeTWErr(w, r, e)
 			return
 		}
