@@ -262,7 +262,20 @@ func WireJSON(v any) ([]byte, error) {
 // call/floor ("median-ratio"), the figure a target is checked against.
 func Paired(b *testing.B, floor, call func() error) {
 	b.Helper()
+	PairedPrepared(b, nil, floor, call)
+}
+
+// PairedPrepared is Paired with an untimed prepare before each iteration
+// (and each warm-up): the seed a call needs, say a fresh tenant.
+func PairedPrepared(b *testing.B, prepare, floor, call func() error) {
+	b.Helper()
+	if prepare == nil {
+		prepare = func() error { return nil }
+	}
 	for range 20 { // warm connections, caches and the server
+		if err := prepare(); err != nil {
+			b.Fatal(err)
+		}
 		if err := floor(); err != nil {
 			b.Fatal(err)
 		}
@@ -282,6 +295,11 @@ func Paired(b *testing.B, floor, call func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if err := prepare(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 		var df, dc time.Duration
 		if i%2 == 0 {
 			df, dc = timed(floor), timed(call)
