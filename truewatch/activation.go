@@ -177,6 +177,9 @@ type Activation struct {
 	leaseTTL        time.Duration
 	leaseWait       time.Duration
 
+	// twMade and hwMade are the clients the builder made (see made).
+	twMade, hwMade *made
+
 	// mem is the in-memory store used when WithStore was not called: one
 	// for NewActivation and every builder derived from it, made on first
 	// use.
@@ -205,11 +208,26 @@ type bindAccountInfo struct {
 // in-memory store of its own.
 func NewActivation() *Activation { return &Activation{mem: &lazyStore{}} }
 
-// with returns a copy of a changed by fn: every With… and branch method
-// is one, so that the receiver never changes. The copy shares nothing fn
+// with returns a copy of a changed by fn, with none of the clients a
+// made: every With… and branch method is one (or derive, which keeps
+// them), so that the receiver never changes.
+func (a *Activation) with(fn func(c *Activation)) *Activation { return a.derive(keepNone, fn) }
+
+// keep says which of the clients a builder made a derived builder keeps:
+// those its change does not touch.
+type keep uint8
+
+const (
+	keepNone      keep = 0
+	keepTrueWatch keep = 1 << iota // the billing and workspace clients
+	keepHuawei                     // the Huawei client
+	keepClients   = keepTrueWatch | keepHuawei
+)
+
+// derive is with, keeping the clients k names. The copy shares nothing fn
 // may change: the slices it appends to are clipped (an append copies), and
 // the pointer fields are replaced, never written through.
-func (a *Activation) with(fn func(c *Activation)) *Activation {
+func (a *Activation) derive(k keep, fn func(c *Activation)) *Activation {
 	var c Activation
 	if a != nil {
 		c = *a
@@ -218,6 +236,12 @@ func (a *Activation) with(fn func(c *Activation)) *Activation {
 	c.wsChoices = slices.Clip(c.wsChoices)
 	if c.mem == nil {
 		c.mem = &lazyStore{}
+	}
+	if k&keepTrueWatch == 0 || c.twMade == nil {
+		c.twMade = &made{}
+	}
+	if k&keepHuawei == 0 || c.hwMade == nil {
+		c.hwMade = &made{}
 	}
 	fn(&c)
 	return &c
@@ -270,7 +294,7 @@ func (a *Activation) checkpoints() Store {
 
 // problem returns a copy of a with a problem noted.
 func (a *Activation) problem(field, format string, args ...any) *Activation {
-	return a.with(func(c *Activation) { c.problems.Add(field, format, args...) })
+	return a.derive(keepClients, func(c *Activation) { c.problems.Add(field, format, args...) })
 }
 
 // WithBillingURL sets the Billing Center base URL; the builder makes the
@@ -279,14 +303,14 @@ func (a *Activation) WithBillingURL(url string) *Activation {
 	if url == "" {
 		return a.problem("billingURL", "is empty")
 	}
-	return a.with(func(c *Activation) { c.billingURL = url })
+	return a.derive(keepHuawei, func(c *Activation) { c.billingURL = url })
 }
 
 // WithSiteEndpoints sets where each site's services are (site.UnderBase for
 // the mock server); the builder makes the workspace client from it. Without
 // it the public TrueWatch hosts are used.
 func (a *Activation) WithSiteEndpoints(e site.Endpoints) *Activation {
-	return a.with(func(c *Activation) { c.endpoints = &e })
+	return a.derive(keepHuawei, func(c *Activation) { c.endpoints = &e })
 }
 
 // WithHuaweiEndpoint points every Huawei service (IAM, BSS) at url, for the
@@ -295,7 +319,7 @@ func (a *Activation) WithHuaweiEndpoint(url string) *Activation {
 	if url == "" {
 		return a.problem("huaweiEndpoint", "is empty")
 	}
-	return a.with(func(c *Activation) { c.huaweiEndpoint = url })
+	return a.derive(keepTrueWatch, func(c *Activation) { c.huaweiEndpoint = url })
 }
 
 // WithHuaweiCredentials sets the Huawei Cloud access key the builder's
@@ -307,13 +331,13 @@ func (a *Activation) WithHuaweiCredentials(ak string, sk secret.String) *Activat
 	if ak == "" || sk.IsZero() {
 		return a.problem("huaweiCredentials", "access key and secret key are required")
 	}
-	return a.with(func(c *Activation) { c.huaweiAK, c.huaweiSK = ak, sk })
+	return a.derive(keepTrueWatch, func(c *Activation) { c.huaweiAK, c.huaweiSK = ak, sk })
 }
 
 // WithHuaweiSecurityToken adds the security token of temporary Huawei
 // credentials.
 func (a *Activation) WithHuaweiSecurityToken(token secret.String) *Activation {
-	return a.with(func(c *Activation) { c.huaweiToken = token })
+	return a.derive(keepTrueWatch, func(c *Activation) { c.huaweiToken = token })
 }
 
 // WithHuaweiCredentialsFromEnv reads the Huawei credentials from the
@@ -325,7 +349,7 @@ func (a *Activation) WithHuaweiSecurityToken(token secret.String) *Activation {
 // made.
 func (a *Activation) WithHuaweiCredentialsFromEnv() *Activation {
 	ak, sk := os.Getenv(huawei.EnvAccessKey), secret.String(os.Getenv(huawei.EnvSecretKey))
-	return a.with(func(c *Activation) {
+	return a.derive(keepTrueWatch, func(c *Activation) {
 		c.huaweiFromEnv = true
 		if ak == "" || sk.IsZero() {
 			c.problems.Add("huaweiCredentials", "%s and %s must both be set in the environment", huawei.EnvAccessKey, huawei.EnvSecretKey)
@@ -355,7 +379,7 @@ func (a *Activation) WithOwnershipProver(p OwnershipProver) *Activation {
 	if p == nil {
 		return a.problem("ownershipProver", "is nil")
 	}
-	return a.with(func(c *Activation) { c.prover = p })
+	return a.derive(keepClients, func(c *Activation) { c.prover = p })
 }
 
 // WithActivationLink proves ownership of the Huawei account with the
@@ -375,7 +399,7 @@ func (a *Activation) WithActivationLink(link string) *Activation {
 	var ve *apierror.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return a.with(func(c *Activation) {
+		return a.derive(keepClients, func(c *Activation) {
 			for _, p := range ve.Problems {
 				c.problems.Add(p.Field, "%s", p.Message)
 			}
@@ -383,7 +407,7 @@ func (a *Activation) WithActivationLink(link string) *Activation {
 	case err != nil:
 		return a.problem("activationLink", "%v", err)
 	}
-	return a.with(func(c *Activation) { c.link = l })
+	return a.derive(keepClients, func(c *Activation) { c.link = l })
 }
 
 // WithAudience sets the audience the proofs of ownership name, for the
@@ -393,7 +417,7 @@ func (a *Activation) WithAudience(audience string) *Activation {
 	if audience == "" {
 		return a.problem("audience", "is empty")
 	}
-	return a.with(func(c *Activation) { c.audience = audience })
+	return a.derive(keepHuawei, func(c *Activation) { c.audience = audience })
 }
 
 // WithHTTPClient sets the HTTP client of the clients the builder makes.
@@ -415,7 +439,7 @@ func (a *Activation) WithRetryPolicy(p retry.Policy) *Activation {
 // characters, Huawei console: My Credentials > Account ID), so it is not
 // looked up through IAM.
 func (a *Activation) WithHuaweiAccountID(id string) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepTrueWatch, func(c *Activation) {
 		c.accountID = id
 		if id == "" {
 			c.problems.Add("huaweiAccountId", "is empty (leave it out to look it up)")
@@ -426,7 +450,7 @@ func (a *Activation) WithHuaweiAccountID(id string) *Activation {
 // WithInstanceID gives the marketplace instance ID (Purchased Services >
 // Resource Details), so it is not looked up among the purchases.
 func (a *Activation) WithInstanceID(id string) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		c.instanceID = id
 		if id == "" {
 			c.problems.Add("instanceId", "is empty (leave it out to look it up)")
@@ -439,7 +463,7 @@ func (a *Activation) WithInstanceID(id string) *Activation {
 // check (no branch) may leave it out; the Result then carries the site of
 // the settled workspace.
 func (a *Activation) WithSite(s Site) *Activation {
-	return a.with(func(c *Activation) { c.site, c.siteSet = s, true })
+	return a.derive(keepClients, func(c *Activation) { c.site, c.siteSet = s, true })
 }
 
 // Register chooses the branch for a subscription with no Billing Center
@@ -447,7 +471,7 @@ func (a *Activation) WithSite(s Site) *Activation {
 // It contradicts BindBillingAccount. A subscription that is already
 // activated is left as it is.
 func (a *Activation) Register(info RegisterInfo) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if c.register != nil && *c.register != info {
 			c.problems.Add("register", "Register was called twice with different information; call it once")
 		}
@@ -463,7 +487,7 @@ func (a *Activation) Register(info RegisterInfo) *Activation {
 // continues with the workspace step.
 func (a *Activation) BindBillingAccount(username, email string) *Activation {
 	info := bindAccountInfo{username: username, email: email}
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if c.bindAccount != nil && *c.bindAccount != info {
 			c.problems.Add("bindBillingAccount", "BindBillingAccount was called twice with different accounts; call it once")
 		}
@@ -474,7 +498,7 @@ func (a *Activation) BindBillingAccount(username, email string) *Activation {
 // BindWorkspaceByID binds an existing workspace of the Billing Center
 // account, by ID. It must be on the activation's site.
 func (a *Activation) BindWorkspaceByID(id string) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if slices.Contains(c.wsChoices, "BindWorkspaceByID") && c.bindWSID != id {
 			c.problems.Add("bindWorkspaceById", "BindWorkspaceByID was called twice with different IDs; call it once")
 		}
@@ -486,7 +510,7 @@ func (a *Activation) BindWorkspaceByID(id string) *Activation {
 // BindWorkspaceByName binds the existing workspace of the Billing Center
 // account with this name on the activation's site.
 func (a *Activation) BindWorkspaceByName(name string) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if slices.Contains(c.wsChoices, "BindWorkspaceByName") && c.bindWSName != name {
 			c.problems.Add("bindWorkspaceByName", "BindWorkspaceByName was called twice with different names; call it once")
 		}
@@ -497,7 +521,7 @@ func (a *Activation) BindWorkspaceByName(name string) *Activation {
 
 // CreateWorkspace creates a workspace for an existing TrueWatch account.
 func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if c.create != nil && *c.create != info {
 			c.problems.Add("createWorkspace", "CreateWorkspace was called twice with different information; call it once")
 		}
@@ -509,7 +533,7 @@ func (a *Activation) CreateWorkspace(info CreateWorkspaceInfo) *Activation {
 // RegisterAndCreateWorkspace registers a new TrueWatch account and creates
 // its first workspace.
 func (a *Activation) RegisterAndCreateWorkspace(info NewAccountInfo) *Activation {
-	return a.with(func(c *Activation) {
+	return a.derive(keepClients, func(c *Activation) {
 		if c.newAccount != nil && *c.newAccount != info {
 			c.problems.Add("registerAndCreateWorkspace", "RegisterAndCreateWorkspace was called twice with different information; call it once")
 		}
@@ -525,7 +549,7 @@ func (a *Activation) WithCodes(p CodeProvider) *Activation {
 	if p == nil {
 		return a.problem("codes", "provider is nil")
 	}
-	return a.with(func(c *Activation) { c.codes = p })
+	return a.derive(keepClients, func(c *Activation) { c.codes = p })
 }
 
 // WithStore sets where progress is checkpointed and leases are kept
@@ -536,7 +560,7 @@ func (a *Activation) WithStore(s Store) *Activation {
 	if s == nil {
 		return a.problem("store", "is nil")
 	}
-	return a.with(func(c *Activation) { c.store = s })
+	return a.derive(keepClients, func(c *Activation) { c.store = s })
 }
 
 // WithLeaseOwner names the owner of the leases Run claims (see Store), for
@@ -547,7 +571,7 @@ func (a *Activation) WithLeaseOwner(owner string) *Activation {
 	if owner == "" {
 		return a.problem("leaseOwner", "is empty")
 	}
-	return a.with(func(c *Activation) { c.leaseOwner = owner })
+	return a.derive(keepClients, func(c *Activation) { c.leaseOwner = owner })
 }
 
 // WithLeaseTTL sets how long Run's lease lasts unless renewed (default
@@ -557,7 +581,7 @@ func (a *Activation) WithLeaseTTL(ttl time.Duration) *Activation {
 	if ttl < 10*time.Millisecond {
 		return a.problem("leaseTTL", "must be at least 10ms, not %s", ttl)
 	}
-	return a.with(func(c *Activation) { c.leaseTTL = ttl })
+	return a.derive(keepClients, func(c *Activation) { c.leaseTTL = ttl })
 }
 
 // WithLeaseWait makes Run wait up to d for a lease another run holds,
@@ -570,14 +594,14 @@ func (a *Activation) WithLeaseWait(d time.Duration) *Activation {
 	if d < 0 {
 		return a.problem("leaseWait", "is negative")
 	}
-	return a.with(func(c *Activation) { c.leaseWait = d })
+	return a.derive(keepClients, func(c *Activation) { c.leaseWait = d })
 }
 
 // WithEvents reports progress to fn: steps started, finished, failed and
 // skipped, retries with their reason and wait, code requests. fn is called
 // synchronously from Run.
 func (a *Activation) WithEvents(fn func(Event)) *Activation {
-	return a.with(func(c *Activation) { c.events = fn })
+	return a.derive(keepClients, func(c *Activation) { c.events = fn })
 }
 
 // WithLogger logs the activation's progress (and, for the clients the
@@ -607,7 +631,7 @@ func (a *Activation) WithMaxCodeAttempts(n int) *Activation {
 	if n < 1 {
 		return a.problem("maxCodeAttempts", "must be at least 1")
 	}
-	return a.with(func(c *Activation) { c.maxCodeAttempts = n })
+	return a.derive(keepClients, func(c *Activation) { c.maxCodeAttempts = n })
 }
 
 // String describes the activation's identity and branch without any secret,

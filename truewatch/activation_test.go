@@ -910,3 +910,37 @@ func TestFailedRebindFailsItsStep(t *testing.T) {
 	assert.Equal(t, 1, count(f.callList(), "CreateWorkspace"), "the step's call is not made again without a token")
 	assert.Len(t, codes.reqs, 4, "one code for the bind, one for the step, two for the rebind")
 }
+
+// TestDerivedBuildersShareTheirClients: a builder makes its clients once
+// (Plan and Run do not make them again), and a builder derived from it
+// keeps those its change does not touch: tenants derived from one base
+// share its TrueWatch clients, each with a Huawei client of its own
+// credentials.
+func TestDerivedBuildersShareTheirClients(t *testing.T) {
+	base := NewActivation().WithBillingURL("http://bc.example").WithHuaweiCredentials("AK1", "sk-1")
+	clients := func(a *Activation) apis {
+		t.Helper()
+		var p apierror.Problems
+		c := a.clients(&p)
+		require.Empty(t, p)
+		require.NotNil(t, c.bc)
+		return c
+	}
+	c := clients(base)
+	assert.Equal(t, c, clients(base), "made once")
+
+	tenant := clients(base.WithSite(SiteEU1).Register(registerInfo()).WithInstanceID(testInstanceID))
+	assert.Equal(t, c, tenant, "identity and branch change no client")
+	other := clients(base.WithHuaweiCredentials("AK2", "sk-2"))
+	assert.Equal(t, c.bc, other.bc)
+	assert.Equal(t, c.ws, other.ws)
+	assert.NotEqual(t, c.hw, other.hw, "other credentials, another Huawei client")
+	assert.NotEqual(t, c.hw, clients(base.WithHuaweiAccountID(testAccountID)).hw, "the account ID is the Huawei client's domain")
+	moved := clients(base.WithBillingURL("http://bc2.example"))
+	assert.NotEqual(t, c.bc, moved.bc)
+	assert.Equal(t, c.hw, moved.hw)
+	logged := clients(base.WithLogger(slog.New(slog.DiscardHandler)))
+	assert.NotEqual(t, c.bc, logged.bc, "the logger is every client's")
+	assert.NotEqual(t, c.ws, logged.ws)
+	assert.NotEqual(t, c.hw, logged.hw)
+}

@@ -2,6 +2,7 @@ package truewatch
 
 import (
 	"context"
+	"sync"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -17,7 +18,7 @@ func (a *Activation) WithBillingClient(c *billing.Client) *Activation {
 	if c == nil {
 		return a.problem("billingClient", "is nil")
 	}
-	return a.with(func(b *Activation) { b.billingAPI = billingAdapter{c} })
+	return a.derive(keepHuawei, func(b *Activation) { b.billingAPI = billingAdapter{c} })
 }
 
 // WithWorkspaceClient sets the workspace client, instead of the one the
@@ -26,7 +27,7 @@ func (a *Activation) WithWorkspaceClient(c *workspace.Client) *Activation {
 	if c == nil {
 		return a.problem("workspaceClient", "is nil")
 	}
-	return a.with(func(b *Activation) { b.workspaceAPI = workspaceAdapter{c} })
+	return a.derive(keepHuawei, func(b *Activation) { b.workspaceAPI = workspaceAdapter{c} })
 }
 
 // apis are the clients one Plan or Run uses.
@@ -36,12 +37,51 @@ type apis struct {
 	hw huaweiAPI
 }
 
-// clients returns the given clients and makes the missing ones, recording
-// why one cannot be made as a problem. It makes no network call.
+// made holds the clients a builder made, once, with why one could not be
+// made: the TrueWatch clients (twMade) and the Huawei client (hwMade) are
+// kept apart, so that builders derived for many tenants (each its own
+// Huawei credentials) share the TrueWatch clients of their base. A With…
+// that changes what a client is made from gives the new builder an empty
+// one (see derive).
+type made struct {
+	once     sync.Once
+	bc       billingAPI
+	ws       workspaceAPI
+	hw       huaweiAPI
+	problems apierror.Problems
+}
+
+// clients returns the given clients and the ones the builder made,
+// recording why one cannot be made as a problem. It makes no network call.
 func (a *Activation) clients(p *apierror.Problems) apis {
-	bc, ws, hw := a.billingAPI, a.workspaceAPI, a.huaweiAPI
+	tw, hw := a.twMade, a.hwMade
+	if tw == nil {
+		tw = &made{}
+	}
+	if hw == nil {
+		hw = &made{}
+	}
+	tw.once.Do(func() { tw.bc, tw.ws = a.makeTrueWatchClients(&tw.problems) })
+	hw.once.Do(func() { hw.hw = a.makeHuaweiClient(&hw.problems) })
+	*p = append(append(*p, tw.problems...), hw.problems...)
+	c := apis{a.billingAPI, a.workspaceAPI, a.huaweiAPI}
+	if c.bc == nil {
+		c.bc = tw.bc
+	}
+	if c.ws == nil {
+		c.ws = tw.ws
+	}
+	if c.hw == nil {
+		c.hw = hw.hw
+	}
+	return c
+}
+
+// makeTrueWatchClients makes the billing and workspace clients that were
+// not given.
+func (a *Activation) makeTrueWatchClients(p *apierror.Problems) (bc billingAPI, ws workspaceAPI) {
 	policy := a.clientPolicy()
-	if bc == nil && a.billingURL != "" {
+	if a.billingAPI == nil && a.billingURL != "" {
 		opts := append([]billing.Option{billing.WithBaseURL(a.billingURL), billing.WithLogger(a.logger())}, a.billingTelemetry()...)
 		if a.httpClient != nil {
 			opts = append(opts, billing.WithHTTPClient(a.httpClient))
@@ -58,7 +98,7 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 			bc = billingAdapter{c}
 		}
 	}
-	if ws == nil {
+	if a.workspaceAPI == nil {
 		opts := append([]workspace.Option{workspace.WithLogger(a.logger())}, a.workspaceTelemetry()...)
 		if a.endpoints != nil {
 			opts = append(opts, workspace.WithEndpoints(*a.endpoints))
@@ -75,16 +115,22 @@ func (a *Activation) clients(p *apierror.Problems) apis {
 			ws = workspaceAdapter{c}
 		}
 	}
-	// The Huawei client is made whenever there are credentials: it looks up
-	// missing IDs and signs the proofs of ownership.
-	if hw == nil && a.huaweiAK != "" {
-		if c, err := a.newHuaweiClient(); err != nil {
-			p.Add("huaweiCredentials", "%v", err)
-		} else {
-			hw = c
-		}
+	return bc, ws
+}
+
+// makeHuaweiClient makes the Huawei client, when it was not given and
+// there are credentials: it looks up missing IDs and signs the proofs of
+// ownership.
+func (a *Activation) makeHuaweiClient(p *apierror.Problems) huaweiAPI {
+	if a.huaweiAPI != nil || a.huaweiAK == "" {
+		return nil
 	}
-	return apis{bc, ws, hw}
+	c, err := a.newHuaweiClient()
+	if err != nil {
+		p.Add("huaweiCredentials", "%v", err)
+		return nil
+	}
+	return c
 }
 
 // clientPolicy is the retry policy of the clients the builder makes: the

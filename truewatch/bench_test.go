@@ -25,9 +25,13 @@ import (
 type benchTenants struct {
 	srv   *mockserver.Server
 	codes truewatch.CodeProvider
-	hc    *http.Client // nil: the server's
+	hc    *http.Client         // nil: the server's
+	base  *truewatch.Activation // what every tenant's activation derives from, as a service's would
 	n     int
 }
+
+// use sends the tenants' activations through hc (nil: the server's client).
+func (t *benchTenants) use(hc *http.Client) { t.hc, t.base = hc, nil }
 
 // next seeds a tenant and returns its activation.
 func (t *benchTenants) next() (*truewatch.Activation, error) {
@@ -40,14 +44,16 @@ func (t *benchTenants) next() (*truewatch.Activation, error) {
 	if _, err := t.srv.AddPurchase(mockserver.Purchase{AccountID: acct, InstanceID: fmt.Sprintf("bench-act-%06d", i)}); err != nil {
 		return nil, err
 	}
-	a := truewatchtest.Activation(t.srv).WithHuaweiCredentials(ak, secret.String("bench-sk")).
-		WithSite(truewatch.SiteAP1).WithCodes(t.codes).
+	if t.base == nil {
+		t.base = truewatchtest.Activation(t.srv).WithSite(truewatch.SiteAP1).WithCodes(t.codes)
+		if t.hc != nil {
+			t.base = t.base.WithHTTPClient(t.hc)
+		}
+	}
+	a := t.base.WithHuaweiCredentials(ak, secret.String("bench-sk")).
 		Register(truewatch.RegisterInfo{Username: fmt.Sprintf("bench%06d", i), Password: "Bench-Pass-1", PasswordConfirm: "Bench-Pass-1",
 			Email: fmt.Sprintf("bench%06d@example.com", i), Company: billing.Company{Name: "Bench Ltd"},
 			WorkspaceName: "prod", WorkspaceLanguage: truewatch.LanguageEN, TermsAccepted: true})
-	if t.hc != nil {
-		a = a.WithHTTPClient(t.hc)
-	}
 	return a, nil
 }
 
@@ -90,7 +96,7 @@ func BenchmarkActivationVsFloor(b *testing.B) {
 
 				// The exchanges of one activation, recorded.
 				rec := &testkit.Recording{Next: t.srv.HTTPClient().Transport}
-				t.hc = &http.Client{Transport: rec}
+				t.use(&http.Client{Transport: rec})
 				a, err := t.next()
 				if err != nil {
 					b.Fatal(err)
@@ -105,7 +111,7 @@ func BenchmarkActivationVsFloor(b *testing.B) {
 					}
 					exchanges, proofs = rec.Take(), 1
 				}
-				t.hc = nil
+				t.use(nil)
 
 				bare := testkit.BareHandler(append([]testkit.Exchange{stsExchange}, exchanges...))
 				memHC, base := &http.Client{Transport: testkit.HandlerTransport{H: bare}}, "http://bare.invalid"

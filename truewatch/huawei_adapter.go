@@ -15,7 +15,7 @@ func (a *Activation) WithHuaweiClient(c *huawei.Client) *Activation {
 	if c == nil {
 		return a.problem("huaweiClient", "is nil")
 	}
-	return a.with(func(b *Activation) { b.huaweiAPI = huaweiAdapter{c} })
+	return a.derive(keepTrueWatch, func(b *Activation) { b.huaweiAPI = huaweiAdapter{c} })
 }
 
 // newHuaweiClient makes the Huawei client from the builder's settings.

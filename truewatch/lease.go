@@ -26,6 +26,7 @@ func defaultLeaseOwner() string {
 }
 
 // leaseKeeper holds the lease of one Run: it renews it in the background
+// (a timer, so a Run shorter than a third of the TTL starts no goroutine)
 // and, once the store says it is lost, cancels the run's context so that
 // waits and calls in progress stop.
 type leaseKeeper struct {
@@ -34,12 +35,12 @@ type leaseKeeper struct {
 	ttl    time.Duration
 	log    *slog.Logger
 	cancel context.CancelCauseFunc
-	stop   chan struct{}
-	done   chan struct{}
+	timer  *time.Timer
 
-	mu    sync.Mutex
-	lease Lease
-	lost  *LeaseLostError
+	mu       sync.Mutex
+	lease    Lease
+	lost     *LeaseLostError
+	released bool
 }
 
 // claimLease claims the activation's lease for the run, waiting up to
@@ -60,9 +61,10 @@ func (r *runner) claimLease(ctx context.Context) error {
 		var held *LeaseHeldError
 		if err == nil {
 			lctx, cancel := context.WithCancelCause(ctx)
-			k := &leaseKeeper{ctx: lctx, store: r.store, ttl: ttl, log: r.log, cancel: cancel, lease: l,
-				stop: make(chan struct{}), done: make(chan struct{})}
-			go k.keep(lctx)
+			k := &leaseKeeper{ctx: lctx, store: r.store, ttl: ttl, log: r.log, cancel: cancel, lease: l}
+			k.mu.Lock()
+			k.timer = time.AfterFunc(ttl/3, k.tick)
+			k.mu.Unlock()
 			r.lease = k
 			return nil
 		}
@@ -83,27 +85,23 @@ func (r *runner) claimLease(ctx context.Context) error {
 	}
 }
 
-// keep renews the lease every third of its TTL until release or loss. A
+// tick renews the lease, every third of its TTL until release or loss. A
 // renewal the store could not answer is tried again at the next tick; the
 // lease counts as lost only when the store says so.
-func (k *leaseKeeper) keep(ctx context.Context) {
-	defer close(k.done)
-	t := time.NewTicker(k.ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := k.renew(ctx); errors.Is(err, ErrLeaseLost) {
-				return
-			} else if err != nil {
-				k.log.LogAttrs(ctx, slog.LevelWarn, "activation lease not renewed", slog.String("activation", k.lease.ActivationID),
-					slog.String("error", err.Error()))
-			}
-		}
+func (k *leaseKeeper) tick() {
+	if k.ctx.Err() != nil {
+		return
+	}
+	if err := k.renew(k.ctx); errors.Is(err, ErrLeaseLost) {
+		return
+	} else if err != nil {
+		k.log.LogAttrs(k.ctx, slog.LevelWarn, "activation lease not renewed", slog.String("activation", k.lease.ActivationID),
+			slog.String("error", err.Error()))
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.released {
+		k.timer.Reset(k.ttl / 3)
 	}
 }
 
@@ -114,6 +112,9 @@ func (k *leaseKeeper) renew(ctx context.Context) error {
 	defer k.mu.Unlock()
 	if k.lost != nil {
 		return k.lost
+	}
+	if k.released {
+		return nil // a tick that raced the release
 	}
 	l, err := k.store.Renew(ctx, k.lease, k.ttl)
 	var lost *LeaseLostError
@@ -142,10 +143,10 @@ func (k *leaseKeeper) lostErr() error {
 // release stops the renewals and releases the lease, even when ctx was
 // cancelled: the next run need not wait for it to expire.
 func (k *leaseKeeper) release(ctx context.Context) {
-	close(k.stop)
-	<-k.done
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.released = true
+	k.timer.Stop()
 	k.cancel(nil)
 	if k.lost != nil {
 		return
