@@ -118,8 +118,8 @@ func (s *jsonScan) eat(c byte) bool {
 	return false
 }
 
-// member is one key of an object and where its canonical form is in out.
-type member struct {
+// scanMember is one key of an object and where its canonical form is in out.
+type scanMember struct {
 	key        []byte
 	start, end int
 }
@@ -133,7 +133,7 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 	}
 	fields := jsonFields(t)
 	start := len(s.out)
-	var buf [16]member
+	var buf [16]scanMember
 	members := buf[:0]
 	s.ws()
 	if s.eat('}') {
@@ -167,7 +167,7 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 			s.malformed()
 			return
 		}
-		m := member{key: key, start: len(s.out)}
+		m := scanMember{key: key, start: len(s.out)}
 		if s.canon {
 			s.out = appendCanonString(s.out, key)
 			s.out = append(s.out, ':')
@@ -195,9 +195,9 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 
 // sortMembers rewrites the members written from start as a canonical
 // object: sorted by key, the secret fields left out at the top level.
-func (s *jsonScan) sortMembers(start int, members []member, top bool) {
+func (s *jsonScan) sortMembers(start int, members []scanMember, top bool) {
 	written := slices.Clone(s.out[start:])
-	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	slices.SortFunc(members, func(a, b scanMember) int { return bytes.Compare(a.key, b.key) })
 	s.out = append(s.out[:start], '{')
 	first := true
 	for _, m := range members {

@@ -25,7 +25,7 @@ import (
 type benchTenants struct {
 	srv   *mockserver.Server
 	codes truewatch.CodeProvider
-	hc    *http.Client         // nil: the server's
+	hc    *http.Client          // nil: the server's
 	base  *truewatch.Activation // what every tenant's activation derives from, as a service's would
 	n     int
 }
