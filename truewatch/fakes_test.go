@@ -275,10 +275,6 @@ func (c *fixedCodes) provide(_ context.Context, req CodeRequest) (secret.String,
 	return goodCode, nil
 }
 
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 // sleepClock is a fixed time whose waits pass at once, recorded in slept
 // when it is set.
 type sleepClock struct {
