@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"reflect"
 	"slices"
 	"unicode/utf8"
@@ -16,6 +17,13 @@ import (
 // written, and at the top level none of the one-time secret fields (a
 // retry after a lost response may carry a fresh verification code and
 // re-typed passwords). It allocates only for what it writes.
+//
+// Its cost is linear in the body whatever its shape (the body is an
+// attacker's): keys are checked for repeats against a set once an object
+// has more than a few, paths for messages are made only when a message
+// is, and the canonical form is written as the body is read, with each
+// object's members put in order only at the end (canonical), so that no
+// byte is copied once per level of nesting.
 type jsonScan struct {
 	b      []byte
 	i      int
@@ -28,31 +36,59 @@ type jsonScan struct {
 	// null, which is never a strict object's member).
 	broken, nocanon bool
 	canon           bool // write out
-	out             []byte
+	// out holds the canonical form of every scalar and key in document
+	// order; objs and members say where each object's members are in it,
+	// for canonical to put them in order.
+	out     []byte
+	objs    []scanObject
+	members []scanMember
+	// path holds the keys of the members being read, outermost first.
+	path [][]byte
+	// hashSeed hashes keys for the sets of large objects' keys.
+	hashSeed maphash.Seed
 }
 
-// path names a value for messages, made only when one is needed: a key
-// under a parent path ("company.name"), or, with key nil, parent as is.
-type jsonPath struct {
-	parent string
-	key    []byte
+// scanObject is an object with members, as written to out: its bytes are
+// out[start:end], its members members[first:first+n], and the objects
+// within it are objs up to next (objects are recorded in document order
+// as they open, so those within one follow it).
+type scanObject struct {
+	start, end int
+	first, n   int
+	next       int
 }
 
-func (p jsonPath) String() string {
-	switch {
-	case p.key == nil:
-		return p.parent
-	case p.parent == "":
-		return string(p.key)
+// pathName names the value being read, for messages, made only when one
+// is: the keys of the members it is in, from the top, joined by dots
+// ("company.name"); an array's elements have their array's name.
+type pathName struct{ s *jsonScan }
+
+func (p pathName) String() string {
+	var name []byte
+	for _, key := range p.s.path {
+		if len(name) > 0 {
+			name = append(name, '.')
+		}
+		name = append(name, key...)
 	}
-	return p.parent + "." + string(p.key)
+	return string(name)
 }
 
 // maxJSONDepth bounds nesting, as encoding/json does.
 const maxJSONDepth = 10000
 
-// secretFields are left out of the fingerprint.
-var secretFields = [][]byte{[]byte("password"), []byte("passwordConfirm"), []byte("emailCode")}
+// secretField tells the top-level keys left out of the fingerprint.
+func secretField(key []byte) bool {
+	switch string(key) {
+	case "password", "passwordConfirm", "emailCode":
+		return true
+	}
+	return false
+}
+
+// setAfter is how many members an object has before its keys are checked
+// for repeats against a set rather than one by one.
+const setAfter = 16
 
 // scanJSON scans body, which should be one JSON object decoding into a
 // value of type t (nil: no field is known), and returns the problem with
@@ -68,7 +104,7 @@ func scanJSON(body []byte, t reflect.Type, noNull, canon bool) (problem string, 
 	if !s.eat('{') {
 		return "request body must be a JSON object", nil
 	}
-	s.object(t, "", 0)
+	s.object(t, 0)
 	if s.broken || s.nocanon {
 		return s.problem, nil
 	}
@@ -76,7 +112,10 @@ func scanJSON(body []byte, t reflect.Type, noNull, canon bool) (problem string, 
 	if s.i != len(s.b) {
 		return s.problem, nil // trailing data: refused by the decoder; no canonical form
 	}
-	return s.problem, s.out
+	if canon {
+		return s.problem, s.canonical()
+	}
+	return s.problem, nil
 }
 
 // fail records a problem; structural ones also break the canonical form
@@ -118,28 +157,35 @@ func (s *jsonScan) eat(c byte) bool {
 	return false
 }
 
-// scanMember is one key of an object and where its canonical form is in out.
+// scanMember is one key of an object and where its canonical form is in
+// out: out[start:end], holding the objects within it from objs[obj].
 type scanMember struct {
 	key        []byte
 	start, end int
+	obj        int
 }
 
 // object reads the members of the object whose '{' was just read, and its
 // '}'.
-func (s *jsonScan) object(t reflect.Type, at string, depth int) {
+func (s *jsonScan) object(t reflect.Type, depth int) {
 	if depth >= maxJSONDepth {
 		s.malformed()
 		return
 	}
 	fields := jsonFields(t)
-	start := len(s.out)
-	var buf [16]scanMember
-	members := buf[:0]
 	s.ws()
 	if s.eat('}') {
 		s.write('{')
 		s.write('}')
 		return
+	}
+	var buf [setAfter]scanMember
+	members := buf[:0]
+	var seen map[uint64]int
+	self, at := len(s.objs), len(s.path)
+	s.path = append(s.path, nil)
+	if s.canon {
+		s.objs = append(s.objs, scanObject{start: len(s.out)})
 	}
 	for {
 		s.ws()
@@ -148,12 +194,11 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 			s.malformed()
 			return
 		}
-		name := jsonPath{parent: at, key: key}
-		for _, m := range members {
-			if bytes.Equal(m.key, key) {
-				s.fail(true, "field %q is given more than once", name)
-				return
-			}
+		s.path[at] = key
+		name := pathName{s}
+		if s.repeated(key, members, &seen) {
+			s.fail(true, "field %q is given more than once", name)
+			return
 		}
 		var ft reflect.Type
 		if fields != nil {
@@ -167,13 +212,13 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 			s.malformed()
 			return
 		}
-		m := scanMember{key: key, start: len(s.out)}
+		m := scanMember{key: key, start: len(s.out), obj: len(s.objs)}
 		if s.canon {
 			s.out = appendCanonString(s.out, key)
 			s.out = append(s.out, ':')
 		}
 		s.ws()
-		if s.value(ft, name, depth+1); s.broken {
+		if s.value(ft, depth+1); s.broken {
 			return
 		}
 		m.end = len(s.out)
@@ -188,34 +233,88 @@ func (s *jsonScan) object(t reflect.Type, at string, depth int) {
 		s.malformed()
 		return
 	}
+	s.path = s.path[:at]
 	if s.canon {
-		s.sortMembers(start, members, depth == 0)
+		o := &s.objs[self]
+		o.end, o.first, o.n, o.next = len(s.out), len(s.members), len(members), len(s.objs)
+		s.members = append(s.members, members...)
 	}
 }
 
-// sortMembers rewrites the members written from start as a canonical
-// object: sorted by key, the secret fields left out at the top level.
-func (s *jsonScan) sortMembers(start int, members []scanMember, top bool) {
-	written := slices.Clone(s.out[start:])
+// repeated tells whether key is among the members read so far, looking
+// one by one while there are few and, past setAfter, in seen (made then):
+// the index of a member by its key's hash, keys compared on a match.
+func (s *jsonScan) repeated(key []byte, members []scanMember, seen *map[uint64]int) bool {
+	linear := func() bool {
+		return slices.ContainsFunc(members, func(m scanMember) bool { return bytes.Equal(m.key, key) })
+	}
+	if len(members) < setAfter {
+		return linear()
+	}
+	if *seen == nil {
+		s.hashSeed = maphash.MakeSeed()
+		*seen = make(map[uint64]int, 2*len(members))
+		for i, m := range members {
+			(*seen)[maphash.Bytes(s.hashSeed, m.key)] = i
+		}
+	}
+	h := maphash.Bytes(s.hashSeed, key)
+	i, ok := (*seen)[h]
+	switch {
+	case !ok:
+		(*seen)[h] = len(members)
+		return false
+	case bytes.Equal(members[i].key, key):
+		return true
+	}
+	return linear() // two keys of one hash: compare one by one
+}
+
+// canonical is the canonical form of the object scanned: out with every
+// object's members sorted by key, separated by commas and braced, and the
+// secret fields left out at the top level. Each byte of out is copied
+// once.
+func (s *jsonScan) canonical() []byte {
+	if len(s.objs) == 0 {
+		return s.out // "{}"
+	}
+	c := make([]byte, 0, len(s.out)+2*len(s.members)+2*len(s.objs))
+	return s.appendObject(c, 0, true)
+}
+
+func (s *jsonScan) appendObject(c []byte, k int, top bool) []byte {
+	o := s.objs[k]
+	members := s.members[o.first : o.first+o.n]
 	slices.SortFunc(members, func(a, b scanMember) int { return bytes.Compare(a.key, b.key) })
-	s.out = append(s.out[:start], '{')
+	c = append(c, '{')
 	first := true
 	for _, m := range members {
-		if top && slices.ContainsFunc(secretFields, func(f []byte) bool { return bytes.Equal(f, m.key) }) {
+		if top && secretField(m.key) {
 			continue
 		}
 		if !first {
-			s.out = append(s.out, ',')
+			c = append(c, ',')
 		}
 		first = false
-		s.out = append(s.out, written[m.start-start:m.end-start]...)
+		c = s.appendSpan(c, m.start, m.end, m.obj)
 	}
-	s.out = append(s.out, '}')
+	return append(c, '}')
+}
+
+// appendSpan appends out[start:end], each object within it (from objs[k])
+// in its canonical form.
+func (s *jsonScan) appendSpan(c []byte, start, end, k int) []byte {
+	for k < len(s.objs) && s.objs[k].start < end {
+		c = append(c, s.out[start:s.objs[k].start]...)
+		c = s.appendObject(c, k, false)
+		start, k = s.objs[k].end, s.objs[k].next
+	}
+	return append(c, s.out[start:end]...)
 }
 
 // value reads one value; t is the Go type it decodes into, nil where the
 // type says nothing about keys.
-func (s *jsonScan) value(t reflect.Type, name jsonPath, depth int) {
+func (s *jsonScan) value(t reflect.Type, depth int) {
 	if s.i >= len(s.b) {
 		s.malformed()
 		return
@@ -223,10 +322,10 @@ func (s *jsonScan) value(t reflect.Type, name jsonPath, depth int) {
 	switch c := s.b[s.i]; {
 	case c == '{':
 		s.i++
-		s.object(t, name.String(), depth)
+		s.object(t, depth)
 	case c == '[':
 		s.i++
-		s.array(t, name.String(), depth)
+		s.array(t, depth)
 	case c == '"':
 		str, ok := s.str()
 		if !ok {
@@ -242,7 +341,7 @@ func (s *jsonScan) value(t reflect.Type, name jsonPath, depth int) {
 		}
 		s.nocanon = true
 		if s.noNull {
-			s.fail(true, "field %q must not be null: leave it out", name)
+			s.fail(true, "field %q must not be null: leave it out", pathName{s})
 		}
 	case c == 't':
 		s.literal("true")
@@ -255,7 +354,7 @@ func (s *jsonScan) value(t reflect.Type, name jsonPath, depth int) {
 	}
 }
 
-func (s *jsonScan) array(t reflect.Type, at string, depth int) {
+func (s *jsonScan) array(t reflect.Type, depth int) {
 	if depth >= maxJSONDepth {
 		s.malformed()
 		return
@@ -272,7 +371,7 @@ func (s *jsonScan) array(t reflect.Type, at string, depth int) {
 	}
 	for {
 		s.ws()
-		if s.value(elem, jsonPath{parent: at}, depth+1); s.broken {
+		if s.value(elem, depth+1); s.broken {
 			return
 		}
 		s.ws()

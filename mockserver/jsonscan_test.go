@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -187,4 +189,98 @@ func FuzzScanJSON(f *testing.F) {
 		}
 		checkScan(t, body)
 	})
+}
+
+// wideBody is one object of n members "0":0, "1":0, ..., then extra.
+func wideBody(n int, extra string) []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"%d":0`, i)
+	}
+	b.WriteString(extra)
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// deepBody nests depth objects, each with its keys out of order, the
+// value of its "a" the next.
+func deepBody(depth int) []byte {
+	return []byte(strings.Repeat(`{"z":[1,{"y":2,"x":3}],"a":`, depth) + "0" + strings.Repeat("}", depth))
+}
+
+// allocated is what f allocates, in bytes.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A body is an attacker's: however it is shaped, the scan costs in
+// proportion to its size. A megabyte of keys used to be compared each
+// with every other (seconds per request), and a deeply nested body's
+// path names and canonical form copied once per level (a gigabyte
+// allocated for 130 KB).
+func TestScanJSONLinearInItsBody(t *testing.T) {
+	wide := wideBody(100_000, `,"99999":1`)
+	problem, canon := scanJSON(wide, nil, true, true)
+	assert.Equal(t, `field "99999" is given more than once`, problem, "a repeat after many members is still caught")
+	assert.Nil(t, canon)
+	problem, _ = scanJSON(wideBody(100_000, `,"17":1`), nil, true, false)
+	assert.Equal(t, `field "17" is given more than once`, problem)
+	for _, n := range []int{setAfter - 1, setAfter, setAfter + 1} {
+		problem, _ = scanJSON(wideBody(n, `,"0":1`), nil, true, false)
+		assert.Equal(t, `field "0" is given more than once`, problem, "around the switch to a set (%d members)", n)
+		problem, _ = scanJSON(wideBody(n, ""), nil, true, false)
+		assert.Empty(t, problem)
+	}
+
+	checkScan(t, deepBody(300)) // the reference's recursion is unbounded, so not too deep
+	checkScan(t, wideBody(3*setAfter, ""))
+
+	deep := deepBody(maxJSONDepth/2 - 1)
+	var got []byte
+	n := allocated(func() { _, got = scanJSON(deep, scanTypes[1], true, true) })
+	require.NotNil(t, got)
+	assert.Less(t, n, uint64(64*len(deep)), "a %d-byte body nested %d deep allocated %d bytes", len(deep), maxJSONDepth/2-1, n)
+	wide = wideBody(100_000, "")
+	n = allocated(func() { _, got = scanJSON(wide, nil, true, true) })
+	require.NotNil(t, got)
+	assert.Less(t, n, uint64(64*len(wide)), "a %d-byte body of 100,000 keys allocated %d bytes", len(wide), n)
+}
+
+// BenchmarkScanJSON scans bodies of several shapes for their problems and
+// canonical form, beside the floor of any check of a JSON body in the
+// same run: json.Valid, one linear pass over it.
+//
+//	go test -run '^$' -bench ScanJSON -benchmem ./mockserver/
+func BenchmarkScanJSON(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{
+		{"shape=register", []byte(`{"username":"ada","email":"ada@example.com","password":"pw-1234567","passwordConfirm":"pw-1234567","emailCode":"123456","huaweiAccountId":"0a1b2c3d4e5f","instanceId":"inst-1","company":{"name":"Acme"}}`)},
+		{"shape=wide-1MiB", wideBody(100_000, "")},
+		{"shape=deep", deepBody(maxJSONDepth/2 - 1)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			testkit.Paired(b, func() error {
+				if !json.Valid(c.body) {
+					return fmt.Errorf("invalid body")
+				}
+				return nil
+			}, func() error {
+				if problem, canon := scanJSON(c.body, nil, true, true); problem != "" || canon == nil {
+					return fmt.Errorf("scan: %q", problem)
+				}
+				return nil
+			})
+		})
+	}
 }
