@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -112,7 +113,9 @@ func (r *RecordedRequest) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = RecordedRequest(v.recordedRequestFields)
-	r.Latency = time.Duration(v.LatencyMs * float64(time.Millisecond))
+	// Rounded, not truncated: 253306 ns is 0.253306 ms, which times 1e6
+	// is 253305.99999 in floating point.
+	r.Latency = time.Duration(math.Round(v.LatencyMs * float64(time.Millisecond)))
 	return nil
 }
 

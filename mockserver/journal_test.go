@@ -297,3 +297,23 @@ func TestRecordedRequestJSONRoundTrips(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &out))
 	assert.Equal(t, in, out)
 }
+
+// TestRecordedRequestLatencyRoundTripsToTheNanosecond: latencies whose
+// milliseconds are not exact in floating point (253306 ns was read back
+// as 253305) come back as they went.
+func TestRecordedRequestLatencyRoundTripsToTheNanosecond(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, 253306, 629722, 999999, 1234567891, 59407, 145441} {
+		b, err := json.Marshal(mockserver.RecordedRequest{Latency: d})
+		require.NoError(t, err)
+		var out mockserver.RecordedRequest
+		require.NoError(t, json.Unmarshal(b, &out))
+		assert.Equal(t, d, out.Latency, "latency %d ns", int64(d))
+	}
+	for d := time.Duration(1); d < 2*time.Second; d = d*7 + 13 {
+		b, err := json.Marshal(mockserver.RecordedRequest{Latency: d})
+		require.NoError(t, err)
+		var out mockserver.RecordedRequest
+		require.NoError(t, json.Unmarshal(b, &out))
+		require.Equal(t, d, out.Latency, "latency %d ns", int64(d))
+	}
+}
