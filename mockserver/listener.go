@@ -160,6 +160,10 @@ func (s *Server) holdDeadlines(w http.ResponseWriter, d time.Duration) {
 	_ = rc.SetWriteDeadline(now.Add(d + s.cfg.timeouts.Write))
 }
 
+// maxIdleConns bounds the idle connections HTTPClient keeps to the
+// listener: as many as any test's concurrent callers use.
+const maxIdleConns = 1024
+
 // newTransport is the transport behind HTTPClient: in-process without a
 // listener; otherwise a transport of the server's own, closed with it,
 // that sends requests for the public URL to the listener. Either way it
@@ -169,6 +173,10 @@ func (s *Server) newTransport() {
 	hosts := []string{strings.ToLower(hostOf(s.url))}
 	if s.ln != nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep an idle connection for every caller: with net/http's two
+		// per host, 64 concurrent callers open a new TCP connection for
+		// most of their requests.
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, maxIdleConns
 		s.transport = t
 		next = t
 		listen := &url.URL{Scheme: "http", Host: s.ln.Addr().String()}

@@ -2,11 +2,16 @@ package mockserver_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,4 +205,59 @@ func TestWithTimeoutsValidates(t *testing.T) {
 	assert.Error(t, err)
 	_, err = mockserver.New(mockserver.WithoutListener(), mockserver.WithOutboxLimits(mockserver.OutboxLimits{Total: -1}))
 	assert.Error(t, err)
+}
+
+// TestHTTPClientReusesConnections: 64 concurrent callers sending many
+// requests through HTTPClient reuse about 64 connections instead of
+// opening a new one for most requests (net/http keeps two idle per host
+// by default).
+func TestHTTPClientReusesConnections(t *testing.T) {
+	srv, err := mockserver.New()
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	hc := srv.HTTPClient()
+	const callers, each = 64, 25
+	var fresh atomic.Int64
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if !i.Reused {
+			fresh.Add(1)
+		}
+	}}
+	url := srv.BillingURL() + routes.GetSubscription + "?huaweiAccountId=" + mockserver.DemoHuaweiAccountID +
+		"&instanceId=" + mockserver.DemoInstanceID
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, url, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("HTTP %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	// A few more than the callers may be dialled while a connection is on
+	// its way back to the pool; without the pool it is most of the 1,600.
+	assert.LessOrEqual(t, fresh.Load(), int64(2*callers), "new connections for %d requests", callers*each)
+	t.Logf("%d new connections for %d requests from %d callers", fresh.Load(), callers*each, callers)
 }
