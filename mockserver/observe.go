@@ -277,7 +277,7 @@ func (s *Server) operationOf(pattern string) string {
 		return OperationUnrouted
 	}
 	for _, o := range s.ops {
-		if o.route() == pattern {
+		if o.isRoute(pattern) {
 			return o.Name
 		}
 	}

@@ -25,6 +25,13 @@ type Operation struct {
 // route is the mux pattern the operation is registered under.
 func (o Operation) route() string { return o.Method + " " + o.Path }
 
+// isRoute reports whether pattern is o.route(), without building it: it
+// is asked for every operation on every request.
+func (o Operation) isRoute(pattern string) bool {
+	m, p, ok := strings.Cut(pattern, " ")
+	return ok && m == o.Method && p == o.Path
+}
+
 // handleOp registers h as the operation name: the one table of operations,
 // read by the router (the mux) and by faults (Operations, InjectFault).
 func (s *Server) handleOp(mux *http.ServeMux, name, method, path string, h http.HandlerFunc) {
