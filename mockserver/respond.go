@@ -35,11 +35,41 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // derived from the request ID so logs on both sides line up.
 func traceID(r *http.Request) string {
 	id := requestIDFrom(r)
+	if isHex32(id) {
+		// The usual case, on every TrueWatch answer: in one allocation.
+		var b strings.Builder
+		b.Grow(len("TRACE-") + 36)
+		b.WriteString("TRACE-")
+		for i := range 32 {
+			if i == 8 || i == 12 || i == 16 || i == 20 {
+				b.WriteByte('-')
+			}
+			c := id[i]
+			if 'a' <= c && c <= 'f' {
+				c -= 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		return b.String()
+	}
 	h := strings.ToUpper(id)
 	for len(h) < 32 {
 		h += "0"
 	}
 	return "TRACE-" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// isHex32 reports whether s is 32 lower-case hex characters, a request ID.
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // writeTWOK writes a successful TrueWatch envelope.

@@ -871,18 +871,32 @@ type idGen struct {
 }
 
 func (g *idGen) next(prefix string) string {
+	return prefix + g.sum(prefix, "")
+}
+
+// sum counts one more ID of prefix+suffix and returns the hex of the
+// first 16 bytes of sha256(seed|prefix+suffix|count). It builds the
+// hashed text on the stack: a request ID is made for every request.
+func (g *idGen) sum(prefix, suffix string) string {
+	k := prefix + suffix
 	g.mu.Lock()
 	if g.counts == nil {
 		g.counts = map[string]int{}
 	}
-	g.counts[prefix]++
-	n := g.counts[prefix]
+	g.counts[k]++
+	n := g.counts[k]
 	g.mu.Unlock()
-	sum := sha256.Sum256([]byte(g.seed + "|" + prefix + "|" + strconv.Itoa(n)))
-	return prefix + hex.EncodeToString(sum[:16])
+	var in [128]byte
+	b := append(in[:0], g.seed...)
+	b = append(b, '|')
+	b = append(b, k...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(n), 10)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:16])
 }
 
 // hex32 is a deterministic 32-hex-character value for non-prefixed IDs.
 func (g *idGen) hex32(kind string) string {
-	return strings.TrimPrefix(g.next(kind+":"), kind+":")
+	return g.sum(kind, ":")
 }
