@@ -84,11 +84,28 @@ const (
 // Escape percent-encodes s with the unreserved set A-Z a-z 0-9 - _ . ~ and
 // upper-case hex, as the signer does for path segments and query terms.
 func Escape(s string) string {
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			var b strings.Builder
+			b.Grow(len(s) + 8)
+			b.WriteString(s[:i])
+			escapeTo(&b, s[i:], false)
+			return b.String()
+		}
+	}
+	return s // nothing to escape: the usual case, without a copy
+}
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// escapeTo writes s escaped as Escape does, keeping '/' when keepSlash.
+func escapeTo(b *strings.Builder, s string, keepSlash bool) {
 	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		if unreserved(c) || keepSlash && c == '/' {
 			b.WriteByte(c)
 			continue
 		}
@@ -96,26 +113,28 @@ func Escape(s string) string {
 		b.WriteByte(hexDigits[c>>4])
 		b.WriteByte(hexDigits[c&15])
 	}
-	return b.String()
 }
 
 // CanonicalURI escapes each segment of the decoded path and always ends the
 // result with "/".
 func CanonicalURI(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = Escape(s)
+	// Each segment escaped and joined with "/" is the path escaped with
+	// its slashes kept.
+	var b strings.Builder
+	b.Grow(len(path) + 1)
+	escapeTo(&b, path, true)
+	if !strings.HasSuffix(path, "/") {
+		b.WriteByte('/')
 	}
-	u := strings.Join(segs, "/")
-	if !strings.HasSuffix(u, "/") {
-		u += "/"
-	}
-	return u
+	return b.String()
 }
 
 // CanonicalQuery sorts keys and, per key, values; both escaped, joined as
 // k=v&k=v. No parameters give "".
 func CanonicalQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
 	keys := make([]string, 0, len(q))
 	for k := range q {
 		keys = append(keys, k)
@@ -153,11 +172,14 @@ func SignedHeaderNames(h http.Header) []string {
 func CanonicalHeaders(h http.Header, host string, signed []string) string {
 	var b strings.Builder
 	for _, name := range signed {
-		vals := slices.Clone(h.Values(name))
+		vals := h.Values(name)
 		if len(vals) == 0 && name == "host" && host != "" {
 			vals = []string{host}
 		}
-		sort.Strings(vals)
+		if len(vals) > 1 {
+			vals = slices.Clone(vals)
+			sort.Strings(vals)
+		}
 		for _, v := range vals {
 			b.WriteString(name)
 			b.WriteByte(':')
