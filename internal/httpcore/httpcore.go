@@ -162,6 +162,18 @@ type Envelope struct {
 	TraceID   string          `json:"traceId"`
 }
 
+// directEnvelope is Envelope with its content decoded into the value
+// Content points to, in the same pass as the rest.
+type directEnvelope struct {
+	Code      int       `json:"code"`
+	Content   any       `json:"content"`
+	PageInfo  *PageInfo `json:"pageInfo,omitempty"`
+	ErrorCode string    `json:"errorCode"`
+	Message   string    `json:"message"`
+	Success   bool      `json:"success"`
+	TraceID   string    `json:"traceId"`
+}
+
 // Do sends req, retrying per the policy, and decodes the envelope's content
 // into out (which may be nil). It returns the page info for list calls.
 func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallInfo, error) {
@@ -244,7 +256,24 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 			RequestID: info.RequestID, Attempts: info.Attempts, Err: fmt.Errorf("read response: %w", err)}
 	}
 	var env Envelope
-	decErr := json.Unmarshal(raw, &env)
+	var decErr error
+	decoded := false
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 && isValuePointer(out) {
+		// The usual answer in one pass: the envelope with its content
+		// straight into out. Anything else (a failure, content that does
+		// not fit) takes the path below, which says what went wrong.
+		d := directEnvelope{Content: out}
+		if json.Unmarshal(raw, &d) == nil && d.Success && d.ErrorCode == "" {
+			env = Envelope{Code: d.Code, PageInfo: d.PageInfo, ErrorCode: d.ErrorCode, Message: d.Message,
+				Success: d.Success, TraceID: d.TraceID}
+			decoded = true
+		} else {
+			reflect.ValueOf(out).Elem().SetZero()
+		}
+	}
+	if !decoded {
+		decErr = json.Unmarshal(raw, &env)
+	}
 	info.TraceID = env.TraceID
 	c.log.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("service", c.service),
 		slog.String("op", req.Operation), slog.String("method", req.Method), slog.String("path", req.Path),
@@ -270,7 +299,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (*PageInfo, CallI
 		}
 		return nil, info, e
 	}
-	if out != nil && len(env.Content) > 0 && string(env.Content) != "null" {
+	if !decoded && out != nil && len(env.Content) > 0 && string(env.Content) != "null" {
 		if err := decodeContent(env.Content, out); err != nil {
 			return nil, info, &apierror.Error{Service: c.service, Operation: req.Operation,
 				HTTPStatus: resp.StatusCode, Code: env.Code, Message: "malformed response content",
@@ -319,6 +348,13 @@ func decodeContent(raw json.RawMessage, out any) error {
 		}
 	}
 	return err
+}
+
+// isValuePointer reports whether v is a non-nil pointer to anything but a
+// slice (a list, which may come wrapped: decodeContent).
+func isValuePointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() != reflect.Slice
 }
 
 func isSlicePointer(v any) bool {
