@@ -2,20 +2,11 @@ package mockserver_test
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 
+	"github.com/truewatch-labs/marketplace-go/internal/testkit"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 )
-
-// heapInUse is the live heap after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // BenchmarkHeapPerTenant reports the mock's live heap per tenant held
 // (bytes/tenant: runtime.MemStats after a collection, the empty mock's
@@ -30,7 +21,7 @@ func BenchmarkHeapPerTenant(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	before := heapInUse()
+	before := testkit.HeapInUse()
 	i := 0
 	for b.Loop() {
 		i++
@@ -44,7 +35,6 @@ func BenchmarkHeapPerTenant(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	after := heapInUse()
-	runtime.KeepAlive(srv)
+	after := testkit.HeapInUse()
 	b.ReportMetric(float64(int64(after)-int64(before))/float64(i), "bytes/tenant")
 }

@@ -3,7 +3,6 @@ package truewatch_test
 import (
 	"context"
 	"flag"
-	"runtime"
 	"strconv"
 	"testing"
 
@@ -47,12 +46,12 @@ func BenchmarkActivationAtScale(b *testing.B) {
 	small := seed(b, 1_000)
 	for _, n := range sizes {
 		b.Run("tenants="+strconv.Itoa(n), func(b *testing.B) {
-			before := heapInUse()
+			before := testkit.HeapInUse()
 			large := small
 			if n != 1_000 {
 				large = seed(b, n)
 			}
-			heap := float64(int64(heapInUse())-int64(before)) / float64(n)
+			heap := float64(int64(testkit.HeapInUse())-int64(before)) / float64(n)
 			var onSmall, onLarge *truewatch.Activation
 			prepare := func() error {
 				var err error
@@ -71,13 +70,4 @@ func BenchmarkActivationAtScale(b *testing.B) {
 			}
 		})
 	}
-}
-
-// heapInUse is the live heap after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }

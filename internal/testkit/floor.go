@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 )
 
@@ -134,4 +135,14 @@ func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp := rec.Result()
 	resp.Request = r
 	return resp, nil
+}
+
+// HeapInUse is the live heap after a full collection, for benchmarks
+// that report bytes held per item: the difference of two readings.
+func HeapInUse() uint64 {
+	runtime.GC()
+	runtime.GC() // a second cycle frees what the first one's finalizers let go
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
