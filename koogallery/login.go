@@ -244,7 +244,12 @@ func (c *LoginClient) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) s
 
 // LoginAttempt is what a vendor keeps (in the user's session cookie or
 // server-side) between redirecting to the login page and the callback.
-// Both fields are secrets of that session.
+// Both fields are secrets of that session. encoding/json and fmt redact
+// them ("[REDACTED]", as every secret.String): keep the values of
+// State.Reveal() and Verifier.Reveal() (in an encrypted, HttpOnly cookie
+// or a server-side session), never a JSON encoding of the struct.
+// ParseCallback and Finish refuse a redacted attempt (ErrLoginState), so
+// that "[REDACTED]" can never be a state a forged callback matches.
 type LoginAttempt struct {
 	State    secret.String `json:"state"`
 	Verifier secret.String `json:"verifier"`
@@ -265,7 +270,8 @@ type Callback struct {
 }
 
 // ErrLoginState means a callback's state is missing or is not the state of
-// the attempt: a forged or stale redirect.
+// the attempt (a forged or stale redirect), or the attempt was redacted
+// by an encoder.
 var ErrLoginState = errors.New("koogallery: login callback state does not match")
 
 // ParseCallback reads a login redirect's query. An "error" parameter comes
@@ -276,7 +282,7 @@ func ParseCallback(q url.Values, wantState secret.String) (*Callback, error) {
 		return nil, &apierror.Error{Service: LoginService, Operation: "Callback", ErrorCode: e, Message: q.Get("error_description")}
 	}
 	st := q.Get("state")
-	if wantState.IsZero() || subtle.ConstantTimeCompare([]byte(st), []byte(wantState.Reveal())) != 1 {
+	if wantState.IsZero() || wantState.Reveal() == secret.Redacted || subtle.ConstantTimeCompare([]byte(st), []byte(wantState.Reveal())) != 1 {
 		return nil, ErrLoginState
 	}
 	code := q.Get("code")
@@ -296,6 +302,9 @@ func (c *LoginClient) Finish(ctx context.Context, q url.Values, a LoginAttempt) 
 	cb, err := ParseCallback(q, a.State)
 	if err != nil {
 		return nil, nil, err
+	}
+	if a.Verifier.Reveal() == secret.Redacted {
+		return nil, nil, fmt.Errorf("%w: the attempt's verifier was redacted (kept through encoding/json?): keep Verifier.Reveal()", ErrLoginState)
 	}
 	var opts []oauth2.AuthCodeOption
 	if !a.Verifier.IsZero() {
