@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"time"
 	"testing"
 )
 
@@ -41,5 +42,34 @@ func TestLoginAttemptRedactedByJSONIsRefused(t *testing.T) {
 	}
 	if len(idp.forms) != 0 {
 		t.Errorf("%d token requests", len(idp.forms))
+	}
+}
+
+// A replay sent at the very end of the window, when the verifier's clock
+// reads exactly timestamp+window: the timestamp was still in the window
+// (not older than it), while the nonce store had already forgotten the
+// nonce (it kept it until, not through, that instant), so the replay was
+// fresh again. On a clock coarser than a millisecond (Windows, virtual
+// machines) that instant lasts long enough to aim at. Every instant in
+// which the timestamp is accepted, its nonce is remembered.
+func TestReplayAtTheEndOfTheWindowIsRefused(t *testing.T) {
+	for name, skew := range map[string]time.Duration{"now": 0, "future": 30 * time.Second} {
+		t.Run(name, func(t *testing.T) {
+			f := setup(t)
+			body := `{"activity":"releaseInstance","instanceId":"i-1","testFlag":"0"}`
+			f.clock.Advance(skew)
+			sig, _ := f.signer.Sign([]byte(body))
+			f.clock.Advance(-skew)
+			if _, r := f.post(body, sig.Query().Encode()); r.ResultCode != ResultSuccess {
+				t.Fatal(r.ResultCode, r.ResultMsg)
+			}
+			f.clock.Advance(skew + DefaultWindow)
+			if _, r := f.post(body, sig.Query().Encode()); r.ResultCode == ResultSuccess {
+				t.Errorf("replay at timestamp+window accepted")
+			}
+			if n := len(f.vendor.Calls()); n != 1 {
+				t.Errorf("%d vendor calls", n)
+			}
+		})
 	}
 }

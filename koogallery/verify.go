@@ -182,7 +182,10 @@ func (v *verifier) verify(ctx context.Context, sig, ts, nonce string, raw []byte
 	if !matched {
 		return refuse(ResultAuthFailed, "signature mismatch")
 	}
-	fresh, err := v.nonces.Use(ctx, v.scope+nonce, at.Add(v.window))
+	// The timestamp is accepted through at+window inclusive; the nonce is
+	// kept a millisecond (the timestamp's unit) past it, so that no instant
+	// accepts the timestamp after its nonce was forgotten.
+	fresh, err := v.nonces.Use(ctx, v.scope+nonce, at.Add(v.window+time.Millisecond))
 	switch {
 	case err != nil:
 		return &refusal{code: ResultInternalError, msg: "internal error", reason: "nonce store: " + err.Error()}
