@@ -218,6 +218,7 @@ type authCode struct {
 	scope, challenge string
 	used             bool
 	tokens           []string // the tokens it was exchanged for, revoked if it is replayed
+	refresh          string   // the refresh token it gave, revoked with every access token it issued
 }
 
 // idpToken is an access or refresh token.

@@ -445,12 +445,17 @@ func (s *Server) exchangeCodeLocked(w http.ResponseWriter, e *enterprise, f url.
 	case c == nil || c.tenant != e.pub.TenantID:
 		why = "Invalid authorization code"
 	case c.used:
-		// A replayed code: revoke what it gave (RFC 6749 §4.1.2).
+		// A replayed code: revoke what it gave (RFC 6749 §4.1.2), the
+		// access tokens its refresh token issued since included.
 		for _, t := range c.tokens {
 			if a := st.access.m[t]; a != nil {
 				delete(st.refresh.m, a.refresh)
 			}
 			delete(st.access.m, t)
+		}
+		if c.refresh != "" {
+			delete(st.refresh.m, c.refresh)
+			dropWhere(&st.access, func(a *idpToken) bool { return a.refresh == c.refresh })
 		}
 		why = "the authorization code was used already"
 	case !now.Before(c.expires):
@@ -482,7 +487,7 @@ func (s *Server) exchangeCodeLocked(w http.ResponseWriter, e *enterprise, f url.
 	rt.expires = now.Add(s.cfg.idp.RefreshTokenTTL)
 	st.refresh.put(now, rt.expires, refresh, rt, func(x *idpToken) time.Time { return x.expires })
 	access := s.issueAccessLocked(now, rt, refresh)
-	c.tokens = append(c.tokens, access)
+	c.tokens, c.refresh = append(c.tokens, access), refresh
 	s.writeTokens(w, access, refresh, c.scope)
 }
 
