@@ -251,6 +251,9 @@ func truncateText(s string, n int) string {
 // endTxnLocked forgets a login page.
 func (s *Server) endTxnLocked(txn *loginTxn) { delete(s.st.joint.idp.logins.m, txn.id) }
 
+// unknownMemberSalt salts the hash computed for an unknown account.
+const unknownMemberSalt = "mockserver: no such member"
+
 // idpLogin serves the login form: enterprise abbreviation, account and
 // password.
 func (s *Server) idpLogin(w http.ResponseWriter, r *http.Request) {
@@ -280,6 +283,9 @@ func (s *Server) idpLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case m == nil:
+		// Hash the password anyway, so that the time of the answer does
+		// not tell an unknown account from a wrong password.
+		(&member{salt: []byte(unknownMemberSalt)}).passwordIs(f.Get("password"))
 		s.showLoginLocked(w, r, e, txn, http.StatusUnauthorized, "invalid_credentials", wrong, truncateText(account, 64))
 		return
 	case m.pub.LockedUntil.After(now):
