@@ -52,6 +52,10 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	POST   /_mock/reset                           drop all state, reseed the demo fixture
 //	GET    /_mock/state                           a Snapshot: accounts, billingAccounts, workspaces,
 //	                                              subscriptions (with their bindings), purchases
+//	POST   /_mock/fixture                         replace the state (as reset) with a Fixture applied, atomically;
+//	                                              answers a FixtureResult; 400 naming the place (a JSON pointer)
+//	GET    /_mock/fixture.schema.json             the fixture format's JSON Schema (draft 2020-12)
+//	POST   /_mock/snapshot                        write the state file (WithStateFile, -state) now; 409 without one
 //	GET    /_mock/purchases                       every Purchase
 //	POST   /_mock/purchases                       add a Purchase; answers it with defaults filled in
 //	POST   /_mock/purchases/{instanceId}/renew    renew (ChangeOptions {periodMonths}); answers a PurchaseChange
@@ -190,7 +194,10 @@ func (s *Server) controlRoutes() []controlRoute {
 	routes = slices.Insert(routes, 5, s.marketRoutes()...)
 	// The joint service comes after the marketplace's routes.
 	i := slices.IndexFunc(routes, func(r controlRoute) bool { return r.Path == "/_mock/workspaces/{uuid}/unlock" })
-	return slices.Insert(routes, i+1, s.jointRoutes()...)
+	routes = slices.Insert(routes, i+1, s.jointRoutes()...)
+	// Fixtures and snapshots come after reset and the state.
+	i = slices.IndexFunc(routes, func(r controlRoute) bool { return r.Path == "/_mock/state" })
+	return slices.Insert(routes, i+1, append(s.fixtureRoutes(), s.persistRoutes()...)...)
 }
 
 // marketRoutes are the control endpoints of the mock's KooGallery, the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/huawei"
@@ -199,28 +200,28 @@ type keyRef struct {
 // AddHuaweiAccount seeds a Huawei account and its keys.
 func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 	if !rules.IsHuaweiAccountID(a.ID) {
-		return fmt.Errorf("mockserver: Huawei account ID %q must be 32 lower-case hex characters", a.ID)
+		return atField("id", fmt.Errorf("mockserver: Huawei account ID %q must be 32 lower-case hex characters", a.ID))
 	}
 	switch a.Site {
 	case "", HuaweiSiteInternational, HuaweiSiteChineseMainland:
 	default:
-		return fmt.Errorf("mockserver: Huawei site %q is not %q or %q", a.Site, HuaweiSiteInternational, HuaweiSiteChineseMainland)
+		return atField("site", fmt.Errorf("mockserver: Huawei site %q is not %q or %q", a.Site, HuaweiSiteInternational, HuaweiSiteChineseMainland))
 	}
 	if a.Balance != "" && !hwBalance.MatchString(a.Balance) {
-		return fmt.Errorf("mockserver: balance %q must be a decimal with at most two places, such as 125.50", a.Balance)
+		return atField("balance", fmt.Errorf("mockserver: balance %q must be a decimal with at most two places, such as 125.50", a.Balance))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hs := &s.st.huawei
 	if _, ok := hs.accounts[a.ID]; ok {
-		return conflictf("mockserver: Huawei account %s already exists", a.ID)
+		return atField("id", conflictf("mockserver: Huawei account %s already exists", a.ID))
 	}
-	for _, k := range a.Keys {
+	for i, k := range a.Keys {
 		if k.AK == "" || k.SK == "" {
-			return errors.New("mockserver: access keys need both AK and SK")
+			return atField("keys."+strconv.Itoa(i), errors.New("mockserver: access keys need both AK and SK"))
 		}
 		if _, ok := hs.keys[k.AK]; ok {
-			return conflictf("mockserver: access key %s already exists", k.AK)
+			return atField("keys."+strconv.Itoa(i)+".ak", conflictf("mockserver: access key %s already exists", k.AK))
 		}
 	}
 	acc := a
@@ -261,21 +262,29 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 // the mock's clock at ExpireTime, if that is still ahead (see
 // AdvanceClock).
 func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
-	if !rules.IsInstanceID(p.InstanceID) {
-		return Purchase{}, fmt.Errorf("mockserver: instance ID %q must be 1 to 64 printable characters", p.InstanceID)
-	}
-	if p.OrderID != "" && !rules.IsInstanceID(p.OrderID) {
-		return Purchase{}, fmt.Errorf("mockserver: order ID %q must be 1 to 64 printable characters", p.OrderID)
-	}
-	if p.Status != 0 && !p.Status.Valid() {
-		return Purchase{}, fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", p.Status)
-	}
-	if _, ok := hwRegionByID(p.RegionCode); p.RegionCode != "" && !ok {
-		return Purchase{}, fmt.Errorf("mockserver: region %q does not exist (RegionIDs lists the regions)", p.RegionCode)
+	if err := checkPurchase(p); err != nil {
+		return Purchase{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addPurchaseLocked(p, true)
+}
+
+// checkPurchase checks the formats of a purchase to add.
+func checkPurchase(p Purchase) error {
+	if !rules.IsInstanceID(p.InstanceID) {
+		return atField("instanceId", fmt.Errorf("mockserver: instance ID %q must be 1 to 64 printable characters", p.InstanceID))
+	}
+	if p.OrderID != "" && !rules.IsInstanceID(p.OrderID) {
+		return atField("orderId", fmt.Errorf("mockserver: order ID %q must be 1 to 64 printable characters", p.OrderID))
+	}
+	if p.Status != 0 && !p.Status.Valid() {
+		return atField("status", fmt.Errorf("mockserver: invalid purchase status %d (2 in use, 3 closed, 4 frozen, 5 expired)", p.Status))
+	}
+	if _, ok := hwRegionByID(p.RegionCode); p.RegionCode != "" && !ok {
+		return atField("regionCode", fmt.Errorf("mockserver: region %q does not exist (RegionIDs lists the regions)", p.RegionCode))
+	}
+	return nil
 }
 
 // addPurchaseLocked adds a purchase with defaults filled in; seed also
@@ -284,13 +293,13 @@ func (s *Server) AddPurchase(p Purchase) (Purchase, error) {
 func (s *Server) addPurchaseLocked(p Purchase, seed bool) (Purchase, error) {
 	hs := &s.st.huawei
 	if _, ok := hs.accounts[p.AccountID]; !ok {
-		return Purchase{}, fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID)
+		return Purchase{}, atField("accountId", fmt.Errorf("mockserver: unknown Huawei account %q", p.AccountID))
 	}
 	if _, ok := hs.byInst[p.InstanceID]; ok {
-		return Purchase{}, conflictf("mockserver: instance %s already exists", p.InstanceID)
+		return Purchase{}, atField("instanceId", conflictf("mockserver: instance %s already exists", p.InstanceID))
 	}
 	if seed && s.st.tw.subs[p.InstanceID] != nil {
-		return Purchase{}, fmt.Errorf("mockserver: TrueWatch already has an instance %s", p.InstanceID)
+		return Purchase{}, atField("instanceId", fmt.Errorf("mockserver: TrueWatch already has an instance %s", p.InstanceID))
 	}
 	now := s.cfg.clock.Now().UTC().Truncate(time.Second)
 	if p.ResourceID == "" {

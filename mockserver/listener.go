@@ -89,6 +89,7 @@ func (s *Server) Close() {
 		if s.kg.idle != nil {
 			s.kg.idle.CloseIdleConnections()
 		}
+		defer s.saveOnClose()
 		if s.hs == nil {
 			return
 		}

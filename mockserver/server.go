@@ -222,6 +222,9 @@
 //	GET    /_mock/health                          {"status":"ok","time":...}
 //	POST   /_mock/reset                           Reset
 //	GET    /_mock/state                           Snapshot
+//	POST   /_mock/fixture                         LoadFixture (Fixture -> FixtureResult)
+//	GET    /_mock/fixture.schema.json             FixtureSchema
+//	POST   /_mock/snapshot                        SaveState
 //	GET    /_mock/purchases                       Purchases
 //	POST   /_mock/purchases                       AddPurchase (Purchase)
 //	POST   /_mock/purchases/{instanceId}/{action} ChangePurchase: renew, expire, freeze, unfreeze,
@@ -467,6 +470,11 @@ type config struct {
 	journalSize int
 	telemetry   telemetry.Providers
 
+	// Fixtures and persistence (fixture.go, persist.go).
+	fixture     *Fixture
+	fixturePath string
+	stateFile   string
+
 	// The joint service (jo_*.go).
 	activation    time.Duration
 	secretKey     *rsa.PrivateKey
@@ -625,6 +633,7 @@ type Server struct {
 	cfg     config
 	mu      sync.Mutex
 	st      *state
+	fixture *Fixture // what Reset applies after the demo fixture; guarded by mu
 	ids     idGen
 	handler http.Handler
 	mux     *http.ServeMux // the routes behind handler, to check fault paths
@@ -640,6 +649,7 @@ type Server struct {
 	conns     connTracker
 	done      chan struct{} // closed when Close begins
 	closeOnce sync.Once
+	saveErr   error             // writing the state file as Close ended (Stop)
 	rt        http.RoundTripper // behind HTTPClient
 	transport interface{ CloseIdleConnections() }
 	// proofOrigins are the Huawei identity endpoints ownership proofs may
@@ -681,11 +691,10 @@ func New(opts ...Option) (*Server, error) {
 	cfg.clock = &movableClock{base: cfg.clock}
 	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{}),
 		journal: newJournal(cfg.journalSize), tel: newServerTelemetry(cfg.telemetry)}
-	st, ids, err := s.initialState()
-	if err != nil {
+	s.fixture = cfg.fixture
+	if err := s.startState(); err != nil {
 		return nil, err
 	}
-	s.st, s.ids.counts = st, ids
 	if err := s.newVendor(); err != nil {
 		return nil, err
 	}
@@ -811,34 +820,54 @@ func (s *Server) Clock() Clock {
 // WithoutDemoFixture, seeds the demo fixture again. IDs restart from the
 // beginning. Reset is atomic: requests and readers see the state before it
 // or after it, never an empty server without its fixture.
+//
+// A server given a fixture (WithFixture, WithFixtureFile, LoadFixture, POST
+// /_mock/fixture) goes back to the demo fixture and that fixture.
 func (s *Server) Reset() error {
-	st, ids, err := s.initialState()
+	s.mu.Lock()
+	fx := s.fixture
+	s.mu.Unlock()
+	st, ids, _, err := s.buildState(fx)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st = st
-	s.ids.mu.Lock()
-	s.ids.counts = ids
-	s.ids.mu.Unlock()
-	s.faults.reset()
-	s.journal.clear()
+	s.install(st, ids, fx)
 	return nil
 }
 
-// initialState builds, aside, the state a new server starts with (the demo
-// fixture unless WithoutDemoFixture) and the ID counters that building it
-// used.
-func (s *Server) initialState() (*state, map[string]int, error) {
+// install swaps in a state built aside (buildState, restoreState) and its
+// ID counters, with fx as the fixture Reset goes back to, and drops the
+// faults and the journal.
+func (s *Server) install(st *state, ids map[string]int, fx *Fixture) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st, s.fixture = st, fx
+	s.ids.mu.Lock()
+	s.ids.seed, s.ids.counts = s.cfg.seed, ids
+	s.ids.mu.Unlock()
+	s.faults.reset()
+	s.journal.clear()
+}
+
+// buildState builds, aside, a fresh state: the demo fixture unless
+// WithoutDemoFixture, then fx when not nil; it returns the ID counters
+// building it used and what fx made.
+func (s *Server) buildState(fx *Fixture) (*state, map[string]int, FixtureResult, error) {
 	scratch := &Server{cfg: s.cfg, ids: idGen{seed: s.cfg.seed, counts: map[string]int{}}, st: newState()}
 	scratch.st.tw.outbox = newOutboxStore(s.cfg.outboxLimits)
 	if !s.cfg.noFixture {
 		if err := scratch.seedDemo(); err != nil {
-			return nil, nil, err
+			return nil, nil, FixtureResult{}, err
 		}
 	}
-	return scratch.st, scratch.ids.counts, nil
+	var res FixtureResult
+	if fx != nil {
+		var err error
+		if res, err = scratch.applyFixture(fx); err != nil {
+			return nil, nil, FixtureResult{}, err
+		}
+	}
+	return scratch.st, scratch.ids.counts, res, nil
 }
 
 type handlerTransport struct{ h http.Handler }

@@ -152,18 +152,18 @@ func (s *Server) SeedWorkspace(ws WorkspaceSeed) (twapi.Workspace, error) {
 	s.settleGraceLocked()
 	owner := s.st.tw.accounts[ws.OwnerAccountID]
 	if owner == nil {
-		return twapi.Workspace{}, fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID)
+		return twapi.Workspace{}, atField("ownerAccountUUID", fmt.Errorf("mockserver: unknown console account %q", ws.OwnerAccountID))
 	}
 	if ws.BillingAccountID != "" && s.st.tw.billing[ws.BillingAccountID] == nil {
-		return twapi.Workspace{}, fmt.Errorf("mockserver: unknown Billing Center account %q", ws.BillingAccountID)
+		return twapi.Workspace{}, atField("billingAccountUUID", fmt.Errorf("mockserver: unknown Billing Center account %q", ws.BillingAccountID))
 	}
 	if st.Method == twapi.SettlementHuaweiCloud && s.subscriptionLocked(subKey{st.HuaweiAccountID, st.InstanceID}) == nil {
-		return twapi.Workspace{}, fmt.Errorf("mockserver: Huawei account %s has no purchase %s; add it with AddPurchase first",
-			st.HuaweiAccountID, st.InstanceID)
+		return twapi.Workspace{}, atField("settlement.instanceId", fmt.Errorf("mockserver: Huawei account %s has no purchase %s; add it with AddPurchase first",
+			st.HuaweiAccountID, st.InstanceID))
 	}
 	if s.workspaceNameTakenLocked(owner.ID, ws.Name) {
-		return twapi.Workspace{}, seedErr(twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
-			"account %s already has a workspace named %q", owner.Username, ws.Name))
+		return twapi.Workspace{}, atField("name", seedErr(twErr(http.StatusConflict, apierror.CodeWorkspaceNameTaken,
+			"account %s already has a workspace named %q", owner.Username, ws.Name)))
 	}
 	now := s.now()
 	if !ws.CreateAt.IsZero() {

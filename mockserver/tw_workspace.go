@@ -18,22 +18,32 @@ import (
 )
 
 func (s *Server) insertAccountLocked(c site.Code, username, email, phone string, now time.Time) *twapi.Account {
-	a := &twapi.Account{ID: s.ids.next("acnt_"), Username: username, Email: email, Phone: phone, Site: c,
-		CreateAt: twapi.Timestamp{Time: now}}
+	return s.putAccountLocked(&twapi.Account{ID: s.ids.next("acnt_"), Username: username, Email: email, Phone: phone, Site: c,
+		CreateAt: twapi.Timestamp{Time: now}})
+}
+
+// putAccountLocked stores a console account that has its ID and indexes
+// it; restoring a state file puts accounts back through it.
+func (s *Server) putAccountLocked(a *twapi.Account) *twapi.Account {
 	s.st.tw.accounts[a.ID] = a
 	s.st.tw.accountIDs = append(s.st.tw.accountIDs, a.ID)
-	s.st.tw.accountByUser[siteKey{c, foldKey(username)}] = a.ID
-	s.st.tw.accountByEmail[siteKey{c, rules.NormalizeEmail(email)}] = a.ID
+	s.st.tw.accountByUser[siteKey{a.Site, foldKey(a.Username)}] = a.ID
+	s.st.tw.accountByEmail[siteKey{a.Site, rules.NormalizeEmail(a.Email)}] = a.ID
 	return a
 }
 
 func (s *Server) insertBillingAccountLocked(username, email, company string, now time.Time) *billing.BillingAccount {
-	b := &billing.BillingAccount{ID: s.ids.next("bcac_"), Username: username, Email: email, CompanyName: company,
-		CreateAt: twapi.Timestamp{Time: now}}
+	return s.putBillingAccountLocked(&billing.BillingAccount{ID: s.ids.next("bcac_"), Username: username, Email: email,
+		CompanyName: company, CreateAt: twapi.Timestamp{Time: now}})
+}
+
+// putBillingAccountLocked stores a Billing Center account that has its ID
+// and indexes it.
+func (s *Server) putBillingAccountLocked(b *billing.BillingAccount) *billing.BillingAccount {
 	s.st.tw.billing[b.ID] = b
 	s.st.tw.billingIDs = append(s.st.tw.billingIDs, b.ID)
-	s.st.tw.billingByUser[foldKey(username)] = b.ID
-	s.st.tw.billingByEmail[rules.NormalizeEmail(email)] = b.ID
+	s.st.tw.billingByUser[foldKey(b.Username)] = b.ID
+	s.st.tw.billingByEmail[rules.NormalizeEmail(b.Email)] = b.ID
 	return b
 }
 
@@ -42,6 +52,12 @@ func (s *Server) insertWorkspaceLocked(w twapi.Workspace, now time.Time) *twapi.
 	w.ID = s.ids.next("wksp_")
 	w.CreateAt = twapi.Timestamp{Time: now}
 	w.UpdateAt = w.CreateAt
+	return s.putWorkspaceLocked(w)
+}
+
+// putWorkspaceLocked stores a workspace that has its ID and timestamps and
+// indexes it, its settlement included.
+func (s *Server) putWorkspaceLocked(w twapi.Workspace) *twapi.Workspace {
 	st := w.Settlement
 	w.Settlement = twapi.Settlement{}
 	s.st.tw.workspaces[w.ID] = &w
