@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
+	"github.com/truewatch-labs/marketplace-go/internal/rules"
 	"github.com/truewatch-labs/marketplace-go/twapi"
 )
 
@@ -293,6 +294,12 @@ func (s *Server) applyFixture(f *Fixture) (FixtureResult, error) {
 			return res, &FixtureError{Pointer: at + "/billingAccount",
 				Reason: fmt.Sprintf("no Billing Center account of the fixture has the ref %q", b.BillingAccount)}
 		}
+		var p apierror.Problems
+		rules.HuaweiAccountID(&p, "huaweiAccountId", b.HuaweiAccountID)
+		rules.InstanceID(&p, "instanceId", b.InstanceID)
+		if err := p.Err("SeedBinding"); err != nil {
+			return res, entryError(at, err, nil)
+		}
 		out, err := s.seedBinding(BindingSeed{BillingAccountID: bc, HuaweiAccountID: b.HuaweiAccountID, InstanceID: b.InstanceID})
 		if err != nil {
 			return res, entryError(at, err, nil)
@@ -366,6 +373,7 @@ func walkStrict(raw []byte, t reflect.Type, ptr string) *FixtureError {
 		if len(raw) == 0 || raw[0] != '{' {
 			return &FixtureError{Pointer: ptr, Reason: "must be an object"}
 		}
+		optional := optionalFields(t)
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		_, _ = dec.Token()
 		seen := map[string]bool{}
@@ -394,6 +402,9 @@ func walkStrict(raw []byte, t reflect.Type, ptr string) *FixtureError {
 			if fe := walkStrict(v, ft, at); fe != nil {
 				return fe
 			}
+			if optional[key] && isEmptyValue(v, ft) {
+				return &FixtureError{Pointer: at, Reason: "is empty: leave it out to take the default"}
+			}
 		}
 		return nil
 	}
@@ -418,6 +429,46 @@ func walkStrict(raw []byte, t reflect.Type, ptr string) *FixtureError {
 		return &FixtureError{Pointer: ptr, Reason: leafReason(t, err)}
 	}
 	return nil
+}
+
+// optionalFields are the JSON names of t's fields (embedded structs'
+// included) that are left out when empty (omitempty, omitzero): given
+// empty, they would silently take their default, so a fixture must leave
+// them out instead. Booleans are exempt: false is a meaningful value to
+// write.
+func optionalFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			for k, v := range optionalFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if f.Type.Kind() != reflect.Bool && (strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")) {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// isEmptyValue reports whether raw decodes into t's zero value.
+func isEmptyValue(raw []byte, t reflect.Type) bool {
+	v := reflect.New(t)
+	if json.Unmarshal(raw, v.Interface()) != nil {
+		return false
+	}
+	e := v.Elem()
+	if e.Kind() == reflect.Slice {
+		return false // an empty list is a list with nothing in it
+	}
+	return e.IsZero()
 }
 
 // leafReason says why a value does not decode into t.
