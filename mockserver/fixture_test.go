@@ -177,23 +177,23 @@ var badFixtures = []badFixture{
 	{"wrong type", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","hideDomain":"yes"}]`), "/huaweiAccounts/0/hideDomain", true},
 	{"null field", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","name":null}]`), "/huaweiAccounts/0/name", true},
 	{"unknown key in a key", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","keys":[{"ak":"A","sk":"B","secret":"C"}]}]`), "/huaweiAccounts/0/keys/0/secret", true},
-	{"bad time", fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[{"accountId":"`+acmeHuaweiID+`","instanceId":"i","expireTime":"tomorrow"}]`), "/purchases/0/expireTime", true},
+	{"bad time", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[{"accountId":"` + acmeHuaweiID + `","instanceId":"i","expireTime":"tomorrow"}]`), "/purchases/0/expireTime", true},
 	{"Huawei ID not hex", fx(`,"huaweiAccounts":[{"id":"XYZ"}]`), "/huaweiAccounts/0/id", true},
 	{"unknown site", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","site":"mars"}]`), "/huaweiAccounts/0/site", true},
 	{"bad balance", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","balance":"1.234"}]`), "/huaweiAccounts/0/balance", true},
 	{"key without SK", fx(`,"huaweiAccounts":[{"id":"` + acmeHuaweiID + `","keys":[{"ak":"A","sk":""}]}]`), "/huaweiAccounts/0/keys/0", true},
-	{"bad status", fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[{"accountId":"`+acmeHuaweiID+`","instanceId":"i","status":9}]`), "/purchases/0/status", true},
-	{"instance ID with a space", fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[{"accountId":"`+acmeHuaweiID+`","instanceId":"a b"}]`), "/purchases/0/instanceId", true},
+	{"bad status", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[{"accountId":"` + acmeHuaweiID + `","instanceId":"i","status":9}]`), "/purchases/0/status", true},
+	{"instance ID with a space", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[{"accountId":"` + acmeHuaweiID + `","instanceId":"a b"}]`), "/purchases/0/instanceId", true},
 	{"bad email", fx(`,"accounts":[{"ref":"a","site":"us1","username":"ada","email":"nope"}]`), "/accounts/0/email", true},
 	{"bad username", fx(`,"billingAccounts":[{"ref":"a","username":"1x","email":"a@b.example"}]`), "/billingAccounts/0/username", true},
 	{"missing ref", fx(`,"billingAccounts":[{"username":"acme","email":"a@b.example"}]`), "/billingAccounts/0/ref", true},
 	{"bad ref", fx(`,"billingAccounts":[{"ref":"-x","username":"acme","email":"a@b.example"}]`), "/billingAccounts/0/ref", true},
 	{"unknown site code", fx(`,"accounts":[{"ref":"a","site":"xx1","username":"ada","email":"a@b.example"}]`), "/accounts/0/site", true},
-	{"bad language", fx(`,"accounts":[`+accA+`],"workspaces":[{"owner":"ada","name":"w","language":"fr"}]`), "/workspaces/0/language", true},
-	{"blank workspace name", fx(`,"accounts":[`+accA+`],"workspaces":[{"owner":"ada","name":"  "}]`), "/workspaces/0/name", true},
-	{"settlement method unknown", fx(`,"accounts":[`+accA+`],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"gcp"}}]`), "/workspaces/0/settlement/method", true},
-	{"settlement names a subscription without huaweicloud", fx(`,"accounts":[`+accA+`],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"aws","instanceId":"i"}}]`), "/workspaces/0/settlement", true},
-	{"binding without instance", fx(`,"billingAccounts":[`+bcA+`],"bindings":[{"billingAccount":"bc","huaweiAccountId":"`+acmeHuaweiID+`"}]`), "/bindings/0/instanceId", true},
+	{"bad language", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","name":"w","language":"fr"}]`), "/workspaces/0/language", true},
+	{"blank workspace name", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","name":"  "}]`), "/workspaces/0/name", true},
+	{"settlement method unknown", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"gcp"}}]`), "/workspaces/0/settlement/method", true},
+	{"settlement names a subscription without huaweicloud", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"aws","instanceId":"i"}}]`), "/workspaces/0/settlement", true},
+	{"binding without instance", fx(`,"billingAccounts":[` + bcA + `],"bindings":[{"billingAccount":"bc","huaweiAccountId":"` + acmeHuaweiID + `"}]`), "/bindings/0/instanceId", true},
 
 	// What only the loader can know.
 	{"duplicate ref", fx(`,"billingAccounts":[` + bcA + `,{"ref":"bc","username":"other","email":"o@acme.example"}]`), "/billingAccounts/1/ref", false},
@@ -202,16 +202,16 @@ var badFixtures = []badFixture{
 	{"duplicate access key", fx(`,"huaweiAccounts":[` + hwA + `,{"id":"2a3b4c5d6e7f48a9b0c1d2e3f4a5b6c7","keys":[{"ak":"AKFIXTUREA","sk":"x"}]}]`), "/huaweiAccounts/1/keys/0/ak", false},
 	{"purchase of an unknown account", fx(`,"purchases":[` + purA + `]`), "/purchases/0/accountId", false},
 	{"duplicate instance", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[` + purA + `,` + purA + `]`), "/purchases/1/instanceId", false},
-	{"unknown region", fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[{"accountId":"`+acmeHuaweiID+`","instanceId":"i","regionCode":"mars-1"}]`), "/purchases/0/regionCode", false},
+	{"unknown region", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[{"accountId":"` + acmeHuaweiID + `","instanceId":"i","regionCode":"mars-1"}]`), "/purchases/0/regionCode", false},
 	{"duplicate username", fx(`,"billingAccounts":[` + bcA + `,{"ref":"bc2","username":"ACME","email":"o@acme.example"}]`), "/billingAccounts/1/username", false},
 	{"duplicate email on a site", fx(`,"accounts":[` + accA + `,{"ref":"b","site":"us1","username":"bob","email":"ADA@acme.example"}]`), "/accounts/1/email", false},
 	{"workspace of an unknown owner", fx(`,"workspaces":[{"owner":"nobody","name":"w"}]`), "/workspaces/0/owner", false},
 	{"workspace of an unknown Billing Center account", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","billingAccount":"nobody","name":"w"}]`), "/workspaces/0/billingAccount", false},
 	{"workspace name taken", fx(`,"billingAccounts":[` + bcA + `],"accounts":[` + accA + `],"workspaces":[` + wsA + `,` + wsA + `]`), "/workspaces/1/name", false},
-	{"settlement by an unknown purchase", fx(`,"accounts":[`+accA+`],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"huaweicloud","huaweiAccountId":"`+acmeHuaweiID+`","instanceId":"nope"}}]`), "/workspaces/0/settlement/instanceId", false},
+	{"settlement by an unknown purchase", fx(`,"accounts":[` + accA + `],"workspaces":[{"owner":"ada","name":"w","settlement":{"method":"huaweicloud","huaweiAccountId":"` + acmeHuaweiID + `","instanceId":"nope"}}]`), "/workspaces/0/settlement/instanceId", false},
 	{"binding to an unknown Billing Center account", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[` + purA + `],"bindings":[` + bindA + `]`), "/bindings/0/billingAccount", false},
-	{"binding to an unknown purchase", fx(`,"billingAccounts":[`+bcA+`],"bindings":[{"billingAccount":"bc","huaweiAccountId":"`+acmeHuaweiID+`","instanceId":"nope"}]`), "/bindings/0", false},
-	{"binding to a frozen purchase", fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[{"accountId":"`+acmeHuaweiID+`","instanceId":"inst-a","status":4}],"billingAccounts":[`+bcA+`],"bindings":[`+bindA+`]`), "/bindings/0", false},
+	{"binding to an unknown purchase", fx(`,"billingAccounts":[` + bcA + `],"bindings":[{"billingAccount":"bc","huaweiAccountId":"` + acmeHuaweiID + `","instanceId":"nope"}]`), "/bindings/0", false},
+	{"binding to a frozen purchase", fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[{"accountId":"` + acmeHuaweiID + `","instanceId":"inst-a","status":4}],"billingAccounts":[` + bcA + `],"bindings":[` + bindA + `]`), "/bindings/0", false},
 }
 
 // TestFixtureSchemaAndLoaderAgree: for every bad fixture the loader
@@ -220,7 +220,7 @@ var badFixtures = []badFixture{
 // for the reason named, not another).
 func TestFixtureSchemaAndLoaderAgree(t *testing.T) {
 	sch := fixtureSchemaValidator(t)
-	good := fx(`,"huaweiAccounts":[`+hwA+`],"purchases":[`+purA+`],"billingAccounts":[`+bcA+`],"accounts":[`+accA+`],"workspaces":[`+wsA+`],"bindings":[`+bindA+`]`)
+	good := fx(`,"huaweiAccounts":[` + hwA + `],"purchases":[` + purA + `],"billingAccounts":[` + bcA + `],"accounts":[` + accA + `],"workspaces":[` + wsA + `],"bindings":[` + bindA + `]`)
 	require.NoError(t, schemaAccepts(t, sch, []byte(good)))
 	f, err := DecodeFixture([]byte(good))
 	require.NoError(t, err)
@@ -306,7 +306,6 @@ func check(t *testing.T, sch *jsonschema.Schema, doc map[string]any, path string
 	}
 	assert.Error(t, err, "the schema refuses %s = this, the loader must too: %s", path, b)
 }
-
 
 // TestFixtureOverHTTP: POST /_mock/fixture replaces the state, answers
 // the IDs and tokens it made (the token works), and a bad fixture is a
