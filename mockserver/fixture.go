@@ -206,12 +206,24 @@ func WithFixtureFile(path string) Option {
 		}
 		f, err := DecodeFixture(data)
 		if err != nil {
-			return fmt.Errorf("mockserver: fixture file %s: %w", path, err)
+			return &fixtureFileError{path: path, err: err}
 		}
 		cfg.fixture, cfg.fixturePath = &f, path
 		return nil
 	}
 }
+
+// fixtureFileError names the fixture file an error is about.
+type fixtureFileError struct {
+	path string
+	err  error
+}
+
+func (e *fixtureFileError) Error() string {
+	return "mockserver: fixture file " + e.path + ": " + strings.TrimPrefix(e.err.Error(), "mockserver: ")
+}
+
+func (e *fixtureFileError) Unwrap() error { return e.err }
 
 // LoadFixture replaces the state with a fresh one, as Reset does (the demo
 // fixture unless WithoutDemoFixture, no faults, an empty journal), with f

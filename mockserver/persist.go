@@ -464,7 +464,7 @@ func (s *Server) startState() error {
 	st, ids, _, err := s.buildState(s.fixture)
 	if err != nil {
 		if s.cfg.fixturePath != "" {
-			return fmt.Errorf("mockserver: fixture file %s: %w", s.cfg.fixturePath, err)
+			return &fixtureFileError{path: s.cfg.fixturePath, err: err}
 		}
 		return err
 	}

@@ -6,6 +6,7 @@
 // Usage:
 //
 //	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-audience URL] [-no-demo] [-seed S]
+//	               [-fixture FILE] [-state FILE]
 //	               [-rate-limit N] [-token-ttl 1h] [-max-body 1048576]
 //	               [-control-token T] [-journal-size 10000] [-outbox-per-address 100] [-outbox-total 10000]
 //	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
@@ -20,7 +21,7 @@
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
-// TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
+// TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_FIXTURE, TRUEWATCH_MOCK_STATE, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
 // TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN, TRUEWATCH_MOCK_JOURNAL_SIZE,
 // TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
 // TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
@@ -94,6 +95,17 @@
 //	TRUEWATCH_MOCK_CONTROL_TOKEN=$(openssl rand -hex 16) truewatch-mock -addr 0.0.0.0:8080 ...
 //	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/_mock/outbox
 //
+// -fixture FILE applies a JSON fixture (docs/fixtures.md; its schema is
+// at GET /_mock/fixture.schema.json) after the demo fixture at start, and
+// POST /_mock/reset goes back to it; a fixture that does not apply stops
+// the start with the file and the place (a JSON pointer) named. -state
+// FILE keeps the state across restarts: loaded at start if the file
+// exists (a file of another version, corrupted or inconsistent is a
+// start-up error), written at shutdown and on POST /_mock/snapshot,
+// atomically and with mode 0600 (it holds keys and tokens):
+//
+//	truewatch-mock -fixture examples/fixtures/acme.json -state /var/tmp/truewatch-mock.json
+//
 // The server stops on SIGINT or SIGTERM within -shutdown-grace: fault
 // delays end at once (answering 503), bodies still arriving are cut,
 // requests in flight get the grace period, then connections are closed. A
@@ -145,6 +157,8 @@ type options struct {
 	audience  string
 	noDemo    bool
 	seed      string
+	fixture   string
+	stateFile string
 	rateLimit int
 	tokenTTL  time.Duration
 	maxBody   int64
@@ -207,6 +221,8 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.audience, "audience", "", "audience ownership proofs must name (empty: the Billing Center URL, as printed)")
 	fs.BoolVar(&o.noDemo, "no-demo", false, "start empty, without the demo Huawei account and purchase")
 	fs.StringVar(&o.seed, "seed", "", "seed of the deterministic ID generator")
+	fs.StringVar(&o.fixture, "fixture", "", "JSON fixture file (docs/fixtures.md) applied after the demo fixture at start and on reset")
+	fs.StringVar(&o.stateFile, "state", "", "state file: loaded at start if it exists, written at shutdown and on POST /_mock/snapshot (mode 0600: it holds keys and tokens)")
 	fs.IntVar(&o.rateLimit, "rate-limit", 0, "TrueWatch requests per minute per client before HTTP 401 ft.TriggerApiAkCurrentLimiting; 0 disables")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of Billing Center tokens")
 	fs.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
@@ -294,6 +310,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.seed != "" {
 		opts = append(opts, mockserver.WithIDSeed(o.seed))
 	}
+	if o.fixture != "" {
+		opts = append(opts, mockserver.WithFixtureFile(o.fixture))
+	}
+	if o.stateFile != "" {
+		opts = append(opts, mockserver.WithStateFile(o.stateFile))
+	}
 	if o.publicURL != "" {
 		opts = append(opts, mockserver.WithPublicURL(o.publicURL))
 	}
@@ -306,12 +328,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer srv.Close()
 	printBanner(stdout, srv, !o.noDemo, o.publicURL != "", o.controlToken != "")
+	if o.fixture != "" {
+		fmt.Fprintf(stdout, "Fixture:    %s   (POST /_mock/reset goes back to it)\n", o.fixture)
+	}
+	if o.stateFile != "" {
+		fmt.Fprintf(stdout, "State file: %s   (written at shutdown and on POST /_mock/snapshot)\n", o.stateFile)
+	}
 	if ready != nil {
 		ready <- srv
 	}
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "truewatch-mock: shutting down (at most %s)\n", o.timeouts.ShutdownGrace)
-	srv.Close()
+	if err := srv.Stop(); err != nil {
+		return fmt.Errorf("stopped, but the state was not saved: %w", err)
+	}
+	if o.stateFile != "" {
+		fmt.Fprintf(stdout, "truewatch-mock: state saved to %s\n", o.stateFile)
+	}
 	fmt.Fprintln(stdout, "truewatch-mock: stopped")
 	return nil
 }
