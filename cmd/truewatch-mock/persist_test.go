@@ -178,7 +178,7 @@ func TestBinaryStateSurvivesRestart(t *testing.T) {
 	_, err = acme.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "billing@acme.example", Purpose: billing.PurposeBindBillingAccount})
 	require.NoError(t, err)
 	bound, err := acme.BindBillingAccount(ctx, &billing.BindAccountRequest{Username: "acmebilling", Email: "billing@acme.example",
-		EmailCode: p.code(t, "billing@acme.example", billing.PurposeBindBillingAccount),
+		EmailCode:       p.code(t, "billing@acme.example", billing.PurposeBindBillingAccount),
 		HuaweiAccountID: acmeHuaweiID, InstanceID: "acme-inst-0001"})
 	require.NoError(t, err)
 	_, err = acme.SendVerificationCode(ctx, &billing.SendCodeRequest{Email: "later@example.com", Purpose: billing.PurposeRegister})
