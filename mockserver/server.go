@@ -329,12 +329,43 @@
 // WithOutboxLimits), dropping the oldest first, so a mock that runs for
 // days sending codes keeps a bounded outbox.
 //
+// # Fixtures and persistence
+//
+// A fixture (Fixture; docs/fixtures.md) is a JSON document, versioned
+// ("version": 1) and described by a JSON Schema (FixtureSchema, GET
+// /_mock/fixture.schema.json, mockserver/fixture.schema.json), of what a
+// test wants present: Huawei accounts, purchases, Billing Center and
+// console accounts, workspaces and bindings, which name one another by
+// Huawei IDs and by the refs the fixture gives accounts. It is applied
+// after the demo fixture at start (WithFixture, WithFixtureFile, the
+// binary's -fixture) or in place of the state (LoadFixture, POST
+// /_mock/fixture: a reset, then the fixture), through the seeding
+// functions, atomically: the state is built aside and swapped in only if
+// every entry applied; otherwise nothing changes and the error, a
+// *FixtureError, names the place as a JSON pointer ("/accounts/2/email")
+// and why. Reset goes back to the fixture.
+//
+// WithStateFile (the binary's -state) keeps the state across restarts: a
+// snapshot of the state, not a journal of calls, loaded at start when the
+// file exists, written when Close ends (Stop reports the error), on
+// SaveState and on POST /_mock/snapshot, atomically (a temporary file in
+// the same directory, synced, renamed) with mode 0600, since it holds keys
+// and tokens. It is versioned ({"format": "truewatch-mock-state",
+// "version": 1, "namespaces": {"default": ...}}); a file of another
+// version, corrupted, truncated or inconsistent makes New fail, serving
+// nothing. It keeps the Huawei half, the TrueWatch half (accounts,
+// workspaces, bindings, tokens with their expiry, codes, the outbox,
+// TrueWatch's subscriptions and activation links), the marketplace's
+// orders, the ID counters and the clock's offset; not in-flight
+// deliveries and retries, the delivery log, idempotency records, faults,
+// the journal or the joint service (docs/fixtures.md says why).
+//
 // # Reset
 //
 // Reset (POST /_mock/reset) drops every account, workspace, binding, token,
 // code, idempotency record, outbox email, rate-limit window, fault, order,
 // delivery, pending retry and journaled request, restarts the IDs and reseeds the demo
-// fixture, atomically. It does not move the clock. IDs are
+// fixture and the server's fixture (WithFixture, LoadFixture), atomically. It does not move the clock. IDs are
 // deterministic: two servers given the same calls (and WithIDSeed) make the
 // same IDs. Credentials are not: tokens and verification codes are random,
 // so tests read them from the answers and the outbox.
