@@ -256,27 +256,17 @@ func (s *Server) applyFixture(f *Fixture) (FixtureResult, error) {
 			return res, entryError(fmt.Sprintf("/purchases/%d", i), err, nil)
 		}
 	}
-	for i, b := range f.BillingAccounts {
-		at := fmt.Sprintf("/billingAccounts/%d", i)
-		if err := checkRef(at, b.Ref, res.BillingAccounts); err != nil {
-			return res, err
-		}
+	if err := seedRefs("/billingAccounts", f.BillingAccounts, res.BillingAccounts, func(b FixtureBillingAccount) (string, string, error) {
 		out, err := s.SeedBillingAccount(b.BillingAccountSeed)
-		if err != nil {
-			return res, entryError(at, err, nil)
-		}
-		res.BillingAccounts[b.Ref] = out.ID
+		return b.Ref, out.ID, err
+	}); err != nil {
+		return res, err
 	}
-	for i, a := range f.Accounts {
-		at := fmt.Sprintf("/accounts/%d", i)
-		if err := checkRef(at, a.Ref, res.Accounts); err != nil {
-			return res, err
-		}
+	if err := seedRefs("/accounts", f.Accounts, res.Accounts, func(a FixtureAccount) (string, string, error) {
 		out, err := s.SeedAccount(a.AccountSeed)
-		if err != nil {
-			return res, entryError(at, err, nil)
-		}
-		res.Accounts[a.Ref] = out.ID
+		return a.Ref, out.ID, err
+	}); err != nil {
+		return res, err
 	}
 	wsFields := map[string]string{"ownerAccountUUID": "owner", "billingAccountUUID": "billingAccount"}
 	for i, w := range f.Workspaces {
@@ -320,6 +310,23 @@ func (s *Server) applyFixture(f *Fixture) (FixtureResult, error) {
 		res.Bindings = append(res.Bindings, out)
 	}
 	return res, nil
+}
+
+// seedRefs seeds entries named by refs, checking each ref before seeding
+// its entry, and records the ID each got in ids.
+func seedRefs[T any](list string, entries []T, ids map[string]string, seed func(T) (ref, id string, err error)) error {
+	for i, e := range entries {
+		at := list + "/" + strconv.Itoa(i)
+		ref, id, err := seed(e)
+		if rerr := checkRef(at, ref, ids); rerr != nil {
+			return rerr
+		}
+		if err != nil {
+			return entryError(at, err, nil)
+		}
+		ids[ref] = id
+	}
+	return nil
 }
 
 // fixtureRef is the form of a Ref.

@@ -946,10 +946,10 @@ func (g *idGen) sum(prefix, suffix string) string {
 		g.counts = map[string]int{}
 	}
 	g.counts[k]++
-	n := g.counts[k]
+	n, seed := g.counts[k], g.seed // Reset may change the seed (a restored state's)
 	g.mu.Unlock()
 	var in [128]byte
-	b := append(in[:0], g.seed...)
+	b := append(in[:0], seed...)
 	b = append(b, '|')
 	b = append(b, k...)
 	b = append(b, '|')

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -52,41 +48,11 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGTERM on Windows")
 	}
-	bin := filepath.Join(t.TempDir(), "truewatch-mock")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if outb, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, outb)
-	}
+	bin := buildBinary(t)
 	const grace = 3 * time.Second
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-shutdown-grace", grace.String(), "-read-timeout", "1h", "-write-timeout", "1h")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	// Wait closes the pipe, so it runs only once the output is read in full.
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
-	lines := bufio.NewScanner(stdout)
-	var addr string
-	for addr == "" && lines.Scan() {
-		if m := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+),`).FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	require.NotEmpty(t, addr, "the banner names the address")
-	rest := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		for lines.Scan() {
-			b.WriteString(lines.Text() + "\n")
-		}
-		rest <- b.String()
-		exited <- cmd.Wait()
-	}()
-	base := "http://" + addr
+	p := startBinary(t, bin, "-addr", "127.0.0.1:0", "-shutdown-grace", grace.String(), "-read-timeout", "1h", "-write-timeout", "1h")
+	cmd, exited, rest, base := p.cmd, p.exited, p.rest, p.base
+	addr := strings.TrimPrefix(base, "http://")
 
 	req, err := http.NewRequest(http.MethodPost, base+"/_mock/faults", strings.NewReader(`{"path":"/v3/auth/domains","delay":"1h"}`))
 	require.NoError(t, err)
