@@ -188,8 +188,8 @@ func (s *Server) exportState() *savedState {
 	for _, p := range hs.purchases {
 		out.Huawei.Purchases = append(out.Huawei.Purchases, *p)
 	}
-	// Accounts in the order of their first purchase, then the others by ID,
-	// so that the file is the same for the same state.
+	// Maps are saved in a fixed order (by ID, or by time then key), so
+	// that the file is the same for the same state.
 	for _, id := range sortedKeys(hs.accounts) {
 		a := *hs.accounts[id]
 		a.Keys = slices.Clone(a.Keys)
@@ -281,7 +281,7 @@ func cmpStr(a, b string) int {
 // its ID counters; it moves the server's clock to the saved time (never
 // back). Every entry is checked as it is put back (formats, uniqueness,
 // references), so an inconsistent file is refused, naming the entry
-// (never a key or token).
+// (never a key or token), before the clock is touched.
 func (s *Server) restoreState(ss *savedState) (*state, map[string]int, error) {
 	scratch := &Server{cfg: s.cfg, ids: idGen{seed: ss.Seed, counts: map[string]int{}}, st: newState()}
 	scratch.st.tw.outbox = newOutboxStore(s.cfg.outboxLimits)
@@ -289,6 +289,12 @@ func (s *Server) restoreState(ss *savedState) (*state, map[string]int, error) {
 		if n < 0 {
 			return nil, nil, fmt.Errorf("ids[%q]: a counter is not negative", k)
 		}
+	}
+	// Terms are armed against the clock before it moves, so that one that
+	// ended while the mock was down still expires at the first catch-up;
+	// a refused file leaves the clock alone.
+	if err := scratch.restoreLocked(ss); err != nil {
+		return nil, nil, err
 	}
 	c := s.clock()
 	if _, ok := c.base.(settableClock); !ok {
@@ -298,9 +304,6 @@ func (s *Server) restoreState(ss *savedState) (*state, map[string]int, error) {
 	}
 	if !ss.Clock.Now.IsZero() && c.Now().Before(ss.Clock.Now) {
 		c.moveTo(ss.Clock.Now)
-	}
-	if err := scratch.restoreLocked(ss); err != nil {
-		return nil, nil, err
 	}
 	return scratch.st, clone(ss.IDs), nil
 }
@@ -322,6 +325,14 @@ func (s *Server) restoreLocked(ss *savedState) error {
 		}
 		if err != nil {
 			return fmt.Errorf("huawei.purchases[%d]: %w", i, err)
+		}
+		// A term that was running when saved and ended since (the clock
+		// given ran past it) ends at the first catch-up, as if the mock
+		// had run.
+		running := p.Status == PurchaseInUse || p.Status == PurchaseFrozen
+		if running && p.ExpireTime.After(ss.Clock.Now) && !p.ExpireTime.After(s.Now()) {
+			m.expiries[p.InstanceID] = p.ExpireTime
+			s.scheduleLocked(dueEvent{at: p.ExpireTime, instance: p.InstanceID})
 		}
 	}
 	for i, a := range ss.TrueWatch.Accounts {

@@ -101,6 +101,26 @@ func TestStateClockOffset(t *testing.T) {
 	assert.Equal(t, off, srv2.ClockState().Offset)
 }
 
+// TestStateTermEndedWhileDown: a term that was running when the state was
+// saved and ended before the restart ends at the first catch-up, and the
+// vendor is told, as if the mock had run.
+func TestStateTermEndedWhileDown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	h := newHarness(t, WithStateFile(path))
+	_, err := h.srv.AddPurchase(Purchase{AccountID: DemoHuaweiAccountID, InstanceID: "short-term", ExpireTime: testStart.Add(2 * time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, h.srv.Stop())
+
+	clock := NewManualClock(testStart.Add(3 * time.Hour))
+	srv := Start(t, WithoutListener(), WithClock(clock), WithSignatureClock(clock), WithStateFile(path))
+	_, err = srv.AdvanceClock(context.Background(), 0)
+	require.NoError(t, err)
+	sub, ok := srv.Subscription(DemoHuaweiAccountID, "short-term")
+	require.True(t, ok)
+	assert.Equal(t, billing.StatusExpired, sub.Status)
+	assert.NotEmpty(t, srv.Deliveries(DeliveryFilter{InstanceID: "short-term"}), "the vendor was told")
+}
+
 // TestSnapshotOnDemand: POST /_mock/snapshot writes the file (SaveState),
 // 409 without a state file; the file written is loadable.
 func TestSnapshotOnDemand(t *testing.T) {
