@@ -21,3 +21,13 @@ var spec []byte
 func Spec() []byte {
 	return append([]byte(nil), spec...)
 }
+
+//go:embed control.openapi.yaml
+var controlSpec []byte
+
+// ControlSpec returns the OpenAPI document of the mock's control plane, the
+// endpoints under /_mock/ (YAML; served at GET /_mock/control.openapi.yaml).
+// The slice is a fresh copy the caller may modify.
+func ControlSpec() []byte {
+	return append([]byte(nil), controlSpec...)
+}

@@ -113,6 +113,11 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	                                              filters: operation, status, pathPrefix, since, traceId, limit
 //	DELETE /_mock/requests                        empty the journal
 //	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
+//	GET    /_mock/control.openapi.yaml            this control plane described (api/control.openapi.yaml)
+//
+// Every route here must be described in api/control.openapi.yaml: the
+// api tests fail for a route it lacks, and mockclient's contract test for
+// an operation or a status it never exercised.
 func (s *Server) registerControl(mux *http.ServeMux) {
 	for _, r := range s.controlRoutes() {
 		mux.HandleFunc(r.Method+" "+r.Path, r.h)
@@ -187,6 +192,11 @@ func (s *Server) controlRoutes() []controlRoute {
 			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/yaml")
 				_, _ = w.Write(api.Spec())
+			}},
+		{ControlEndpoint{http.MethodGet, "/_mock/control.openapi.yaml", "this control plane's own OpenAPI document"},
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/yaml")
+				_, _ = w.Write(api.ControlSpec())
 			}},
 	}
 	// The marketplace, the lifecycle and the clock come after POST
