@@ -105,6 +105,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // String names the mock the client calls, never the token.
 func (c *Client) String() string { return "mockclient.Client(" + c.base + ")" }
 
+// GoString is String, so that %#v does not print the token either (fmt
+// prints unexported fields without their methods).
+func (c *Client) GoString() string { return c.String() }
+
 // BaseURL returns the mock's URL the client was made with.
 func (c *Client) BaseURL() string { return c.base }
 
