@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/mockclient"
+)
+
+// requireToolsEnv, set to 1 (by .ci/run), makes a missing curl, python3
+// or node a failure of TestAnyLanguageExamples instead of a skip.
+const requireToolsEnv = "MARKETPLACE_REQUIRE_EXAMPLE_TOOLS"
+
+// anyLanguage are the examples of docs/any-language.md and what runs them.
+var anyLanguage = []struct{ file, tool string }{
+	{"seed.sh", "sh"},
+	{"mock.py", "python3"},
+	{"mock.mjs", "node"},
+}
+
+// TestAnyLanguageExamples runs each example of docs/any-language.md
+// (curl, Python, JavaScript) against the binary, built and started as a
+// user would, and checks what it printed against the mock's state, read
+// with mockclient.
+func TestAnyLanguageExamples(t *testing.T) {
+	var missing []string
+	for _, tool := range []string{"sh", "curl", "sed", "python3", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		if os.Getenv(requireToolsEnv) == "1" {
+			t.Fatalf("%s=1 but %v not found: apt-get install -y curl python3 nodejs", requireToolsEnv, missing)
+		}
+		t.Skipf("%v not found (apt-get install -y curl python3 nodejs; %s=1 makes this a failure)", missing, requireToolsEnv)
+	}
+	// Each example moves the clock a day on: tokens outlive the three.
+	base := startBinary(t, "-addr", "127.0.0.1:0", "-token-ttl", "100h")
+	mc, err := mockclient.New(base)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, ex := range anyLanguage {
+		t.Run(ex.file, func(t *testing.T) {
+			before, err := mc.Clock(ctx)
+			require.NoError(t, err)
+			runCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(runCtx, ex.tool, filepath.Join("..", "..", "examples", "any-language", ex.file))
+			cmd.Env = append(os.Environ(), "MOCK="+base)
+			out, err := cmd.Output()
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			require.NoError(t, err, "%s\n%s", out, stderr)
+			got := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				k, v, ok := strings.Cut(line, ": ")
+				require.True(t, ok, "line %q", line)
+				got[k] = v
+			}
+			st, err := mc.State(ctx)
+			require.NoError(t, err)
+			require.Len(t, st.BillingAccounts, 1, "the example reset the mock first")
+			assert.Equal(t, st.BillingAccounts[0].ID, got["billing account"])
+			assert.Equal(t, "acme", st.BillingAccounts[0].Username)
+			require.Len(t, st.Accounts, 1)
+			assert.Equal(t, st.Accounts[0].ID, got["console account"])
+			require.Len(t, st.Workspaces, 1)
+			assert.Equal(t, st.Workspaces[0].ID, got["workspace"])
+			assert.Equal(t, got["billing account"], st.Workspaces[0].BillingAccountID)
+			require.Len(t, st.Subscriptions, 1)
+			assert.Equal(t, got["billing account"], st.Subscriptions[0].BillingAccountID, "bound to the demo purchase")
+			assert.Regexp(t, `^bctk_[0-9a-f]{32}$`, got["binding token"])
+			assert.Equal(t, http.StatusOK, bindingStatus(t, base, got["binding token"]), "the token works")
+
+			assert.Equal(t, "503, then 200", got["fault"])
+			code, ok, err := mc.LatestCode(ctx, "ops@acme.example", billing.PurposeBindBillingAccount)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, code, got["code"])
+			clock, err := time.Parse(time.RFC3339Nano, got["clock"])
+			require.NoError(t, err)
+			assert.WithinDuration(t, before.Now.Add(24*time.Hour), clock, 5*time.Second, "a day later")
+			assert.Equal(t, "billing.SendVerificationCode 503 200", got["journal"])
+			assert.Len(t, got, 8, "%s", out)
+		})
+	}
+}
+
+// bindingStatus calls the Billing Center's getBinding with token.
+func bindingStatus(t *testing.T, base, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/billing-center/api/v1/billing_account/binding/get", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestAnyLanguageDocEmbedsExamples: every example file is in
+// docs/any-language.md verbatim, after a line naming it.
+func TestAnyLanguageDocEmbedsExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "any-language.md"))
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)<!-- file: examples/any-language/([^ ]+) -->\n```[a-z]*\n(.*?)```\n").FindAllStringSubmatch(string(doc), -1)
+	embedded := map[string]string{}
+	for _, b := range blocks {
+		embedded[b[1]] = b[2]
+	}
+	for _, ex := range anyLanguage {
+		want, err := os.ReadFile(filepath.Join("..", "..", "examples", "any-language", ex.file))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), embedded[ex.file], "docs/any-language.md must embed examples/any-language/%s as it is", ex.file)
+	}
+	assert.Len(t, embedded, len(anyLanguage))
+}
+
+// startBinary builds cmd/truewatch-mock, starts it with args and returns
+// its URL from the banner; the process is stopped when the test ends.
+func startBinary(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "truewatch-mock")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if m := regexp.MustCompile(`listening on \S+, serving (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return m[1]
+		}
+	}
+	t.Fatal("the binary printed no banner")
+	return ""
+}
