@@ -5,7 +5,9 @@
 // paging rules.
 //
 // The document is embedded so that tools can read it without the source tree
-// (the mock serves it at GET /_mock/openapi.yaml). This package depends on
+// (the mock serves it at GET /_mock/openapi.yaml). So is the description of
+// the mock's own control plane, the endpoints under /_mock/ (ControlSpec,
+// GET /_mock/control.openapi.yaml). This package depends on
 // nothing else in the module and on no OpenAPI library: it hands out bytes,
 // and the contract test (api_test) loads and checks them with kin-openapi,
 // which therefore never enters the builds of this module's users.

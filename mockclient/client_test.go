@@ -575,8 +575,9 @@ func (e *env) reset(t *testing.T) {
 // no control token (401; the health check is exempt), another origin
 // (403), a change without X-Mock-Control (403) or with a body that is not
 // JSON (415); and, to operations taking a body, a body with an unknown
-// field (400) and one over the limit (413); to those taking a query, an
-// unknown parameter (400). It returns the environment it used.
+// field (400), one without the fields the document requires (a 4xx) and
+// one over the limit (413); to those taking a query, an unknown parameter
+// (400). It returns the environment it used.
 func guardRefusals(t *testing.T) *env {
 	const token = "guard-token-0123456789"
 	g := newEnv(t, token, mockserver.WithMaxBodyBytes(256))
@@ -602,6 +603,10 @@ func guardRefusals(t *testing.T) *env {
 		if op.Op.RequestBody != nil {
 			assert.Equal(t, http.StatusBadRequest, g.raw(op.Method, path, "application/json", `{"zzUnknown":1}`, auth),
 				"%s with an unknown field", name)
+			if body := op.Op.RequestBody.Value.Content.Get("application/json").Schema.Value; len(body.Required) > 0 {
+				got := g.raw(op.Method, path, "application/json", `{}`, auth)
+				assert.True(t, got >= 400 && got < 500, "%s without %v: %d", name, body.Required, got)
+			}
 			big := fmt.Sprintf(`{"zzUnknown":%q}`, strings.Repeat("x", 300))
 			assert.Equal(t, http.StatusRequestEntityTooLarge, g.raw(op.Method, path, "application/json", big, auth), "%s too large", name)
 		}

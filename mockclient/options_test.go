@@ -80,8 +80,8 @@ func TestErrors(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, me.StatusCode)
 	assert.Contains(t, me.Message, `"a/b"`)
 
-	//nolint:staticcheck // a nil context is what is tested
-	_, err = e.mc.State(nil) //lint:ignore SA1012 a nil context is what is tested
+	//lint:ignore SA1012 a nil context is what is tested
+	_, err = e.mc.State(nil)
 	assert.ErrorContains(t, err, "nil context")
 
 	ctx, cancel := context.WithCancel(e.ctx)

@@ -217,7 +217,13 @@
 // # Control plane
 //
 // The same things are reachable over HTTP under /_mock/, for the binary and
-// for tests in other languages (ControlEndpoints lists them):
+// for tests in other languages (ControlEndpoints lists them). They are
+// described in an OpenAPI 3 document, api/control.openapi.yaml
+// (api.ControlSpec; served at GET /_mock/control.openapi.yaml), which the
+// tests hold to the mock: every route is in it, every request and answer
+// of the tests is validated against it, every documented status is
+// exercised. Go users of the standalone binary call it with package
+// mockclient; docs/any-language.md has curl, Python and JavaScript.
 //
 //	GET    /_mock/health                          {"status":"ok","time":...}
 //	POST   /_mock/reset                           Reset
@@ -270,6 +276,7 @@
 //	                                              Requests (RequestFilter), oldest first
 //	DELETE /_mock/requests                        ClearRequests
 //	GET    /_mock/openapi.yaml                    the contract, api/openapi.yaml
+//	GET    /_mock/control.openapi.yaml            this control plane, api/control.openapi.yaml
 //
 // Control bodies are one JSON object, keys spelled exactly as the types'
 // camelCase JSON tags and given once, no unknown fields; times are RFC
