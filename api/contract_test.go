@@ -192,9 +192,7 @@ func (h *harness) rejected(method, url, token string, body any, mods ...func(*ht
 		assert.NoError(h.t, h.c.doc.Components.Schemas["ErrorEnvelope"].Value.VisitJSON(v), "error envelope of %s %s", method, url)
 		assert.NotEmpty(h.t, resp.header.Get("X-Request-Id"))
 	}
-	h.rec.mu.Lock()
-	h.rec.exchanges = append(h.rec.exchanges, ex)
-	h.rec.mu.Unlock()
+	h.rec.Add(ex)
 	return resp.status, resp.errorCode
 }
 

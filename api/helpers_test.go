@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -23,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/truewatch-labs/marketplace-go/api"
+	"github.com/truewatch-labs/marketplace-go/internal/ctlcontract"
+	"github.com/truewatch-labs/marketplace-go/internal/exchlog"
 	"github.com/truewatch-labs/marketplace-go/internal/proof"
 	"github.com/truewatch-labs/marketplace-go/internal/routes"
 )
@@ -103,12 +104,7 @@ func (c *contract) options() *openapi3filter.Options {
 		openapi3.WithStringFormatValidator("uri", uriFormat{}),
 	}
 	// One line per problem, with where it is, instead of the whole schema.
-	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
-		for inner := (*openapi3.SchemaError)(nil); errors.As(err.Origin, &inner); {
-			err = inner
-		}
-		return fmt.Sprintf("at /%s: %s (schema %s)", strings.Join(err.JSONPointer(), "/"), err.Reason, err.SchemaField)
-	})
+	o.WithCustomSchemaErrorFunc(ctlcontract.SchemaErrorLine)
 	return o
 }
 
@@ -123,16 +119,8 @@ func (c *contract) validateRequest(req *http.Request) (*openapi3filter.RequestVa
 		return nil, fmt.Errorf("%s %s: unknown site %q", req.Method, req.URL.Path, site)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: c.options()}
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return in, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		defer func() { req.Body = io.NopCloser(bytes.NewReader(body)) }()
-	}
-	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-		return in, fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
+	if err := ctlcontract.ValidateRouted(in); err != nil {
+		return in, err
 	}
 	if err := closedRequest(req, slices.Concat(route.PathItem.Parameters, route.Operation.Parameters)); err != nil {
 		return in, fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
@@ -279,10 +267,7 @@ type exchange struct {
 type recorder struct {
 	c    *contract
 	next http.RoundTripper
-
-	mu        sync.Mutex
-	exchanges []exchange
-	problems  []string
+	exchlog.Log[exchange]
 }
 
 func newRecorder(c *contract, next http.RoundTripper) *recorder {
@@ -292,17 +277,9 @@ func newRecorder(c *contract, next http.RoundTripper) *recorder {
 // RoundTrip validates the request, sends it, and validates the response.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	in, reqErr := r.c.validateRequest(req)
-	resp, err := r.next.RoundTrip(req)
-	if err != nil {
-		r.fail(reqErr)
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		r.fail(fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, err))
-		return resp, nil
+	resp, body, ok, err := r.Send(r.next, req, reqErr)
+	if !ok {
+		return resp, err
 	}
 	ex := exchange{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode,
 		Replayed: resp.Header.Get("Idempotent-Replayed") == "true"}
@@ -316,38 +293,16 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	switch {
 	case reqErr != nil:
-		r.fail(reqErr)
+		r.Fail(reqErr)
 	default:
-		r.fail(r.c.validateResponse(in, resp.StatusCode, resp.Header, body))
+		r.Fail(r.c.validateResponse(in, resp.StatusCode, resp.Header, body))
 	}
-	r.mu.Lock()
-	r.exchanges = append(r.exchanges, ex)
-	r.mu.Unlock()
+	r.Add(ex)
 	return resp, nil
 }
 
-func (r *recorder) fail(err error) {
-	if err == nil {
-		return
-	}
-	r.mu.Lock()
-	r.problems = append(r.problems, err.Error())
-	r.mu.Unlock()
-}
-
-// Problems returns every contract violation seen so far.
-func (r *recorder) Problems() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.problems)
-}
-
 // Exchanges returns every exchange seen so far.
-func (r *recorder) Exchanges() []exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.exchanges)
-}
+func (r *recorder) Exchanges() []exchange { return r.Entries() }
 
 // operationIDs lists every operationId of the document, sorted.
 func operationIDs(doc *openapi3.T) []string {

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -23,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/truewatch-labs/marketplace-go/api"
+	"github.com/truewatch-labs/marketplace-go/internal/exchlog"
 )
 
 // Load parses and validates the embedded document.
@@ -80,13 +80,35 @@ func (c *Contract) options() *openapi3filter.Options {
 			return fmt.Errorf("unexpected security scheme %q", in.SecuritySchemeName)
 		},
 	}
-	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
-		for inner := (*openapi3.SchemaError)(nil); errors.As(err.Origin, &inner); {
-			err = inner
-		}
-		return fmt.Sprintf("at /%s: %s (schema %s)", strings.Join(err.JSONPointer(), "/"), err.Reason, err.SchemaField)
-	})
+	o.WithCustomSchemaErrorFunc(SchemaErrorLine)
 	return o
+}
+
+// SchemaErrorLine renders a schema error as one line saying where it is,
+// instead of kin-openapi's dump of the whole schema.
+func SchemaErrorLine(err *openapi3.SchemaError) string {
+	for inner := (*openapi3.SchemaError)(nil); errors.As(err.Origin, &inner); {
+		err = inner
+	}
+	return fmt.Sprintf("at /%s: %s (schema %s)", strings.Join(err.JSONPointer(), "/"), err.Reason, err.SchemaField)
+}
+
+// ValidateRouted validates a request against its route (in), reading
+// its body and putting it back for the request to be sent.
+func ValidateRouted(in *openapi3filter.RequestValidationInput) error {
+	req := in.Request
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		defer func() { req.Body = io.NopCloser(bytes.NewReader(body)) }()
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		return fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
+	}
+	return nil
 }
 
 // ValidateRequest finds req's operation and validates req against it: its
@@ -99,16 +121,8 @@ func (c *Contract) ValidateRequest(req *http.Request) (*openapi3filter.RequestVa
 		return nil, fmt.Errorf("%s %s: no operation: %w", req.Method, req.URL.Path, err)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: c.options()}
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return in, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		defer func() { req.Body = io.NopCloser(bytes.NewReader(body)) }()
-	}
-	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-		return in, fmt.Errorf("%s %s: request: %w", req.Method, req.URL.Path, err)
+	if err := ValidateRouted(in); err != nil {
+		return in, err
 	}
 	q, err := url.ParseQuery(req.URL.RawQuery)
 	if err != nil {
@@ -158,10 +172,7 @@ type Exchange struct {
 type Recorder struct {
 	c    *Contract
 	next http.RoundTripper
-
-	mu        sync.Mutex
-	exchanges []Exchange
-	problems  []string
+	exchlog.Log[Exchange]
 }
 
 // NewRecorder records c's traffic sent through next.
@@ -172,17 +183,9 @@ func NewRecorder(c *Contract, next http.RoundTripper) *Recorder {
 // RoundTrip validates the request, sends it, and validates the answer.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	in, reqErr := r.c.ValidateRequest(req)
-	resp, err := r.next.RoundTrip(req)
-	if err != nil {
-		r.fail(reqErr)
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		r.fail(fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, err))
-		return resp, nil
+	resp, body, ok, err := r.Send(r.next, req, reqErr)
+	if !ok {
+		return resp, err
 	}
 	ex := Exchange{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode}
 	refused := resp.StatusCode >= 400 && resp.StatusCode < 500
@@ -191,41 +194,19 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed):
 		// Not the control plane, or a path the mux does not serve either.
 	case in == nil:
-		r.fail(fmt.Errorf("%s %s answered %d but is not in the document: %w", req.Method, req.URL.Path, resp.StatusCode, reqErr))
+		r.Fail(fmt.Errorf("%s %s answered %d but is not in the document: %w", req.Method, req.URL.Path, resp.StatusCode, reqErr))
 	case reqErr != nil && !refused:
-		r.fail(fmt.Errorf("the mock answered %d to a request the document refuses: %w", resp.StatusCode, reqErr))
+		r.Fail(fmt.Errorf("the mock answered %d to a request the document refuses: %w", resp.StatusCode, reqErr))
 	default:
 		ex.Operation = in.Route.Operation.OperationID
-		r.fail(r.c.ValidateResponse(in, resp.StatusCode, resp.Header, body))
+		r.Fail(r.c.ValidateResponse(in, resp.StatusCode, resp.Header, body))
 	}
-	r.mu.Lock()
-	r.exchanges = append(r.exchanges, ex)
-	r.mu.Unlock()
+	r.Add(ex)
 	return resp, nil
 }
 
-func (r *Recorder) fail(err error) {
-	if err == nil {
-		return
-	}
-	r.mu.Lock()
-	r.problems = append(r.problems, err.Error())
-	r.mu.Unlock()
-}
-
-// Problems returns every contract violation seen so far.
-func (r *Recorder) Problems() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.problems)
-}
-
 // Exchanges returns every exchange seen so far.
-func (r *Recorder) Exchanges() []Exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.exchanges)
-}
+func (r *Recorder) Exchanges() []Exchange { return r.Entries() }
 
 // Unexercised lists, sorted, every documented operation and status (as
 // "operationId status") that no exchange of the recorders exercised.
