@@ -115,9 +115,12 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 //	GET    /_mock/control.openapi.yaml            this control plane described (api/control.openapi.yaml)
 //
-// Every route here must be described in api/control.openapi.yaml: the
-// api tests fail for a route it lacks, and mockclient's contract test for
-// an operation or a status it never exercised.
+// Every route here must be described in api/control.openapi.yaml and
+// called by a method of package mockclient: the api tests fail for a
+// route the document lacks (TestControlSpecDescribesEveryRoute), and
+// mockclient's for an operation without a method
+// (TestEveryOperationHasAMethod) or an operation or status its contract
+// test never exercised (TestControlPlane).
 func (s *Server) registerControl(mux *http.ServeMux) {
 	for _, r := range s.controlRoutes() {
 		mux.HandleFunc(r.Method+" "+r.Path, r.h)
