@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,7 +47,7 @@ func TestAnyLanguageExamples(t *testing.T) {
 		t.Skipf("%v not found (apt-get install -y curl python3 nodejs; %s=1 makes this a failure)", missing, requireToolsEnv)
 	}
 	// Each example moves the clock a day on: tokens outlive the three.
-	base := startBinary(t, "-addr", "127.0.0.1:0", "-token-ttl", "100h")
+	base := startBinary(t, buildBinary(t), "-addr", "127.0.0.1:0", "-token-ttl", "100h").base
 	mc, err := mockclient.New(base)
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -132,29 +130,3 @@ func TestAnyLanguageDocEmbedsExamples(t *testing.T) {
 	assert.Len(t, embedded, len(anyLanguage))
 }
 
-// startBinary builds cmd/truewatch-mock, starts it with args and returns
-// its URL from the banner; the process is stopped when the test ends.
-func startBinary(t *testing.T, args ...string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "truewatch-mock")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if m := regexp.MustCompile(`listening on \S+, serving (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return m[1]
-		}
-	}
-	t.Fatal("the binary printed no banner")
-	return ""
-}
