@@ -163,17 +163,14 @@ func (s *Server) controlRoutes() []controlRoute {
 			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Operations()) }},
 		{ControlEndpoint{http.MethodGet, "/_mock/faults", "the faults added, with their hits"},
 			func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) }},
-		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {operation or method and path, status, times, delay, afterHandler, ...}; answers its id"},
-			controlAdd(func(f Fault) (map[string]string, error) {
-				id, err := s.InjectFault(f)
-				return map[string]string{"id": id, "status": "added"}, err
-			})},
+		{ControlEndpoint{http.MethodPost, "/_mock/faults", "add a fault {operation or method and path, status, times, delay, afterHandler, probability, latency, headers, accessKey, name, ...}, answering its id, or a script (an array of faults, added atomically), answering their ids"},
+			s.handleAddFaults},
 		{ControlEndpoint{http.MethodDelete, "/_mock/faults", "clear faults"},
 			func(w http.ResponseWriter, r *http.Request) {
 				s.ClearFaults()
 				writeJSON(w, http.StatusOK, map[string]string{"status": "cleared"})
 			}},
-		{ControlEndpoint{http.MethodDelete, "/_mock/faults/{id}", "remove one fault by its id"},
+		{ControlEndpoint{http.MethodDelete, "/_mock/faults/{id}", "remove one fault by its id or name"},
 			func(w http.ResponseWriter, r *http.Request) {
 				id := r.PathValue("id")
 				if !s.RemoveFault(id) {

@@ -52,15 +52,11 @@ func (s *Server) routes() http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
 		}
 		if familyOf(r.URL.Path) == familyControl {
-			if !s.guardControl(w, r) {
+			if !s.guardControl(w, r) || controlRefusesFaultHeader(w, r) {
 				return
 			}
-		} else {
-			if f, ok := s.faults.match(r, func() string { _, p := mux.Handler(r); return p }); ok {
-				if s.applyFault(w, r, f, mux) {
-					return
-				}
-			}
+		} else if s.serveFault(w, r, mux) {
+			return
 		}
 		if p := r.URL.Path; p == "" || p[0] != '/' || cleanPath(p) != p {
 			// ServeMux would answer an unclean path (//x, /a/../b) with an

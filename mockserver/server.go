@@ -483,10 +483,13 @@ type config struct {
 	noFixture  bool
 	seed       string
 	maxBody    int64
-	idemTTL    time.Duration
-	tokenTTL   time.Duration
-	rateLimit  int
-	publicURL  string
+	// faultSeed seeds fault draws when faultSeedSet (WithFaultSeed).
+	faultSeed    uint64
+	faultSeedSet bool
+	idemTTL      time.Duration
+	tokenTTL     time.Duration
+	rateLimit    int
+	publicURL    string
 
 	controlToken secret.String
 	timeouts     Timeouts
@@ -730,6 +733,7 @@ func New(opts ...Option) (*Server, error) {
 	s := &Server{cfg: cfg, ids: idGen{seed: cfg.seed}, done: make(chan struct{}), ticked: make(chan struct{}),
 		journal: newJournal(cfg.journalSize), tel: newServerTelemetry(cfg.telemetry)}
 	s.fixture = cfg.fixture
+	s.faults.seed = faultSeedOf(&cfg)
 	if err := s.startState(); err != nil {
 		return nil, err
 	}
