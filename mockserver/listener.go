@@ -180,11 +180,19 @@ func (s *Server) newTransport() {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, maxIdleConns
 		s.transport = t
 		next = t
-		listen := &url.URL{Scheme: "http", Host: s.ln.Addr().String()}
+		listen := &url.URL{Scheme: s.scheme(), Host: s.ln.Addr().String()}
 		hosts = append(hosts, listen.Host)
-		if s.cfg.publicURL != "" {
-			public, _ := url.Parse(s.cfg.publicURL)
+		switch public, _ := url.Parse(s.cfg.publicURL); {
+		case s.cfg.publicURL == "":
+		case s.tls != nil:
+			// The request keeps the public URL, so that the certificate is
+			// checked against the name clients use; only the dial changes.
+			t.DialContext = dialPublicToListener(withDefaultPort(public.Host, public.Scheme), listen.Host)
+		default:
 			next = publicTransport{public: public, listen: listen, next: t}
+		}
+		if s.tls != nil {
+			t.TLSClientConfig = s.tls.clientConfig()
 		}
 	} else {
 		s.transport = noIdle{}

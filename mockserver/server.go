@@ -322,6 +322,19 @@
 //	    # {...,"token":"bctk_...","expiresAt":"..."}
 //	curl -X POST -H 'X-Mock-Control: 1' $MOCK/_mock/reset
 //
+// # TLS
+//
+// WithTLS serves HTTPS with a certificate made at start: a CA of its own
+// (ECDSA P-256 from crypto/rand, valid for TLSValidity) and a leaf for
+// 127.0.0.1, ::1, localhost and WithPublicURL's host; WithTLSCertificate
+// serves a given PEM chain and key (a bad or mismatched pair is an error
+// of New). URL is then https, CACertPEM (and CertPool) is what clients
+// trust, and HTTPClient, the ready clients and the marketplace's calls to
+// the vendor trust it; nothing turns verification off. TLS 1.2 or newer,
+// HTTP/1.1. Give the official Huawei SDK the CA through
+// config.HttpConfig.WithHttpRoundTripper and a transport whose RootCAs
+// hold it.
+//
 // # Serving safely
 //
 // The listener bounds every connection (Timeouts, WithTimeouts): headers
@@ -389,6 +402,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -490,6 +504,7 @@ type config struct {
 	tokenTTL     time.Duration
 	rateLimit    int
 	publicURL    string
+	tls          tlsConfig
 
 	controlToken secret.String
 	timeouts     Timeouts
@@ -683,6 +698,7 @@ type Server struct {
 	tel     serverTelemetry
 	url     string // the public URL (WithPublicURL) or the listener's
 	faults  faultTable
+	tls     *serverTLS // nil without WithTLS or WithTLSCertificate
 
 	ln        net.Listener // nil WithoutListener
 	hs        *http.Server
@@ -741,14 +757,24 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.observe(s.routes())
-	s.url = "http://mock.invalid"
+	var err error
+	if s.tls, err = buildTLS(cfg.tls, cfg.publicURL, time.Now()); err != nil {
+		return nil, err
+	}
+	if s.tls != nil && cfg.publicURL != "" && !strings.HasPrefix(cfg.publicURL, "https://") {
+		return nil, fmt.Errorf("mockserver: the public URL %q must be https when the server serves TLS", cfg.publicURL)
+	}
+	s.url = s.scheme() + "://mock.invalid"
 	if !cfg.noListener {
 		ln, err := net.Listen("tcp", cfg.addr)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: listen %s: %w", cfg.addr, err)
 		}
+		if s.tls != nil {
+			ln = tls.NewListener(ln, s.tls.serverConfig())
+		}
 		s.listen(ln)
-		s.url = "http://" + ln.Addr().String()
+		s.url = s.scheme() + "://" + ln.Addr().String()
 	}
 	if cfg.publicURL != "" {
 		s.url = cfg.publicURL
@@ -776,8 +802,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// URL is the server's root URL, e.g. "http://127.0.0.1:41234", or the URL
-// given WithPublicURL. A server built WithoutListener (and no public URL)
+// URL is the server's root URL, e.g. "http://127.0.0.1:41234" (https with
+// WithTLS or WithTLSCertificate), or the URL given WithPublicURL. A server built WithoutListener (and no public URL)
 // has the placeholder "http://mock.invalid", which only its HTTPClient
 // reaches.
 func (s *Server) URL() string { return s.url }

@@ -264,5 +264,5 @@ func (s *Server) listenerURL() string {
 	if s.ln == nil {
 		return ""
 	}
-	return "http://" + s.ln.Addr().String()
+	return s.scheme() + "://" + s.ln.Addr().String()
 }
