@@ -122,6 +122,12 @@ type Error struct {
 	// Message is the mock's "error" text (or the start of a body that had
 	// none).
 	Message string
+	// Pointer, on a fault or fault script the mock refused (InjectFault,
+	// InjectFaults), is the JSON pointer of what is wrong in what was
+	// sent: "/2/probability" for the third fault of a script,
+	// "/probability" for a single fault (mockserver.FaultError's Pointer).
+	// It is empty for every other error.
+	Pointer string
 }
 
 // Error implements error.
@@ -178,10 +184,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode >= 400 {
 		e := &Error{Method: method, Path: path, StatusCode: resp.StatusCode}
 		var msg struct {
-			Error string `json:"error"`
+			Error   string `json:"error"`
+			Pointer string `json:"pointer"`
 		}
 		if json.Unmarshal(b, &msg) == nil && msg.Error != "" {
-			e.Message = msg.Error
+			e.Message, e.Pointer = msg.Error, msg.Pointer
 		} else {
 			e.Message = strings.TrimSpace(string(b[:min(len(b), 512)]))
 		}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,12 +118,17 @@ func TestControlPlane(t *testing.T) {
 	t.Run("lifecycle", e.lifecycle)
 	t.Run("joint service", e.joint)
 	t.Run("reset", e.reset)
+	_, err := e.mc.SaveState(e.ctx)
+	status(t, http.StatusConflict, err, "no state file")
 	e.noProblems()
 
+	var p *env
+	t.Run("fixtures and the state file", func(t *testing.T) { p = persistence(t); p.noProblems() })
+	require.NotNil(t, p)
 	guards := guardRefusals(t)
 	doc, err := ctlcontract.Load()
 	require.NoError(t, err)
-	assert.Empty(t, ctlcontract.Unexercised(doc, e.rec, guards.rec),
+	assert.Empty(t, ctlcontract.Unexercised(doc, e.rec, guards.rec, p.rec),
 		"documented operations and statuses no test exercised: exercise them here, or take them out of api/control.openapi.yaml")
 }
 
@@ -304,6 +311,142 @@ func (e *env) faults(t *testing.T) {
 	fs, err = e.mc.Faults(e.ctx)
 	require.NoError(t, err)
 	assert.Empty(t, fs)
+	e.richFaults(t)
+}
+
+// richFaults: a script added atomically, names, header and access-key
+// matching, probabilities, latencies and seeds over the wire, and the
+// refusals with their pointers.
+func (e *env) richFaults(t *testing.T) {
+	script := []mockserver.Fault{
+		{Operation: "billing.GetSubscription", Name: "tenant-a", Headers: map[string]string{"x-test-run": "a"}, Status: 502},
+		{Operation: "iam.KeystoneListAuthDomains", AccessKey: "BUYERAK0000000000001", Probability: 0.5, Seed: 7,
+			Latency: &mockserver.Latency{Distribution: mockserver.LatencyUniform, Min: time.Millisecond, Max: 2 * time.Millisecond}},
+	}
+	ids, err := e.mc.InjectFaults(e.ctx, script...)
+	require.NoError(t, err)
+	require.Len(t, ids, 2)
+	fs, err := e.mc.Faults(e.ctx)
+	require.NoError(t, err)
+	sameJSON(t, e.srv.Faults(), fs)
+	require.Len(t, fs, 2)
+	assert.Equal(t, ids, []string{fs[0].ID, fs[1].ID})
+	assert.Equal(t, map[string]string{"X-Test-Run": "a"}, fs[0].Headers, "names canonical")
+	assert.Equal(t, "tenant-a", fs[0].Name)
+	assert.Equal(t, 0.5, fs[1].Probability)
+	assert.Equal(t, uint64(7), fs[1].Seed)
+	assert.Equal(t, script[1].Latency, fs[1].Latency, "latencies round-trip")
+	assert.Equal(t, "BUYERAK0000000000001", fs[1].AccessKey)
+
+	get := func(run string) int {
+		req, err := http.NewRequest(http.MethodGet, e.srv.BillingURL()+"/api/v1/subscription/get?huaweiAccountId="+
+			mockserver.DemoHuaweiAccountID+"&instanceId="+mockserver.DemoInstanceID, nil)
+		require.NoError(t, err)
+		if run != "" {
+			req.Header.Set("X-Test-Run", run)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("b"), "another header value")
+	assert.Equal(t, http.StatusOK, get(""), "no header")
+	assert.Equal(t, http.StatusBadGateway, get("a"))
+	fs, err = e.mc.Faults(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, fs[0].Hits)
+
+	// Refusals: nothing added, the pointer names the fault and field.
+	_, err = e.mc.InjectFaults(e.ctx, mockserver.Fault{Path: "/v3/auth/domains"}, mockserver.Fault{Path: "/v3/auth/domains", Probability: 2})
+	status(t, http.StatusBadRequest, err, "probability out of range")
+	var me *mockclient.Error
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "/1/probability", me.Pointer)
+	_, err = e.mc.InjectFaults(e.ctx, mockserver.Fault{Path: "/v3/auth/domains", Name: "fresh"}, mockserver.Fault{Path: "/v3/auth/domains", Name: "tenant-a"})
+	status(t, http.StatusConflict, err, "a name in place")
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "/1/name", me.Pointer)
+	_, err = e.mc.InjectFault(e.ctx, mockserver.Fault{Path: "/v3/auth/domains", Name: "tenant-a"})
+	status(t, http.StatusConflict, err, "a name in place")
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "/name", me.Pointer)
+	_, err = e.mc.InjectFault(e.ctx, mockserver.Fault{Path: "/v3/auth/domains", Name: "fault-9"})
+	status(t, http.StatusBadRequest, err, "a name of an ID's form")
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "/name", me.Pointer)
+	_, err = e.mc.InjectFaults(e.ctx)
+	require.Error(t, err, "an empty script is refused before sending")
+	assert.Equal(t, http.StatusBadRequest, e.raw(http.MethodPost, "/_mock/faults", "application/json", `[]`), "an empty script")
+	assert.Equal(t, http.StatusBadRequest, e.raw(http.MethodPost, "/_mock/faults", "application/json",
+		`[{"path":"/v3/auth/domains"},{"path":"/v3/auth/domains","zzUnknown":1}]`), "an unknown key in a script")
+	fs, err = e.mc.Faults(e.ctx)
+	require.NoError(t, err)
+	assert.Len(t, fs, 2, "no refused script added anything")
+
+	require.NoError(t, e.mc.RemoveFault(e.ctx, "tenant-a"), "by name")
+	status(t, http.StatusNotFound, e.mc.RemoveFault(e.ctx, "tenant-a"), "gone")
+	assert.Equal(t, http.StatusOK, get("a"))
+	require.NoError(t, e.mc.RemoveFault(e.ctx, ids[1]), "by ID")
+	fs, err = e.mc.Faults(e.ctx)
+	require.NoError(t, err)
+	assert.Empty(t, fs)
+}
+
+// persistence loads fixtures and writes the state file through a mock
+// started with one (-state), in a directory that does not exist at
+// first, so that writing it fails (500), then succeeds; the file restores
+// the same state. It returns the environment it used.
+func persistence(t *testing.T) *env {
+	path := filepath.Join(t.TempDir(), "later", "state.json")
+	p := newEnv(t, "", mockserver.WithStateFile(path))
+
+	schema, err := p.mc.FixtureSchema(p.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.FixtureSchema(), schema)
+
+	f := mockserver.Fixture{Version: mockserver.FixtureVersion,
+		BillingAccounts: []mockserver.FixtureBillingAccount{{Ref: "acme",
+			BillingAccountSeed: mockserver.BillingAccountSeed{Username: "acme", Email: "billing@acme.example"}}},
+		Accounts: []mockserver.FixtureAccount{{Ref: "ops",
+			AccountSeed: mockserver.AccountSeed{Site: "us1", Username: "ops", Email: "ops@acme.example"}}},
+		Workspaces: []mockserver.FixtureWorkspace{{Owner: "ops", BillingAccount: "acme", Name: "prod"}},
+		Bindings: []mockserver.FixtureBinding{{BillingAccount: "acme", HuaweiAccountID: mockserver.DemoHuaweiAccountID,
+			InstanceID: mockserver.DemoInstanceID}},
+	}
+	res, err := p.mc.LoadFixture(p.ctx, f)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(res.BillingAccounts["acme"], "bcac_"), res.BillingAccounts)
+	assert.True(t, strings.HasPrefix(res.Accounts["ops"], "acnt_"), res.Accounts)
+	require.Len(t, res.Workspaces, 1)
+	require.Len(t, res.Bindings, 1)
+	assert.True(t, strings.HasPrefix(res.Bindings[0].Token, "bctk_"), "the token in clear")
+	before, err := p.mc.State(p.ctx)
+	require.NoError(t, err)
+	sameJSON(t, p.srv.Snapshot(), before)
+	require.Len(t, before.BillingAccounts, 1)
+	assert.Equal(t, res.BillingAccounts["acme"], before.BillingAccounts[0].ID)
+
+	bad := f
+	bad.Workspaces = []mockserver.FixtureWorkspace{{Owner: "nobody", Name: "x"}}
+	_, err = p.mc.LoadFixture(p.ctx, bad)
+	status(t, http.StatusBadRequest, err, "a reference to nothing")
+	assert.Contains(t, err.Error(), "/workspaces/0/owner", "the pointer in the message")
+	after, err := p.mc.State(p.ctx)
+	require.NoError(t, err)
+	sameJSON(t, before, after, "a refused fixture changes nothing")
+
+	_, err = p.mc.SaveState(p.ctx)
+	status(t, http.StatusInternalServerError, err, "the directory does not exist")
+	require.NoError(t, os.Mkdir(filepath.Dir(path), 0o700))
+	saved, err := p.mc.SaveState(p.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, path, saved)
+	restored, err := mockserver.New(mockserver.WithStateFile(path), mockserver.WithoutListener())
+	require.NoError(t, err)
+	defer restored.Close()
+	sameJSON(t, p.srv.Snapshot(), restored.Snapshot(), "the file restores the state")
+	return p
 }
 
 func (e *env) clock(t *testing.T) {

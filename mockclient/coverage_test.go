@@ -29,8 +29,9 @@ var methods = map[string][]string{
 	"updateDepartment": {"UpdateDepartment"}, "removeDepartment": {"RemoveDepartment"}, "syncDepartments": {"SyncDepartments"},
 	"listTrueWatchTenants": {"TrueWatchTenants"}, "addHuaweiAccount": {"AddHuaweiAccount"},
 	"seedBillingAccount": {"SeedBillingAccount"}, "seedAccount": {"SeedAccount"}, "seedWorkspace": {"SeedWorkspace"},
-	"seedBinding": {"SeedBinding"}, "listOperations": {"Operations"}, "listFaults": {"Faults"}, "injectFault": {"InjectFault"},
-	"clearFaults": {"ClearFaults"}, "removeFault": {"RemoveFault"}, "listOutbox": {"Outbox", "OutboxFor", "LatestCode"},
+	"seedBinding": {"SeedBinding"}, "listOperations": {"Operations"}, "listFaults": {"Faults"},
+	"clearFaults": {"ClearFaults"}, "removeFault": {"RemoveFault"}, "injectFault": {"InjectFault", "InjectFaults"},
+	"loadFixture": {"LoadFixture"}, "getFixtureSchema": {"FixtureSchema"}, "saveState": {"SaveState"}, "listOutbox": {"Outbox", "OutboxFor", "LatestCode"},
 	"listRequests": {"Requests"}, "clearRequests": {"ClearRequests"}, "getContract": {"ContractSpec"},
 	"getControlContract": {"ControlSpec"},
 }

@@ -2,6 +2,7 @@ package mockclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,6 +38,36 @@ func (c *Client) Reset(ctx context.Context) error {
 func (c *Client) State(ctx context.Context) (mockserver.Snapshot, error) {
 	var s mockserver.Snapshot
 	return s, c.get(ctx, "/_mock/state", nil, &s)
+}
+
+// --- Fixtures and the state file ---
+
+// LoadFixture replaces the mock's state with a fresh one, as Reset does,
+// with f applied, atomically, and makes f the fixture Reset goes back to
+// (mockserver.Server.LoadFixture). A fixture the mock refuses changes
+// nothing and is a 400 *Error whose message names the place as a JSON
+// pointer ("invalid fixture at /accounts/2/email: ...").
+func (c *Client) LoadFixture(ctx context.Context, f mockserver.Fixture) (mockserver.FixtureResult, error) {
+	var out mockserver.FixtureResult
+	return out, c.do(ctx, http.MethodPost, "/_mock/fixture", nil, f, &out, http.StatusOK)
+}
+
+// FixtureSchema returns the JSON Schema (draft 2020-12) of the fixture
+// format the mock reads (mockserver.FixtureSchema).
+func (c *Client) FixtureSchema(ctx context.Context) ([]byte, error) {
+	var out []byte
+	return out, c.get(ctx, "/_mock/fixture.schema.json", nil, &out)
+}
+
+// SaveState makes the mock write its state file now, atomically
+// (mockserver.Server.SaveState, POST /_mock/snapshot), and returns the
+// file's path. A mock started without one (-state) answers a 409 *Error;
+// one that could not write it, a 500 *Error.
+func (c *Client) SaveState(ctx context.Context) (string, error) {
+	var out struct {
+		Path string `json:"path"`
+	}
+	return out.Path, c.do(ctx, http.MethodPost, "/_mock/snapshot", nil, nil, &out, http.StatusOK)
 }
 
 // --- Seeding ---
@@ -175,7 +206,9 @@ func (c *Client) Faults(ctx context.Context) ([]mockserver.FaultStatus, error) {
 	return out, c.get(ctx, "/_mock/faults", nil, &out)
 }
 
-// InjectFault adds a fault and returns its ID.
+// InjectFault adds a fault and returns its ID. A fault the mock refuses
+// is an *Error with the Pointer of the field at fault: 409 for a name
+// another fault has, 400 otherwise.
 func (c *Client) InjectFault(ctx context.Context, f mockserver.Fault) (string, error) {
 	var out struct {
 		ID string `json:"id"`
@@ -183,10 +216,24 @@ func (c *Client) InjectFault(ctx context.Context, f mockserver.Fault) (string, e
 	return out.ID, c.do(ctx, http.MethodPost, "/_mock/faults", nil, f, &out, http.StatusCreated)
 }
 
-// RemoveFault removes one fault by its ID (a 404 *Error when there is
-// none).
-func (c *Client) RemoveFault(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/_mock/faults/"+seg(id), nil, nil, nil, http.StatusOK)
+// InjectFaults adds a fault script atomically, in order, and returns the
+// faults' IDs (mockserver.Server.InjectFaults): when the mock refuses one,
+// none is added and the *Error's Pointer names it and its field
+// ("/1/latency/max"); 409 for a name taken, 400 otherwise.
+func (c *Client) InjectFaults(ctx context.Context, faults ...mockserver.Fault) ([]string, error) {
+	if len(faults) == 0 {
+		return nil, errors.New("mockclient: InjectFaults needs at least one fault")
+	}
+	var out struct {
+		IDs []string `json:"ids"`
+	}
+	return out.IDs, c.do(ctx, http.MethodPost, "/_mock/faults", nil, faults, &out, http.StatusCreated)
+}
+
+// RemoveFault removes one fault by its ID or its name (a 404 *Error when
+// there is none); the other faults keep their counts.
+func (c *Client) RemoveFault(ctx context.Context, idOrName string) error {
+	return c.do(ctx, http.MethodDelete, "/_mock/faults/"+seg(idOrName), nil, nil, nil, http.StatusOK)
 }
 
 // ClearFaults removes every fault.
