@@ -406,13 +406,15 @@ func persistence(t *testing.T) *env {
 	assert.Equal(t, mockserver.FixtureSchema(), schema)
 
 	f := mockserver.Fixture{Version: mockserver.FixtureVersion,
+		HuaweiAccounts: []mockserver.HuaweiAccount{{ID: buyer, Name: "buyer",
+			Keys: []mockserver.AccessKey{{AK: "BUYERAK0000000000001", SK: "buyer-secret"}}}},
+		Purchases: []mockserver.Purchase{{AccountID: buyer, InstanceID: "inst-fixture-1"}},
 		BillingAccounts: []mockserver.FixtureBillingAccount{{Ref: "acme",
 			BillingAccountSeed: mockserver.BillingAccountSeed{Username: "acme", Email: "billing@acme.example"}}},
 		Accounts: []mockserver.FixtureAccount{{Ref: "ops",
 			AccountSeed: mockserver.AccountSeed{Site: "us1", Username: "ops", Email: "ops@acme.example"}}},
 		Workspaces: []mockserver.FixtureWorkspace{{Owner: "ops", BillingAccount: "acme", Name: "prod"}},
-		Bindings: []mockserver.FixtureBinding{{BillingAccount: "acme", HuaweiAccountID: mockserver.DemoHuaweiAccountID,
-			InstanceID: mockserver.DemoInstanceID}},
+		Bindings:   []mockserver.FixtureBinding{{BillingAccount: "acme", HuaweiAccountID: buyer, InstanceID: "inst-fixture-1"}},
 	}
 	res, err := p.mc.LoadFixture(p.ctx, f)
 	require.NoError(t, err)
@@ -426,6 +428,12 @@ func persistence(t *testing.T) *env {
 	sameJSON(t, p.srv.Snapshot(), before)
 	require.Len(t, before.BillingAccounts, 1)
 	assert.Equal(t, res.BillingAccounts["acme"], before.BillingAccounts[0].ID)
+	assert.Len(t, before.Purchases, 2, "the demo purchase and the fixture's")
+	require.NoError(t, p.mc.Reset(p.ctx))
+	reset, err := p.mc.State(p.ctx)
+	require.NoError(t, err)
+	assert.Len(t, reset.Purchases, 2, "reset goes back to the fixture")
+	before = reset
 
 	bad := f
 	bad.Workspaces = []mockserver.FixtureWorkspace{{Owner: "nobody", Name: "x"}}

@@ -55,7 +55,8 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	POST   /_mock/fixture                         replace the state (as reset) with a Fixture applied, atomically;
 //	                                              answers a FixtureResult; 400 naming the place (a JSON pointer)
 //	GET    /_mock/fixture.schema.json             the fixture format's JSON Schema (draft 2020-12)
-//	POST   /_mock/snapshot                        write the state file (WithStateFile, -state) now; 409 without one
+//	POST   /_mock/snapshot                        write the state file (WithStateFile, -state) now; 409 without one,
+//	                                              500 when it cannot be written
 //	GET    /_mock/purchases                       every Purchase
 //	POST   /_mock/purchases                       add a Purchase; answers it with defaults filled in
 //	POST   /_mock/purchases/{instanceId}/renew    renew (ChangeOptions {periodMonths}); answers a PurchaseChange
@@ -105,9 +106,11 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	GET    /_mock/operations                      the API operations (Operation), by the names faults take
 //	GET    /_mock/faults                          the faults in place, each with its "id" and "hits"
 //	POST   /_mock/faults                          add a Fault, by "operation" or "path" (durations in
-//	                                              seconds or "1.5s"); answers {"id":...}
+//	                                              seconds or "1.5s"); answers {"id":...}; or an array of
+//	                                              them, atomically, answering {"ids":[...]}; refused with
+//	                                              {"error","pointer"}, 409 for a name taken
 //	DELETE /_mock/faults                          clear faults
-//	DELETE /_mock/faults/{id}                     remove one fault
+//	DELETE /_mock/faults/{id}                     remove one fault, by its id or name
 //	GET    /_mock/outbox[?email=]                 verification emails sent (Email), oldest first
 //	GET    /_mock/requests[?...]                  the request journal (RecordedRequest), oldest first;
 //	                                              filters: operation, status, pathPrefix, since, traceId, limit

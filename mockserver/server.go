@@ -230,7 +230,7 @@
 //	GET    /_mock/state                           Snapshot
 //	POST   /_mock/fixture                         LoadFixture (Fixture -> FixtureResult)
 //	GET    /_mock/fixture.schema.json             FixtureSchema
-//	POST   /_mock/snapshot                        SaveState
+//	POST   /_mock/snapshot                        SaveState (409 without a state file, 500 if unwritable)
 //	GET    /_mock/purchases                       Purchases
 //	POST   /_mock/purchases                       AddPurchase (Purchase)
 //	POST   /_mock/purchases/{instanceId}/{action} ChangePurchase: renew, expire, freeze, unfreeze,
@@ -268,9 +268,11 @@
 //	POST   /_mock/bindings                        SeedBinding (BindingSeed -> SeededBinding, token in clear)
 //	GET    /_mock/operations                      Operations (the names faults take)
 //	GET    /_mock/faults                          Faults (each with its id and hits)
-//	POST   /_mock/faults                          InjectFault (Fault; answers {"id":...})
+//	POST   /_mock/faults                          InjectFault (Fault; answers {"id":...}), InjectFaults (an
+//	                                              array, atomic; answers {"ids":[...]}); a refusal is
+//	                                              {"error","pointer"} (FaultError), 409 for a name taken
 //	DELETE /_mock/faults                          ClearFaults
-//	DELETE /_mock/faults/{id}                     RemoveFault
+//	DELETE /_mock/faults/{id}                     RemoveFault (by ID or name)
 //	GET    /_mock/outbox[?email=]                 Outbox, OutboxFor
 //	GET    /_mock/requests[?operation=&status=&pathPrefix=&since=&traceId=&limit=]
 //	                                              Requests (RequestFilter), oldest first
