@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"time"
 	"testing"
+	"time"
 )
 
 // A vendor that keeps the LoginAttempt in its session with encoding/json

@@ -129,4 +129,3 @@ func TestAnyLanguageDocEmbedsExamples(t *testing.T) {
 	}
 	assert.Len(t, embedded, len(anyLanguage))
 }
-
