@@ -3,6 +3,7 @@ package mockserver
 import (
 	"github.com/truewatch-labs/marketplace-go/billing"
 	"github.com/truewatch-labs/marketplace-go/huawei"
+	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/workspace"
 )
 
@@ -37,12 +38,14 @@ func (s *Server) WorkspaceClient(opts ...workspace.Option) (*workspace.Client, e
 }
 
 // HuaweiClient returns a Huawei client of this server with the demo
-// account's keys (DemoAccessKey, DemoSecretKey): IAM, STS and BSS at
+// account's keys (DemoAccessKey, DemoSecretKey; in a namespace, those
+// DemoKeysFor gives): IAM, STS and BSS at
 // HuaweiEndpoint, through HTTPClient's transport. For another seeded
 // account, add huawei.WithCredentials with one of its keys.
 func (s *Server) HuaweiClient(opts ...huawei.Option) (*huawei.Client, error) {
+	ak, sk := s.demoKeys()
 	return huawei.NewClient(append([]huawei.Option{
-		huawei.WithCredentials(DemoAccessKey, DemoSecretKey),
+		huawei.WithCredentials(ak, secret.String(sk)),
 		huawei.WithEndpoint(s.HuaweiEndpoint()),
 		huawei.WithHTTPRoundTripper(s.rt),
 	}, opts...)...)

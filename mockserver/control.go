@@ -124,8 +124,12 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 // mockclient's for an operation without a method
 // (TestEveryOperationHasAMethod) or an operation or status its contract
 // test never exercised (TestControlPlane).
-func (s *Server) registerControl(mux *http.ServeMux) {
-	for _, r := range s.controlRoutes() {
+func (s *Server) registerControl(mux registrar) {
+	routes := s.controlRoutes()
+	if s.parent == nil {
+		routes = append(routes, s.namespaceRoutes()...)
+	}
+	for _, r := range routes {
 		mux.HandleFunc(r.Method+" "+r.Path, r.h)
 	}
 }

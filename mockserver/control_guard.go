@@ -105,6 +105,9 @@ func quoteHost(h string) string {
 // the attacker's, so an IP address (any port) is safe to accept; so is
 // localhost, which browsers resolve themselves.
 func (s *Server) controlHostAllowed(host string) bool {
+	if s.parent != nil {
+		return s.parent.controlHostAllowed(host) // a namespace answers to its parent's names
+	}
 	h := stripDefaultPort(strings.ToLower(host))
 	if h == "" {
 		return false

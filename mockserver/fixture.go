@@ -236,7 +236,9 @@ func (s *Server) LoadFixture(f Fixture) (FixtureResult, error) {
 	if err != nil {
 		return FixtureResult{}, err
 	}
-	s.install(st, ids, &f)
+	if err := s.install(st, ids, &f); err != nil {
+		return FixtureResult{}, err
+	}
 	return res, nil
 }
 

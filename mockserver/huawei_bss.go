@@ -137,7 +137,7 @@ func hwPartnerOnly(w http.ResponseWriter, r *http.Request, name string) {
 // bssQueryResources answers ListPayPerUseCustomerResources with the
 // caller's marketplace purchases, filtered and paged as BSS does.
 func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -367,7 +367,7 @@ func hwOrderLineOf(p *Purchase, n int, lang, currency string) bssOrderLine {
 // bssListOrders answers ListCustomerOrders from the caller's purchases.
 func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCaller) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, "order_id", "customer_id", "create_time_begin", "create_time_end", "service_type_code",
+	if err := hwCheckQuery(r, q, "order_id", "customer_id", "create_time_begin", "create_time_end", "service_type_code",
 		"status", "order_type", "limit", "offset", "order_by", "payment_time_begin", "payment_time_end",
 		"indirect_partner_id", "method"); err != nil {
 		hwBadRequest(w, r, err.Error())
@@ -455,7 +455,7 @@ func (s *Server) bssListOrders(w http.ResponseWriter, r *http.Request, c *hwCall
 // caller's account; other accounts' orders do not exist for the caller.
 func (s *Server) bssOrderDetails(w http.ResponseWriter, r *http.Request, c *hwCaller) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, "limit", "offset", "indirect_partner_id"); err != nil {
+	if err := hwCheckQuery(r, q, "limit", "offset", "indirect_partner_id"); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -535,7 +535,7 @@ var bssResourceTypes = []struct {
 // catalogue calls.
 func hwProductPage(w http.ResponseWriter, r *http.Request, allowed ...string) (offset, limit int, lang string, ok bool) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, append([]string{"offset", "limit"}, allowed...)...); err != nil {
+	if err := hwCheckQuery(r, q, append([]string{"offset", "limit"}, allowed...)...); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return 0, 0, "", false
 	}
@@ -592,7 +592,7 @@ func (s *Server) bssResourceTypes(w http.ResponseWriter, r *http.Request, c *hwC
 // bssBalances answers ShowCustomerAccountBalances: the account's cash
 // balance (account type 1) in its site's currency, no debt.
 func (s *Server) bssBalances(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}

@@ -81,7 +81,7 @@ func (s *Server) listLinks(r *http.Request) iamLinks {
 // for an account whose HideDomain is set. The "domains" key is always
 // present: the SDK dereferences it.
 func (s *Server) iamListAuthDomains(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -121,7 +121,7 @@ func (s *Server) hwProjects(acc HuaweiAccount) []iamProject {
 // 1 to 5000), with next and previous links.
 func (s *Server) iamListProjects(w http.ResponseWriter, r *http.Request, c *hwCaller) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, "name", "domain_id", "enabled", "is_domain", "parent_id", "page", "per_page"); err != nil {
+	if err := hwCheckQuery(r, q, "name", "domain_id", "enabled", "is_domain", "parent_id", "page", "per_page"); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -185,7 +185,7 @@ func (s *Server) pageLinks(r *http.Request, page int, more bool) (next, prev *st
 // iamListAuthProjects lists the projects the caller can access: all of the
 // account's.
 func (s *Server) iamListAuthProjects(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -195,7 +195,7 @@ func (s *Server) iamListAuthProjects(w http.ResponseWriter, r *http.Request, c *
 // iamShowProject shows one of the caller's projects; another account's
 // project, like one that does not exist, is not found.
 func (s *Server) iamShowProject(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -215,7 +215,7 @@ func (s *Server) iamRegionOf(reg hwRegion) iamRegion {
 
 // iamListRegions answers KeystoneListRegions: every region that exists.
 func (s *Server) iamListRegions(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -228,7 +228,7 @@ func (s *Server) iamListRegions(w http.ResponseWriter, r *http.Request, c *hwCal
 
 // iamShowRegion answers KeystoneShowRegion.
 func (s *Server) iamShowRegion(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -258,7 +258,7 @@ func (s *Server) iamUsers(acc HuaweiAccount) []iamUser {
 // enabled.
 func (s *Server) iamListUsers(w http.ResponseWriter, r *http.Request, c *hwCaller) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, "domain_id", "enabled", "name", "password_expires_at"); err != nil {
+	if err := hwCheckQuery(r, q, "domain_id", "enabled", "name", "password_expires_at"); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -281,7 +281,7 @@ func (s *Server) iamListUsers(w http.ResponseWriter, r *http.Request, c *hwCalle
 
 // iamShowUser shows an IAM user of the caller's account.
 func (s *Server) iamShowUser(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -310,7 +310,7 @@ func iamCredentials(acc HuaweiAccount) []iamCredential {
 // of one user (user_id) or of every user of the caller's account.
 func (s *Server) iamListCredentials(w http.ResponseWriter, r *http.Request, c *hwCaller) {
 	q := r.URL.Query()
-	if err := hwCheckQuery(q, "user_id"); err != nil {
+	if err := hwCheckQuery(r, q, "user_id"); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -325,7 +325,7 @@ func (s *Server) iamListCredentials(w http.ResponseWriter, r *http.Request, c *h
 
 // iamShowCredential shows a permanent access key of the caller's account.
 func (s *Server) iamShowCredential(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}
@@ -344,7 +344,7 @@ func (s *Server) iamShowCredential(w http.ResponseWriter, r *http.Request, c *hw
 // stsCallerIdentity answers STS GetCallerIdentity: the account ID even for
 // accounts whose IAM domain list is hidden.
 func (s *Server) stsCallerIdentity(w http.ResponseWriter, r *http.Request, c *hwCaller) {
-	if err := hwCheckQuery(r.URL.Query()); err != nil {
+	if err := hwCheckQuery(r, r.URL.Query()); err != nil {
 		hwBadRequest(w, r, err.Error())
 		return
 	}

@@ -76,7 +76,7 @@ func (s *Server) huaweiRoutes() []hwRoute {
 	}
 }
 
-func (s *Server) registerHuawei(mux *http.ServeMux) {
+func (s *Server) registerHuawei(mux registrar) {
 	for _, rt := range s.huaweiRoutes() {
 		s.handleOp(mux, strings.ToLower(rt.service)+"."+rt.op, rt.method, rt.path, s.hwAuth(rt.h))
 	}
@@ -160,7 +160,12 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 
 // hwCheckQuery refuses query parameters outside allowed (hwAuth has
 // refused repeated ones), naming the first unknown one in sorted order.
-func hwCheckQuery(q url.Values, allowed ...string) error {
+//
+// A Lenient server ignores unknown parameters (lenientFor).
+func hwCheckQuery(r *http.Request, q url.Values, allowed ...string) error {
+	if lenientFor(r) {
+		return nil
+	}
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("unknown query parameter %q", k)
@@ -218,15 +223,18 @@ func hwDecodeStrict(r *http.Request, c *hwCaller, v any) error {
 	if !utf8.Valid(body) {
 		return errors.New("invalid JSON body: not UTF-8")
 	}
+	lenient := lenientFor(r)
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if !lenient {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("invalid JSON body: %v", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("invalid JSON body: it must hold exactly one JSON object, with nothing after it")
 	}
-	if msg := keyProblem(body, reflect.TypeOf(v), false); msg != "" {
+	if msg, _ := scanJSONFor(body, reflect.TypeOf(v), false, false, lenient); msg != "" {
 		return errors.New("invalid JSON body: " + msg)
 	}
 	return nil

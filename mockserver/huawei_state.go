@@ -224,6 +224,15 @@ func (s *Server) AddHuaweiAccount(a HuaweiAccount) error {
 			return atField("keys."+strconv.Itoa(i)+".ak", conflictf("mockserver: access key %s already exists", k.AK))
 		}
 	}
+	if !s.aside {
+		aks := make([]string, len(a.Keys))
+		for i, k := range a.Keys {
+			aks[i] = k.AK
+		}
+		if err := s.claimNewKeys(aks); err != nil { // an access key routes to one namespace
+			return err
+		}
+	}
 	acc := a
 	acc.Keys = slices.Clone(a.Keys)
 	if acc.Name == "" {
@@ -393,8 +402,9 @@ func (s *Server) purchaseLocked(instanceID string) *Purchase {
 }
 
 func (s *Server) seedDemo() error {
+	ak, sk := s.demoKeys()
 	if err := s.AddHuaweiAccount(HuaweiAccount{ID: DemoHuaweiAccountID, Name: DemoHuaweiAccountName,
-		ProjectID: DemoProjectID, Keys: []AccessKey{{AK: DemoAccessKey, SK: DemoSecretKey}},
+		ProjectID: DemoProjectID, Keys: []AccessKey{{AK: ak, SK: sk}},
 		RealName: DemoHuaweiRealName, Email: DemoHuaweiEmail, Mobile: DemoHuaweiMobile}); err != nil {
 		return err
 	}

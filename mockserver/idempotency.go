@@ -70,7 +70,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 	keys := r.Header.Values(IdempotencyKeyHeader)
 	switch {
 	case len(keys) == 0:
-		problem, _ := scanJSON(body, h.reqType, true, false)
+		problem, _ := scanJSONFor(body, h.reqType, true, false, lenientFor(r))
 		h.post(w, r, body, problem)
 		return
 	case len(keys) > 1:
@@ -83,7 +83,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, principal st
 	}
 	key := keys[0]
 	slot := idemSlot(r.URL.Path, principal, key)
-	problem, canon := scanJSON(body, h.reqType, true, true)
+	problem, canon := scanJSONFor(body, h.reqType, true, true, lenientFor(r))
 	rec, stored, e := s.idemBegin(slot, fingerprintOf(r.Method, r.URL.Path, body, canon))
 	if e != nil {
 		writeTWErr(w, r, e)

@@ -18,7 +18,7 @@ import (
 const idpService = koogallery.LoginService + "."
 
 // registerIdP mounts the unified login of every enterprise.
-func (s *Server) registerIdP(mux *http.ServeMux) {
+func (s *Server) registerIdP(mux registrar) {
 	base := idpPrefix + "{domain}"
 	op := func(name, method, path string, h http.HandlerFunc) {
 		s.handleOp(mux, idpService+name, method, base+path, h)

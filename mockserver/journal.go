@@ -220,7 +220,7 @@ func (s *Server) parseRequestFilter(raw string) (RequestFilter, error) {
 	if err != nil {
 		return f, errors.New("the query cannot be parsed")
 	}
-	if e := checkQuery(q, "operation", "status", "pathPrefix", "since", "traceId", "limit"); e != nil {
+	if e := checkQuery(nil, q, "operation", "status", "pathPrefix", "since", "traceId", "limit"); e != nil {
 		return f, errors.New(e.msg)
 	}
 	var problems []string

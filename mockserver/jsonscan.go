@@ -28,6 +28,8 @@ type jsonScan struct {
 	b      []byte
 	i      int
 	noNull bool // null is a problem (the TrueWatch contract)
+	// lenient lets unknown keys through (Lenient).
+	lenient bool
 
 	// problem is the first problem with the keys, in document order.
 	problem string
@@ -96,7 +98,13 @@ const setAfter = 16
 // form (nil when the body is not one strict JSON object: malformed,
 // trailing data, a key given twice, a null).
 func scanJSON(body []byte, t reflect.Type, noNull, canon bool) (problem string, canonical []byte) {
-	s := &jsonScan{b: body, noNull: noNull, canon: canon}
+	return scanJSONFor(body, t, noNull, canon, false)
+}
+
+// scanJSONFor is scanJSON, leniently (Lenient) when lenient: unknown keys
+// are no problem, unless they match a known one case-insensitively.
+func scanJSONFor(body []byte, t reflect.Type, noNull, canon, lenient bool) (problem string, canonical []byte) {
+	s := &jsonScan{b: body, noNull: noNull, canon: canon, lenient: lenient}
 	if canon {
 		s.out = make([]byte, 0, len(body))
 	}
@@ -203,7 +211,7 @@ func (s *jsonScan) object(t reflect.Type, depth int) {
 		var ft reflect.Type
 		if fields != nil {
 			var known bool
-			if ft, known = fields[string(key)]; !known {
+			if ft, known = fields[string(key)]; !known && (!s.lenient || foldKnown(fields, key)) {
 				s.fail(false, "unknown field %q", name)
 			}
 		}

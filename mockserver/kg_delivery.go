@@ -354,6 +354,9 @@ func (s *Server) runTicker() {
 			return
 		case <-t.C:
 			s.tryCatchUp(ctx)
+			for _, ns := range s.ns.namespaces() { // a namespace has no ticker of its own
+				ns.tryCatchUp(ctx)
+			}
 		}
 	}
 }

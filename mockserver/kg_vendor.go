@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -400,7 +399,7 @@ func (s *Server) newVendor() error {
 }
 
 // registerVendor mounts TrueWatch's production interface and kit.
-func (s *Server) registerVendor(mux *http.ServeMux) {
+func (s *Server) registerVendor(mux registrar) {
 	mux.Handle(VendorProducePath, s.vendor)
 	mux.Handle(VendorProducePath+koogallery.KitPathPrefix, s.vendorKit)
 }

@@ -86,6 +86,7 @@ func (s *Server) Close() {
 		if s.tickerRuns {
 			<-s.ticked // the ticker's catch-up in flight is cancelled
 		}
+		s.ns.closeAll()
 		if s.kg.idle != nil {
 			s.kg.idle.CloseIdleConnections()
 		}
@@ -223,7 +224,12 @@ type controlTransport struct {
 }
 
 func (t controlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !strings.HasPrefix(r.URL.Path, "/_mock/") || !containsFold(t.hosts, r.URL.Host) {
+	p := r.URL.Path
+	if rest, ok := strings.CutPrefix(p, nsPathPrefix); ok { // a namespace's control plane
+		_, tail, _ := strings.Cut(rest, "/")
+		p = "/" + tail
+	}
+	if !strings.HasPrefix(p, "/_mock/") || !containsFold(t.hosts, r.URL.Host) {
 		return t.next.RoundTrip(r)
 	}
 	r2 := r.Clone(r.Context())

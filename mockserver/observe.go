@@ -98,7 +98,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(telemetry.KnownMethod(r.Method)),
 				semconv.URLPath(clip(r.URL.EscapedPath(), maxJournalPath)), semconv.URLScheme(schemeOf(r))))
 		if span.IsRecording() {
-			span.SetAttributes(telemetry.Operation.String(op), telemetry.MockNamespace.String(DefaultNamespace))
+			span.SetAttributes(telemetry.Operation.String(op), telemetry.MockNamespace.String(s.NamespaceName()))
 			if pattern != "" {
 				span.SetAttributes(semconv.HTTPRoute(routeOf(pattern)))
 			}
@@ -175,9 +175,9 @@ func (s *Server) observed(ctx context.Context, span trace.Span, rw *observedWrit
 	}
 	if s.tel.requests.Enabled(ctx) {
 		s.tel.requests.Add(ctx, 1, metric.WithAttributes(telemetry.Operation.String(op),
-			semconv.HTTPResponseStatusCode(status), telemetry.MockNamespace.String(DefaultNamespace)))
+			semconv.HTTPResponseStatusCode(status), telemetry.MockNamespace.String(s.NamespaceName())))
 	}
-	e := RecordedRequest{Time: arrived, Namespace: DefaultNamespace, Method: clip(r.Method, maxJournalMethod),
+	e := RecordedRequest{Time: arrived, Namespace: s.NamespaceName(), Method: clip(r.Method, maxJournalMethod),
 		Path: clip(r.URL.EscapedPath(), maxJournalPath), Operation: op, Status: status, Latency: latency,
 		RequestID: requestID, IdempotencyKey: clip(r.Header.Get("Idempotency-Key"), maxJournalKey),
 		ErrorCode: code, Dropped: rw.dropped}

@@ -34,10 +34,12 @@ func (o Operation) isRoute(pattern string) bool {
 
 // handleOp registers h as the operation name: the one table of operations,
 // read by the router (the mux) and by faults (Operations, InjectFault).
-func (s *Server) handleOp(mux *http.ServeMux, name, method, path string, h http.HandlerFunc) {
+func (s *Server) handleOp(mux registrar, name, method, path string, h http.HandlerFunc) {
 	op := Operation{Name: name, Method: method, Path: path}
 	mux.HandleFunc(op.route(), h)
-	s.ops = append(s.ops, op)
+	if s.parent == nil { // a namespace shares its parent's list
+		s.ops = append(s.ops, op)
+	}
 }
 
 // Operations lists the operations the mock serves, sorted by name, each

@@ -189,7 +189,7 @@ func (s *Server) LatestCode(email string, purpose billing.Purpose) (string, bool
 func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err == nil {
-		if e := checkQuery(q, "email"); e != nil {
+		if e := checkQuery(r, q, "email"); e != nil {
 			err = errors.New(e.msg)
 		}
 	}

@@ -283,7 +283,7 @@ func cmpStr(a, b string) int {
 // references), so an inconsistent file is refused, naming the entry
 // (never a key or token), before the clock is touched.
 func (s *Server) restoreState(ss *savedState) (*state, map[string]int, error) {
-	scratch := &Server{cfg: s.cfg, ids: idGen{seed: ss.Seed, counts: map[string]int{}}, st: newState()}
+	scratch := &Server{cfg: s.cfg, ids: idGen{seed: ss.Seed, counts: map[string]int{}}, st: newState(), aside: true}
 	scratch.st.tw.outbox = newOutboxStore(s.cfg.outboxLimits)
 	for k, n := range ss.IDs {
 		if n < 0 {

@@ -27,17 +27,17 @@ func requestIDFrom(r *http.Request) string {
 // Huawei half on one mux, behind request IDs, fault injection, body limits,
 // and shape-correct 404/405 answers.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	s.mux = mux
-	s.registerControl(mux)
-	s.registerTrueWatch(mux)
-	s.registerHuawei(mux)
-	s.registerVendor(mux)
-	s.registerIdP(mux)
-	s.registerTrueWatchSSO(mux)
+	mux := s.buildMux()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := s.ids.hex32("request")
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		if s.parent != nil {
+			ctx = context.WithValue(ctx, nsServerKey{}, s) // for the shared mux (buildMux)
+		}
+		if s.cfg.strictness == Lenient {
+			ctx = context.WithValue(ctx, lenientKey{}, true)
+		}
+		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		defer func() {
 			if v := recover(); v != nil {
@@ -71,6 +71,83 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// registrar is where the routes are registered: the server's own
+// ServeMux, or a namespace's routeTable.
+type registrar interface {
+	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
+}
+
+// register mounts every route of s on mux.
+func (s *Server) register(mux registrar) {
+	s.registerControl(mux)
+	s.registerTrueWatch(mux)
+	s.registerHuawei(mux)
+	s.registerVendor(mux)
+	s.registerIdP(mux)
+	s.registerTrueWatchSSO(mux)
+}
+
+// buildMux builds the mux behind s's handler. A namespace's routes are
+// the same patterns with handlers bound to it, and a ServeMux's routing
+// tree is most of what a server holds (about 70 KB), so a namespace keeps
+// only its handlers, in registration order (routeTable), and shares one
+// ServeMux with every other namespace of its parent, whose handler for
+// the i-th pattern calls the i-th handler of the namespace serving the
+// request (nsServerKey, put in the context by routes).
+func (s *Server) buildMux() *http.ServeMux {
+	if s.parent == nil {
+		mux := http.NewServeMux()
+		s.register(mux)
+		s.mux = mux
+		return mux
+	}
+	var tbl routeTable
+	s.register(&tbl)
+	s.table = tbl.handlers
+	s.mux = s.parent.namespaceMux(tbl.patterns)
+	return s.mux
+}
+
+// routeTable records routes in the order they are registered.
+type routeTable struct {
+	patterns []string
+	handlers []http.Handler
+}
+
+func (t *routeTable) Handle(pattern string, h http.Handler) {
+	t.patterns = append(t.patterns, pattern)
+	t.handlers = append(t.handlers, h)
+}
+
+func (t *routeTable) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	t.Handle(pattern, http.HandlerFunc(h))
+}
+
+type nsServerKey struct{}
+
+// namespaceMux is the ServeMux the namespaces of s share, built once from
+// the first namespace's patterns: every namespace registers the same
+// patterns in the same order.
+func (s *Server) namespaceMux(patterns []string) *http.ServeMux {
+	s.ns.muxOnce.Do(func() {
+		mux := http.NewServeMux()
+		for i, p := range patterns {
+			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+				ns, _ := r.Context().Value(nsServerKey{}).(*Server)
+				if ns == nil || i >= len(ns.table) {
+					writeError(w, r, http.StatusNotFound, apierror.CodeRouteNotFound, hwCodeNoRoute,
+						fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+					return
+				}
+				ns.table[i].ServeHTTP(w, r)
+			})
+		}
+		s.ns.mux = mux
+	})
+	return s.ns.mux
 }
 
 // notRouted answers a Huawei call the mock does not serve with 501

@@ -533,6 +533,12 @@ type config struct {
 	fixturePath string
 	stateFile   string
 
+	// Namespaces (namespace.go) and strictness (strictness.go).
+	explicitNS     bool
+	maxNS          int
+	strictness     Strictness
+	demoAK, demoSK string // a namespace's demo keys (DemoKeysFor); "" in the default
+
 	// The joint service (jo_*.go).
 	activation    time.Duration
 	secretKey     *rsa.PrivateKey
@@ -720,6 +726,15 @@ type Server struct {
 	runMu             sync.Mutex    // one catch-up of the clock at a time
 	ticked            chan struct{} // closed when the ticker has stopped
 	tickerRuns        bool
+
+	// Namespaces: the default server holds them (ns); a namespace has its
+	// parent and name, and its handlers in the order of the parent's
+	// shared mux (buildMux).
+	ns     nsRegistry
+	parent *Server
+	name   string
+	table  []http.Handler
+	aside  bool // a scratch server building a state (buildState, restoreState): it claims no keys
 }
 
 // New builds and (unless WithoutListener) starts a Server. It fails only for
@@ -731,7 +746,7 @@ func New(opts ...Option) (*Server, error) {
 		kgKey:   DemoKooGalleryKey, kgKitKey: DemoKooGalleryKitKey, resourceIDs: ResourceIDIsInstanceID,
 		shape: NewInstanceInline, grace: DefaultGracePeriod, delivery: DefaultDeliveryPolicy(),
 		linkTTL: DefaultActivationLinkTTL, journalSize: DefaultJournalSize, activation: DefaultEnterpriseActivation,
-		secretPadding: DefaultClientSecretPadding, idp: DefaultIdPPolicy()}
+		secretPadding: DefaultClientSecretPadding, idp: DefaultIdPPolicy(), maxNS: DefaultMaxNamespaces}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -755,10 +770,13 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.startState(); err != nil {
 		return nil, err
 	}
+	if err := s.claimKeys(nil, s.st.huawei.keys); err != nil {
+		return nil, err
+	}
 	if err := s.newVendor(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.routes())
+	s.handler = s.dispatch(s.observe(s.routes()))
 	var err error
 	if s.tls, err = buildTLS(cfg.tls, cfg.publicURL, time.Now()); err != nil {
 		return nil, err
@@ -901,29 +919,34 @@ func (s *Server) Reset() error {
 	if err != nil {
 		return err
 	}
-	s.install(st, ids, fx)
-	return nil
+	return s.install(st, ids, fx)
 }
 
 // install swaps in a state built aside (buildState, restoreState) and its
 // ID counters, with fx as the fixture Reset goes back to, and drops the
-// faults and the journal.
-func (s *Server) install(st *state, ids map[string]int, fx *Fixture) {
+// faults and the journal. It fails, changing nothing, when the new state
+// has an access key another namespace holds (an access key routes the
+// Huawei SDK to one namespace).
+func (s *Server) install(st *state, ids map[string]int, fx *Fixture) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.claimKeys(s.st.huawei.keys, st.huawei.keys); err != nil {
+		return err
+	}
 	s.st, s.fixture = st, fx
 	s.ids.mu.Lock()
 	s.ids.seed, s.ids.counts = s.cfg.seed, ids
 	s.ids.mu.Unlock()
 	s.faults.reset()
 	s.journal.clear()
+	return nil
 }
 
 // buildState builds, aside, a fresh state: the demo fixture unless
 // WithoutDemoFixture, then fx when not nil; it returns the ID counters
 // building it used and what fx made.
 func (s *Server) buildState(fx *Fixture) (*state, map[string]int, FixtureResult, error) {
-	scratch := &Server{cfg: s.cfg, ids: idGen{seed: s.cfg.seed, counts: map[string]int{}}, st: newState()}
+	scratch := &Server{cfg: s.cfg, ids: idGen{seed: s.cfg.seed, counts: map[string]int{}}, st: newState(), aside: true}
 	scratch.st.tw.outbox = newOutboxStore(s.cfg.outboxLimits)
 	if !s.cfg.noFixture {
 		if err := scratch.seedDemo(); err != nil {

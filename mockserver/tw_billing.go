@@ -154,7 +154,7 @@ type publicSubscription struct {
 // The complete answer needs a proof of ownership of the account; a proof
 // of another account is refused rather than answered in part.
 func (s *Server) opGetSubscription(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
-	if e := checkQuery(q, "huaweiAccountId", "instanceId"); e != nil {
+	if e := checkQuery(c.r, q, "huaweiAccountId", "instanceId"); e != nil {
 		return nil, nil, e
 	}
 	var p apierror.Problems
@@ -302,7 +302,7 @@ func (s *Server) bindabilityLocked(w *twapi.Workspace, k subKey) (bindable bool,
 // workspace associated with the token's Billing Center account, in creation
 // order, with whether it can be bound to the token's subscription.
 func (s *Server) opListWorkspaces(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
-	if e := checkQuery(q, "pageIndex", "pageSize", "site"); e != nil {
+	if e := checkQuery(c.r, q, "pageIndex", "pageSize", "site"); e != nil {
 		return nil, nil, e
 	}
 	var p apierror.Problems
@@ -387,7 +387,7 @@ func (s *Server) opBindWorkspace(c *call, req *billing.BindWorkspaceRequest) (an
 
 // opGetBinding: GET /api/v1/billing_account/binding/get (token).
 func (s *Server) opGetBinding(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
-	if e := checkQuery(q); e != nil {
+	if e := checkQuery(c.r, q); e != nil {
 		return nil, nil, e
 	}
 	tok := c.token

@@ -94,7 +94,7 @@ func readBody(r *http.Request) ([]byte, *twError) {
 // trailing data) into v and runs v's Validate; keys is what scanning the
 // body found wrong with its keys (keyProblem), "" when nothing. Messages
 // name fields and types but never echo values, which may be secrets.
-func decodeRequest(body []byte, keys string, v validator) *twError {
+func decodeRequest(body []byte, keys string, v validator, lenient bool) *twError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be a JSON object")
 	}
@@ -104,7 +104,9 @@ func decodeRequest(body []byte, keys string, v validator) *twError {
 		return twErr(http.StatusBadRequest, apierror.CodeInvalidJSON, "request body must be UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if !lenient {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return decodeErr(err)
 	}
@@ -307,7 +309,7 @@ func postOp[T any, PT interface {
 }](s *Server, who access, op func(c *call, req PT) (any, *twError)) twHandler {
 	return twHandler{access: who, reqType: reflect.TypeFor[T](), post: func(w http.ResponseWriter, r *http.Request, body []byte, keys string) {
 		req := PT(new(T))
-		if e := decodeRequest(body, keys, req); e != nil {
+		if e := decodeRequest(body, keys, req, lenientFor(r)); e != nil {
 			writeTWErr(w, r, e)
 			return
 		}
@@ -364,7 +366,7 @@ func checkPost(r *http.Request, body []byte) *twError {
 	if err != nil {
 		return twErr(http.StatusBadRequest, apierror.CodeValidation, "malformed query string")
 	}
-	if e := checkQuery(q); e != nil {
+	if e := checkQuery(r, q); e != nil {
 		return e
 	}
 	ct := r.Header.Values("Content-Type")
@@ -383,7 +385,9 @@ func checkPost(r *http.Request, body []byte) *twError {
 // checkQuery refuses query parameters the operation does not know, as
 // DisallowUnknownFields does for bodies, and parameters given more than
 // once (which value would count?).
-func checkQuery(q url.Values, known ...string) *twError {
+//
+// A Lenient server's API halves ignore unknown parameters (lenientFor).
+func checkQuery(r *http.Request, q url.Values, known ...string) *twError {
 	ok := true
 	for name, vs := range q {
 		ok = ok && len(vs) <= 1 && slices.Contains(known, name)
@@ -392,9 +396,13 @@ func checkQuery(q url.Values, known ...string) *twError {
 		return nil // the usual case, without sorting the names
 	}
 	var p apierror.Problems
+	lenient := lenientFor(r)
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(known, name):
+			if lenient {
+				continue
+			}
 			p.Add(name, "unknown query parameter")
 		case len(q[name]) > 1:
 			p.Add(name, "must be given at most once")
@@ -409,7 +417,7 @@ func checkQuery(q url.Values, known ...string) *twError {
 // registerTrueWatch mounts the Billing Center, every site's workspace API
 // and every site's login page. Each operation is named as the client names
 // it (apierror.Error's Service and Operation), for faults.
-func (s *Server) registerTrueWatch(mux *http.ServeMux) {
+func (s *Server) registerTrueWatch(mux registrar) {
 	bc := func(op, method, path string, h twHandler) {
 		s.handleOp(mux, "billing."+op, method, routes.MockBillingPrefix+path, s.twRoute(h))
 	}

@@ -420,7 +420,7 @@ func (s *Server) sessionFor(r *http.Request, c site.Code) *twSession {
 }
 
 // registerTrueWatchSSO mounts TrueWatch's sign-in.
-func (s *Server) registerTrueWatchSSO(mux *http.ServeMux) {
+func (s *Server) registerTrueWatchSSO(mux registrar) {
 	mux.HandleFunc("GET "+routes.MockBillingPrefix+twSSOLoginPath, s.twSSOLogin)
 	mux.HandleFunc("GET "+routes.MockBillingPrefix+twSSOCallbackPath, s.twSSOCallback)
 }

@@ -140,7 +140,7 @@ func (s *Server) newBoundWorkspace(c *call, ownerID, name string, lang twapi.Lan
 // workspaces of that site associated with the token's Billing Center
 // account are visible.
 func (s *Server) opGetWorkspace(c *call, q url.Values) (any, *httpcore.PageInfo, *twError) {
-	if e := checkQuery(q); e != nil {
+	if e := checkQuery(c.r, q); e != nil {
 		return nil, nil, e
 	}
 	id := c.r.PathValue("uuid")
