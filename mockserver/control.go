@@ -32,8 +32,14 @@ type controlRoute struct {
 
 // ControlEndpoints lists the control plane, the endpoints a Server serves
 // under /_mock/, in the order documented; cmd/truewatch-mock prints it.
+//
+// The namespaces' routes (/_mock/namespaces) are the default namespace's
+// only; a namespace's list lacks them.
 func (s *Server) ControlEndpoints() []ControlEndpoint {
 	routes := s.controlRoutes()
+	if s.parent == nil {
+		routes = append(routes, s.namespaceRoutes()...)
+	}
 	out := make([]ControlEndpoint, len(routes))
 	for i, r := range routes {
 		out[i] = r.ControlEndpoint
@@ -117,6 +123,15 @@ func (s *Server) ControlEndpoints() []ControlEndpoint {
 //	DELETE /_mock/requests                        empty the journal
 //	GET    /_mock/openapi.yaml                    the Billing Center and workspace contract (api/openapi.yaml)
 //	GET    /_mock/control.openapi.yaml            this control plane described (api/control.openapi.yaml)
+//	GET    /_mock/namespaces                      the namespaces (NamespaceInfo), the default first
+//	POST   /_mock/namespaces                      create one {name, strictness, demoFixture, idSeed}; 201 with
+//	                                              its NamespaceInfo; 400 bad name, 409 taken, 429 the limit
+//	GET    /_mock/namespaces/{name}               one namespace (NamespaceInfo); 404 unknown
+//	DELETE /_mock/namespaces/{name}               delete one, its state and its keys; 404 unknown
+//
+// The namespaces' routes are the default namespace's alone. Every other
+// route is also each namespace's, reached with the NamespaceHeader or
+// under /ns/{name}: /ns/{name}/_mock/reset resets that namespace only.
 //
 // Every route here must be described in api/control.openapi.yaml and
 // called by a method of package mockclient: the api tests fail for a
@@ -143,7 +158,11 @@ func (s *Server) controlRoutes() []controlRoute {
 		{ControlEndpoint{http.MethodPost, "/_mock/reset", "drop all state and faults, reseed the demo fixture"},
 			func(w http.ResponseWriter, r *http.Request) {
 				if err := s.Reset(); err != nil {
-					controlError(w, http.StatusInternalServerError, err)
+					status := http.StatusInternalServerError
+					if ce := (*conflictError)(nil); errors.As(err, &ce) {
+						status = http.StatusConflict // an access key another namespace took meanwhile
+					}
+					controlError(w, status, err)
 					return
 				}
 				writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})

@@ -546,7 +546,14 @@ func (s *Server) fixtureRoutes() []controlRoute {
 					return
 				}
 				res, err := s.LoadFixture(f)
-				if err != nil {
+				var fe *FixtureError
+				var ce *conflictError
+				switch {
+				case err != nil && !errors.As(err, &fe) && errors.As(err, &ce):
+					// An access key of another namespace (install).
+					controlError(w, http.StatusConflict, err)
+					return
+				case err != nil:
 					controlError(w, http.StatusBadRequest, err)
 					return
 				}

@@ -70,6 +70,8 @@ type nsOptions struct {
 	strictness *Strictness
 	noFixture  *bool
 	seed       string
+	fixture    *Fixture
+	restore    *savedState // a namespace of the state file (restoreNamespaces)
 }
 
 // WithNamespaceStrictness gives the namespace its own strictness; by
@@ -295,11 +297,20 @@ func (p *Server) createLocked(name string, o nsOptions) (*Server, error) {
 	cfg.clock = &movableClock{base: base}
 	c := &Server{cfg: cfg, parent: p, name: name, ids: idGen{seed: cfg.seed}, done: make(chan struct{}),
 		ticked: make(chan struct{}), journal: newJournal(cfg.journalSize), tel: p.tel, ops: p.ops}
-	st, ids, _, err := c.buildState(nil)
-	if err != nil {
-		return nil, err
+	if o.restore != nil {
+		st, ids, err := c.restoreState(o.restore)
+		if err != nil {
+			return nil, err
+		}
+		c.st, c.ids.counts, c.fixture = st, ids, o.restore.Fixture
+	} else {
+		st, ids, _, err := c.buildState(o.fixture)
+		if err != nil {
+			return nil, err
+		}
+		c.st, c.ids.counts, c.fixture = st, ids, o.fixture
 	}
-	c.st, c.ids.counts = st, ids
+	st := c.st
 	c.faults.seed = faultSeedOf(&cfg)
 	c.tls = p.tls
 	if err := p.ns.claimLocked(c, nil, st.huawei.keys); err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/truewatch-labs/marketplace-go/billing"
@@ -70,10 +71,14 @@ type savedState struct {
 	IDs   map[string]int `json:"ids"`
 	Clock savedClock     `json:"clock"`
 	// Fixture is the fixture Reset goes back to, if any.
-	Fixture     *Fixture    `json:"fixture,omitempty"`
-	Huawei      savedHuawei `json:"huawei"`
-	TrueWatch   savedTW     `json:"trueWatch"`
-	Marketplace savedMarket `json:"marketplace"`
+	Fixture *Fixture `json:"fixture,omitempty"`
+	// Strictness and NoDemoFixture are a namespace's own options
+	// (CreateNamespace); the default namespace's come from its flags.
+	Strictness    Strictness  `json:"strictness,omitempty"`
+	NoDemoFixture bool        `json:"noDemoFixture,omitempty"`
+	Huawei        savedHuawei `json:"huawei"`
+	TrueWatch     savedTW     `json:"trueWatch"`
+	Marketplace   savedMarket `json:"marketplace"`
 }
 
 type savedClock struct {
@@ -514,6 +519,23 @@ func (s *Server) loadStateFile(data []byte) error {
 	if ss == nil {
 		return fail("has no namespace %q", DefaultNamespace)
 	}
+	if n := len(f.Namespaces) - 1; n > s.cfg.maxNS {
+		return fail("holds %d namespaces besides the default, more than the limit of %d (WithMaxNamespaces, -max-namespaces)", n, s.cfg.maxNS)
+	}
+	for name, ns := range f.Namespaces {
+		if name == DefaultNamespace {
+			continue
+		}
+		if err := validNamespace(name); err != nil {
+			return fail("namespaces: %v", strings.TrimPrefix(err.Error(), "mockserver: "))
+		}
+		if ns == nil {
+			return fail("namespaces[%q] is null", name)
+		}
+		if ns.Strictness != "" && !ns.Strictness.valid() {
+			return fail("namespaces[%q].strictness %q is not strict or lenient", name, string(ns.Strictness))
+		}
+	}
 	st, ids, err := s.restoreState(ss)
 	if err != nil {
 		return fail("%v", err)
@@ -521,6 +543,31 @@ func (s *Server) loadStateFile(data []byte) error {
 	s.st, s.ids.counts, s.ids.seed = st, ids, ss.Seed
 	if s.fixture == nil {
 		s.fixture = ss.Fixture
+	}
+	// The other namespaces are restored once the server has its URL and
+	// transport, which they share (restoreNamespaces).
+	s.savedNS = f.Namespaces
+	delete(s.savedNS, DefaultNamespace)
+	return nil
+}
+
+// restoreNamespaces creates the namespaces the state file held (New, after
+// the listener): each restored as the default is, with its own options.
+func (s *Server) restoreNamespaces() error {
+	saved := s.savedNS
+	s.savedNS = nil
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	for _, name := range sortedKeys(saved) {
+		ss := saved[name]
+		o := nsOptions{seed: ss.Seed, restore: ss}
+		if ss.Strictness != "" {
+			o.strictness = &ss.Strictness
+		}
+		o.noFixture = &ss.NoDemoFixture
+		if _, err := s.createLocked(name, o); err != nil {
+			return fmt.Errorf("mockserver: state file %s: namespaces[%q]: %s", s.cfg.stateFile, name, strings.TrimPrefix(err.Error(), "mockserver: "))
+		}
 	}
 	return nil
 }
@@ -546,14 +593,21 @@ func syntaxWhere(data []byte, err error) string {
 // atomically: a reader of the file sees the previous snapshot or this one.
 // It returns ErrNoStateFile without one.
 func (s *Server) SaveState(ctx context.Context) error {
-	if s.cfg.stateFile == "" {
+	if s.root().cfg.stateFile == "" {
 		return ErrNoStateFile
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s = s.root()
 	f := stateFile{Format: StateFormat, Version: StateVersion, SavedAt: time.Now().UTC(),
 		Namespaces: map[string]*savedState{DefaultNamespace: s.exportState()}}
+	for _, c := range s.ns.namespaces() {
+		ss := c.exportState()
+		ss.Strictness = c.cfg.strictness.orDefault()
+		ss.NoDemoFixture = c.cfg.noFixture
+		f.Namespaces[c.name] = ss
+	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return fmt.Errorf("mockserver: state file: %w", err)
@@ -604,9 +658,16 @@ func (s *Server) Stop() error {
 	return s.saveErr
 }
 
+// closeUnsaved closes a server New is giving up on without writing its
+// state file, which still holds what the server could not restore.
+func (s *Server) closeUnsaved() {
+	s.noSave = true
+	s.Close()
+}
+
 // saveOnClose writes the state file as Close ends, once nothing serves.
 func (s *Server) saveOnClose() {
-	if s.cfg.stateFile != "" {
+	if s.cfg.stateFile != "" && !s.noSave {
 		s.saveErr = s.SaveState(context.Background())
 	}
 }

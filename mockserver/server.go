@@ -735,6 +735,10 @@ type Server struct {
 	name   string
 	table  []http.Handler
 	aside  bool // a scratch server building a state (buildState, restoreState): it claims no keys
+	// savedNS are the namespaces of the state file, restored at the end
+	// of New (restoreNamespaces).
+	savedNS map[string]*savedState
+	noSave  bool // set by closeUnsaved before Close
 }
 
 // New builds and (unless WithoutListener) starts a Server. It fails only for
@@ -805,6 +809,10 @@ func New(opts ...Option) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.restoreNamespaces(); err != nil {
+		s.closeUnsaved()
+		return nil, err
+	}
 	s.tickerRuns = true
 	go s.runTicker()
 	return s, nil
@@ -852,7 +860,11 @@ func (s *Server) SiteEndpoints() site.Endpoints {
 
 // HuaweiEndpoint is the endpoint to give the Huawei SDK for IAM, STS, BSS
 // and BSS international (and WithIamEndpointOverride).
-func (s *Server) HuaweiEndpoint() string { return s.url }
+//
+// A namespace's is the root URL of its server: the Huawei SDK signs the
+// request's path, so it cannot carry /ns/{name}; the namespace is chosen
+// by the access key (DemoKeysFor) or the NamespaceHeader.
+func (s *Server) HuaweiEndpoint() string { return s.root().url }
 
 // Handler serves the whole mock; use it to mount the mock in your own server
 // or with WithoutListener.
