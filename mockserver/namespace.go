@@ -108,17 +108,33 @@ func WithNamespaceIDSeed(seed string) NamespaceOption {
 
 // DemoKeysFor returns the access key and secret key of the demo Huawei
 // account in the namespace name: DemoAccessKey and DemoSecretKey in the
-// default namespace, keys derived from the name in any other, so that the
-// Huawei SDK, which sends neither a custom header nor an endpoint path,
-// reaches its namespace by its access key. They are demo keys, as public
-// as the name they come from: namespaces isolate tests, not tenants.
+// default namespace; in any other, the access key is "DEMOAKNS-" and the
+// name in upper case (DEMOAKNS-CI-42 for ci-42) and the secret key is
+// derived from the name. The Huawei SDK, which sends neither a custom
+// header nor an endpoint path of its own, reaches its namespace by its
+// access key, and a namespace not yet made is made by it, as by any
+// first use. They are demo keys, as public as the name they come from:
+// namespaces isolate tests, not tenants.
 func DemoKeysFor(name string) (accessKey, secretKey string) {
 	if name == "" || name == DefaultNamespace {
 		return DemoAccessKey, DemoSecretKey
 	}
-	ak := sha256.Sum256([]byte("truewatch-mock access key|" + name))
 	sk := sha256.Sum256([]byte("truewatch-mock secret key|" + name))
-	return "DEMOAKNS" + strings.ToUpper(hex.EncodeToString(ak[:8])), "demo-secret-key-" + hex.EncodeToString(sk[:16])
+	return nsAccessKeyPrefix + strings.ToUpper(name), "demo-secret-key-" + hex.EncodeToString(sk[:16])
+}
+
+// nsAccessKeyPrefix starts the demo access keys of the namespaces
+// (DemoKeysFor): the rest is the namespace's name, upper-cased.
+const nsAccessKeyPrefix = "DEMOAKNS-"
+
+// namespaceOfKey is the namespace whose demo access key ak is, if any.
+func namespaceOfKey(ak string) (string, bool) {
+	rest, ok := strings.CutPrefix(ak, nsAccessKeyPrefix)
+	if !ok || strings.ToUpper(rest) != rest {
+		return "", false
+	}
+	name := strings.ToLower(rest)
+	return name, validNamespace(name) == nil && name != DefaultNamespace
 }
 
 // validNamespace checks a namespace's name: 1 to 63 characters of
@@ -397,19 +413,15 @@ func (r *nsRegistry) releaseLocked(owner *Server) {
 	}
 }
 
-// byKey is the namespace holding the access key ak, nil for none or the
-// default namespace.
+// byKey is the server (namespace or default) holding the access key ak;
+// nil for none.
 func (r *nsRegistry) byKey(ak string) *Server {
 	if ak == "" {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := r.keys[ak]
-	if c == nil || c.parent == nil {
-		return nil
-	}
-	return c
+	return r.keys[ak]
 }
 
 // namespaces is every namespace but the default, for the ticker.
@@ -436,7 +448,8 @@ func (r *nsRegistry) closeAll() {
 // with an access key of another.
 func (s *Server) dispatch(def http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.ns.count.Load() == 0 && len(r.Header[NamespaceHeader]) == 0 && !strings.HasPrefix(r.URL.Path, nsPathPrefix) {
+		if s.ns.count.Load() == 0 && len(r.Header[NamespaceHeader]) == 0 && !strings.HasPrefix(r.URL.Path, nsPathPrefix) &&
+			!strings.Contains(r.Header.Get("Authorization"), "Access="+nsAccessKeyPrefix) {
 			def.ServeHTTP(w, r) // the fast path: nothing to choose
 			return
 		}
@@ -472,15 +485,25 @@ func (s *Server) serveNamespaced(w http.ResponseWriter, r *http.Request, def htt
 		name = hv[0]
 	} else if !fromPath {
 		// Neither header nor prefix: a Huawei call goes to the namespace
-		// of its access key, anything else to the default namespace.
-		if familyOf(r.URL.Path) == familyHuawei {
-			if c := s.ns.byKey(accessKeyOf(r.Header)); c != nil {
-				c.handler.ServeHTTP(w, r)
-				return
-			}
+		// of its access key (made on first use when it is a namespace's
+		// demo key), anything else to the default namespace.
+		if familyOf(r.URL.Path) != familyHuawei {
+			def.ServeHTTP(w, r)
+			return
 		}
-		def.ServeHTTP(w, r)
-		return
+		ak := accessKeyOf(r.Header)
+		if c := s.ns.byKey(ak); c != nil && c.parent != nil {
+			c.handler.ServeHTTP(w, r)
+			return
+		} else if c != nil {
+			def.ServeHTTP(w, r)
+			return
+		}
+		var ok bool
+		if name, ok = namespaceOfKey(ak); !ok {
+			def.ServeHTTP(w, r)
+			return
+		}
 	}
 	if name == DefaultNamespace {
 		def.ServeHTTP(w, r2)

@@ -158,17 +158,19 @@ func TestNamespacesAreIsolated(t *testing.T) {
 // default's keys, and each call is journaled in its namespace.
 func TestNamespaceOfficialHuaweiSDKByAccessKey(t *testing.T) {
 	srv := mockserver.Start(t)
-	ns, err := srv.Namespace("sdk-ns")
-	require.NoError(t, err)
 	ak, sk := mockserver.DemoKeysFor("sdk-ns")
-	assert.NotEqual(t, mockserver.DemoAccessKey, ak)
+	assert.Equal(t, "DEMOAKNS-SDK-NS", ak)
 	dak, dsk := mockserver.DemoKeysFor(mockserver.DefaultNamespace)
 	assert.Equal(t, mockserver.DemoAccessKey, dak)
 	assert.Equal(t, mockserver.DemoSecretKey, dsk)
 
-	id, err := officialSTS(t, ns.HuaweiEndpoint(), ak, sk).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
+	// The SDK's first call makes the namespace, as any first use does.
+	id, err := officialSTS(t, srv.HuaweiEndpoint(), ak, sk).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, mockserver.DemoHuaweiAccountID, *id.AccountId)
+	assert.Equal(t, []string{mockserver.DefaultNamespace, "sdk-ns"}, srv.Namespaces())
+	ns, err := srv.Namespace("sdk-ns")
+	require.NoError(t, err)
 	assert.Len(t, ns.Requests(mockserver.RequestFilter{Operation: "sts.GetCallerIdentity"}), 1)
 	assert.Empty(t, srv.Requests(mockserver.RequestFilter{Operation: "sts.GetCallerIdentity"}))
 
@@ -264,7 +266,9 @@ func TestNamespaceControlRoutes(t *testing.T) {
 	_, err := officialSTS(t, srv.HuaweiEndpoint(), ak, sk).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
 	var se *sdkerr.ServiceResponseError
 	require.ErrorAs(t, err, &se, "its keys went with it")
-	assert.Equal(t, 401, se.StatusCode)
+	assert.Equal(t, 404, se.StatusCode, "explicit namespaces: its key names an unknown one")
+	assert.Contains(t, se.ErrorMessage, "unknown namespace")
+	assert.Equal(t, []string{mockserver.DefaultNamespace, "ci-2"}, srv.Namespaces(), "and makes none")
 }
 
 // TestNamespaceBadInputInTheAPIsShape: a request naming a namespace

@@ -7,6 +7,7 @@
 //
 //	truewatch-mock [-addr 127.0.0.1:8080] [-public-url URL] [-audience URL] [-no-demo] [-seed S]
 //	               [-fixture FILE] [-state FILE]
+//	               [-strictness strict|lenient] [-max-namespaces 10000] [-explicit-namespaces]
 //	               [-rate-limit N] [-token-ttl 1h] [-max-body 1048576]
 //	               [-control-token T] [-journal-size 10000] [-outbox-per-address 100] [-outbox-total 10000]
 //	               [-read-header-timeout 10s] [-read-timeout 30s] [-write-timeout 30s]
@@ -21,7 +22,9 @@
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
-// TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_FIXTURE, TRUEWATCH_MOCK_STATE, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
+// TRUEWATCH_MOCK_SEED, TRUEWATCH_MOCK_FIXTURE, TRUEWATCH_MOCK_STATE,
+// TRUEWATCH_MOCK_STRICTNESS, TRUEWATCH_MOCK_MAX_NAMESPACES,
+// TRUEWATCH_MOCK_EXPLICIT_NAMESPACES, TRUEWATCH_MOCK_RATE_LIMIT, TRUEWATCH_MOCK_TOKEN_TTL,
 // TRUEWATCH_MOCK_MAX_BODY, TRUEWATCH_MOCK_CONTROL_TOKEN, TRUEWATCH_MOCK_JOURNAL_SIZE,
 // TRUEWATCH_MOCK_OUTBOX_PER_ADDRESS, TRUEWATCH_MOCK_OUTBOX_TOTAL,
 // TRUEWATCH_MOCK_READ_HEADER_TIMEOUT, TRUEWATCH_MOCK_READ_TIMEOUT,
@@ -106,7 +109,24 @@
 //
 //	truewatch-mock -fixture examples/fixtures/acme.json -state /var/tmp/truewatch-mock.json
 //
-// The server stops on SIGINT or SIGTERM within -shutdown-grace: fault
+// Namespaces let test suites share one long-running mock without seeing
+// one another: each has its own state, IDs, outbox, faults, clock,
+// journal, reset and strictness. A request names its namespace with the
+// header X-Mock-Namespace or the path prefix /ns/{name}/ (the TrueWatch
+// half and the control plane); the Huawei SDK, which can set neither,
+// reaches it by its access key: each namespace's demo account has its own
+// keys (mockserver.DemoKeysFor, and in the answer of POST
+// /_mock/namespaces). A namespace is made on first use, or with
+// -explicit-namespaces only by POST /_mock/namespaces (then an unknown
+// one is 404); at most -max-namespaces exist (then 429). -strictness
+// lenient makes the API halves ignore unknown JSON fields and query
+// parameters (strict, the default, refuses them); a namespace may have
+// its own:
+//
+//	curl -H 'X-Mock-Control: 1' --json '{"name":"ci-42","strictness":"lenient"}' http://127.0.0.1:8080/_mock/namespaces
+//	curl -H 'X-Mock-Control: 1' -X POST http://127.0.0.1:8080/ns/ci-42/_mock/reset
+//
+// -state keeps every namespace. The server stops on SIGINT or SIGTERM within -shutdown-grace: fault
 // delays end at once (answering 503), bodies still arriving are cut,
 // requests in flight get the grace period, then connections are closed. A
 // second signal ends it at once.
@@ -159,6 +179,10 @@ type options struct {
 	seed      string
 	fixture   string
 	stateFile string
+
+	strictness    string
+	maxNamespaces int
+	explicitNS    bool
 	rateLimit int
 	tokenTTL  time.Duration
 	maxBody   int64
@@ -223,6 +247,9 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.seed, "seed", "", "seed of the deterministic ID generator")
 	fs.StringVar(&o.fixture, "fixture", "", "JSON fixture file (docs/fixtures.md) applied after the demo fixture at start and on reset")
 	fs.StringVar(&o.stateFile, "state", "", "state file: loaded at start if it exists, written at shutdown and on POST /_mock/snapshot (mode 0600: it holds keys and tokens)")
+	fs.StringVar(&o.strictness, "strictness", string(mockserver.Strict), "strict (refuse unknown JSON fields and query parameters on the APIs) or lenient (ignore them); each namespace has this unless created with its own")
+	fs.IntVar(&o.maxNamespaces, "max-namespaces", mockserver.DefaultMaxNamespaces, "namespaces the mock holds besides the default; past it, creating one is refused with 429")
+	fs.BoolVar(&o.explicitNS, "explicit-namespaces", false, "namespaces exist only once created (POST /_mock/namespaces); a request naming an unknown one is 404 instead of creating it")
 	fs.IntVar(&o.rateLimit, "rate-limit", 0, "TrueWatch requests per minute per client before HTTP 401 ft.TriggerApiAkCurrentLimiting; 0 disables")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of Billing Center tokens")
 	fs.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
@@ -288,6 +315,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	opts := []mockserver.Option{mockserver.WithAddr(o.addr), mockserver.WithRateLimit(o.rateLimit),
+		mockserver.WithStrictness(mockserver.Strictness(o.strictness)), mockserver.WithMaxNamespaces(o.maxNamespaces),
 		mockserver.WithTokenTTL(o.tokenTTL), mockserver.WithMaxBodyBytes(o.maxBody),
 		mockserver.WithOutboxLimits(o.outbox), mockserver.WithTimeouts(o.timeouts), mockserver.WithJournalSize(o.journalSize)}
 	if o.controlToken != "" {
@@ -315,6 +343,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if o.stateFile != "" {
 		opts = append(opts, mockserver.WithStateFile(o.stateFile))
+	}
+	if o.explicitNS {
+		opts = append(opts, mockserver.WithExplicitNamespaces())
 	}
 	if o.publicURL != "" {
 		opts = append(opts, mockserver.WithPublicURL(o.publicURL))

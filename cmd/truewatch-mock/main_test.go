@@ -36,8 +36,8 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 	market := options{kgKey: mockserver.DemoKooGalleryKey, kgKitKey: mockserver.DemoKooGalleryKitKey,
 		delivery: mockserver.DefaultDeliveryPolicy(), resourceIDs: "instance", shape: "inline", grace: mockserver.DefaultGracePeriod,
-		journalSize: mockserver.DefaultJournalSize,
-		activation:  mockserver.DefaultEnterpriseActivation, secretPadding: "pkcs1", userInfo: "legacy"}
+		journalSize: mockserver.DefaultJournalSize, strictness: "strict", maxNamespaces: mockserver.DefaultMaxNamespaces,
+		activation: mockserver.DefaultEnterpriseActivation, secretPadding: "pkcs1", userInfo: "legacy"}
 	want := market
 	want.addr, want.tokenTTL, want.maxBody = "127.0.0.1:8080", time.Hour, 1<<20
 	want.outbox, want.timeouts = mockserver.DefaultOutboxLimits(), mockserver.DefaultTimeouts()
@@ -162,7 +162,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 35, n)
+	assert.Equal(t, 38, n)
 }
 
 // TestRunAudience: the audience proofs must name is the Billing Center URL
