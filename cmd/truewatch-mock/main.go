@@ -183,6 +183,7 @@ type options struct {
 	strictness    string
 	maxNamespaces int
 	explicitNS    bool
+
 	rateLimit int
 	tokenTTL  time.Duration
 	maxBody   int64
