@@ -131,6 +131,7 @@ var goTypes = map[string]any{
 	"FixtureResult": mockserver.FixtureResult{}, "FixtureWorkspace": mockserver.FixtureWorkspace{}, "Latency": mockserver.Latency{},
 	"HuaweiAccount": mockserver.HuaweiAccount{}, "MarketplaceOrder": mockserver.MarketplaceOrder{},
 	"Member": mockserver.Member{}, "MemberChange": mockserver.MemberChange{}, "MemberRequest": mockserver.MemberRequest{},
+	"NamespaceInfo": mockserver.NamespaceInfo{}, "NamespaceRequest": mockserver.NamespaceRequest{},
 	"Operation": mockserver.Operation{}, "OrderRequest": mockserver.OrderRequest{}, "OrderView": mockserver.OrderView{},
 	"Purchase": mockserver.Purchase{}, "PurchaseChange": mockserver.PurchaseChange{},
 	"RecordedRequest": mockserver.RecordedRequest{}, "SeededBinding": mockserver.SeededBinding{},

@@ -10,6 +10,10 @@
 //	ba, err := mc.SeedBillingAccount(ctx, mockserver.BillingAccountSeed{Username: "acme", Email: "ops@acme.example"})
 //	code, ok, err := mc.LatestCode(ctx, "ops@acme.example", billing.PurposeBindBillingAccount)
 //
+// A suite sharing the mock with others works in a namespace of its own:
+//
+//	mine := mc.InNamespace("ci-42") // X-Mock-Namespace: ci-42 on every call
+//
 // In a Go test in the same process, use the mockserver.Server itself
 // (mockserver.Start) instead: its methods are the same without HTTP.
 //
@@ -54,6 +58,7 @@ type Client struct {
 	base  string // scheme://host[:port][/prefix], without a trailing slash
 	hc    *http.Client
 	token secret.String
+	ns    string // the namespace (InNamespace); "" for the default
 }
 
 // Option configures a Client.
@@ -102,8 +107,14 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// String names the mock the client calls, never the token.
-func (c *Client) String() string { return "mockclient.Client(" + c.base + ")" }
+// String names the mock the client calls (and its namespace), never the
+// token.
+func (c *Client) String() string {
+	if c.ns != "" {
+		return "mockclient.Client(" + c.base + ", namespace " + c.ns + ")"
+	}
+	return "mockclient.Client(" + c.base + ")"
+}
 
 // GoString is String, so that %#v does not print the token either (fmt
 // prints unexported fields without their methods).
@@ -166,6 +177,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req.Header.Set(ControlHeader, "1")
 	req.Header.Set("Accept", "application/json")
+	if c.ns != "" {
+		req.Header.Set(NamespaceHeader, c.ns)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

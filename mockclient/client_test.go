@@ -108,7 +108,7 @@ func (e *env) noProblems() {
 // answer is validated against api/control.openapi.yaml, and every
 // documented operation and status must have been exercised.
 func TestControlPlane(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t, "", mockserver.WithMaxNamespaces(2))
 	t.Run("basics", e.basics)
 	t.Run("seeding", e.seeding)
 	t.Run("outbox and journal", e.outboxAndJournal)
@@ -117,6 +117,7 @@ func TestControlPlane(t *testing.T) {
 	t.Run("marketplace", e.marketplace)
 	t.Run("lifecycle", e.lifecycle)
 	t.Run("joint service", e.joint)
+	t.Run("namespaces", e.namespaces)
 	t.Run("reset", e.reset)
 	_, err := e.mc.SaveState(e.ctx)
 	status(t, http.StatusConflict, err, "no state file")

@@ -33,7 +33,8 @@ var methods = map[string][]string{
 	"clearFaults": {"ClearFaults"}, "removeFault": {"RemoveFault"}, "injectFault": {"InjectFault", "InjectFaults"},
 	"loadFixture": {"LoadFixture"}, "getFixtureSchema": {"FixtureSchema"}, "saveState": {"SaveState"}, "listOutbox": {"Outbox", "OutboxFor", "LatestCode"},
 	"listRequests": {"Requests"}, "clearRequests": {"ClearRequests"}, "getContract": {"ContractSpec"},
-	"getControlContract": {"ControlSpec"},
+	"getControlContract": {"ControlSpec"}, "listNamespaces": {"Namespaces"}, "createNamespace": {"CreateNamespace"},
+	"getNamespace": {"Namespace"}, "deleteNamespace": {"DeleteNamespace"},
 }
 
 // TestEveryOperationHasAMethod: the client covers the whole control

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/truewatch-labs/marketplace-go/apierror"
 )
@@ -578,31 +579,32 @@ func (t nsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r2)
 }
 
-// NamespaceInfo describes a namespace (GET /_mock/namespaces/{name}).
+// NamespaceInfo describes a namespace: what GET /_mock/namespaces lists
+// and POST /_mock/namespaces answers.
 type NamespaceInfo struct {
 	// Name is the namespace's name.
 	Name string `json:"name"`
-	// URL is the namespace's root URL: the server's with /ns/{name}; its
-	// Billing Center is URL + /billing-center/api/v1, its sites under
-	// URL + /sites/.
+	// URL is the namespace's root URL, the server's with /ns/{name}: its
+	// Billing Center is at URL + /billing-center/api/v1, its sites under
+	// URL + /sites/, its control plane under URL + /_mock/.
 	URL string `json:"url"`
 	// HuaweiEndpoint is where the Huawei SDK reaches it: the server's
-	// root, the namespace chosen by the access key.
+	// root URL, the namespace chosen by the access key.
 	HuaweiEndpoint string `json:"huaweiEndpoint"`
-	// Strictness is the namespace's strictness (WithStrictness).
+	// Strictness is the namespace's strictness.
 	Strictness Strictness `json:"strictness"`
 	// DemoAccessKey and DemoSecretKey are the keys of its demo Huawei
-	// account (DemoKeysFor), empty without the demo fixture.
+	// account (DemoKeysFor); empty without the demo fixture.
 	DemoAccessKey string `json:"demoAccessKey,omitempty"`
 	DemoSecretKey string `json:"demoSecretKey,omitempty"`
 	// Now is the namespace's clock.
-	Now string `json:"now"`
+	Now time.Time `json:"now"`
 }
 
 // Info describes the server's namespace.
 func (s *Server) Info() NamespaceInfo {
 	in := NamespaceInfo{Name: s.NamespaceName(), URL: s.URL(), HuaweiEndpoint: s.HuaweiEndpoint(),
-		Strictness: s.cfg.strictness.orDefault(), Now: s.Now().UTC().Format("2006-01-02T15:04:05.999999999Z07:00")}
+		Strictness: s.cfg.strictness.orDefault(), Now: s.Now().UTC()}
 	if !s.cfg.noFixture {
 		in.DemoAccessKey, in.DemoSecretKey = s.demoKeys()
 	}
@@ -617,12 +619,21 @@ func (s *Server) demoKeys() (string, string) {
 	return s.cfg.demoAK, s.cfg.demoSK
 }
 
-// namespaceRequest is the body of POST /_mock/namespaces.
-type namespaceRequest struct {
-	Name        string     `json:"name"`
-	Strictness  Strictness `json:"strictness,omitempty"`
-	DemoFixture *bool      `json:"demoFixture,omitempty"`
-	IDSeed      string     `json:"idSeed,omitempty"`
+// NamespaceRequest is the body of POST /_mock/namespaces: CreateNamespace
+// over HTTP.
+type NamespaceRequest struct {
+	// Name is the new namespace's name: 1 to 63 characters of a-z, 0-9
+	// and '-', not starting with '-'.
+	Name string `json:"name"`
+	// Strictness is "strict" or "lenient" (WithNamespaceStrictness);
+	// empty: the server's.
+	Strictness Strictness `json:"strictness,omitempty"`
+	// DemoFixture says whether it starts with its demo account and
+	// purchase (WithNamespaceDemoFixture); absent: as the server does.
+	DemoFixture *bool `json:"demoFixture,omitempty"`
+	// IDSeed is its ID generator's seed (WithNamespaceIDSeed); empty: the
+	// server's seed + "/" + the name.
+	IDSeed string `json:"idSeed,omitempty"`
 }
 
 // namespaceRoutes are the control routes of the namespaces, served by the
@@ -641,7 +652,7 @@ func (s *Server) namespaceRoutes() []controlRoute {
 			}},
 		{ControlEndpoint{http.MethodPost, "/_mock/namespaces", "create a namespace {name, strictness, demoFixture, idSeed}; 201 with its NamespaceInfo"},
 			func(w http.ResponseWriter, r *http.Request) {
-				var req namespaceRequest
+				var req NamespaceRequest
 				if !decodeControl(w, r, &req) {
 					return
 				}
@@ -677,7 +688,7 @@ func (s *Server) namespaceRoutes() []controlRoute {
 					controlError(w, namespaceStatus(err), errors.New(strings.TrimPrefix(err.Error(), "mockserver: ")))
 					return
 				}
-				writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+				writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 			}},
 	}
 }
