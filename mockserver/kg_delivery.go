@@ -282,6 +282,14 @@ func (s *Server) popDueLocked(now time.Time) (dueEvent, bool) {
 	return dueEvent{}, false
 }
 
+// due reports whether an event of s is due on its clock.
+func (s *Server) due() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.st.mkt.queue
+	return q.Len() > 0 && !q[0].at.After(s.Now())
+}
+
 // maxCatchUp bounds the events one catch-up runs, so that a huge jump of
 // the clock cannot keep a request busy for ever; the rest run at the next
 // catch-up.
@@ -354,8 +362,17 @@ func (s *Server) runTicker() {
 			return
 		case <-t.C:
 			s.tryCatchUp(ctx)
-			for _, ns := range s.ns.namespaces() { // a namespace has no ticker of its own
-				ns.tryCatchUp(ctx)
+			// A namespace has no ticker of its own: each with something
+			// due catches up on a goroutine of its own, so that one whose
+			// vendor is slow delays no other.
+			for _, ns := range s.ns.namespaces() {
+				if ns.due() {
+					s.ns.runs.Add(1)
+					go func() {
+						defer s.ns.runs.Done()
+						ns.tryCatchUp(ctx)
+					}()
+				}
 			}
 		}
 	}

@@ -86,6 +86,7 @@ func (s *Server) Close() {
 		if s.tickerRuns {
 			<-s.ticked // the ticker's catch-up in flight is cancelled
 		}
+		s.ns.runs.Wait() // and the namespaces', cancelled with it
 		s.ns.closeAll()
 		if s.kg.idle != nil {
 			s.kg.idle.CloseIdleConnections()

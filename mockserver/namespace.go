@@ -166,6 +166,8 @@ type nsRegistry struct {
 
 	muxOnce sync.Once
 	mux     *http.ServeMux // shared by the namespaces (namespaceMux)
+
+	runs sync.WaitGroup // the namespaces' catch-ups the ticker started
 }
 
 // root is the server holding the namespaces: s's parent, or s.
