@@ -32,7 +32,10 @@ var anyLanguage = []struct{ file, tool string }{
 // TestAnyLanguageExamples runs each example of docs/any-language.md
 // (curl, Python, JavaScript) against the binary, built and started as a
 // user would, and checks what it printed against the mock's state, read
-// with mockclient.
+// with mockclient: first each in the default namespace, then the three at
+// once, each in a namespace of its own (NS) that it creates on a mock
+// started with -explicit-namespaces, none seeing another's state, fault,
+// clock, outbox or journal.
 func TestAnyLanguageExamples(t *testing.T) {
 	var missing []string
 	for _, tool := range []string{"sh", "curl", "sed", "python3", "node"} {
@@ -47,57 +50,95 @@ func TestAnyLanguageExamples(t *testing.T) {
 		t.Skipf("%v not found (apt-get install -y curl python3 nodejs; %s=1 makes this a failure)", missing, requireToolsEnv)
 	}
 	// Each example moves the clock a day on: tokens outlive the three.
-	base := startBinary(t, buildBinary(t), "-addr", "127.0.0.1:0", "-token-ttl", "100h").base
-	mc, err := mockclient.New(base)
+	base := startBinary(t, buildBinary(t), "-addr", "127.0.0.1:0", "-token-ttl", "100h", "-explicit-namespaces").base
+	root, err := mockclient.New(base)
 	require.NoError(t, err)
-	ctx := context.Background()
 	for _, ex := range anyLanguage {
-		t.Run(ex.file, func(t *testing.T) {
-			before, err := mc.Clock(ctx)
-			require.NoError(t, err)
-			runCtx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(runCtx, ex.tool, filepath.Join("..", "..", "examples", "any-language", ex.file))
-			cmd.Env = append(os.Environ(), "MOCK="+base)
-			out, err := cmd.Output()
-			var stderr string
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = string(ee.Stderr)
-			}
-			require.NoError(t, err, "%s\n%s", out, stderr)
-			got := map[string]string{}
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				k, v, ok := strings.Cut(line, ": ")
-				require.True(t, ok, "line %q", line)
-				got[k] = v
-			}
-			st, err := mc.State(ctx)
-			require.NoError(t, err)
-			require.Len(t, st.BillingAccounts, 1, "the example reset the mock first")
-			assert.Equal(t, st.BillingAccounts[0].ID, got["billing account"])
-			assert.Equal(t, "acme", st.BillingAccounts[0].Username)
-			require.Len(t, st.Accounts, 1)
-			assert.Equal(t, st.Accounts[0].ID, got["console account"])
-			require.Len(t, st.Workspaces, 1)
-			assert.Equal(t, st.Workspaces[0].ID, got["workspace"])
-			assert.Equal(t, got["billing account"], st.Workspaces[0].BillingAccountID)
-			require.Len(t, st.Subscriptions, 1)
-			assert.Equal(t, got["billing account"], st.Subscriptions[0].BillingAccountID, "bound to the demo purchase")
-			assert.Regexp(t, `^bctk_[0-9a-f]{32}$`, got["binding token"])
-			assert.Equal(t, http.StatusOK, bindingStatus(t, base, got["binding token"]), "the token works")
-
-			assert.Equal(t, "503, then 200", got["fault"])
-			code, ok, err := mc.LatestCode(ctx, "ops@acme.example", billing.PurposeBindBillingAccount)
-			require.NoError(t, err)
-			require.True(t, ok)
-			assert.Equal(t, code, got["code"])
-			clock, err := time.Parse(time.RFC3339Nano, got["clock"])
-			require.NoError(t, err)
-			assert.WithinDuration(t, before.Now.Add(24*time.Hour), clock, 5*time.Second, "a day later")
-			assert.Equal(t, "billing.SendVerificationCode 503 200", got["journal"])
-			assert.Len(t, got, 8, "%s", out)
-		})
+		t.Run(ex.file, func(t *testing.T) { runExample(t, base, root, ex.file, ex.tool, "") })
 	}
+	before, err := root.State(context.Background())
+	require.NoError(t, err)
+	t.Run("namespaces", func(t *testing.T) {
+		for _, ex := range anyLanguage {
+			t.Run(ex.file, func(t *testing.T) {
+				t.Parallel()
+				runExample(t, base, root, ex.file, ex.tool, "lang-"+strings.TrimPrefix(filepath.Ext(ex.file), "."))
+			})
+		}
+	})
+	after, err := root.State(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the namespaced runs left the default namespace alone")
+	list, err := root.Namespaces(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, list, 1+len(anyLanguage), "each example made its namespace")
+}
+
+// runExample runs one example (in the namespace ns, unless empty) and
+// checks each line it printed against the mock's state in that namespace.
+func runExample(t *testing.T, base string, root *mockclient.Client, file, tool, ns string) {
+	mc, api := root, base
+	if ns != "" {
+		mc, api = root.InNamespace(ns), base+"/ns/"+ns
+	}
+	ctx := context.Background()
+	// A new namespace's clock is the system's, without the moves of the
+	// default's (which the runs before moved).
+	before := time.Now()
+	if ns == "" {
+		c, err := mc.Clock(ctx)
+		require.NoError(t, err)
+		before = c.Now
+	}
+	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, tool, filepath.Join("..", "..", "examples", "any-language", file))
+	cmd.Env = append(os.Environ(), "MOCK="+base, "NS="+ns)
+	out, err := cmd.Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	require.NoError(t, err, "%s\n%s", out, stderr)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		require.True(t, ok, "line %q", line)
+		got[k] = v
+	}
+	st, err := mc.State(ctx)
+	require.NoError(t, err)
+	require.Len(t, st.BillingAccounts, 1, "the example reset the mock (its namespace) first")
+	assert.Equal(t, st.BillingAccounts[0].ID, got["billing account"])
+	assert.Equal(t, "acme", st.BillingAccounts[0].Username)
+	require.Len(t, st.Accounts, 1)
+	assert.Equal(t, st.Accounts[0].ID, got["console account"])
+	require.Len(t, st.Workspaces, 1)
+	assert.Equal(t, st.Workspaces[0].ID, got["workspace"])
+	assert.Equal(t, got["billing account"], st.Workspaces[0].BillingAccountID)
+	require.Len(t, st.Subscriptions, 1)
+	assert.Equal(t, got["billing account"], st.Subscriptions[0].BillingAccountID, "bound to the demo purchase")
+	assert.Regexp(t, `^bctk_[0-9a-f]{32}$`, got["binding token"])
+	assert.Equal(t, http.StatusOK, bindingStatus(t, api, got["binding token"]), "the token works")
+	if ns != "" {
+		assert.Equal(t, http.StatusUnauthorized, bindingStatus(t, base, got["binding token"]), "in its namespace only")
+	}
+
+	assert.Equal(t, "503, then 200", got["fault"])
+	code, ok, err := mc.LatestCode(ctx, "ops@acme.example", billing.PurposeBindBillingAccount)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, code, got["code"])
+	clock, err := time.Parse(time.RFC3339Nano, got["clock"])
+	require.NoError(t, err)
+	assert.WithinDuration(t, before.Add(24*time.Hour), clock, 5*time.Second, "a day later")
+	assert.Equal(t, "billing.SendVerificationCode 503 200", got["journal"])
+	want := 8
+	if ns != "" {
+		want++
+		assert.Equal(t, ns, got["namespace"])
+	}
+	assert.Len(t, got, want, "%s", out)
 }
 
 // bindingStatus calls the Billing Center's getBinding with token.

@@ -1,12 +1,12 @@
 // Drive the truewatch-mock control plane from JavaScript (Node 20: the
 // built-in fetch, an ES module). Seed an account, a workspace and a
 // binding, script a fault, read a verification code from the outbox, move
-// the clock and read the request journal.
-// Usage: MOCK=http://127.0.0.1:8080 node mock.mjs
-const MOCK = process.env.MOCK ?? "http://127.0.0.1:8080";
+// the clock and read the request journal; with NS set, all of it in the
+// namespace NS, alone on a mock other suites share.
+// Usage: [NS=ci-42] MOCK=http://127.0.0.1:8080 node mock.mjs
+let MOCK = process.env.MOCK ?? "http://127.0.0.1:8080";
 
 // Every change to the control plane carries X-Mock-Control: 1.
-// Namespaces: add "X-Mock-Namespace": NS here (see docs/any-language.md).
 const HEADERS = { "X-Mock-Control": "1" };
 
 // call sends one request and returns [status, decoded JSON answer].
@@ -22,6 +22,17 @@ async function ctl(method, path, body) {
   const [status, answer] = await call(method, path, body);
   if (status >= 400) throw new Error(`${method} ${path}: ${status} ${answer.error}`);
   return answer;
+}
+
+// Namespaces: with NS set, make the namespace unless it exists (POST
+// /_mock/namespaces, at the mock's root), then send every call below under
+// /ns/NS, which the API halves and the control plane take alike (the
+// header X-Mock-Namespace: NS does the same).
+const NS = process.env.NS;
+if (NS) {
+  if ((await call("GET", `/_mock/namespaces/${NS}`))[0] === 404) await ctl("POST", "/_mock/namespaces", { name: NS });
+  MOCK += `/ns/${NS}`;
+  console.log(`namespace: ${NS}`);
 }
 
 await ctl("POST", "/_mock/reset");

@@ -2,7 +2,8 @@
 
 Seed an account, a workspace and a binding, script a fault, read a
 verification code from the outbox, move the clock and read the request
-journal. Usage: MOCK=http://127.0.0.1:8080 python3 mock.py
+journal; with NS set, all of it in the namespace NS, alone on a mock other
+suites share. Usage: [NS=ci-42] MOCK=http://127.0.0.1:8080 python3 mock.py
 """
 import json
 import os
@@ -12,7 +13,6 @@ import urllib.request
 MOCK = os.environ.get("MOCK", "http://127.0.0.1:8080")
 
 # Every change to the control plane carries X-Mock-Control: 1.
-# Namespaces: add "X-Mock-Namespace": NS here (see docs/any-language.md).
 HEADERS = {"X-Mock-Control": "1"}
 
 
@@ -36,6 +36,17 @@ def ctl(method, path, body=None):
         raise RuntimeError(f"{method} {path}: {status} {answer.get('error')}")
     return answer
 
+
+# Namespaces: with NS set, make the namespace unless it exists (POST
+# /_mock/namespaces, at the mock's root), then send every call below under
+# /ns/NS, which the API halves and the control plane take alike (the
+# header X-Mock-Namespace: NS does the same).
+NS = os.environ.get("NS")
+if NS:
+    if call("GET", f"/_mock/namespaces/{NS}")[0] == 404:
+        ctl("POST", "/_mock/namespaces", {"name": NS})
+    MOCK += f"/ns/{NS}"
+    print("namespace:", NS)
 
 ctl("POST", "/_mock/reset")
 

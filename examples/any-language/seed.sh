@@ -1,13 +1,25 @@
 #!/bin/sh
 # Drive the truewatch-mock control plane with curl: seed an account, a
 # workspace and a binding, script a fault, read a verification code from
-# the outbox, move the clock and read the request journal.
-# Usage: MOCK=http://127.0.0.1:8080 sh seed.sh   (needs curl and sed)
+# the outbox, move the clock and read the request journal; with NS set, all
+# of it in the namespace NS, alone on a mock other suites share.
+# Usage: [NS=ci-42] MOCK=http://127.0.0.1:8080 sh seed.sh   (needs curl and sed)
 set -eu
 MOCK=${MOCK:-http://127.0.0.1:8080}
 
+# Namespaces: with NS set, make the namespace unless it exists (POST
+# /_mock/namespaces, at the mock's root), then send every call below under
+# /ns/$NS, which the API halves and the control plane take alike (the
+# header X-Mock-Namespace: $NS does the same).
+if [ -n "${NS:-}" ]; then
+  curl -sS -f -o /dev/null -H 'X-Mock-Control: 1' "$MOCK/_mock/namespaces/$NS" 2>/dev/null ||
+    curl -sS --fail-with-body -o /dev/null -H 'X-Mock-Control: 1' -H 'Content-Type: application/json' \
+      -d "{\"name\":\"$NS\"}" "$MOCK/_mock/namespaces"
+  MOCK=$MOCK/ns/$NS
+  echo "namespace: $NS"
+fi
+
 # Every change to the control plane carries X-Mock-Control: 1.
-# Namespaces: add -H "X-Mock-Namespace: $NS" here (see docs/any-language.md).
 ctl() { # ctl METHOD PATH [JSON]
   if [ $# -gt 2 ]; then
     curl -sS --fail-with-body -X "$1" -H 'X-Mock-Control: 1' -H 'Content-Type: application/json' -d "$3" "$MOCK$2"
