@@ -537,8 +537,11 @@ func (s *Server) serveNamespaced(w http.ResponseWriter, r *http.Request, def htt
 // Codes of the namespace errors the mock answers on the API halves; no
 // real service has namespaces, so they are the mock's own.
 const (
-	twCodeNamespaceLimit = "ft.MockNamespaceLimit"
-	hwCodeNamespaceLimit = "MOCK.0429"
+	twCodeNamespaceLimit    = "ft.MockNamespaceLimit"
+	twCodeNamespaceConflict = "ft.MockNamespaceConflict"
+	hwCodeNamespaceLimit    = "MOCK.0429"
+	hwCodeUnknownNamespace  = "MOCK.0404"
+	hwCodeNamespaceConflict = "MOCK.0409"
 )
 
 // nsError answers a request whose namespace cannot serve it, in the shape
@@ -549,11 +552,12 @@ func (s *Server) nsError(w http.ResponseWriter, r *http.Request, status int, msg
 	twCode, hwCode := apierror.CodeValidation, ""
 	switch status {
 	case http.StatusNotFound:
-		twCode, hwCode = apierror.CodeNotFound, hwCodeNoRoute
+		twCode, hwCode = apierror.CodeNotFound, hwCodeUnknownNamespace
 	case http.StatusTooManyRequests:
 		twCode, hwCode = twCodeNamespaceLimit, hwCodeNamespaceLimit
 	case http.StatusConflict:
-		twCode, hwCode = apierror.CodeInternal, apierror.CodeHuaweiInternal
+		// Its demo access key is another namespace's.
+		twCode, hwCode = twCodeNamespaceConflict, hwCodeNamespaceConflict
 	}
 	if familyOf(r.URL.Path) == familyHuawei && status == http.StatusBadRequest {
 		hwBadRequest(w, r, msg)

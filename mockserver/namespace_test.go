@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -413,4 +414,76 @@ func TestNamespacesPersist(t *testing.T) {
 	require.NoError(t, err, "its keys route to it again")
 	require.NoError(t, b.Reset())
 	assert.Empty(t, b.Snapshot().Purchases, "reset keeps the namespace's options")
+}
+
+// TestNamespaceFixtures: a fixture loads into one namespace over its
+// control plane, its access keys then reach that namespace, Reset goes
+// back to it there only, and the same keys in a second namespace are
+// refused with 409, changing nothing there.
+func TestNamespaceFixtures(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join("..", "examples", "fixtures", "acme.json"))
+	require.NoError(t, err)
+	srv := mockserver.Start(t)
+	st, raw := nsCall(t, srv, http.MethodPost, "/ns/fx-a/_mock/fixture", string(fixture), true, nil)
+	require.Equal(t, http.StatusOK, st, "%s", raw)
+	a, err := srv.Namespace("fx-a")
+	require.NoError(t, err)
+	want := a.Snapshot()
+	require.NotEmpty(t, want.BillingAccounts)
+	assert.Empty(t, srv.Snapshot().BillingAccounts, "not in the default")
+
+	const acmeAK, acmeSK = "ACMEAKFIXTURE00000001", "acme-fixture-secret-key-not-for-production"
+	id, err := officialSTS(t, srv.HuaweiEndpoint(), acmeAK, acmeSK).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
+	require.NoError(t, err, "the fixture's key reaches fx-a")
+	assert.Equal(t, "1f2e3d4c5b6a47988796a5b4c3d2e1f0", *id.AccountId)
+
+	b, err := srv.Namespace("fx-b")
+	require.NoError(t, err)
+	before := b.Snapshot()
+	st, raw = nsCall(t, srv, http.MethodPost, "/ns/fx-b/_mock/fixture", string(fixture), true, nil)
+	assert.Equal(t, http.StatusConflict, st, "%s", raw)
+	assert.Contains(t, string(raw), `namespace \"fx-a\"`)
+	assert.NotContains(t, string(raw), acmeSK)
+	assert.Equal(t, before, b.Snapshot(), "nothing changed in fx-b")
+
+	_, err = a.SeedBillingAccount(mockserver.BillingAccountSeed{Username: "extra", Email: "extra@example.com"})
+	require.NoError(t, err)
+	st, raw = nsCall(t, srv, http.MethodPost, "/_mock/reset", "", true, map[string]string{mockserver.NamespaceHeader: "fx-a"})
+	require.Equal(t, http.StatusOK, st, "%s", raw)
+	assert.Equal(t, len(want.BillingAccounts), len(a.Snapshot().BillingAccounts), "reset went back to fx-a's fixture")
+	_, err = officialSTS(t, srv.HuaweiEndpoint(), acmeAK, acmeSK).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
+	require.NoError(t, err, "and kept its keys")
+}
+
+// TestNamespaceLimitAndConflictOnTheAPIs: making a namespace on first use
+// past the limit is 429, and one whose demo access key another namespace
+// holds is 409, each in the addressed API's shape with the mock's code,
+// creating nothing.
+func TestNamespaceLimitAndConflictOnTheAPIs(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithMaxNamespaces(1))
+	send := "/billing-center/api/v1/verification_code/send"
+	body := `{"email":"a@example.com","purpose":"register"}`
+	st, raw := nsCall(t, srv, http.MethodPost, "/ns/first"+send, body, false, nil)
+	require.Equal(t, http.StatusOK, st, "%s", raw)
+
+	st, raw = nsCall(t, srv, http.MethodPost, "/ns/second"+send, body, false, nil)
+	assert.Equal(t, http.StatusTooManyRequests, st, "%s", raw)
+	assert.Contains(t, string(raw), `"errorCode":"ft.MockNamespaceLimit"`)
+	ak, sk := mockserver.DemoKeysFor("second")
+	_, err := officialSTS(t, srv.HuaweiEndpoint(), ak, sk).GetCallerIdentity(&stsmodel.GetCallerIdentityRequest{})
+	var se *sdkerr.ServiceResponseError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 429, se.StatusCode)
+	assert.Equal(t, "MOCK.0429", se.ErrorCode)
+	assert.Equal(t, []string{mockserver.DefaultNamespace, "first"}, srv.Namespaces())
+
+	require.NoError(t, srv.DeleteNamespace("first"))
+	taken, _ := mockserver.DemoKeysFor("taken")
+	require.NoError(t, srv.AddHuaweiAccount(mockserver.HuaweiAccount{ID: "00112233445566778899aabbccddeeff", Name: "squatter",
+		Keys: []mockserver.AccessKey{{AK: taken, SK: "whatever-secret"}}}))
+	st, raw = nsCall(t, srv, http.MethodPost, "/ns/taken"+send, body, false, nil)
+	assert.Equal(t, http.StatusConflict, st, "%s", raw)
+	assert.Contains(t, string(raw), `"errorCode":"ft.MockNamespaceConflict"`)
+	assert.NotContains(t, string(raw), "whatever-secret")
+	assert.Equal(t, []string{mockserver.DefaultNamespace}, srv.Namespaces())
 }
