@@ -19,6 +19,8 @@
 //	               [-enterprise-activation 2m] [-client-secret-key FILE] [-client-secret-public-key FILE]
 //	               [-client-secret-padding pkcs1|oaep-sha256|oaep-sha1] [-login-redirect-uris URL,...]
 //	               [-login-sign-in-url URL] [-login-userinfo legacy|orgid]
+//	               [-tls] [-tls-cert FILE] [-tls-key FILE] [-tls-ca-out FILE]
+//	truewatch-mock healthcheck [the same flags]
 //
 // Every flag can also be set in the environment: TRUEWATCH_MOCK_ADDR,
 // TRUEWATCH_MOCK_PUBLIC_URL, TRUEWATCH_MOCK_AUDIENCE, TRUEWATCH_MOCK_NO_DEMO,
@@ -37,8 +39,27 @@
 // TRUEWATCH_MOCK_ENTERPRISE_ACTIVATION, TRUEWATCH_MOCK_CLIENT_SECRET_KEY,
 // TRUEWATCH_MOCK_CLIENT_SECRET_PUBLIC_KEY, TRUEWATCH_MOCK_CLIENT_SECRET_PADDING,
 // TRUEWATCH_MOCK_LOGIN_REDIRECT_URIS, TRUEWATCH_MOCK_LOGIN_SIGN_IN_URL,
-// TRUEWATCH_MOCK_LOGIN_USERINFO. Flags win over the environment. -h lists
-// them.
+// TRUEWATCH_MOCK_LOGIN_USERINFO, TRUEWATCH_MOCK_TLS, TRUEWATCH_MOCK_TLS_CERT,
+// TRUEWATCH_MOCK_TLS_KEY, TRUEWATCH_MOCK_TLS_CA_OUT. Flags win over the
+// environment. -h lists them.
+//
+// -tls serves HTTPS with a certificate made at start by a CA of its own
+// (ECDSA P-256, for 127.0.0.1, ::1, localhost and -public-url's host,
+// which must then be https); -tls-ca-out FILE writes that CA (PEM, mode
+// 0644) for clients to trust, with verification on; without it the CA is
+// printed after the banner. -tls-cert FILE -tls-key FILE serve a given
+// chain and key instead (-tls-ca-out then writes the chain's last
+// certificate). A missing, malformed or mismatched file stops the start
+// with the file named, before anything listens:
+//
+//	truewatch-mock -tls -tls-ca-out /tmp/truewatch-mock-ca.pem
+//	curl --cacert /tmp/truewatch-mock-ca.pem https://127.0.0.1:8080/_mock/health
+//
+// truewatch-mock healthcheck, given the same flags and environment, asks
+// GET /_mock/health of the mock they describe at 127.0.0.1 and -addr's
+// port, trusting only its CA, and exits 0 when it is healthy and 1 when
+// not: the container image's HEALTHCHECK (Dockerfile), as the image has
+// no curl.
 //
 // The joint service (Step 2): the buyer's console creates an enterprise for
 // a purchase, adds members and authorizes them (POST /_mock/enterprises and
@@ -161,6 +182,13 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		if err := runHealthcheck(ctx, os.Args[2:], os.Getenv, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "truewatch-mock:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -208,6 +236,11 @@ type options struct {
 	redirectURIs  string
 	signInURL     string
 	userInfo      string
+
+	tls      bool
+	tlsCert  string
+	tlsKey   string
+	tlsCAOut string
 }
 
 // parseOptions reads flags, then fills every flag not given from its
@@ -282,6 +315,10 @@ func newFlagSet(o *options, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.redirectURIs, "login-redirect-uris", "", "comma-separated redirect URIs registered for the application in the unified login, for a vendor of your own (empty: TrueWatch's callback in the mock)")
 	fs.StringVar(&o.signInURL, "login-sign-in-url", "", "the application's sign-in page, where an enterprise's unified-login link leads (empty: TrueWatch's in the mock)")
 	fs.StringVar(&o.userInfo, "login-userinfo", "legacy", "which userinfo endpoint TrueWatch's side asks: legacy (/api/v1/oauth2/userinfo) or orgid (/orgid/openapi/v1/oauth2/userinfo)")
+	fs.BoolVar(&o.tls, "tls", false, "serve HTTPS with a certificate made at start by a CA of its own (ECDSA P-256, for 127.0.0.1, ::1, localhost and -public-url's host); -public-url must then be https")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM file of the certificate chain to serve HTTPS with (leaf first); needs -tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM file of -tls-cert's private key")
+	fs.StringVar(&o.tlsCAOut, "tls-ca-out", "", "file the CA certificate clients must trust is written to (PEM, mode 0644) with -tls or -tls-cert; empty: printed in the banner only")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: truewatch-mock [flags]
@@ -354,12 +391,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.audience != "" {
 		opts = append(opts, mockserver.WithAudience(o.audience))
 	}
-	srv, err := mockserver.New(opts...)
+	tlsOpt, err := o.tlsOption()
 	if err != nil {
 		return err
 	}
+	caFile, err := createCAOut(o.tlsCAOut)
+	if err != nil {
+		return err
+	}
+	srv, err := mockserver.New(append(opts, tlsOpt)...)
+	if err != nil {
+		caFile.discard()
+		return err
+	}
+	if caFile != nil {
+		if err := caFile.write(srv.CACertPEM()); err != nil {
+			srv.Close()
+			return err
+		}
+	}
 	defer srv.Close()
 	printBanner(stdout, srv, !o.noDemo, o.publicURL != "", o.controlToken != "")
+	printTLS(stdout, srv, o.tlsCAOut)
 	if o.fixture != "" {
 		fmt.Fprintf(stdout, "Fixture:    %s   (POST /_mock/reset goes back to it)\n", o.fixture)
 	}

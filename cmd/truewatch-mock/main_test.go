@@ -162,7 +162,7 @@ func TestUsage(t *testing.T) {
 		assert.Contains(t, doc, "[-"+f.Name, "the package doc's usage line shows %s", f.Name)
 		assert.Contains(t, doc, envName(f.Name), "the package doc names %s", envName(f.Name))
 	})
-	assert.Equal(t, 38, n)
+	assert.Equal(t, 42, n)
 }
 
 // TestRunAudience: the audience proofs must name is the Billing Center URL

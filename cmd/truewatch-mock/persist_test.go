@@ -57,7 +57,13 @@ type binProc struct {
 
 func startBinary(t *testing.T, bin string, args ...string) *binProc {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return startCmd(t, exec.Command(bin, args...))
+}
+
+// startCmd starts cmd, the binary, and reads its banner's first line for
+// the address and the scheme it serves.
+func startCmd(t *testing.T, cmd *exec.Cmd) *binProc {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -67,14 +73,14 @@ func startBinary(t *testing.T, bin string, args ...string) *binProc {
 		}
 	})
 	lines := bufio.NewScanner(stdout)
-	var addr string
+	var addr, scheme string
 	for addr == "" && lines.Scan() {
-		if m := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+),`).FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
+		if m := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+), serving (https?)://`).FindStringSubmatch(lines.Text()); m != nil {
+			addr, scheme = m[1], m[2]
 		}
 	}
 	require.NotEmpty(t, addr, "the banner names the address")
-	p := &binProc{cmd: cmd, base: "http://" + addr, rest: make(chan string, 1), exited: make(chan error, 1)}
+	p := &binProc{cmd: cmd, base: scheme + "://" + addr, rest: make(chan string, 1), exited: make(chan error, 1)}
 	go func() {
 		var b strings.Builder
 		for lines.Scan() {
@@ -249,25 +255,34 @@ func TestBinaryRefusesBadStartFiles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, c.args...)...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			done := make(chan error, 1)
-			require.NoError(t, cmd.Start())
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				var ee *exec.ExitError
-				require.ErrorAs(t, err, &ee, "a non-zero exit")
-				assert.NotZero(t, ee.ExitCode())
-			case <-time.After(20 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatal("the binary started on a bad file")
-			}
-			assert.Contains(t, stderr.String(), c.args[1], "the error names the file")
-			assert.Contains(t, stderr.String(), c.want)
-			assert.NotContains(t, stderr.String(), mockserver.DemoSecretKey)
-			assert.NotContains(t, stdout.String(), "listening on", "nothing was served")
+			stdout, stderr := startFails(t, bin, append([]string{"-addr", "127.0.0.1:0"}, c.args...)...)
+			assert.Contains(t, stderr, c.args[1], "the error names the file")
+			assert.Contains(t, stderr, c.want)
+			assert.NotContains(t, stderr, mockserver.DemoSecretKey)
+			assert.NotContains(t, stdout, "listening on", "nothing was served")
 		})
 	}
+}
+
+// startFails runs the binary, which must exit with a non-zero status
+// within 20s, and returns what it printed.
+func startFails(t *testing.T, bin string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	done := make(chan error, 1)
+	require.NoError(t, cmd.Start())
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "a non-zero exit: %s", out.String())
+		assert.NotZero(t, ee.ExitCode())
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("the binary started on bad input")
+	}
+	return out.String(), errOut.String()
 }
