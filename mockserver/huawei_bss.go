@@ -210,8 +210,9 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		hwBadRequest(w, r, strings.Join(problems, "; "))
 		return
 	}
-	var match []bssResource
-	for _, p := range s.callerPurchases(c.account.ID) {
+	purchases := s.callerPurchases(c.account.ID)
+	match := purchases[:0] // filtered in place: callerPurchases returns a copy
+	for _, p := range purchases {
 		switch {
 		case len(q.ResourceIDs) > 0 && !slices.Contains(q.ResourceIDs, p.ResourceID),
 			q.OrderID != nil && *q.OrderID != p.OrderID,
@@ -223,10 +224,23 @@ func (s *Server) bssQueryResources(w http.ResponseWriter, r *http.Request, c *hw
 		}
 		// Every marketplace purchase is a main resource, so
 		// only_main_resource filters nothing out.
-		match = append(match, s.bssResourceOf(&p, c.account))
+		match = append(match, p)
 	}
+	// Only the page is converted; the count is of every match.
 	lo, hi := hwPage(len(match), offset, limit)
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(match), "data": append([]bssResource{}, match[lo:hi]...)})
+	page := make([]bssResource, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		page = append(page, s.bssResourceOf(&match[i], c.account))
+	}
+	writeJSON(w, http.StatusOK, bssResourcePage{Data: page, TotalCount: len(match)})
+}
+
+// bssResourcePage is ListPayPerUseCustomerResources' answer, its members
+// in the order encoding/json writes a map's (sorted), as the mock has
+// always answered.
+type bssResourcePage struct {
+	Data       []bssResource `json:"data"`
+	TotalCount int           `json:"total_count"`
 }
 
 // bssOrder is CustomerOrderV3 (a superset of CustomerOrderV2).
