@@ -95,7 +95,7 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 		if strings.HasPrefix(r.URL.Path, "/v3") {
 			w.Header().Set("X-IAM-Trace-Id", requestIDFrom(r))
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := readRequestBody(r)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -117,10 +117,12 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 			hwBadRequest(w, r, "malformed query string")
 			return
 		}
-		for _, k := range slices.Sorted(maps.Keys(q)) {
-			if len(q[k]) > 1 {
-				hwBadRequest(w, r, fmt.Sprintf("query parameter %q given more than once", k))
-				return
+		if repeatedParam(q) {
+			for _, k := range slices.Sorted(maps.Keys(q)) {
+				if len(q[k]) > 1 {
+					hwBadRequest(w, r, fmt.Sprintf("query parameter %q given more than once", k))
+					return
+				}
 			}
 		}
 		lookup := func(ak string) (hwsign.Key, bool) {
@@ -156,6 +158,17 @@ func (s *Server) hwAuth(h hwHandler) http.HandlerFunc {
 		}
 		h(w, r, c)
 	}
+}
+
+// repeatedParam reports whether a parameter of q is given more than once,
+// without sorting q's names (the error names the first in sorted order).
+func repeatedParam(q url.Values) bool {
+	for _, vs := range q {
+		if len(vs) > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // hwCheckQuery refuses query parameters outside allowed (hwAuth has

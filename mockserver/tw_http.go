@@ -78,7 +78,7 @@ func readBody(r *http.Request) ([]byte, *twError) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(r.Body)
+	b, err := readRequestBody(r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
