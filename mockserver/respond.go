@@ -36,21 +36,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func traceID(r *http.Request) string {
 	id := requestIDFrom(r)
 	if isHex32(id) {
-		// The usual case, on every TrueWatch answer: in one allocation.
-		var b strings.Builder
-		b.Grow(len("TRACE-") + 36)
-		b.WriteString("TRACE-")
+		// The usual case, on every TrueWatch answer: built on the stack,
+		// in one allocation.
+		var b [len("TRACE-") + 36]byte
+		n := copy(b[:], "TRACE-")
 		for i := range 32 {
 			if i == 8 || i == 12 || i == 16 || i == 20 {
-				b.WriteByte('-')
+				b[n] = '-'
+				n++
 			}
 			c := id[i]
 			if 'a' <= c && c <= 'f' {
 				c -= 'a' - 'A'
 			}
-			b.WriteByte(c)
+			b[n] = c
+			n++
 		}
-		return b.String()
+		return string(b[:])
 	}
 	h := strings.ToUpper(id)
 	for len(h) < 32 {
