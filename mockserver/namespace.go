@@ -519,7 +519,17 @@ func (s *Server) serveNamespaced(w http.ResponseWriter, r *http.Request, def htt
 	if familyOf(r2.URL.Path) == familyControl && !s.guardControl(w, r2) {
 		return // a refused control request creates no namespace
 	}
-	c, err := s.Namespace(name)
+	c, err := s.namespace(name, false)
+	if errors.Is(err, ErrUnknownNamespace) && !s.root().cfg.explicitNS {
+		// Made on first use, but not by a web page: a page on another
+		// origin (or a name rebound to the mock) could otherwise fill the
+		// namespace limit with simple GETs the mock must answer.
+		if why := s.browserElsewhere(r2); why != "" {
+			s.nsError(w, r2, http.StatusForbidden, "a request from a browser on another origin creates no namespace ("+why+"): create it first (POST /_mock/namespaces)")
+			return
+		}
+		c, err = s.namespace(name, true)
+	}
 	switch {
 	case errors.Is(err, ErrUnknownNamespace):
 		s.nsError(w, r2, http.StatusNotFound, err.Error())
@@ -534,6 +544,16 @@ func (s *Server) serveNamespaced(w http.ResponseWriter, r *http.Request, def htt
 	c.handler.ServeHTTP(w, r2)
 }
 
+// browserElsewhere says why r comes from a web page that is not the
+// mock's own (another origin, or a Host that is not one of the mock's
+// names, as after DNS rebinding), or "".
+func (s *Server) browserElsewhere(r *http.Request) string {
+	if !s.controlHostAllowed(r.Host) {
+		return "Host " + quoteHost(r.Host) + " is not the mock's"
+	}
+	return crossOrigin(r)
+}
+
 // Codes of the namespace errors the mock answers on the API halves; no
 // real service has namespaces, so they are the mock's own.
 const (
@@ -542,6 +562,7 @@ const (
 	hwCodeNamespaceLimit    = "MOCK.0429"
 	hwCodeUnknownNamespace  = "MOCK.0404"
 	hwCodeNamespaceConflict = "MOCK.0409"
+	hwCodeNamespaceRefused  = "MOCK.0403"
 )
 
 // nsError answers a request whose namespace cannot serve it, in the shape
@@ -551,6 +572,8 @@ func (s *Server) nsError(w http.ResponseWriter, r *http.Request, status int, msg
 	msg = strings.TrimPrefix(msg, "mockserver: ")
 	twCode, hwCode := apierror.CodeValidation, ""
 	switch status {
+	case http.StatusForbidden:
+		twCode, hwCode = apierror.CodeForbidden, hwCodeNamespaceRefused
 	case http.StatusNotFound:
 		twCode, hwCode = apierror.CodeNotFound, hwCodeUnknownNamespace
 	case http.StatusTooManyRequests:

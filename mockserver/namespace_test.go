@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,7 +19,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/truewatch-labs/marketplace-go/apierror"
 	"github.com/truewatch-labs/marketplace-go/billing"
+	"github.com/truewatch-labs/marketplace-go/internal/routes"
 	"github.com/truewatch-labs/marketplace-go/mockserver"
 	"github.com/truewatch-labs/marketplace-go/secret"
 	"github.com/truewatch-labs/marketplace-go/twapi"
@@ -486,4 +489,49 @@ func TestNamespaceLimitAndConflictOnTheAPIs(t *testing.T) {
 	assert.Contains(t, string(raw), `"errorCode":"ft.MockNamespaceConflict"`)
 	assert.NotContains(t, string(raw), "whatever-secret")
 	assert.Equal(t, []string{mockserver.DefaultNamespace}, srv.Namespaces())
+}
+
+// A web page can send simple GETs to a mock on the same machine (it cannot
+// read the answers); were namespaces made on their first use by them, a
+// page could fill the namespace limit. A request from a browser on another
+// origin, or to a host name rebound to the mock, uses a namespace that
+// exists but creates none.
+func TestNamespaceNotCreatedByAnotherOriginsPage(t *testing.T) {
+	srv := mockserver.Start(t)
+	send := func(name string, edit func(*http.Request)) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/ns/"+name+"/billing-center"+routes.GetSubscription+"?huaweiAccountId=x&instanceId=y", nil)
+		require.NoError(t, err)
+		edit(req)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(raw)
+	}
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	_, port, err := net.SplitHostPort(host)
+	require.NoError(t, err)
+	pages := map[string]func(*http.Request){
+		"origin":     func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") },
+		"fetch-site": func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") },
+		"rebound": func(r *http.Request) {
+			r.Host = "evil.example:" + port
+			r.Header.Set("Origin", "http://evil.example:"+port)
+		},
+	}
+	for name, edit := range pages {
+		st, raw := send("page-"+name, edit)
+		assert.Equal(t, http.StatusForbidden, st, "%s: %s", name, raw)
+		assert.Contains(t, raw, apierror.CodeForbidden, name)
+		assert.Contains(t, raw, "creates no namespace", name)
+	}
+	assert.Equal(t, []string{mockserver.DefaultNamespace}, srv.Namespaces(), "no page made a namespace")
+
+	st, raw := send("made-here", func(*http.Request) {})
+	assert.NotEqual(t, http.StatusForbidden, st, raw)
+	assert.Contains(t, srv.Namespaces(), "made-here", "a client that is no web page makes it on first use")
+	st, raw = send("made-here", pages["origin"])
+	assert.NotEqual(t, http.StatusForbidden, st, "a namespace that exists is served as the default one is: %s", raw)
 }
