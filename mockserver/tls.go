@@ -131,19 +131,6 @@ func generateCertificate(hosts []string, now time.Time) (tls.Certificate, []byte
 	if err != nil {
 		return tls.Certificate{}, nil, err
 	}
-	ca := &x509.Certificate{
-		SerialNumber: caSerial, Subject: pkix.Name{CommonName: "truewatch-mock CA", Organization: []string{"truewatch-mock"}},
-		NotBefore: notBefore, NotAfter: notAfter, IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
 	leafSerial, err := randomSerial()
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -162,6 +149,30 @@ func generateCertificate(hosts []string, now time.Time) (tls.Certificate, []byte
 		} else if h != "" && h != "localhost" {
 			leaf.DNSNames = append(leaf.DNSNames, h)
 		}
+	}
+	ca := &x509.Certificate{
+		SerialNumber: caSerial, Subject: pkix.Name{CommonName: "truewatch-mock CA", Organization: []string{"truewatch-mock"}},
+		NotBefore: notBefore, NotAfter: notAfter, IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		// The CA vouches for the mock's names alone, so that a trust store
+		// given it (a container's, a CI runner's) trusts nothing else it
+		// could sign.
+		PermittedDNSDomainsCritical: true, PermittedDNSDomains: leaf.DNSNames,
+	}
+	for _, ip := range leaf.IPAddresses {
+		bits := 8 * net.IPv6len
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 8*net.IPv4len
+		}
+		ca.PermittedIPRanges = append(ca.PermittedIPRanges, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return tls.Certificate{}, nil, err
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &leafKey.PublicKey, caKey)
 	if err != nil {

@@ -235,3 +235,30 @@ func TestTLSWithoutListener(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// The generated CA is constrained to the names its leaf carries, so that a
+// trust store given it trusts no other name it could sign: its
+// constraints are exactly the leaf's names, which still verify.
+func TestTLSCAIsConstrainedToTheMocksNames(t *testing.T) {
+	srv := mockserver.Start(t, mockserver.WithTLS(), mockserver.WithPublicURL("https://mock.example.test:9443"))
+	block, _ := pem.Decode(srv.CACertPEM())
+	require.NotNil(t, block)
+	ca, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	assert.True(t, ca.PermittedDNSDomainsCritical)
+	assert.ElementsMatch(t, []string{"localhost", "mock.example.test"}, ca.PermittedDNSDomains)
+	var ranges []string
+	for _, r := range ca.PermittedIPRanges {
+		ranges = append(ranges, r.String())
+	}
+	assert.ElementsMatch(t, []string{"127.0.0.1/32", "::1/128"}, ranges)
+	assert.Empty(t, ca.ExcludedDNSDomains)
+
+	leafSrv := mockserver.Start(t, mockserver.WithTLS())
+	c, err := tls.Dial("tcp", strings.TrimPrefix(leafSrv.URL(), "https://"), &tls.Config{RootCAs: leafSrv.CertPool(), MinVersion: tls.VersionTLS12})
+	require.NoError(t, err, "the constrained CA's leaf verifies")
+	leaf := c.ConnectionState().PeerCertificates[0]
+	_ = c.Close()
+	_, err = leaf.Verify(x509.VerifyOptions{Roots: leafSrv.CertPool(), DNSName: "localhost"})
+	require.NoError(t, err, "localhost is within the constraints")
+}
